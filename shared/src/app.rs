@@ -1,0 +1,101 @@
+//! Start-up shared by every queue-driven function: read and validate settings, connect to
+//! NATS (declaring the topology) and PostgreSQL (refusing a schema that is behind), then
+//! hand the stage to the configured runner. A function's `main.rs` is one call to [`launch`].
+
+use std::future::Future;
+use std::process::ExitCode;
+
+use async_nats::jetstream;
+use sqlx::PgPool;
+
+use crate::config::{CommonSettings, ConfigError, Env, RunnerKind, TelegramSettings};
+use crate::jobs::JobBoard;
+use crate::runner::{Core, Stage, run_consumer, run_http};
+use crate::telegram::Telegram;
+use crate::{db, telemetry, topology};
+
+/// What a function's settings struct exposes to the launcher.
+pub trait FunctionSettings: Sized {
+    /// Reads the function's settings; problems go into `env`.
+    fn read(env: &mut Env) -> Self;
+    /// The shared part.
+    fn common(&self) -> &CommonSettings;
+    /// Telegram settings, for functions that answer users.
+    fn telegram(&self) -> Option<&TelegramSettings>;
+}
+
+/// Connections handed to a stage's constructor.
+#[derive(Clone)]
+pub struct Deps {
+    /// JetStream context (publishing jobs).
+    pub js: jetstream::Context,
+    /// PostgreSQL pool.
+    pub pool: PgPool,
+    /// Job status board.
+    pub jobs: JobBoard,
+    /// Telegram client, when the settings have one.
+    pub telegram: Option<Telegram>,
+}
+
+/// Reads settings, listing every problem at once.
+pub fn settings<C: FunctionSettings>() -> Result<C, ConfigError> {
+    let mut env = Env::from_process();
+    let settings = C::read(&mut env);
+    env.finish()?;
+    Ok(settings)
+}
+
+/// Connects everything a stage needs.
+pub async fn connect(name: &'static str, common: &CommonSettings, tg: Option<&TelegramSettings>) -> Result<Deps, String> {
+    let telegram = tg.map(Telegram::new).transpose()?;
+    let pool = db::connect(common.database_url.expose(), common.concurrency.min(16) as u32 + 2)
+        .await
+        .map_err(|e| e.to_string())?;
+    db::check_schema(&pool).await.map_err(|e| e.to_string())?;
+    let client = topology::connect(&common.nats_url, name).await.map_err(|e| e.to_string())?;
+    let js = jetstream::new(client);
+    topology::ensure_streams(&js, common.job_ttl).await.map_err(|e| e.to_string())?;
+    let jobs = JobBoard::new(topology::jobs_bucket(&js, common.job_ttl).await.map_err(|e| e.to_string())?);
+    Ok(Deps { js, pool, jobs, telegram })
+}
+
+/// The whole life of a queue-driven function: returns the process exit code.
+pub async fn launch<C, S, F, Fut>(name: &'static str, build: F) -> ExitCode
+where
+    C: FunctionSettings,
+    S: Stage,
+    F: FnOnce(C, Deps) -> Fut,
+    Fut: Future<Output = Result<S, String>>,
+{
+    telemetry::init(name);
+    let settings: C = match settings() {
+        Ok(s) => s,
+        Err(e) => return fail(name, &e.to_string(), 2),
+    };
+    let common = settings.common().clone();
+    let deps = match connect(name, &common, settings.telegram()).await {
+        Ok(d) => d,
+        Err(e) => return fail(name, &e, 1),
+    };
+    let (pool, jobs, telegram, js) = (deps.pool.clone(), deps.jobs.clone(), deps.telegram.clone(), deps.js.clone());
+    let stage = match build(settings, deps).await {
+        Ok(s) => s,
+        Err(e) => return fail(name, &e, 1),
+    };
+    let core = Core::new(stage, pool, jobs, telegram);
+    let result = match common.runner {
+        RunnerKind::Consumer => run_consumer(core, js, &common).await.map_err(|e| e.to_string()),
+        RunnerKind::Http => run_http(core, &common.http_addr).await.map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(name, &e, 1),
+    }
+}
+
+/// Logs a start-up failure (also to stderr, for people without a log viewer) and exits.
+pub fn fail(name: &str, message: &str, code: u8) -> ExitCode {
+    tracing::error!(service = name, "{message}");
+    eprintln!("{name}: {message}");
+    ExitCode::from(code)
+}

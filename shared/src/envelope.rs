@@ -1,0 +1,132 @@
+//! The message envelope carried between stages, and the payloads of each job kind.
+//!
+//! The envelope's `id` is the job id: it keys the job status in KV, the `Nats-Msg-Id` of the
+//! publish, and the rows a stage writes, so a redelivered job never doubles an effect.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// A job travelling between stages.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Envelope<T> {
+    /// Job id, stable across redeliveries.
+    pub id: Uuid,
+    /// Followed through every stage's log lines (`upd-<update_id>` for user-started work).
+    pub trace_id: String,
+    /// The stage-specific job.
+    pub payload: T,
+}
+
+impl<T> Envelope<T> {
+    /// Wraps a payload with a fresh id.
+    pub fn new(trace_id: impl Into<String>, payload: T) -> Self {
+        Self { id: Uuid::new_v4(), trace_id: trace_id.into(), payload }
+    }
+}
+
+/// Answer the latest user message of a dialog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReplyJob {
+    /// Telegram chat to answer in.
+    pub chat_id: i64,
+    /// Telegram user id.
+    pub user_id: i64,
+    /// Dialog the message belongs to.
+    pub dialog_id: i64,
+    /// The stored user message (`chat_messages.id`) being answered.
+    pub user_message_id: i64,
+}
+
+/// Build an image prompt for the current moment of a dialog.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PromptJob {
+    /// Telegram chat to send the photo to.
+    pub chat_id: i64,
+    /// Telegram user id.
+    pub user_id: i64,
+    /// Dialog the photo illustrates.
+    pub dialog_id: i64,
+}
+
+/// Render one picture and send it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ImageJob {
+    /// Telegram chat to send the photo to.
+    pub chat_id: i64,
+    /// Telegram user id.
+    pub user_id: i64,
+    /// Dialog the photo illustrates.
+    pub dialog_id: i64,
+    /// Positive prompt, always stating an adult subject.
+    pub prompt: String,
+    /// Negative prompt, always carrying the minor-related terms.
+    pub negative_prompt: String,
+    /// Seed fixed per dialog for a consistent face.
+    pub seed: i64,
+    /// Requested width in pixels.
+    pub width: u32,
+    /// Requested height in pixels.
+    pub height: u32,
+}
+
+/// Job ids and chat ids a runner can read without knowing the stage.
+pub trait JobInfo {
+    /// The job id, when the message is a job.
+    fn job_id(&self) -> Option<Uuid> {
+        None
+    }
+    /// The chat to tell when the work fails for good.
+    fn chat_id(&self) -> Option<i64> {
+        None
+    }
+    /// The trace id for log lines.
+    fn trace_id(&self) -> String {
+        String::new()
+    }
+}
+
+macro_rules! job_info {
+    ($($t:ty),*) => {$(
+        impl JobInfo for Envelope<$t> {
+            fn job_id(&self) -> Option<Uuid> { Some(self.id) }
+            fn chat_id(&self) -> Option<i64> { Some(self.payload.chat_id) }
+            fn trace_id(&self) -> String { self.trace_id.clone() }
+        }
+    )*};
+}
+job_info!(ReplyJob, PromptJob, ImageJob);
+
+/// Finds a chat id in an arbitrary payload (a job or a Telegram update) that failed to
+/// decode, so the user can still be told something went wrong.
+pub fn guess_chat_id(payload: &[u8]) -> Option<i64> {
+    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    let paths: [&[&str]; 5] = [
+        &["payload", "chat_id"],
+        &["message", "chat", "id"],
+        &["edited_message", "chat", "id"],
+        &["callback_query", "message", "chat", "id"],
+        &["callback_query", "from", "id"],
+    ];
+    paths.iter().find_map(|path| path.iter().try_fold(&v, |v, k| v.get(k))?.as_i64())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips() {
+        let e = Envelope::new("upd-1", ReplyJob { chat_id: 1, user_id: 2, dialog_id: 3, user_message_id: 4 });
+        let back: Envelope<ReplyJob> = serde_json::from_slice(&serde_json::to_vec(&e).unwrap()).unwrap();
+        assert_eq!(e, back);
+        assert_eq!(back.job_id(), Some(e.id));
+    }
+
+    #[test]
+    fn chat_ids_are_found_in_jobs_and_updates() {
+        assert_eq!(guess_chat_id(br#"{"payload":{"chat_id":7}}"#), Some(7));
+        assert_eq!(guess_chat_id(br#"{"update_id":1,"message":{"chat":{"id":9}}}"#), Some(9));
+        assert_eq!(guess_chat_id(br#"{"callback_query":{"from":{"id":5}}}"#), Some(5));
+        assert_eq!(guess_chat_id(b"not json"), None);
+    }
+}

@@ -1,0 +1,82 @@
+//! The one error type a stage hands back to its runner: transient (retry later) or
+//! permanent (give up, record, tell the user). It is exactly what the runner needs to
+//! nak, or term.
+
+use std::time::Duration;
+
+/// What went wrong in a handler, classified for the runner.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Worth retrying: a broker or database blip, an API timeout, 5xx or 429.
+    #[error("transient: {reason}")]
+    Transient {
+        /// What happened (never holds a secret).
+        reason: String,
+        /// When to retry; `None` lets the runner back off by delivery count.
+        retry_after: Option<Duration>,
+    },
+    /// Retrying cannot help: bad input, a rejected request, a missing row.
+    #[error("permanent: {reason}")]
+    Permanent {
+        /// What happened (never holds a secret).
+        reason: String,
+    },
+}
+
+impl HandlerError {
+    /// A transient error with the runner's own backoff.
+    pub fn transient(reason: impl Into<String>) -> Self {
+        Self::Transient { reason: reason.into(), retry_after: None }
+    }
+    /// A transient error to retry after `delay`.
+    pub fn retry_after(reason: impl Into<String>, delay: Duration) -> Self {
+        Self::Transient { reason: reason.into(), retry_after: Some(delay) }
+    }
+    /// A permanent error.
+    pub fn permanent(reason: impl Into<String>) -> Self {
+        Self::Permanent { reason: reason.into() }
+    }
+    /// True for errors worth retrying.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient { .. })
+    }
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => Self::permanent("a row the job refers to is gone"),
+            other => Self::transient(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<async_nats::Error> for HandlerError {
+    fn from(e: async_nats::Error) -> Self {
+        Self::transient(format!("nats: {e}"))
+    }
+}
+
+/// Backoff for the n-th delivery (1-based): 1 s, 2 s, 4 s … capped at 60 s.
+pub fn backoff(delivered: i64) -> Duration {
+    let exp = (delivered.clamp(1, 7) - 1) as u32;
+    Duration::from_secs((1u64 << exp).min(60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(3), Duration::from_secs(4));
+        assert_eq!(backoff(100), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn missing_rows_are_permanent_other_db_errors_transient() {
+        assert!(!HandlerError::from(sqlx::Error::RowNotFound).is_transient());
+        assert!(HandlerError::from(sqlx::Error::PoolTimedOut).is_transient());
+    }
+}

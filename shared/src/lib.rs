@@ -1,0 +1,20 @@
+//! Shared library of the companion bot's functions: typed configuration, telemetry, the NATS
+//! topology, PostgreSQL and its migrations, message envelopes, job status, personas, the
+//! Telegram client, user-facing texts, and the runners every stage is driven by.
+
+pub mod app;
+pub mod config;
+pub mod db;
+pub mod deadletter;
+pub mod envelope;
+pub mod error;
+pub mod jobs;
+pub mod personas;
+pub mod runner;
+pub mod shutdown;
+pub mod telegram;
+pub mod telemetry;
+pub mod texts;
+pub mod topology;
+
+pub use error::HandlerError;

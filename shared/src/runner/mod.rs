@@ -1,0 +1,131 @@
+//! The runners shared by every stage. A stage is one [`Stage::handle`] call; [`Core`] wraps
+//! it with decoding, job status, dead letters and the polite failure message, and returns an
+//! [`Outcome`] that the JetStream runner maps to ack / nak / term and the HTTP runner maps to
+//! a status code.
+
+mod consumer;
+mod http;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use sqlx::PgPool;
+
+pub use consumer::run_consumer;
+pub use http::{http_router, run_http};
+
+use crate::deadletter::{self, DeadLetter};
+use crate::envelope::{JobInfo, guess_chat_id};
+use crate::error::{HandlerError, backoff};
+use crate::jobs::{JobBoard, JobState};
+use crate::telegram::Telegram;
+use crate::texts;
+use crate::topology::{MAX_DELIVER, StageSpec};
+
+/// One stage of the pipeline.
+pub trait Stage: Send + Sync + 'static {
+    /// What arrives on the stage's subject.
+    type Input: DeserializeOwned + JobInfo + Send + 'static;
+    /// Consumer name and subject.
+    const SPEC: StageSpec;
+    /// Whether a successful run completes the job (false where another stage follows).
+    const FINISHES_JOB: bool;
+    /// Does the work. Effects must be keyed so a redelivery does not repeat them.
+    fn handle(&self, input: Self::Input) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// What the runner does with the message after the stage ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Effects committed: acknowledge.
+    Done,
+    /// Try again after the delay.
+    Retry(Duration),
+    /// Given up, recorded as a dead letter: terminate.
+    Dropped,
+}
+
+/// A stage with what every run of it needs.
+pub struct Core<S: Stage> {
+    stage: S,
+    pool: PgPool,
+    jobs: JobBoard,
+    telegram: Option<Telegram>,
+}
+
+impl<S: Stage> Core<S> {
+    /// Wraps a stage.
+    pub fn new(stage: S, pool: PgPool, jobs: JobBoard, telegram: Option<Telegram>) -> Arc<Self> {
+        Arc::new(Self { stage, pool, jobs, telegram })
+    }
+
+    /// Decodes and handles one message delivered for the `delivered`-th time.
+    pub async fn process(&self, subject: &str, payload: &[u8], delivered: i64) -> Outcome {
+        let input: S::Input = match serde_json::from_slice(payload) {
+            Ok(input) => input,
+            Err(e) => {
+                let reason = format!("undecodable payload: {e}");
+                return self.give_up(subject, payload, &reason, delivered, guess_chat_id(payload), None).await;
+            }
+        };
+        let job = input.job_id();
+        let chat = input.chat_id();
+        let trace = input.trace_id();
+        let span = tracing::info_span!("handle", stage = S::SPEC.name, trace_id = %trace, delivered);
+        if let Some(id) = job {
+            // Status is advisory: a KV blip must not stop the work itself.
+            if let Err(e) = self.jobs.set(id, JobState::Processing, S::SPEC.name, None).await {
+                tracing::warn!(trace_id = %trace, error = %e, "job status not updated");
+            }
+        }
+        match tracing::Instrument::instrument(self.stage.handle(input), span.clone()).await {
+            Ok(()) => {
+                if let (Some(id), true) = (job, S::FINISHES_JOB)
+                    && let Err(e) = self.jobs.set(id, JobState::Completed, S::SPEC.name, None).await
+                {
+                    tracing::warn!(trace_id = %trace, error = %e, "job status not updated");
+                }
+                Outcome::Done
+            }
+            Err(HandlerError::Transient { reason, retry_after }) if delivered < MAX_DELIVER => {
+                let delay = retry_after.unwrap_or_else(|| backoff(delivered));
+                tracing::warn!(trace_id = %trace, %reason, delay_ms = delay.as_millis() as u64, "will retry");
+                Outcome::Retry(delay)
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                self.give_up(subject, payload, &reason, delivered, chat, job).await
+            }
+        }
+    }
+
+    async fn give_up(
+        &self,
+        subject: &str,
+        payload: &[u8],
+        reason: &str,
+        delivered: i64,
+        chat: Option<i64>,
+        job: Option<uuid::Uuid>,
+    ) -> Outcome {
+        let stage = S::SPEC.name;
+        tracing::error!(stage, subject, reason, delivered, "giving up on message");
+        let dl = DeadLetter { stage, subject, payload, error: reason, delivered, chat_id: chat };
+        if let Err(e) = deadletter::record(&self.pool, &dl).await {
+            // Not recorded yet: keep the message rather than lose it.
+            tracing::warn!(error = %e, "dead letter not stored; message kept for retry");
+            return Outcome::Retry(backoff(delivered));
+        }
+        if let Some(id) = job {
+            let _ = self.jobs.set(id, JobState::Failed, stage, Some(reason.to_owned())).await;
+        }
+        if let (Some(chat), Some(tg)) = (chat, &self.telegram)
+            && let Err(e) = tg.send_text(chat, texts::SORRY, Vec::new()).await
+        {
+            tracing::warn!(error = %e, "could not tell the user about the failure");
+        }
+        Outcome::Dropped
+    }
+}

@@ -1,0 +1,152 @@
+//! The one place that names streams, subjects, durable consumers and KV buckets, and creates
+//! them idempotently. Functions never spell a subject as a string literal.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer, kv, stream};
+
+/// Stream of raw Telegram updates, published by fn-ingress.
+pub const UPDATES_STREAM: &str = "UPDATES";
+/// Subject of raw Telegram updates.
+pub const UPDATES_SUBJECT: &str = "updates.telegram";
+/// Stream of stage jobs.
+pub const JOBS_STREAM: &str = "JOBS";
+/// Reply jobs (GENERATE_REPLY in the seed).
+pub const REPLY_SUBJECT: &str = "jobs.reply";
+/// Image-prompt jobs (GENERATE_IMAGE_PROMPT).
+pub const PROMPT_SUBJECT: &str = "jobs.prompt";
+/// Image jobs (GENERATE_IMAGE).
+pub const IMAGE_SUBJECT: &str = "jobs.image";
+/// KV bucket of job status, entries expire after `JOB_TTL_SECS`.
+pub const JOBS_BUCKET: &str = "job_status";
+/// KV bucket of ingress state (the polling offset); entries never expire.
+pub const INGRESS_BUCKET: &str = "ingress_state";
+
+/// How long a stream remembers `Nats-Msg-Id`s to drop duplicates. Longer-lived duplicates
+/// (Telegram retrying a day later) are caught by `processed_updates` in Postgres.
+const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
+/// Deliveries before a message that keeps failing transiently is given up on.
+pub const MAX_DELIVER: i64 = 6;
+
+/// A queue-driven stage: its durable consumer and the subject it takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StageSpec {
+    /// Function name, also the durable consumer name and metrics label.
+    pub name: &'static str,
+    /// Stream the consumer reads.
+    pub stream: &'static str,
+    /// Subject filter.
+    pub subject: &'static str,
+}
+
+/// fn-updates: commands, callbacks and texts.
+pub const UPDATES_STAGE: StageSpec =
+    StageSpec { name: "fn-updates", stream: UPDATES_STREAM, subject: UPDATES_SUBJECT };
+/// fn-reply: LLM answers.
+pub const REPLY_STAGE: StageSpec =
+    StageSpec { name: "fn-reply", stream: JOBS_STREAM, subject: REPLY_SUBJECT };
+/// fn-prompt: image prompts.
+pub const PROMPT_STAGE: StageSpec =
+    StageSpec { name: "fn-prompt", stream: JOBS_STREAM, subject: PROMPT_SUBJECT };
+/// fn-image: pictures.
+pub const IMAGE_STAGE: StageSpec =
+    StageSpec { name: "fn-image", stream: JOBS_STREAM, subject: IMAGE_SUBJECT };
+/// Every stage, for tools that watch them all.
+pub const STAGES: [StageSpec; 4] = [UPDATES_STAGE, REPLY_STAGE, PROMPT_STAGE, IMAGE_STAGE];
+
+/// Failure to declare the topology.
+#[derive(Debug, thiserror::Error)]
+#[error("declaring NATS topology ({what}): {source}")]
+pub struct TopologyError {
+    what: String,
+    #[source]
+    source: async_nats::Error,
+}
+
+fn err(what: impl Into<String>) -> impl FnOnce(async_nats::Error) -> TopologyError {
+    let what = what.into();
+    move |source| TopologyError { what, source }
+}
+
+fn stream_config(name: &str, subjects: &str) -> stream::Config {
+    stream::Config {
+        name: name.to_owned(),
+        subjects: vec![subjects.to_owned()],
+        retention: stream::RetentionPolicy::WorkQueue,
+        storage: stream::StorageType::File,
+        duplicate_window: DUPLICATE_WINDOW,
+        max_age: Duration::from_secs(7 * 24 * 3600),
+        ..Default::default()
+    }
+}
+
+/// Creates (or updates) both streams and both KV buckets. Safe to call from every copy of
+/// every function at every start.
+pub async fn ensure_streams(js: &jetstream::Context, job_ttl: Duration) -> Result<(), TopologyError> {
+    js.create_or_update_stream(stream_config(UPDATES_STREAM, "updates.>"))
+        .await
+        .map_err(|e| err(UPDATES_STREAM)(e.into()))?;
+    js.create_or_update_stream(stream_config(JOBS_STREAM, "jobs.>"))
+        .await
+        .map_err(|e| err(JOBS_STREAM)(e.into()))?;
+    jobs_bucket(js, job_ttl).await?;
+    ingress_bucket(js).await?;
+    Ok(())
+}
+
+/// The job status bucket, created when missing.
+pub async fn jobs_bucket(js: &jetstream::Context, ttl: Duration) -> Result<kv::Store, TopologyError> {
+    bucket(js, JOBS_BUCKET, ttl).await
+}
+
+/// The ingress state bucket, created when missing.
+pub async fn ingress_bucket(js: &jetstream::Context) -> Result<kv::Store, TopologyError> {
+    bucket(js, INGRESS_BUCKET, Duration::ZERO).await
+}
+
+async fn bucket(js: &jetstream::Context, name: &str, max_age: Duration) -> Result<kv::Store, TopologyError> {
+    if let Ok(store) = js.get_key_value(name).await {
+        return Ok(store);
+    }
+    js.create_key_value(kv::Config {
+        bucket: name.to_owned(),
+        history: 1,
+        max_age,
+        storage: stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| err(name)(e.into()))
+}
+
+/// Creates or updates the durable pull consumer of `stage`; all copies of a function share it.
+pub async fn ensure_consumer(
+    js: &jetstream::Context,
+    stage: &StageSpec,
+    ack_wait: Duration,
+) -> Result<consumer::PullConsumer, TopologyError> {
+    let stream = js.get_stream(stage.stream).await.map_err(|e| err(stage.stream)(e.into()))?;
+    stream
+        .create_consumer(consumer::pull::Config {
+            durable_name: Some(stage.name.to_owned()),
+            filter_subject: stage.subject.to_owned(),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ack_wait,
+            max_deliver: MAX_DELIVER,
+            max_ack_pending: 1024,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| err(stage.name)(e.into()))
+}
+
+/// Connects to NATS with a name that shows up in server monitoring.
+pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, TopologyError> {
+    async_nats::ConnectOptions::new()
+        .name(name)
+        .retry_on_initial_connect()
+        .connection_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await
+        .map_err(|e| err(format!("connect {url}"))(e.into()))
+}
