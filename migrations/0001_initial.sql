@@ -99,6 +99,18 @@ CREATE TABLE photos (
     created_at          TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 
+-- Jobs decided while handling an update, written in the same transaction and published after
+-- it commits; a redelivered update publishes whatever is still unpublished.
+CREATE TABLE outbox (
+    job_id       UUID PRIMARY KEY,
+    update_id    BIGINT NOT NULL,
+    subject      TEXT NOT NULL,
+    payload      BYTEA NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
+    published_at TIMESTAMPTZ
+);
+CREATE INDEX outbox_unpublished ON outbox (update_id) WHERE published_at IS NULL;
+
 CREATE TABLE dead_letters (
     id         BIGSERIAL PRIMARY KEY,
     stage      TEXT NOT NULL,

@@ -75,3 +75,39 @@ impl JobBoard {
         Ok(raw.and_then(|b| serde_json::from_slice(&b).ok()))
     }
 }
+
+/// Publishes a job (after marking it PENDING) and waits until JetStream stored it. The
+/// `Nats-Msg-Id` is the job id, so a publish repeated by a redelivered handler is dropped by
+/// the stream's duplicate window.
+pub async fn enqueue<T: Serialize>(
+    js: &async_nats::jetstream::Context,
+    board: &JobBoard,
+    subject: &str,
+    stage: &str,
+    job: &crate::envelope::Envelope<T>,
+) -> Result<(), HandlerError> {
+    let payload = serde_json::to_vec(job).expect("jobs serialize");
+    publish(js, board, subject, stage, job.id, payload).await
+}
+
+/// Publishes an already serialized job; see [`enqueue`].
+pub async fn publish(
+    js: &async_nats::jetstream::Context,
+    board: &JobBoard,
+    subject: &str,
+    stage: &str,
+    job_id: Uuid,
+    payload: Vec<u8>,
+) -> Result<(), HandlerError> {
+    use async_nats::jetstream::message::PublishMessage;
+    if let Err(e) = board.set(job_id, JobState::Pending, stage, None).await {
+        tracing::warn!(error = %e, "job status not updated");
+    }
+    let msg = PublishMessage::build().payload(payload.into()).message_id(format!("{subject}:{job_id}"));
+    js.send_publish(subject.to_owned(), msg)
+        .await
+        .map_err(|e| HandlerError::transient(format!("publish {subject}: {e}")))?
+        .await
+        .map_err(|e| HandlerError::transient(format!("publish {subject} not stored: {e}")))?;
+    Ok(())
+}

@@ -11,6 +11,7 @@ pub mod error;
 pub mod jobs;
 pub mod personas;
 pub mod runner;
+pub mod safety;
 pub mod shutdown;
 pub mod telegram;
 pub mod telemetry;

@@ -113,6 +113,16 @@ impl Telegram {
     }
 }
 
+/// Callback data of the photo button under a dialog's messages.
+pub fn photo_callback(dialog_id: i64) -> String {
+    format!("photo:{dialog_id}")
+}
+
+/// The photo button shown under a dialog's messages.
+pub fn photo_button(dialog_id: i64) -> Vec<ButtonRow> {
+    vec![vec![(crate::texts::PHOTO_BUTTON.to_owned(), photo_callback(dialog_id))]]
+}
+
 fn keyboard(rows: Vec<ButtonRow>) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(rows.into_iter().map(|row| {
         row.into_iter().map(|(label, data)| InlineKeyboardButton::callback(label, data)).collect::<Vec<_>>()

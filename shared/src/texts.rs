@@ -37,3 +37,5 @@ Every character here is an adult, and so is every picture.";
 /// `/help`.
 pub const HELP: &str = "/start — pick a character\n/photo — ask for a photo of the current moment\n\
 /help — this message";
+/// A button from a keyboard that no longer applies.
+pub const STALE_BUTTON: &str = "This button is out of date. Send /start to begin again.";

@@ -1,1 +1,135 @@
-//! placeholder
+//! fn-image: renders the picture an image job describes and sends it. The job id keys a row
+//! in `photos`; a redelivered job whose photo was sent does nothing, so nobody gets (or is
+//! charged for) the same picture twice, and failures are never counted.
+
+pub mod a1111;
+pub mod photo;
+
+use std::time::Duration;
+
+use shared::app::{Deps, FunctionSettings};
+use shared::config::{CommonSettings, Env, TelegramSettings};
+use shared::envelope::{Envelope, ImageJob};
+use shared::runner::Stage;
+use shared::telegram::{Telegram, photo_button};
+use shared::topology::IMAGE_STAGE;
+use shared::{HandlerError, safety};
+
+use crate::a1111::{A1111, A1111Settings};
+
+/// fn-image settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Shared settings.
+    pub common: CommonSettings,
+    /// Bot API access.
+    pub telegram: TelegramSettings,
+    /// Image API.
+    pub a1111: A1111Settings,
+}
+
+impl FunctionSettings for Settings {
+    fn read(env: &mut Env) -> Self {
+        let kind = env.string("IMAGE_API_KIND", "a1111");
+        if kind != "a1111" {
+            env.problem(format!("IMAGE_API_KIND={kind:?} is not supported yet (supported: a1111)"));
+        }
+        Self {
+            common: CommonSettings::read(env),
+            telegram: TelegramSettings::read(env),
+            a1111: A1111Settings {
+                url: env.url("IMAGE_API_URL", "http://127.0.0.1:7860"),
+                steps: env.parse("IMAGE_STEPS", 28),
+                cfg_scale: env.parse("IMAGE_CFG_SCALE", 6.5),
+                sampler: env.string("IMAGE_SAMPLER", "DPM++ 2M"),
+                timeout: Duration::from_secs(env.parse("IMAGE_TIMEOUT_SECS", 300)),
+            },
+        }
+    }
+    fn common(&self) -> &CommonSettings {
+        &self.common
+    }
+    fn telegram(&self) -> Option<&TelegramSettings> {
+        Some(&self.telegram)
+    }
+}
+
+/// The image stage.
+pub struct Image {
+    deps: Deps,
+    tg: Telegram,
+    api: A1111,
+}
+
+impl Image {
+    /// Builds the stage.
+    pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
+        let tg = deps.telegram.clone().ok_or("fn-image needs Telegram settings")?;
+        Ok(Self { api: A1111::new(s.a1111)?, tg, deps })
+    }
+
+    /// Stores the photo and counts it, once per job.
+    async fn record(&self, id: uuid::Uuid, job: &ImageJob) -> Result<(), HandlerError> {
+        let mut tx = self.deps.pool.begin().await?;
+        let fresh = sqlx::query(
+            "INSERT INTO photos (job_id, dialog_id, user_id, prompt, seed) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (job_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(job.dialog_id)
+        .bind(job.user_id)
+        .bind(&job.prompt)
+        .bind(job.seed)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if fresh {
+            for sql in [
+                "UPDATE user_selected_girls s SET photos_used = photos_used + 1 FROM dialogs d
+                 WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id",
+                "UPDATE user_retention SET total_photos = total_photos + 1 WHERE user_id = $1",
+                "INSERT INTO user_activity (user_id, activity_date, photos_generated) VALUES ($1, current_date, 1)
+                 ON CONFLICT (user_id, activity_date) DO UPDATE SET photos_generated = user_activity.photos_generated + 1",
+            ] {
+                sqlx::query(sql).bind(job.user_id).bind(job.dialog_id).execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Stage for Image {
+    type Input = Envelope<ImageJob>;
+    const SPEC: shared::topology::StageSpec = IMAGE_STAGE;
+    const FINISHES_JOB: bool = true;
+
+    async fn handle(&self, env: Envelope<ImageJob>) -> Result<(), HandlerError> {
+        let job = &env.payload;
+        let sent: Option<Option<i64>> = sqlx::query_scalar("SELECT telegram_message_id FROM photos WHERE job_id = $1")
+            .bind(env.id)
+            .fetch_optional(&self.deps.pool)
+            .await?;
+        if let Some(Some(_)) = sent {
+            tracing::info!(job = %env.id, "photo already sent");
+            return Ok(());
+        }
+        if let Some(term) = safety::minor_term(&job.prompt) {
+            return Err(HandlerError::permanent(format!("prompt blocked by the safety filter ({term})")));
+        }
+        let raw = self.api.txt2img(job).await?;
+        let png = tokio::task::spawn_blocking(move || photo::to_telegram_png(&raw))
+            .await
+            .map_err(|e| HandlerError::transient(format!("image task: {e}")))?
+            .map_err(|e| HandlerError::transient(e.to_string()))?;
+        self.record(env.id, job).await?;
+        let message_id = self.tg.send_photo(job.chat_id, png, "", photo_button(job.dialog_id)).await?;
+        sqlx::query("UPDATE photos SET telegram_message_id = $2 WHERE job_id = $1")
+            .bind(env.id)
+            .bind(message_id)
+            .execute(&self.deps.pool)
+            .await?;
+        Ok(())
+    }
+}

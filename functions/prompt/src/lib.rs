@@ -1,1 +1,112 @@
-//! placeholder
+//! fn-prompt: turns "📸 Photo" into an image job. Reads the persona's look and the latest
+//! turns of the dialog, refuses (politely) when the request mentions a minor, and publishes
+//! an image job under the same job id with the dialog's fixed seed.
+
+pub mod scene;
+
+use shared::app::{Deps, FunctionSettings};
+use shared::config::{CommonSettings, Env, TelegramSettings};
+use shared::envelope::{Envelope, ImageJob, PromptJob};
+use shared::jobs::{self, JobState};
+use shared::runner::Stage;
+use shared::telegram::Telegram;
+use shared::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
+use shared::{HandlerError, safety, texts};
+
+use crate::scene::Look;
+
+/// fn-prompt settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Shared settings.
+    pub common: CommonSettings,
+    /// Bot API access (to explain a blocked picture).
+    pub telegram: TelegramSettings,
+    /// Picture size.
+    pub width: u32,
+    /// Picture size.
+    pub height: u32,
+}
+
+impl FunctionSettings for Settings {
+    fn read(env: &mut Env) -> Self {
+        let width = env.parse("IMAGE_WIDTH", 512u32);
+        let height = env.parse("IMAGE_HEIGHT", 768u32);
+        for (k, v) in [("IMAGE_WIDTH", width), ("IMAGE_HEIGHT", height)] {
+            if !(64..=2048).contains(&v) || v % 8 != 0 {
+                env.problem(format!("{k}={v} must be a multiple of 8 between 64 and 2048"));
+            }
+        }
+        Self { common: CommonSettings::read(env), telegram: TelegramSettings::read(env), width, height }
+    }
+    fn common(&self) -> &CommonSettings {
+        &self.common
+    }
+    fn telegram(&self) -> Option<&TelegramSettings> {
+        Some(&self.telegram)
+    }
+}
+
+/// The prompt stage.
+pub struct Prompt {
+    deps: Deps,
+    tg: Telegram,
+    width: u32,
+    height: u32,
+}
+
+impl Prompt {
+    /// Builds the stage.
+    pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
+        let tg = deps.telegram.clone().ok_or("fn-prompt needs Telegram settings")?;
+        Ok(Self { deps, tg, width: s.width, height: s.height })
+    }
+}
+
+impl Stage for Prompt {
+    type Input = Envelope<PromptJob>;
+    const SPEC: shared::topology::StageSpec = PROMPT_STAGE;
+    const FINISHES_JOB: bool = false;
+
+    async fn handle(&self, env: Envelope<PromptJob>) -> Result<(), HandlerError> {
+        let job = &env.payload;
+        let pool = &self.deps.pool;
+        let (appearance, clothing, negative, seed): (String, String, String, i64) = sqlx::query_as(
+            "SELECT g.appearance, g.clothing_description, g.negative_prompt, d.image_seed
+             FROM dialogs d JOIN girls g ON g.id = d.girl_id WHERE d.id = $1 AND d.user_id = $2",
+        )
+        .bind(job.dialog_id)
+        .bind(job.user_id)
+        .fetch_one(pool)
+        .await?;
+        let recent: Vec<(String, String)> = sqlx::query_as(
+            "SELECT role, content FROM chat_messages WHERE dialog_id = $1 ORDER BY id DESC LIMIT 6",
+        )
+        .bind(job.dialog_id)
+        .fetch_all(pool)
+        .await?;
+        let look = Look { appearance, clothing };
+        let texts: Vec<String> = recent.iter().map(|(_, t)| t.clone()).collect();
+        let prompt = scene::prompt(&look, &texts);
+        // The request is the user's latest words; the persona's own backstory may say "as a kid".
+        let asked = recent.iter().find(|(role, _)| role == "user").map(|(_, t)| t.as_str()).unwrap_or("");
+        if let Some(term) = safety::minor_term(&format!("{prompt}\n{asked}")) {
+            tracing::warn!(job = %env.id, %term, "image blocked by the minor-terms filter");
+            self.tg.send_text(job.chat_id, texts::PHOTO_BLOCKED, Vec::new()).await?;
+            let _ = self.deps.jobs.set(env.id, JobState::Failed, PROMPT_STAGE.name, Some("blocked".into())).await;
+            return Ok(());
+        }
+        let image = ImageJob {
+            chat_id: job.chat_id,
+            user_id: job.user_id,
+            dialog_id: job.dialog_id,
+            prompt,
+            negative_prompt: safety::negative_prompt(&negative),
+            seed,
+            width: self.width,
+            height: self.height,
+        };
+        let next = Envelope { id: env.id, trace_id: env.trace_id.clone(), payload: image };
+        jobs::enqueue(&self.deps.js, &self.deps.jobs, IMAGE_SUBJECT, PROMPT_STAGE.name, &next).await
+    }
+}

@@ -1,1 +1,8 @@
-fn main() {}
+//! fn-prompt binary: settings, telemetry, connections, then the shared runner.
+
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::app::launch("fn-prompt", fn_prompt::Prompt::new).await
+}

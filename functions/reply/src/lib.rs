@@ -1,1 +1,148 @@
-//! placeholder
+//! fn-reply: answers the user's latest message in character. Loads the persona and the
+//! dialog from Postgres, asks the LLM (showing "typing…" meanwhile), stores the answer keyed
+//! by job id and sends it. A redelivered job finds its stored answer and only sends what was
+//! not sent yet, so a crash never doubles an answer or an LLM call that already finished.
+
+pub mod context;
+pub mod llm;
+
+use std::time::Duration;
+
+use shared::app::{Deps, FunctionSettings};
+use shared::config::{CommonSettings, Env, TelegramSettings};
+use shared::envelope::{Envelope, ReplyJob};
+use shared::runner::Stage;
+use shared::HandlerError;
+use shared::telegram::{ButtonRow, Telegram, photo_button};
+use shared::topology::REPLY_STAGE;
+
+use crate::llm::{Llm, LlmSettings};
+
+/// Venice's public API.
+pub const VENICE_DEFAULT: &str = "https://api.venice.ai/api/v1";
+
+/// fn-reply settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Shared settings.
+    pub common: CommonSettings,
+    /// Bot API access.
+    pub telegram: TelegramSettings,
+    /// The model and how to reach it.
+    pub llm: LlmSettings,
+    /// How many past messages the model sees.
+    pub history_messages: i64,
+}
+
+impl FunctionSettings for Settings {
+    fn read(env: &mut Env) -> Self {
+        let base_url = env.url("VENICE_API_BASE_URL", VENICE_DEFAULT);
+        let api_key = env.optional_secret("VENICE_API_KEY");
+        if api_key.is_empty() && base_url == VENICE_DEFAULT {
+            env.problem("VENICE_API_KEY is required when VENICE_API_BASE_URL is Venice's own API");
+        }
+        Self {
+            common: CommonSettings::read(env),
+            telegram: TelegramSettings::read(env),
+            llm: LlmSettings {
+                base_url,
+                api_key,
+                model: env.string("VENICE_MODEL", "venice-uncensored"),
+                max_completion_tokens: env.parse("LLM_MAX_TOKENS", 600),
+                temperature: env.parse("LLM_TEMPERATURE", 0.8),
+                timeout: env.seconds("LLM_TIMEOUT_SECS", 120, 1),
+            },
+            history_messages: env.parse("HISTORY_MESSAGES", 40),
+        }
+    }
+    fn common(&self) -> &CommonSettings {
+        &self.common
+    }
+    fn telegram(&self) -> Option<&TelegramSettings> {
+        Some(&self.telegram)
+    }
+}
+
+/// The reply stage.
+pub struct Reply {
+    deps: Deps,
+    tg: Telegram,
+    llm: Llm,
+    history: i64,
+}
+
+impl Reply {
+    /// Builds the stage.
+    pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
+        let tg = deps.telegram.clone().ok_or("fn-reply needs Telegram settings")?;
+        Ok(Self { llm: Llm::new(s.llm)?, tg, deps, history: s.history_messages.max(2) })
+    }
+
+    async fn generate(&self, job: &ReplyJob) -> Result<String, HandlerError> {
+        let messages = context::load(&self.deps.pool, job.dialog_id, job.user_message_id, self.history)
+            .await?
+            .ok_or_else(|| HandlerError::permanent("the dialog or the message to answer is gone"))?;
+        let call = self.llm.complete(&messages);
+        tokio::pin!(call);
+        // Telegram shows "typing…" for ~5 s: refresh it while the model works.
+        let mut typing = tokio::time::interval(Duration::from_secs(4));
+        loop {
+            tokio::select! {
+                r = &mut call => return r,
+                _ = typing.tick() => self.tg.typing(job.chat_id).await,
+            }
+        }
+    }
+
+    async fn send(&self, job: &ReplyJob, row_id: i64, text: &str) -> Result<(), HandlerError> {
+        let parts = context::split(text, context::TELEGRAM_TEXT_LIMIT);
+        let mut last = 0;
+        for (i, part) in parts.iter().enumerate() {
+            let buttons: Vec<ButtonRow> = if i + 1 == parts.len() { photo_button(job.dialog_id) } else { Vec::new() };
+            last = self.tg.send_text(job.chat_id, part, buttons).await?;
+        }
+        sqlx::query("UPDATE chat_messages SET telegram_message_id = $2 WHERE id = $1")
+            .bind(row_id)
+            .bind(last)
+            .execute(&self.deps.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Stage for Reply {
+    type Input = Envelope<ReplyJob>;
+    const SPEC: shared::topology::StageSpec = REPLY_STAGE;
+    const FINISHES_JOB: bool = true;
+
+    async fn handle(&self, env: Envelope<ReplyJob>) -> Result<(), HandlerError> {
+        let job = &env.payload;
+        let stored: Option<(i64, String, Option<i64>)> = sqlx::query_as(
+            "SELECT id, content, telegram_message_id FROM chat_messages WHERE job_id = $1",
+        )
+        .bind(env.id)
+        .fetch_optional(&self.deps.pool)
+        .await?;
+        let (row_id, text) = match stored {
+            Some((_, _, Some(_))) => {
+                tracing::info!(job = %env.id, "answer already sent");
+                return Ok(());
+            }
+            Some((id, text, None)) => (id, text),
+            None => {
+                let text = self.generate(job).await?;
+                // A copy that raced us may have stored its answer first: send that one.
+                sqlx::query_as(
+                    "INSERT INTO chat_messages (dialog_id, role, content, job_id) VALUES ($1, 'assistant', $2, $3)
+                     ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id RETURNING id, content",
+                )
+                .bind(job.dialog_id)
+                .bind(&text)
+                .bind(env.id)
+                .fetch_one(&self.deps.pool)
+                .await?
+            }
+        };
+        self.send(job, row_id, &text).await
+    }
+}

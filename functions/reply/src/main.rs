@@ -1,1 +1,8 @@
-fn main() {}
+//! fn-reply binary: settings, telemetry, connections, then the shared runner.
+
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::app::launch("fn-reply", fn_reply::Reply::new).await
+}

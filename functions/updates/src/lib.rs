@@ -1,1 +1,117 @@
-//! placeholder
+//! fn-updates: the conversation front. Each Telegram update is handled in one Postgres
+//! transaction that first claims its `update_id` (a redelivery, even a day later, has no
+//! second effect), serialises the chat's updates with an advisory lock, applies the action,
+//! writes any job to the outbox, answers the user, and commits; jobs are published after
+//! the commit and marked published, so a crash in between is repaired by the redelivery.
+
+pub mod actions;
+pub mod route;
+pub mod store;
+
+use std::path::PathBuf;
+
+use shared::app::{Deps, FunctionSettings};
+use shared::config::{CommonSettings, Env, TelegramSettings};
+use shared::runner::Stage;
+use shared::topology::UPDATES_STAGE;
+use shared::{HandlerError, jobs, personas};
+use sqlx::Row;
+
+use crate::route::{TgUpdate, route};
+
+/// fn-updates settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Shared settings.
+    pub common: CommonSettings,
+    /// Bot API access.
+    pub telegram: TelegramSettings,
+    /// Folder of persona cards, synced into the database at start.
+    pub personas_dir: PathBuf,
+    /// Longest accepted user message, in characters.
+    pub max_message_chars: usize,
+}
+
+impl FunctionSettings for Settings {
+    fn read(env: &mut Env) -> Self {
+        Self {
+            common: CommonSettings::read(env),
+            telegram: TelegramSettings::read(env),
+            personas_dir: PathBuf::from(env.string("PERSONAS_DIR", "personas")),
+            max_message_chars: env.parse("MAX_MESSAGE_CHARS", 4000),
+        }
+    }
+    fn common(&self) -> &CommonSettings {
+        &self.common
+    }
+    fn telegram(&self) -> Option<&TelegramSettings> {
+        Some(&self.telegram)
+    }
+}
+
+/// The updates stage.
+pub struct Updates {
+    deps: Deps,
+    tg: shared::telegram::Telegram,
+    max_message_chars: usize,
+}
+
+impl Updates {
+    /// Loads and syncs the personas, then builds the stage.
+    pub async fn new(settings: Settings, deps: Deps) -> Result<Self, String> {
+        let cards = personas::load_dir(&settings.personas_dir).map_err(|e| e.to_string())?;
+        personas::sync(&deps.pool, &cards).await.map_err(|e| e.to_string())?;
+        tracing::info!(personas = cards.len(), dir = %settings.personas_dir.display(), "personas loaded");
+        let tg = deps.telegram.clone().ok_or("fn-updates needs Telegram settings")?;
+        Ok(Self { deps, tg, max_message_chars: settings.max_message_chars })
+    }
+
+    /// Publishes the update's unpublished outbox jobs and marks them published.
+    async fn flush_outbox(&self, update_id: i64) -> Result<(), HandlerError> {
+        let rows = sqlx::query(
+            "SELECT job_id, subject, payload FROM outbox WHERE update_id = $1 AND published_at IS NULL",
+        )
+        .bind(update_id)
+        .fetch_all(&self.deps.pool)
+        .await?;
+        for row in rows {
+            let (job_id, subject, payload): (uuid::Uuid, String, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
+            jobs::publish(&self.deps.js, &self.deps.jobs, &subject, UPDATES_STAGE.name, job_id, payload).await?;
+            sqlx::query("UPDATE outbox SET published_at = now() WHERE job_id = $1")
+                .bind(job_id)
+                .execute(&self.deps.pool)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Stage for Updates {
+    type Input = TgUpdate;
+    const SPEC: shared::topology::StageSpec = UPDATES_STAGE;
+    const FINISHES_JOB: bool = false;
+
+    async fn handle(&self, input: TgUpdate) -> Result<(), HandlerError> {
+        let update_id = i64::from(input.0.id.0);
+        let Some((sender, action)) = route(&input.0) else {
+            tracing::debug!(update_id, "update ignored");
+            return Ok(());
+        };
+        let mut tx = self.deps.pool.begin().await?;
+        if !store::claim_update(&mut tx, update_id).await? {
+            tracing::info!(update_id, "update seen before; only its unpublished jobs are sent");
+            drop(tx);
+            return self.flush_outbox(update_id).await;
+        }
+        store::lock_chat(&mut tx, sender.chat_id).await?;
+        let confirmed = store::upsert_user(&mut tx, &sender).await?;
+        let ctx = actions::Ctx { tg: &self.tg, update_id, sender: &sender, confirmed, max_chars: self.max_message_chars };
+        let after = actions::apply(&mut tx, &ctx, action).await?;
+        tx.commit().await?;
+        self.flush_outbox(update_id).await?;
+        if after.typing {
+            self.tg.typing(sender.chat_id).await;
+        }
+        Ok(())
+    }
+}

@@ -1,1 +1,8 @@
-fn main() {}
+//! fn-updates binary: settings, telemetry, connections and personas, then the shared runner.
+
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::app::launch("fn-updates", fn_updates::Updates::new).await
+}

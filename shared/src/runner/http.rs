@@ -49,9 +49,14 @@ pub async fn run_http<S: Stage>(core: Arc<Core<S>>, addr: &str) -> Result<(), st
     let app = http_router(core);
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         tracing::info!(stage = S::SPEC.name, "ready: serving through lambda_http");
-        return lambda_http::run(app).await.map_err(std::io::Error::other);
+        return serve_lambda(app).await;
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(stage = S::SPEC.name, addr = %listener.local_addr()?, "ready: serving POST /invoke");
     axum::serve(listener, app).with_graceful_shutdown(shutdown::signal()).await
+}
+
+/// Serves any router through the AWS Lambda runtime (`AWS_LAMBDA_RUNTIME_API` must be set).
+pub async fn serve_lambda(app: Router) -> Result<(), std::io::Error> {
+    lambda_http::run(app).await.map_err(std::io::Error::other)
 }

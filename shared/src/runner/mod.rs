@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 
 pub use consumer::run_consumer;
-pub use http::{http_router, run_http};
+pub use http::{DELIVERY_HEADER, http_router, run_http, serve_lambda};
 
 use crate::deadletter::{self, DeadLetter};
 use crate::envelope::{JobInfo, guess_chat_id};

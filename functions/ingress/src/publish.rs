@@ -1,0 +1,41 @@
+//! Publishing a raw update to JetStream and waiting for the stream to store it.
+
+use async_nats::jetstream::{self, message::PublishMessage};
+use bytes::Bytes;
+use shared::topology::UPDATES_SUBJECT;
+
+/// Publishing failed: the broker did not confirm storage.
+#[derive(Debug, thiserror::Error)]
+#[error("update {update_id} not stored: {reason}")]
+pub struct PublishError {
+    /// The update that was not stored.
+    pub update_id: i64,
+    /// What the broker said.
+    pub reason: String,
+}
+
+/// Publishes updates with deduplication by update id.
+#[derive(Clone)]
+pub struct Publisher {
+    js: jetstream::Context,
+}
+
+impl Publisher {
+    /// Wraps a JetStream context.
+    pub fn new(js: jetstream::Context) -> Self {
+        Self { js }
+    }
+
+    /// Publishes and waits for the ack; returns `true` when the stream saw it before.
+    pub async fn publish(&self, update_id: i64, raw: Bytes) -> Result<bool, PublishError> {
+        let fail = |e: &dyn std::fmt::Display| PublishError { update_id, reason: e.to_string() };
+        let ack = self
+            .js
+            .send_publish(UPDATES_SUBJECT, PublishMessage::build().payload(raw).message_id(format!("tg-{update_id}")))
+            .await
+            .map_err(|e| fail(&e))?
+            .await
+            .map_err(|e| fail(&e))?;
+        Ok(ack.duplicate)
+    }
+}

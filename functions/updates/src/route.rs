@@ -1,0 +1,125 @@
+//! Turns a raw Telegram update into one [`Action`]: commands, button presses, texts and the
+//! kinds we cannot read. Pure parsing, no I/O, so every branch is unit-tested.
+
+use serde::Deserialize;
+use shared::envelope::JobInfo;
+use teloxide::types::{Update, UpdateKind, User};
+
+/// The update as it arrives on the UPDATES subject.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(transparent)]
+pub struct TgUpdate(pub Update);
+
+impl JobInfo for TgUpdate {
+    fn chat_id(&self) -> Option<i64> {
+        self.0.chat().map(|c| c.id.0)
+    }
+    fn trace_id(&self) -> String {
+        format!("upd-{}", self.0.id.0)
+    }
+}
+
+/// Who sent the update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sender {
+    /// Telegram user id.
+    pub user_id: i64,
+    /// Private chat id (equal to the user id in private chats).
+    pub chat_id: i64,
+    /// First name, for `{{user}}`.
+    pub first_name: String,
+    /// Username, if any.
+    pub username: Option<String>,
+    /// IETF language tag, if any.
+    pub language: Option<String>,
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// `/start`.
+    Start,
+    /// `/help`.
+    Help,
+    /// `/photo`, or the photo button (with the dialog it was under).
+    Photo { dialog_id: Option<i64>, callback: Option<String> },
+    /// The 18+ confirmation button.
+    ConfirmAge { callback: String },
+    /// A persona button.
+    ChoosePersona { girl_id: i32, callback: String },
+    /// A chat message for the current persona.
+    Text(String),
+    /// A command we do not know.
+    UnknownCommand,
+    /// A sticker, photo, voice… we cannot read.
+    Unsupported,
+    /// A button we no longer understand (old keyboard).
+    StaleButton { callback: String },
+}
+
+/// Callback data of the age button.
+pub const AGE_CALLBACK: &str = "age:yes";
+
+/// Callback data of a persona button.
+pub fn persona_callback(girl_id: i32) -> String {
+    format!("persona:{girl_id}")
+}
+
+/// The sender and action of an update, or `None` for updates the bot ignores (edits,
+/// membership changes, group chats, bots).
+pub fn route(update: &Update) -> Option<(Sender, Action)> {
+    match &update.kind {
+        UpdateKind::Message(m) if m.chat.is_private() => {
+            let sender = sender(m.from.as_ref()?, m.chat.id.0)?;
+            let action = match m.text() {
+                Some(t) if t.starts_with('/') => command(t),
+                Some(t) => Action::Text(t.to_owned()),
+                None => Action::Unsupported,
+            };
+            Some((sender, action))
+        }
+        UpdateKind::CallbackQuery(q) => {
+            let chat_id = q.message.as_ref().map(|m| m.chat().id.0).unwrap_or(q.from.id.0 as i64);
+            let callback = q.id.0.clone();
+            let data = q.data.as_deref().unwrap_or_default();
+            Some((sender(&q.from, chat_id)?, button(data, callback)))
+        }
+        _ => None,
+    }
+}
+
+fn sender(u: &User, chat_id: i64) -> Option<Sender> {
+    (!u.is_bot).then(|| Sender {
+        user_id: u.id.0 as i64,
+        chat_id,
+        first_name: u.first_name.clone(),
+        username: u.username.clone(),
+        language: u.language_code.clone(),
+    })
+}
+
+fn command(text: &str) -> Action {
+    let word = text.split_whitespace().next().unwrap_or_default();
+    let name = word.trim_start_matches('/').split('@').next().unwrap_or_default();
+    match name.to_ascii_lowercase().as_str() {
+        "start" => Action::Start,
+        "help" => Action::Help,
+        "photo" => Action::Photo { dialog_id: None, callback: None },
+        _ => Action::UnknownCommand,
+    }
+}
+
+fn button(data: &str, callback: String) -> Action {
+    let (kind, arg) = data.split_once(':').unwrap_or((data, ""));
+    match (kind, arg.parse::<i64>()) {
+        ("age", _) if data == AGE_CALLBACK => Action::ConfirmAge { callback },
+        ("persona", Ok(id)) if i32::try_from(id).is_ok() => {
+            Action::ChoosePersona { girl_id: id as i32, callback }
+        }
+        ("photo", Ok(id)) => Action::Photo { dialog_id: Some(id), callback: Some(callback) },
+        _ => Action::StaleButton { callback },
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,67 @@
+//! Unit tests of update routing against real Bot API update shapes.
+
+use super::*;
+
+fn parse(json: &str) -> Option<(Sender, Action)> {
+    let u: TgUpdate = serde_json::from_str(json).expect("valid update");
+    route(&u.0)
+}
+
+fn message(text: &str) -> String {
+    format!(
+        r#"{{"update_id":10,"message":{{"message_id":1,"date":1700000000,
+        "chat":{{"id":77,"type":"private","first_name":"Ann"}},
+        "from":{{"id":77,"is_bot":false,"first_name":"Ann","language_code":"en"}},"text":{text:?}}}}}"#
+    )
+}
+
+fn callback(data: &str) -> String {
+    format!(
+        r#"{{"update_id":11,"callback_query":{{"id":"cb1","chat_instance":"x",
+        "from":{{"id":77,"is_bot":false,"first_name":"Ann"}},"data":{data:?}}}}}"#
+    )
+}
+
+#[test]
+fn commands_are_recognised_with_bot_suffix_and_payload() {
+    assert_eq!(parse(&message("/start")).unwrap().1, Action::Start);
+    assert_eq!(parse(&message("/start@MyBot ref123")).unwrap().1, Action::Start);
+    assert_eq!(parse(&message("/photo")).unwrap().1, Action::Photo { dialog_id: None, callback: None });
+    assert_eq!(parse(&message("/nope")).unwrap().1, Action::UnknownCommand);
+}
+
+#[test]
+fn texts_carry_sender_details() {
+    let (s, a) = parse(&message("hello there")).unwrap();
+    assert_eq!(a, Action::Text("hello there".into()));
+    assert_eq!((s.user_id, s.chat_id, s.first_name.as_str()), (77, 77, "Ann"));
+    assert_eq!(s.language.as_deref(), Some("en"));
+}
+
+#[test]
+fn buttons_map_to_actions_and_junk_is_stale() {
+    assert_eq!(parse(&callback("age:yes")).unwrap().1, Action::ConfirmAge { callback: "cb1".into() });
+    assert_eq!(
+        parse(&callback("persona:3")).unwrap().1,
+        Action::ChoosePersona { girl_id: 3, callback: "cb1".into() }
+    );
+    assert_eq!(
+        parse(&callback("photo:9")).unwrap().1,
+        Action::Photo { dialog_id: Some(9), callback: Some("cb1".into()) }
+    );
+    assert_eq!(parse(&callback("persona:x")).unwrap().1, Action::StaleButton { callback: "cb1".into() });
+}
+
+#[test]
+fn stickers_are_unsupported_and_groups_ignored() {
+    let sticker = r#"{"update_id":12,"message":{"message_id":2,"date":1700000000,
+        "chat":{"id":77,"type":"private","first_name":"Ann"},
+        "from":{"id":77,"is_bot":false,"first_name":"Ann"},
+        "sticker":{"file_id":"f","file_unique_id":"u","type":"regular","width":1,"height":1,
+                   "is_animated":false,"is_video":false}}}"#;
+    assert_eq!(parse(sticker).unwrap().1, Action::Unsupported);
+    let group = r#"{"update_id":13,"message":{"message_id":3,"date":1700000000,
+        "chat":{"id":-5,"type":"group","title":"g"},
+        "from":{"id":77,"is_bot":false,"first_name":"Ann"},"text":"hi"}}"#;
+    assert!(parse(group).is_none());
+}
