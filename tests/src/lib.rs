@@ -1,1 +1,26 @@
-//! placeholder
+//! Stand-ins for the paid outside services — the Telegram Bot API, an OpenAI-compatible LLM
+//! and an Automatic1111 image server — as real HTTP servers speaking the real wire formats,
+//! plus the harness the end-to-end tests use to start a modern nats-server, a fresh
+//! PostgreSQL database and the five functions as separate processes.
+
+pub mod harness;
+pub mod image_api;
+pub mod llm;
+pub mod script;
+pub mod system;
+pub mod telegram;
+pub mod updates;
+
+use std::net::SocketAddr;
+
+/// Serves `app` on `addr` (port 0 picks a free one) in the background; returns the address.
+pub async fn serve(app: axum::Router, addr: &str) -> anyhow::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let local = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "stand-in server stopped");
+        }
+    });
+    Ok(local)
+}

@@ -1,0 +1,210 @@
+//! Test harness: a modern nats-server on a free port with a temporary store, a fresh
+//! PostgreSQL database per run (dropped afterwards), and the function binaries as separate
+//! OS processes whose logs go to files under `target/e2e-logs/`.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+}
+
+/// The folder holding the built binaries (`target/debug`), found from the running executable.
+pub fn bin_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("FUNCTIONS_BIN_DIR") {
+        return dir.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    exe.ancestors()
+        .skip(1)
+        .find(|d| d.join("fn-updates").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| root().join("target/debug"))
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Waits until `check` returns `Some`, polling every 50 ms.
+pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return Ok(v);
+        }
+        if start.elapsed() > timeout {
+            bail!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The nats-server binary: `NATS_SERVER_BIN`, else the project's `.tools`, else `PATH`.
+pub fn nats_server_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("NATS_SERVER_BIN") {
+        return p.into();
+    }
+    let local = root().join(".tools/venv/bin/nats-server");
+    if local.exists() { local } else { PathBuf::from("nats-server") }
+}
+
+/// A nats-server with JetStream, killed on drop.
+pub struct NatsServer {
+    child: Child,
+    /// `nats://127.0.0.1:<port>`.
+    pub url: String,
+    _store: tempfile::TempDir,
+}
+
+impl NatsServer {
+    /// Starts a server on a free port.
+    pub fn start() -> anyhow::Result<Self> {
+        let store = tempfile::tempdir()?;
+        let port = free_port();
+        let bin = nats_server_bin();
+        let child = Command::new(&bin)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
+            .arg(store.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {} (run `make tools` to install it)", bin.display()))?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("nats-server did not open port {port}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(Self { child, url: format!("nats://127.0.0.1:{port}"), _store: store })
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh database on the local PostgreSQL, dropped on drop.
+pub struct TestDb {
+    admin: String,
+    name: String,
+    /// URL of the fresh database.
+    pub url: String,
+}
+
+impl TestDb {
+    /// Creates `companion_test_<random>` using `TEST_DATABASE_URL` (an admin connection).
+    pub async fn create() -> anyhow::Result<Self> {
+        use sqlx::Connection;
+        let admin = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("companion_test_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+        let mut conn = sqlx::PgConnection::connect(&admin).await.with_context(|| format!("connecting to {admin}"))?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        Ok(Self { url: format!("{base}/{name}"), admin, name })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let (admin, name) = (self.admin.clone(), self.name.clone());
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// One function process with its log file.
+pub struct Process {
+    /// Binary name.
+    pub name: String,
+    child: Child,
+    /// Where its stdout and stderr go.
+    pub log: PathBuf,
+}
+
+impl Process {
+    /// Starts `bin_dir()/name` with `envs`, logging to `log`.
+    pub fn spawn(name: &str, envs: &[(String, String)], log: PathBuf) -> anyhow::Result<Self> {
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
+        let child = Command::new(bin_dir().join(name))
+            .envs(envs.iter().map(|(k, v)| (k, v)))
+            .env_remove("AWS_LAMBDA_RUNTIME_API")
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .with_context(|| format!("starting {name} from {} (build the workspace first)", bin_dir().display()))?;
+        Ok(Self { name: name.to_owned(), child, log })
+    }
+
+    /// The log so far.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits for the exit; returns whether it exited successfully.
+    pub fn terminate(&mut self, timeout: Duration) -> bool {
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Whether it is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// Runs the `migrate` binary against `url`.
+pub fn migrate(url: &str) -> anyhow::Result<()> {
+    let out = Command::new(bin_dir().join("migrate")).env("DATABASE_URL", url).output()?;
+    if !out.status.success() {
+        bail!("migrate failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(())
+}

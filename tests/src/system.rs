@@ -1,0 +1,187 @@
+//! The whole system on one machine for tests (and the bench): the three stand-ins in this
+//! process, a fresh nats-server and database, and the five functions as separate processes
+//! configured against them.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::Value;
+
+use crate::harness::{NatsServer, Process, TestDb, free_port, migrate, root, wait_for};
+use crate::script::Script;
+use crate::telegram::{Call, Telegram};
+use crate::{image_api, llm, serve};
+
+/// The five functions, in start order.
+pub const FUNCTIONS: [&str; 5] = ["fn-updates", "fn-reply", "fn-prompt", "fn-image", "fn-ingress"];
+/// The bot token the functions use against the stand-in.
+pub const TEST_TOKEN: &str = "123456:TEST-token-never-logged";
+
+/// A running system.
+pub struct System {
+    /// Telegram stand-in.
+    pub tg: Arc<Telegram>,
+    /// LLM stand-in script.
+    pub llm: Arc<Script>,
+    /// Image stand-in script.
+    pub image: Arc<Script>,
+    /// Webhook URL of fn-ingress.
+    pub webhook_url: String,
+    /// Its secret.
+    pub secret: String,
+    /// The broker.
+    pub nats: NatsServer,
+    /// The database.
+    pub db: TestDb,
+    procs: Mutex<HashMap<String, Process>>,
+    envs: Vec<(String, String)>,
+    log_dir: PathBuf,
+    http: reqwest::Client,
+    _files: tempfile::TempDir,
+}
+
+impl System {
+    /// Starts everything; `label` names the log folder; `extra` env overrides the defaults.
+    pub async fn start(label: &str, extra: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let files = tempfile::tempdir()?;
+        let tg = Telegram::new(files.path().to_path_buf(), None);
+        let tg_addr = serve(tg.router(), "127.0.0.1:0").await?;
+        let llm = Arc::new(Script::default());
+        let llm_addr = serve(llm::router(llm.clone()), "127.0.0.1:0").await?;
+        let image = Arc::new(Script::default());
+        let image_addr = serve(image_api::router(image.clone()), "127.0.0.1:0").await?;
+        let nats = NatsServer::start()?;
+        let db = TestDb::create().await?;
+        migrate(&db.url)?;
+        let ingress_addr = format!("127.0.0.1:{}", free_port());
+        let secret = "e2e_secret-123".to_owned();
+        let mut envs: Vec<(String, String)> = [
+            ("NATS_URL", nats.url.clone()),
+            ("DATABASE_URL", db.url.clone()),
+            ("BOT_TOKEN", TEST_TOKEN.to_owned()),
+            ("TELEGRAM_API_URL", format!("http://{tg_addr}")),
+            ("TELEGRAM_WEBHOOK_SECRET", secret.clone()),
+            ("INGRESS_ADDR", ingress_addr.clone()),
+            ("VENICE_API_BASE_URL", format!("http://{llm_addr}/api/v1")),
+            ("VENICE_API_KEY", "test-key".to_owned()),
+            ("IMAGE_API_URL", format!("http://{image_addr}")),
+            ("PERSONAS_DIR", root().join("personas").display().to_string()),
+            ("ACK_WAIT_SECS", "2".to_owned()),
+            ("RUST_LOG", "info".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        for (k, v) in extra {
+            envs.retain(|(key, _)| key != k);
+            envs.push((k.to_string(), v.to_string()));
+        }
+        let log_dir = root().join("target/e2e-logs").join(label);
+        let _ = std::fs::remove_dir_all(&log_dir);
+        std::fs::create_dir_all(&log_dir)?;
+        let sys = Self {
+            tg,
+            llm,
+            image,
+            webhook_url: format!("http://{ingress_addr}/webhook"),
+            secret,
+            nats,
+            db,
+            procs: Mutex::default(),
+            envs,
+            log_dir,
+            http: reqwest::Client::new(),
+            _files: files,
+        };
+        for name in FUNCTIONS {
+            sys.start_fn(name).await?;
+        }
+        Ok(sys)
+    }
+
+    /// Starts (or restarts) one function and waits until it says it is ready.
+    pub async fn start_fn(&self, name: &str) -> anyhow::Result<()> {
+        let log = self.log_dir.join(format!("{name}.log"));
+        let before = std::fs::read_to_string(&log).map(|s| s.matches("ready").count()).unwrap_or(0);
+        let p = Process::spawn(name, &self.envs, log.clone())?;
+        self.procs.lock().unwrap().insert(name.to_owned(), p);
+        let r = wait_for(&format!("{name} to be ready"), Duration::from_secs(20), || {
+            let log = log.clone();
+            async move {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                (text.matches("ready").count() > before).then_some(())
+            }
+        })
+        .await;
+        r.with_context(|| format!("{name} log:\n{}", self.log(name)))
+    }
+
+    /// A function's log.
+    pub fn log(&self, name: &str) -> String {
+        self.procs.lock().unwrap().get(name).map(Process::output).unwrap_or_default()
+    }
+
+    /// Every function's log, for failure messages.
+    pub fn all_logs(&self) -> String {
+        FUNCTIONS.iter().map(|n| format!("===== {n}\n{}", self.log(n))).collect::<Vec<_>>().join("\n")
+    }
+
+    /// Runs `f` on a function's process (kill it, signal it, look at it).
+    pub fn with_process<T>(&self, name: &str, f: impl FnOnce(&mut Process) -> T) -> T {
+        f(self.procs.lock().unwrap().get_mut(name).expect("known function"))
+    }
+
+    /// POSTs an update to the webhook with the right secret; returns the status.
+    pub async fn post_update(&self, update: &Value) -> u16 {
+        self.post_raw(serde_json::to_vec(update).expect("json"), Some(&self.secret)).await
+    }
+
+    /// POSTs any body with any secret; returns the status.
+    pub async fn post_raw(&self, body: Vec<u8>, secret: Option<&str>) -> u16 {
+        let mut req = self.http.post(&self.webhook_url).header("content-type", "application/json").body(body);
+        if let Some(s) = secret {
+            req = req.header("x-telegram-bot-api-secret-token", s);
+        }
+        req.send().await.map(|r| r.status().as_u16()).unwrap_or(0)
+    }
+
+    /// A JetStream context on the test broker.
+    pub async fn js(&self) -> anyhow::Result<async_nats::jetstream::Context> {
+        Ok(async_nats::jetstream::new(async_nats::connect(&self.nats.url).await?))
+    }
+
+    /// A pool on the test database.
+    pub async fn pool(&self) -> anyhow::Result<sqlx::PgPool> {
+        Ok(sqlx::PgPool::connect(&self.db.url).await?)
+    }
+
+    /// Waits for a Bot API call matching `pred` at or after log position `since`.
+    pub async fn wait_call(&self, since: usize, timeout: Duration, pred: impl Fn(&Call) -> bool) -> anyhow::Result<Call> {
+        let tg = self.tg.clone();
+        let r = wait_for("a matching Bot API call", timeout, || {
+            let found = tg.calls().into_iter().skip(since).find(|c| pred(c));
+            async move { found }
+        })
+        .await;
+        r.with_context(|| format!("calls: {:#?}\n{}", self.tg.calls(), self.all_logs()))
+    }
+}
+
+/// The text of a call's `text` parameter.
+pub fn text_of(c: &Call) -> &str {
+    c.params["text"].as_str().unwrap_or("")
+}
+
+/// The `callback_data` of every inline button of a call.
+pub fn buttons_of(c: &Call) -> Vec<String> {
+    c.params["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .filter_map(|b| b["callback_data"].as_str().map(str::to_owned))
+        .collect()
+}

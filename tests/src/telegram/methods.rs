@@ -1,0 +1,161 @@
+//! The Bot API methods the stand-in answers, and its control routes.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use axum::extract::{Path, Query, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, http::StatusCode};
+use serde_json::{Map, Value, json};
+
+use super::{Call, Failure, Telegram, Webhook, params};
+
+const BOT: i64 = 1;
+
+fn bot_user() -> Value {
+    json!({"id": BOT, "is_bot": true, "first_name": "Companion", "username": "companion_bot"})
+}
+
+fn error(code: u16, description: &str, retry_after: Option<u64>) -> Response {
+    let mut body = json!({"ok": false, "error_code": code, "description": description});
+    if let Some(r) = retry_after {
+        body["parameters"] = json!({"retry_after": r});
+    }
+    (StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response()
+}
+
+/// `POST /bot<token>/<method>`.
+pub async fn dispatch(State(tg): State<Arc<Telegram>>, Path((bot, method)): Path<(String, String)>, req: Request) -> Response {
+    if !bot.starts_with("bot") || bot.len() < 4 {
+        return error(404, "Not Found", None);
+    }
+    let method = method.to_ascii_lowercase();
+    let seq = tg.calls.lock().unwrap().len();
+    let params = match params::read(req, &tg.files_dir, seq).await {
+        Ok(p) => p,
+        Err(d) => return error(400, &d, None),
+    };
+    if method == "getupdates" {
+        return get_updates(&tg, &params).await;
+    }
+    let failure = {
+        let mut f = tg.failures.lock().unwrap();
+        f.iter().position(|x| x.method == method).and_then(|i| f.remove(i))
+    };
+    let outcome = match failure {
+        Some(f) => Err((f.error_code, f.description, f.retry_after)),
+        None => answer(&tg, &method, &params),
+    };
+    let result = outcome.as_ref().map(Clone::clone).unwrap_or(Value::Null);
+    {
+        let mut calls = tg.calls.lock().unwrap();
+        let seq = calls.len();
+        calls.push(Call { seq, method, params: Value::Object(params), result: result.clone() });
+    }
+    tg.changed.notify_waiters();
+    match outcome {
+        Ok(r) => Json(json!({"ok": true, "result": r})).into_response(),
+        Err((code, d, retry)) => error(code, &d, retry),
+    }
+}
+
+type Outcome = Result<Value, (u16, String, Option<u64>)>;
+
+fn answer(tg: &Telegram, method: &str, p: &Map<String, Value>) -> Outcome {
+    let bad = |d: &str| Err((400, format!("Bad Request: {d}"), None));
+    match method {
+        "getme" => Ok(bot_user()),
+        "sendmessage" | "editmessagetext" => {
+            let text = p.get("text").and_then(Value::as_str).unwrap_or("");
+            if text.is_empty() {
+                return bad("message text is empty");
+            }
+            if text.chars().count() > 4096 {
+                return bad("message is too long");
+            }
+            message(tg, p, json!({"text": text}))
+        }
+        "sendphoto" => {
+            let Some(file) = p.get("photo") else { return bad("there is no photo in the request") };
+            let (w, h) = file["path"]
+                .as_str()
+                .and_then(|path| image::image_dimensions(path).ok())
+                .unwrap_or((0, 0));
+            let size = file["size"].as_u64().unwrap_or(0);
+            let photo = json!([{"file_id": format!("photo{}", p.len()), "file_unique_id": "u", "width": w, "height": h, "file_size": size}]);
+            message(tg, p, json!({"photo": photo, "caption": p.get("caption").cloned().unwrap_or(Value::Null)}))
+        }
+        "setwebhook" => {
+            let url = p.get("url").and_then(Value::as_str).unwrap_or("").to_owned();
+            let secret = p.get("secret_token").and_then(Value::as_str).unwrap_or("").to_owned();
+            *tg.webhook.lock().unwrap() = (!url.is_empty()).then_some(Webhook { url, secret });
+            Ok(Value::Bool(true))
+        }
+        "deletewebhook" => {
+            *tg.webhook.lock().unwrap() = None;
+            Ok(Value::Bool(true))
+        }
+        "answercallbackquery" | "sendchataction" | "setmycommands" | "deletemessage" | "editmessagereplymarkup" => {
+            Ok(Value::Bool(true))
+        }
+        _ => Err((404, "Not Found: method not found".into(), None)),
+    }
+}
+
+fn message(tg: &Telegram, p: &Map<String, Value>, mut content: Value) -> Outcome {
+    let Some(chat_id) = p.get("chat_id").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())) else {
+        return Err((400, "Bad Request: chat_id is empty".into(), None));
+    };
+    let id = match p.get("message_id").and_then(Value::as_i64) {
+        Some(id) => id,
+        None => tg.next_message_id.fetch_add(1, Ordering::Relaxed),
+    };
+    let obj = content.as_object_mut().expect("object");
+    obj.insert("message_id".into(), json!(id));
+    obj.insert("date".into(), json!(chrono::Utc::now().timestamp()));
+    obj.insert("chat".into(), json!({"id": chat_id, "type": "private", "first_name": "User"}));
+    obj.insert("from".into(), bot_user());
+    if let Some(m) = p.get("reply_markup") {
+        obj.insert("reply_markup".into(), m.clone());
+    }
+    Ok(content)
+}
+
+async fn get_updates(tg: &Telegram, p: &Map<String, Value>) -> Response {
+    let offset = p.get("offset").and_then(Value::as_i64).unwrap_or(0);
+    let timeout = p.get("timeout").and_then(Value::as_u64).unwrap_or(0).min(25);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
+    loop {
+        let ready: Vec<Value> = {
+            let mut q = tg.pending.lock().unwrap();
+            q.retain(|u| u["update_id"].as_i64().unwrap_or(0) >= offset);
+            q.iter().take(100).cloned().collect()
+        };
+        if !ready.is_empty() || tokio::time::Instant::now() >= deadline {
+            return Json(json!({"ok": true, "result": ready})).into_response();
+        }
+        let _ = tokio::time::timeout_at(deadline, tg.changed.notified()).await;
+    }
+}
+
+/// `GET /_calls?since=N`: recorded calls from position N.
+pub async fn calls(State(tg): State<Arc<Telegram>>, Query(q): Query<std::collections::HashMap<String, usize>>) -> Json<Vec<Call>> {
+    let since = q.get("since").copied().unwrap_or(0);
+    Json(tg.calls().into_iter().skip(since).collect())
+}
+
+/// `POST /_fail`: the next call of a method fails as described.
+pub async fn fail(State(tg): State<Arc<Telegram>>, Json(f): Json<Failure>) -> StatusCode {
+    tg.fail_next(f);
+    StatusCode::NO_CONTENT
+}
+
+/// `POST /_deliver`: an update from a simulated user; `update_id` is assigned when missing.
+pub async fn deliver(State(tg): State<Arc<Telegram>>, Json(mut update): Json<Value>) -> Json<Value> {
+    if update.get("update_id").is_none() {
+        update["update_id"] = json!(tg.next_update_id());
+    }
+    let status = tg.deliver(update.clone()).await;
+    Json(json!({"update_id": update["update_id"], "status": status}))
+}

@@ -1,0 +1,143 @@
+//! Telegram Bot API stand-in. Serves `POST /bot<token>/<method>` (JSON, form or multipart, any
+//! method-name case) for the methods the bot uses, answering in Telegram's envelope
+//! (`{"ok":true,"result":…}`); records every call; serves `getUpdates` long polling; delivers
+//! simulated user updates to a webhook; and can be told to fail the next calls (e.g. 429 with
+//! `retry_after`). Control routes start with `/_`.
+
+mod methods;
+mod params;
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Notify;
+
+/// One recorded Bot API call.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Call {
+    /// Position in the log, from 0.
+    pub seq: usize,
+    /// Method name in lower case (`sendmessage`).
+    pub method: String,
+    /// Parameters; uploaded files appear as `{"file_name", "size", "path"}`.
+    pub params: serde_json::Value,
+    /// The `result` answered, if the call succeeded.
+    pub result: serde_json::Value,
+}
+
+/// A failure to answer instead of the next call of `method`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Failure {
+    /// Lower-case method name.
+    pub method: String,
+    /// `error_code`.
+    pub error_code: u16,
+    /// `description`.
+    pub description: String,
+    /// `parameters.retry_after`.
+    #[serde(default)]
+    pub retry_after: Option<u64>,
+}
+
+/// Where simulated user updates go.
+#[derive(Debug, Clone, Default)]
+pub struct Webhook {
+    /// URL to POST updates to.
+    pub url: String,
+    /// Value of `X-Telegram-Bot-Api-Secret-Token`.
+    pub secret: String,
+}
+
+/// Shared state of the stand-in.
+pub struct Telegram {
+    calls: Mutex<Vec<Call>>,
+    failures: Mutex<VecDeque<Failure>>,
+    pending: Mutex<VecDeque<serde_json::Value>>,
+    webhook: Mutex<Option<Webhook>>,
+    next_message_id: AtomicI64,
+    next_update_id: AtomicI64,
+    files_dir: PathBuf,
+    changed: Notify,
+    http: reqwest::Client,
+}
+
+impl Telegram {
+    /// A stand-in saving uploaded files under `files_dir`.
+    pub fn new(files_dir: PathBuf, webhook: Option<Webhook>) -> Arc<Self> {
+        Arc::new(Self {
+            calls: Mutex::default(),
+            failures: Mutex::default(),
+            pending: Mutex::default(),
+            webhook: Mutex::new(webhook),
+            next_message_id: AtomicI64::new(1000),
+            next_update_id: AtomicI64::new(1),
+            files_dir,
+            changed: Notify::new(),
+            http: reqwest::Client::new(),
+        })
+    }
+
+    /// The router.
+    pub fn router(self: &Arc<Self>) -> Router {
+        Router::new()
+            .route("/{bot}/{method}", post(methods::dispatch).get(methods::dispatch))
+            .route("/_calls", get(methods::calls))
+            .route("/_fail", post(methods::fail))
+            .route("/_deliver", post(methods::deliver))
+            .with_state(self.clone())
+    }
+
+    /// Every call so far.
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// Calls of one method (lower case).
+    pub fn calls_of(&self, method: &str) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| c.method == method).collect()
+    }
+
+    /// Queues a failure for the next call of its method.
+    pub fn fail_next(&self, f: Failure) {
+        self.failures.lock().unwrap().push_back(f);
+    }
+
+    /// A fresh update id for simulated updates.
+    pub fn next_update_id(&self) -> i64 {
+        self.next_update_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Waits until the call log changes (or a short timeout passes).
+    pub async fn changed(&self) {
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(200), self.changed.notified()).await;
+    }
+
+    /// Delivers an update: to the webhook when one is set (returns its HTTP status), else
+    /// queues it for `getUpdates` (returns 200).
+    pub async fn deliver(&self, update: serde_json::Value) -> u16 {
+        let hook = self.webhook.lock().unwrap().clone();
+        match hook {
+            Some(h) => match self
+                .http
+                .post(&h.url)
+                .header("x-telegram-bot-api-secret-token", &h.secret)
+                .json(&update)
+                .send()
+                .await
+            {
+                Ok(r) => r.status().as_u16(),
+                Err(_) => 502,
+            },
+            None => {
+                self.pending.lock().unwrap().push_back(update);
+                self.changed.notify_waiters();
+                200
+            }
+        }
+    }
+}

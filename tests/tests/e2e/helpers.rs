@@ -1,0 +1,87 @@
+//! A simulated user driving the bot through the webhook, and small assertions.
+
+use std::time::Duration;
+
+use serde_json::Value;
+use standins::system::{System, buttons_of, text_of};
+use standins::telegram::Call;
+use standins::updates::{self, User};
+
+/// How long a step of a conversation may take (generous: shared 2-core machines).
+pub const STEP: Duration = Duration::from_secs(30);
+
+/// A user chatting with the bot.
+pub struct Chat<'a> {
+    /// The system under test.
+    pub sys: &'a System,
+    /// Who is typing.
+    pub user: User,
+    next_message: std::cell::Cell<i64>,
+}
+
+impl<'a> Chat<'a> {
+    /// A user with id `id`.
+    pub fn new(sys: &'a System, id: i64) -> Self {
+        Self { sys, user: User::new(id, "Ann"), next_message: std::cell::Cell::new(1) }
+    }
+
+    fn message_id(&self) -> i64 {
+        let id = self.next_message.get();
+        self.next_message.set(id + 1);
+        id
+    }
+
+    /// Sends a text through the webhook; returns the update.
+    pub async fn say(&self, text: &str) -> Value {
+        let u = updates::text(self.sys.tg.next_update_id(), self.message_id(), &self.user, text);
+        assert_eq!(self.sys.post_update(&u).await, 200, "webhook refused {u}");
+        u
+    }
+
+    /// Presses a button under the bot's message.
+    pub async fn press(&self, under: &Call, data: &str) {
+        let message_id = under.result["message_id"].as_i64().unwrap_or(1);
+        let u = updates::callback(self.sys.tg.next_update_id(), &self.user, message_id, data);
+        assert_eq!(self.sys.post_update(&u).await, 200);
+    }
+
+    /// Waits for a message to this chat (from log position `since`) matching `pred`.
+    pub async fn expect_message(&self, since: usize, pred: impl Fn(&Call) -> bool) -> Call {
+        let chat = self.user.id;
+        self.sys
+            .wait_call(since, STEP, |c| c.method == "sendmessage" && c.params["chat_id"] == chat && pred(c))
+            .await
+            .expect("expected message")
+    }
+
+    /// Walks `/start` → age confirmation → first persona; returns the greeting call.
+    pub async fn open_dialog(&self) -> Call {
+        let since = self.sys.tg.calls().len();
+        self.say("/start").await;
+        let gate = self.expect_message(since, |c| buttons_of(c).contains(&"age:yes".to_owned())).await;
+        let since = self.sys.tg.calls().len();
+        self.press(&gate, "age:yes").await;
+        let menu = self.expect_message(since, |c| buttons_of(c).iter().any(|b| b.starts_with("persona:"))).await;
+        let first = buttons_of(&menu).into_iter().next().unwrap();
+        let since = self.sys.tg.calls().len();
+        self.press(&menu, &first).await;
+        self.expect_message(since, |c| buttons_of(c).iter().any(|b| b.starts_with("photo:"))).await
+    }
+
+    /// Messages sent to this chat whose text is exactly `text`.
+    pub fn count_text(&self, text: &str) -> usize {
+        self.sys
+            .tg
+            .calls_of("sendmessage")
+            .iter()
+            .filter(|c| c.params["chat_id"] == self.user.id && text_of(c) == text)
+            .count()
+    }
+}
+
+/// The last sequence number of a stream (how many messages were ever stored).
+pub async fn last_seq(sys: &System, stream: &str) -> u64 {
+    let js = sys.js().await.unwrap();
+    let mut s = js.get_stream(stream).await.unwrap();
+    s.info().await.unwrap().state.last_sequence
+}

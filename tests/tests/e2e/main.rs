@@ -1,0 +1,8 @@
+//! End-to-end tests: the five functions as separate processes against a real nats-server, a
+//! fresh PostgreSQL database and the stand-ins. The module list says what is covered.
+
+mod conversation;
+mod crash;
+mod helpers;
+mod ingress;
+mod resilience;
