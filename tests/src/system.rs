@@ -104,9 +104,16 @@ impl System {
 
     /// Starts (or restarts) one function and waits until it says it is ready.
     pub async fn start_fn(&self, name: &str) -> anyhow::Result<()> {
+        self.start_copy(name, name, &[]).await
+    }
+
+    /// Starts a copy of function `bin` known as `name`, with env overrides, and waits for it.
+    pub async fn start_copy(&self, bin: &str, name: &str, extra: &[(&str, &str)]) -> anyhow::Result<()> {
         let log = self.log_dir.join(format!("{name}.log"));
         let before = std::fs::read_to_string(&log).map(|s| s.matches("ready").count()).unwrap_or(0);
-        let p = Process::spawn(name, &self.envs, log.clone())?;
+        let mut envs = self.envs.clone();
+        envs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let p = Process::spawn(bin, &envs, log.clone())?;
         self.procs.lock().unwrap().insert(name.to_owned(), p);
         let r = wait_for(&format!("{name} to be ready"), Duration::from_secs(20), || {
             let log = log.clone();

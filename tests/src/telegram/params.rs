@@ -29,6 +29,7 @@ pub async fn read(req: Request, files_dir: &Path, seq: usize) -> Result<Map<Stri
             };
             params.insert(name, value);
         }
+        resolve_attachments(&mut params);
     } else {
         let body = axum::body::to_bytes(req.into_body(), 64 << 20).await.map_err(|e| format!("Bad Request: {e}"))?;
         if ctype.starts_with("application/json") && !body.is_empty() {
@@ -41,6 +42,19 @@ pub async fn read(req: Request, files_dir: &Path, seq: usize) -> Result<Map<Stri
         }
     }
     Ok(params)
+}
+
+/// `"photo": "attach://<part>"` refers to an uploaded part by name, as the Bot API allows.
+fn resolve_attachments(params: &mut Map<String, Value>) {
+    let refs: Vec<(String, String)> = params
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.strip_prefix("attach://")?.to_owned())))
+        .collect();
+    for (key, part) in refs {
+        if let Some(file) = params.remove(&part) {
+            params.insert(key, file);
+        }
+    }
 }
 
 fn save(dir: &Path, seq: usize, field: &str, file_name: &str, bytes: &[u8]) -> Result<Value, String> {

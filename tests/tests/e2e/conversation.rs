@@ -29,7 +29,7 @@ async fn start_persona_text_and_photo_reach_the_user() {
     chat.press(&reply, &photo_button).await;
     let photo = sys.wait_call(since, STEP, |c| c.method == "sendphoto").await.unwrap();
     assert_eq!(photo.params["chat_id"], chat.user.id);
-    let path = photo.params["photo"]["path"].as_str().unwrap();
+    let path = photo.params["photo"]["path"].as_str().unwrap_or_else(|| panic!("{photo:?}"));
     let png = std::fs::read(path).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let img = image::load_from_memory(&png).expect("a decodable PNG");

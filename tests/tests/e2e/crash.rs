@@ -30,6 +30,7 @@ async fn reply_killed_while_holding_a_job_answers_exactly_once_after_restart() {
     // Wait past ack_wait (2 s) so a wrongly unacked job would show up again.
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(chat.count_text(&expected), 1, "exactly one reply sent");
+    assert_eq!(sys.llm.requests().len(), 2, "the killed copy's call, then the redelivered job's");
     let pool = sys.pool().await.unwrap();
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM chat_messages WHERE role = 'assistant' AND job_id IS NOT NULL")
         .fetch_one(&pool)

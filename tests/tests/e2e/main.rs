@@ -4,5 +4,6 @@
 mod conversation;
 mod crash;
 mod helpers;
+mod http_runner;
 mod ingress;
 mod resilience;
