@@ -46,17 +46,37 @@ pub fn settings<C: FunctionSettings>() -> Result<C, ConfigError> {
 }
 
 /// Connects everything a stage needs.
-pub async fn connect(name: &'static str, common: &CommonSettings, tg: Option<&TelegramSettings>) -> Result<Deps, String> {
+pub async fn connect(
+    name: &'static str,
+    common: &CommonSettings,
+    tg: Option<&TelegramSettings>,
+) -> Result<Deps, String> {
     let telegram = tg.map(Telegram::new).transpose()?;
-    let pool = db::connect(common.database_url.expose(), common.concurrency.min(16) as u32 + 2)
+    let pool = db::connect(
+        common.database_url.expose(),
+        common.concurrency.min(16) as u32 + 2,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    db::check_schema(&pool).await.map_err(|e| e.to_string())?;
+    let client = topology::connect(&common.nats_url, name)
         .await
         .map_err(|e| e.to_string())?;
-    db::check_schema(&pool).await.map_err(|e| e.to_string())?;
-    let client = topology::connect(&common.nats_url, name).await.map_err(|e| e.to_string())?;
     let js = jetstream::new(client);
-    topology::ensure_streams(&js, common.job_ttl).await.map_err(|e| e.to_string())?;
-    let jobs = JobBoard::new(topology::jobs_bucket(&js, common.job_ttl).await.map_err(|e| e.to_string())?);
-    Ok(Deps { js, pool, jobs, telegram })
+    topology::ensure_streams(&js, common.job_ttl)
+        .await
+        .map_err(|e| e.to_string())?;
+    let jobs = JobBoard::new(
+        topology::jobs_bucket(&js, common.job_ttl)
+            .await
+            .map_err(|e| e.to_string())?,
+    );
+    Ok(Deps {
+        js,
+        pool,
+        jobs,
+        telegram,
+    })
 }
 
 /// The whole life of a queue-driven function: returns the process exit code.
@@ -77,15 +97,24 @@ where
         Ok(d) => d,
         Err(e) => return fail(name, &e, 1),
     };
-    let (pool, jobs, telegram, js) = (deps.pool.clone(), deps.jobs.clone(), deps.telegram.clone(), deps.js.clone());
+    let (pool, jobs, telegram, js) = (
+        deps.pool.clone(),
+        deps.jobs.clone(),
+        deps.telegram.clone(),
+        deps.js.clone(),
+    );
     let stage = match build(settings, deps).await {
         Ok(s) => s,
         Err(e) => return fail(name, &e, 1),
     };
     let core = Core::new(stage, pool, jobs, telegram);
     let result = match common.runner {
-        RunnerKind::Consumer => run_consumer(core, js, &common).await.map_err(|e| e.to_string()),
-        RunnerKind::Http => run_http(core, &common.http_addr).await.map_err(|e| e.to_string()),
+        RunnerKind::Consumer => run_consumer(core, js, &common)
+            .await
+            .map_err(|e| e.to_string()),
+        RunnerKind::Http => run_http(core, &common.http_addr)
+            .await
+            .map_err(|e| e.to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

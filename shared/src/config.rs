@@ -45,9 +45,11 @@ impl fmt::Display for Secret {
 #[error("invalid configuration:\n  - {}", .0.join("\n  - "))]
 pub struct ConfigError(pub Vec<String>);
 
+type Lookup = Box<dyn Fn(&str) -> Option<String>>;
+
 /// Reads variables and remembers what was wrong with them.
 pub struct Env {
-    lookup: Box<dyn Fn(&str) -> Option<String>>,
+    lookup: Lookup,
     problems: Vec<String>,
 }
 
@@ -65,11 +67,16 @@ impl Env {
 
     /// Reads from any lookup function (tests use a map).
     pub fn from_fn(lookup: impl Fn(&str) -> Option<String> + 'static) -> Self {
-        Self { lookup: Box::new(lookup), problems: Vec::new() }
+        Self {
+            lookup: Box::new(lookup),
+            problems: Vec::new(),
+        }
     }
 
     fn raw(&self, key: &str) -> Option<String> {
-        (self.lookup)(key).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+        (self.lookup)(key)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 
     /// A string with a default.
@@ -100,7 +107,8 @@ impl Env {
         match self.raw(key) {
             None => default,
             Some(v) => v.parse().unwrap_or_else(|_| {
-                self.problems.push(format!("{key}={v:?} is not a valid {}", short_type::<T>()));
+                self.problems
+                    .push(format!("{key}={v:?} is not a valid {}", short_type::<T>()));
                 default
             }),
         }
@@ -110,7 +118,8 @@ impl Env {
     pub fn seconds(&mut self, key: &str, default: u64, min: u64) -> Duration {
         let v = self.parse(key, default);
         if v < min {
-            self.problems.push(format!("{key} must be at least {min} seconds, got {v}"));
+            self.problems
+                .push(format!("{key} must be at least {min} seconds, got {v}"));
         }
         Duration::from_secs(v.max(min))
     }
@@ -119,19 +128,24 @@ impl Env {
     pub fn url(&mut self, key: &str, default: &str) -> String {
         let v = self.string(key, default);
         if !(v.starts_with("http://") || v.starts_with("https://")) {
-            self.problems.push(format!("{key}={v:?} must start with http:// or https://"));
+            self.problems
+                .push(format!("{key}={v:?} must start with http:// or https://"));
         }
         v.trim_end_matches('/').to_owned()
     }
 
     /// A comma-separated list of numeric ids.
     pub fn id_list(&mut self, key: &str) -> Vec<i64> {
-        let Some(v) = self.raw(key) else { return Vec::new() };
+        let Some(v) = self.raw(key) else {
+            return Vec::new();
+        };
         let mut ids = Vec::new();
         for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part.parse() {
                 Ok(id) => ids.push(id),
-                Err(_) => self.problems.push(format!("{key}: {part:?} is not a numeric id")),
+                Err(_) => self
+                    .problems
+                    .push(format!("{key}: {part:?} is not a numeric id")),
             }
         }
         ids
@@ -144,12 +158,19 @@ impl Env {
 
     /// Ends reading: `Err` lists every problem.
     pub fn finish(self) -> Result<(), ConfigError> {
-        if self.problems.is_empty() { Ok(()) } else { Err(ConfigError(self.problems)) }
+        if self.problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(self.problems))
+        }
     }
 }
 
 fn short_type<T>() -> &'static str {
-    std::any::type_name::<T>().rsplit("::").next().unwrap_or("value")
+    std::any::type_name::<T>()
+        .rsplit("::")
+        .next()
+        .unwrap_or("value")
 }
 
 /// Settings every queue-driven function shares.
@@ -232,18 +253,30 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Env::from_fn(move |k| map.get(k).cloned())
     }
 
     #[test]
     fn every_problem_is_listed_and_secrets_are_not_echoed() {
-        let mut e = env(&[("ACK_WAIT_SECS", "soon"), ("TELEGRAM_API_URL", "ftp://x"), ("RUNNER", "x")]);
+        let mut e = env(&[
+            ("ACK_WAIT_SECS", "soon"),
+            ("TELEGRAM_API_URL", "ftp://x"),
+            ("RUNNER", "x"),
+        ]);
         let _ = CommonSettings::read(&mut e);
         let tg = TelegramSettings::read(&mut e);
         let err = e.finish().unwrap_err().to_string();
-        for needle in ["DATABASE_URL", "ACK_WAIT_SECS", "TELEGRAM_API_URL", "BOT_TOKEN", "RUNNER"] {
+        for needle in [
+            "DATABASE_URL",
+            "ACK_WAIT_SECS",
+            "TELEGRAM_API_URL",
+            "BOT_TOKEN",
+            "RUNNER",
+        ] {
             assert!(err.contains(needle), "{needle} missing from {err}");
         }
         assert_eq!(format!("{:?}", tg.bot_token), "Secret(***)");

@@ -50,17 +50,20 @@ pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
 
 /// Fails with [`DbError::SchemaBehind`] when an embedded migration is not applied.
 pub async fn check_schema(pool: &PgPool) -> Result<(), DbError> {
-    let applied: Vec<i64> = sqlx::query_scalar(
-        "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap_or_default();
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+            .fetch_all(pool)
+            .await
+            .unwrap_or_default();
     let applied: HashSet<i64> = applied.into_iter().collect();
     let missing: Vec<String> = MIGRATOR
         .iter()
         .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
         .map(|m| format!("{} {}", m.version, m.description))
         .collect();
-    if missing.is_empty() { Ok(()) } else { Err(DbError::SchemaBehind(missing.join(", "))) }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(DbError::SchemaBehind(missing.join(", ")))
+    }
 }

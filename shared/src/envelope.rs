@@ -20,7 +20,11 @@ pub struct Envelope<T> {
 impl<T> Envelope<T> {
     /// Wraps a payload with a fresh id.
     pub fn new(trace_id: impl Into<String>, payload: T) -> Self {
-        Self { id: Uuid::new_v4(), trace_id: trace_id.into(), payload }
+        Self {
+            id: Uuid::new_v4(),
+            trace_id: trace_id.into(),
+            payload,
+        }
     }
 }
 
@@ -107,7 +111,9 @@ pub fn guess_chat_id(payload: &[u8]) -> Option<i64> {
         &["callback_query", "message", "chat", "id"],
         &["callback_query", "from", "id"],
     ];
-    paths.iter().find_map(|path| path.iter().try_fold(&v, |v, k| v.get(k))?.as_i64())
+    paths
+        .iter()
+        .find_map(|path| path.iter().try_fold(&v, |v, k| v.get(k))?.as_i64())
 }
 
 #[cfg(test)]
@@ -116,8 +122,17 @@ mod tests {
 
     #[test]
     fn envelope_round_trips() {
-        let e = Envelope::new("upd-1", ReplyJob { chat_id: 1, user_id: 2, dialog_id: 3, user_message_id: 4 });
-        let back: Envelope<ReplyJob> = serde_json::from_slice(&serde_json::to_vec(&e).unwrap()).unwrap();
+        let e = Envelope::new(
+            "upd-1",
+            ReplyJob {
+                chat_id: 1,
+                user_id: 2,
+                dialog_id: 3,
+                user_message_id: 4,
+            },
+        );
+        let back: Envelope<ReplyJob> =
+            serde_json::from_slice(&serde_json::to_vec(&e).unwrap()).unwrap();
         assert_eq!(e, back);
         assert_eq!(back.job_id(), Some(e.id));
     }
@@ -125,8 +140,14 @@ mod tests {
     #[test]
     fn chat_ids_are_found_in_jobs_and_updates() {
         assert_eq!(guess_chat_id(br#"{"payload":{"chat_id":7}}"#), Some(7));
-        assert_eq!(guess_chat_id(br#"{"update_id":1,"message":{"chat":{"id":9}}}"#), Some(9));
-        assert_eq!(guess_chat_id(br#"{"callback_query":{"from":{"id":5}}}"#), Some(5));
+        assert_eq!(
+            guess_chat_id(br#"{"update_id":1,"message":{"chat":{"id":9}}}"#),
+            Some(9)
+        );
+        assert_eq!(
+            guess_chat_id(br#"{"callback_query":{"from":{"id":5}}}"#),
+            Some(5)
+        );
         assert_eq!(guess_chat_id(b"not json"), None);
     }
 }

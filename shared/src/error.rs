@@ -26,15 +26,23 @@ pub enum HandlerError {
 impl HandlerError {
     /// A transient error with the runner's own backoff.
     pub fn transient(reason: impl Into<String>) -> Self {
-        Self::Transient { reason: reason.into(), retry_after: None }
+        Self::Transient {
+            reason: reason.into(),
+            retry_after: None,
+        }
     }
     /// A transient error to retry after `delay`.
     pub fn retry_after(reason: impl Into<String>, delay: Duration) -> Self {
-        Self::Transient { reason: reason.into(), retry_after: Some(delay) }
+        Self::Transient {
+            reason: reason.into(),
+            retry_after: Some(delay),
+        }
     }
     /// A permanent error.
     pub fn permanent(reason: impl Into<String>) -> Self {
-        Self::Permanent { reason: reason.into() }
+        Self::Permanent {
+            reason: reason.into(),
+        }
     }
     /// True for errors worth retrying.
     pub fn is_transient(&self) -> bool {

@@ -56,7 +56,12 @@ impl JobBoard {
         stage: &str,
         error: Option<String>,
     ) -> Result<(), HandlerError> {
-        let status = JobStatus { state, stage: stage.to_owned(), updated_at: Utc::now(), error };
+        let status = JobStatus {
+            state,
+            stage: stage.to_owned(),
+            updated_at: Utc::now(),
+            error,
+        };
         let bytes = serde_json::to_vec(&status).expect("job status serializes");
         self.store
             .put(id.simple().to_string(), bytes.into())
@@ -103,7 +108,9 @@ pub async fn publish(
     if let Err(e) = board.set(job_id, JobState::Pending, stage, None).await {
         tracing::warn!(error = %e, "job status not updated");
     }
-    let msg = PublishMessage::build().payload(payload.into()).message_id(format!("{subject}:{job_id}"));
+    let msg = PublishMessage::build()
+        .payload(payload.into())
+        .message_id(format!("{subject}:{job_id}"));
     js.send_publish(subject.to_owned(), msg)
         .await
         .map_err(|e| HandlerError::transient(format!("publish {subject}: {e}")))?

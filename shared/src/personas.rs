@@ -15,7 +15,10 @@ pub const EXTENSION: &str = "companion";
 pub enum PersonaError {
     /// Unreadable file.
     #[error("{file}: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
     /// Not a Character Card V2.
     #[error("{file}: not a chara_card_v2 card: {reason}")]
     Format { file: String, reason: String },
@@ -90,8 +93,12 @@ pub struct Persona {
 /// Parses one card; `slug` names it in errors and in the database.
 pub fn parse(slug: &str, bytes: &[u8]) -> Result<Persona, PersonaError> {
     let file = slug.to_owned();
-    let format = |reason: String| PersonaError::Format { file: file.clone(), reason };
-    let raw: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| format(e.to_string()))?;
+    let format = |reason: String| PersonaError::Format {
+        file: file.clone(),
+        reason,
+    };
+    let raw: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format(e.to_string()))?;
     let card: Card = serde_json::from_value(raw.clone()).map_err(|e| format(e.to_string()))?;
     if card.spec != "chara_card_v2" {
         return Err(format(format!("spec is {:?}", card.spec)));
@@ -121,7 +128,11 @@ pub fn parse(slug: &str, bytes: &[u8]) -> Result<Persona, PersonaError> {
         parts.push(format!("Scenario: {}", expand(&d.scenario)));
     }
     parts.push(format!("{name} is {age} years old, an adult."));
-    let system_prompt = parts.into_iter().filter(|p| !p.trim().is_empty()).collect::<Vec<_>>().join("\n\n");
+    let system_prompt = parts
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n");
     Ok(Persona {
         slug: slug.to_owned(),
         age,
@@ -162,7 +173,10 @@ fn replace_ci(text: &str, pattern: &str, with: &str) -> String {
 /// Loads every `*.json` card in `dir`. Any bad card fails the load: a persona silently
 /// missing is worse than a start-up error naming the file.
 pub fn load_dir(dir: &Path) -> Result<Vec<Persona>, PersonaError> {
-    let io = |source| PersonaError::Io { file: dir.display().to_string(), source };
+    let io = |source| PersonaError::Io {
+        file: dir.display().to_string(),
+        source,
+    };
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .map_err(io)?
         .filter_map(Result::ok)
@@ -173,8 +187,15 @@ pub fn load_dir(dir: &Path) -> Result<Vec<Persona>, PersonaError> {
     files
         .iter()
         .map(|p| {
-            let slug = p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
-            let bytes = std::fs::read(p).map_err(|source| PersonaError::Io { file: p.display().to_string(), source })?;
+            let slug = p
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            let bytes = std::fs::read(p).map_err(|source| PersonaError::Io {
+                file: p.display().to_string(),
+                source,
+            })?;
             parse(&slug, &bytes)
         })
         .collect()
@@ -237,8 +258,14 @@ mod tests {
 
     #[test]
     fn minor_or_missing_age_is_rejected() {
-        assert!(matches!(parse("x", card("17").as_bytes()), Err(PersonaError::NotAdult { .. })));
-        assert!(matches!(parse("x", card("null").as_bytes()), Err(PersonaError::NotAdult { .. })));
+        assert!(matches!(
+            parse("x", card("17").as_bytes()),
+            Err(PersonaError::NotAdult { .. })
+        ));
+        assert!(matches!(
+            parse("x", card("null").as_bytes()),
+            Err(PersonaError::NotAdult { .. })
+        ));
     }
 
     #[test]
@@ -251,6 +278,9 @@ mod tests {
 
     #[test]
     fn user_macro_is_case_insensitive() {
-        assert_eq!(expand_user("Hi {{User}} and <USER>", "Ann"), "Hi Ann and Ann");
+        assert_eq!(
+            expand_user("Hi {{User}} and <USER>", "Ann"),
+            "Hi Ann and Ann"
+        );
     }
 }

@@ -32,7 +32,10 @@ impl Telegram {
             .build()
             .map_err(|e| format!("building the HTTP client: {e}"))?;
         let bot = Bot::with_client(settings.bot_token.expose(), client).set_api_url(url);
-        Ok(Self { bot, token: settings.bot_token.clone() })
+        Ok(Self {
+            bot,
+            token: settings.bot_token.clone(),
+        })
     }
 
     /// The underlying teloxide bot, for calls this wrapper does not cover.
@@ -57,7 +60,9 @@ impl Telegram {
             RequestError::Api(ApiError::Unknown(ref d)) if is_server_side(d) => {
                 HandlerError::transient(reason)
             }
-            RequestError::Api(_) | RequestError::MigrateToChatId(_) => HandlerError::permanent(reason),
+            RequestError::Api(_) | RequestError::MigrateToChatId(_) => {
+                HandlerError::permanent(reason)
+            }
         }
     }
 
@@ -96,7 +101,9 @@ impl Telegram {
     /// Stops the client's progress bar on a pressed button. Failure is logged, not raised:
     /// an old callback cannot be answered and must not block the work it asked for.
     pub async fn answer_callback(&self, id: &str, text: Option<&str>) {
-        let mut req = self.bot.answer_callback_query(teloxide::types::CallbackQueryId(id.to_owned()));
+        let mut req = self
+            .bot
+            .answer_callback_query(teloxide::types::CallbackQueryId(id.to_owned()));
         if let Some(t) = text {
             req = req.text(t);
         }
@@ -107,7 +114,11 @@ impl Telegram {
 
     /// Shows "typing…" (best effort).
     pub async fn typing(&self, chat_id: i64) {
-        if let Err(e) = self.bot.send_chat_action(ChatId(chat_id), ChatAction::Typing).await {
+        if let Err(e) = self
+            .bot
+            .send_chat_action(ChatId(chat_id), ChatAction::Typing)
+            .await
+        {
             tracing::debug!(error = %self.redact(&e.to_string()), "sendChatAction failed");
         }
     }
@@ -120,20 +131,31 @@ pub fn photo_callback(dialog_id: i64) -> String {
 
 /// The photo button shown under a dialog's messages.
 pub fn photo_button(dialog_id: i64) -> Vec<ButtonRow> {
-    vec![vec![(crate::texts::PHOTO_BUTTON.to_owned(), photo_callback(dialog_id))]]
+    vec![vec![(
+        crate::texts::PHOTO_BUTTON.to_owned(),
+        photo_callback(dialog_id),
+    )]]
 }
 
 fn keyboard(rows: Vec<ButtonRow>) -> InlineKeyboardMarkup {
     InlineKeyboardMarkup::new(rows.into_iter().map(|row| {
-        row.into_iter().map(|(label, data)| InlineKeyboardButton::callback(label, data)).collect::<Vec<_>>()
+        row.into_iter()
+            .map(|(label, data)| InlineKeyboardButton::callback(label, data))
+            .collect::<Vec<_>>()
     }))
 }
 
 fn is_server_side(description: &str) -> bool {
     let d = description.to_ascii_lowercase();
-    ["internal server error", "bad gateway", "gateway timeout", "service unavailable", "too many requests"]
-        .iter()
-        .any(|s| d.contains(s))
+    [
+        "internal server error",
+        "bad gateway",
+        "gateway timeout",
+        "service unavailable",
+        "too many requests",
+    ]
+    .iter()
+    .any(|s| d.contains(s))
 }
 
 /// Replaces the token (and its URL-encoded form) with `***`.
@@ -152,7 +174,10 @@ mod tests {
     #[test]
     fn token_is_redacted_plain_and_encoded() {
         let t = Secret::new("123456:AAbbCC");
-        let s = redact("error sending request for url (http://x/bot123456:AAbbCC/SendMessage) 123456%3AAAbbCC", &t);
+        let s = redact(
+            "error sending request for url (http://x/bot123456:AAbbCC/SendMessage) 123456%3AAAbbCC",
+            &t,
+        );
         assert!(!s.contains("AAbbCC"), "{s}");
         assert!(s.contains("/bot***/SendMessage"));
     }

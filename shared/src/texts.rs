@@ -5,7 +5,8 @@
 pub const WELCOME: &str = "Hi! I'm a role-play companion bot. Pick someone to talk to, chat as long as \
 you like, and tap 📸 Photo whenever you want a picture of the moment.";
 /// The 18+ gate.
-pub const AGE_GATE: &str = "This bot is for adults only. Please confirm that you are 18 or older to continue.";
+pub const AGE_GATE: &str =
+    "This bot is for adults only. Please confirm that you are 18 or older to continue.";
 /// Button confirming age.
 pub const AGE_CONFIRM_BUTTON: &str = "✅ I am 18 or older";
 /// After the confirmation.
@@ -21,16 +22,19 @@ pub const PICK_FIRST: &str = "Please pick someone to talk to first: send /start.
 /// Acknowledges a photo request.
 pub const PHOTO_ON_ITS_WAY: &str = "📸 One moment, I'm getting a photo ready…";
 /// Non-text messages.
-pub const UNSUPPORTED: &str = "I can only read text messages for now. Please write to me in words 🙂";
+pub const UNSUPPORTED: &str =
+    "I can only read text messages for now. Please write to me in words 🙂";
 /// Too-long messages.
-pub const TOO_LONG: &str = "That message is too long for me. Please keep it under 4,000 characters.";
+pub const TOO_LONG: &str =
+    "That message is too long for me. Please keep it under 4,000 characters.";
 /// Unknown commands.
 pub const UNKNOWN_COMMAND: &str = "I don't know that command. Try /start or /photo.";
 /// Polite failure notice when a job is given up on.
 pub const SORRY: &str = "Sorry, something went wrong on my side and I couldn't finish that. \
 Please try again in a moment.";
 /// A persona that was removed.
-pub const PERSONA_GONE: &str = "That character is no longer available. Send /start to pick another.";
+pub const PERSONA_GONE: &str =
+    "That character is no longer available. Send /start to pick another.";
 /// Image blocked by the safety filter.
 pub const PHOTO_BLOCKED: &str = "I can't make that picture: it mentions something that suggests a minor. \
 Every character here is an adult, and so is every picture.";

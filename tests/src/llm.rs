@@ -20,13 +20,24 @@ pub fn answer_for(user_text: &str) -> String {
 pub fn router(script: Arc<Script>) -> Router {
     Router::new()
         .route("/{*path}", post(complete))
-        .route("/_requests", get(|State(s): State<Arc<Script>>| async move { Json(s.requests()) }))
-        .route("/_script", post(|State(s): State<Arc<Script>>, Json(steps): Json<Vec<Step>>| async move { s.push(steps) }))
+        .route(
+            "/_requests",
+            get(|State(s): State<Arc<Script>>| async move { Json(s.requests()) }),
+        )
+        .route(
+            "/_script",
+            post(
+                |State(s): State<Arc<Script>>, Json(steps): Json<Vec<Step>>| async move {
+                    s.push(steps)
+                },
+            ),
+        )
         .with_state(script)
 }
 
 async fn complete(State(script): State<Arc<Script>>, body: axum::body::Bytes) -> Response {
-    let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let request: serde_json::Value =
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     let step = script.begin(request.clone()).await;
     if let Some(r) = step.response() {
         return r;

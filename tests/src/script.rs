@@ -47,17 +47,25 @@ impl Script {
 
     /// Sets a delay applied to every call without a scripted step.
     pub fn set_default_delay(&self, ms: u64) {
-        self.default_delay_ms.store(ms, std::sync::atomic::Ordering::Relaxed);
+        self.default_delay_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Records a request and returns the step to apply.
     pub async fn begin(&self, request: serde_json::Value) -> Step {
         self.requests.lock().unwrap().push(request);
-        let step = self.steps.lock().unwrap().pop_front().unwrap_or_else(|| Step {
-            status: 200,
-            delay_ms: self.default_delay_ms.load(std::sync::atomic::Ordering::Relaxed),
-            ..Default::default()
-        });
+        let step = self
+            .steps
+            .lock()
+            .unwrap()
+            .pop_front()
+            .unwrap_or_else(|| Step {
+                status: 200,
+                delay_ms: self
+                    .default_delay_ms
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                ..Default::default()
+            });
         if step.delay_ms > 0 {
             tokio::time::sleep(Duration::from_millis(step.delay_ms)).await;
         }
@@ -77,7 +85,10 @@ impl Step {
             return None;
         }
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = self.body.clone().unwrap_or_else(|| format!(r#"{{"error":"scripted {}"}}"#, self.status));
+        let body = self
+            .body
+            .clone()
+            .unwrap_or_else(|| format!(r#"{{"error":"scripted {}"}}"#, self.status));
         let mut r = (status, [("content-type", "application/json")], body).into_response();
         if let Some(secs) = self.retry_after {
             r.headers_mut().insert("retry-after", secs.into());

@@ -16,7 +16,13 @@ use crate::telegram::{Call, Telegram};
 use crate::{image_api, llm, serve};
 
 /// The five functions, in start order.
-pub const FUNCTIONS: [&str; 5] = ["fn-updates", "fn-reply", "fn-prompt", "fn-image", "fn-ingress"];
+pub const FUNCTIONS: [&str; 5] = [
+    "fn-updates",
+    "fn-reply",
+    "fn-prompt",
+    "fn-image",
+    "fn-ingress",
+];
 /// The bot token the functions use against the stand-in.
 pub const TEST_TOKEN: &str = "123456:TEST-token-never-logged";
 
@@ -68,7 +74,10 @@ impl System {
             ("VENICE_API_BASE_URL", format!("http://{llm_addr}/api/v1")),
             ("VENICE_API_KEY", "test-key".to_owned()),
             ("IMAGE_API_URL", format!("http://{image_addr}")),
-            ("PERSONAS_DIR", root().join("personas").display().to_string()),
+            (
+                "PERSONAS_DIR",
+                root().join("personas").display().to_string(),
+            ),
             ("ACK_WAIT_SECS", "2".to_owned()),
             ("RUST_LOG", "info".to_owned()),
         ]
@@ -108,47 +117,80 @@ impl System {
     }
 
     /// Starts a copy of function `bin` known as `name`, with env overrides, and waits for it.
-    pub async fn start_copy(&self, bin: &str, name: &str, extra: &[(&str, &str)]) -> anyhow::Result<()> {
+    pub async fn start_copy(
+        &self,
+        bin: &str,
+        name: &str,
+        extra: &[(&str, &str)],
+    ) -> anyhow::Result<()> {
         let log = self.log_dir.join(format!("{name}.log"));
-        let before = std::fs::read_to_string(&log).map(|s| s.matches("ready").count()).unwrap_or(0);
+        let before = std::fs::read_to_string(&log)
+            .map(|s| s.matches("ready").count())
+            .unwrap_or(0);
         let mut envs = self.envs.clone();
         envs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let p = Process::spawn(bin, &envs, log.clone())?;
         self.procs.lock().unwrap().insert(name.to_owned(), p);
-        let r = wait_for(&format!("{name} to be ready"), Duration::from_secs(20), || {
-            let log = log.clone();
-            async move {
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                (text.matches("ready").count() > before).then_some(())
-            }
-        })
+        let r = wait_for(
+            &format!("{name} to be ready"),
+            Duration::from_secs(20),
+            || {
+                let log = log.clone();
+                async move {
+                    let text = std::fs::read_to_string(&log).unwrap_or_default();
+                    (text.matches("ready").count() > before).then_some(())
+                }
+            },
+        )
         .await;
         r.with_context(|| format!("{name} log:\n{}", self.log(name)))
     }
 
     /// A function's log.
     pub fn log(&self, name: &str) -> String {
-        self.procs.lock().unwrap().get(name).map(Process::output).unwrap_or_default()
+        self.procs
+            .lock()
+            .unwrap()
+            .get(name)
+            .map(Process::output)
+            .unwrap_or_default()
     }
 
     /// Every function's log, for failure messages.
     pub fn all_logs(&self) -> String {
-        FUNCTIONS.iter().map(|n| format!("===== {n}\n{}", self.log(n))).collect::<Vec<_>>().join("\n")
+        FUNCTIONS
+            .iter()
+            .map(|n| format!("===== {n}\n{}", self.log(n)))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     /// Runs `f` on a function's process (kill it, signal it, look at it).
     pub fn with_process<T>(&self, name: &str, f: impl FnOnce(&mut Process) -> T) -> T {
-        f(self.procs.lock().unwrap().get_mut(name).expect("known function"))
+        f(self
+            .procs
+            .lock()
+            .unwrap()
+            .get_mut(name)
+            .expect("known function"))
     }
 
     /// POSTs an update to the webhook with the right secret; returns the status.
     pub async fn post_update(&self, update: &Value) -> u16 {
-        self.post_raw(serde_json::to_vec(update).expect("json"), Some(&self.secret)).await
+        self.post_raw(
+            serde_json::to_vec(update).expect("json"),
+            Some(&self.secret),
+        )
+        .await
     }
 
     /// POSTs any body with any secret; returns the status.
     pub async fn post_raw(&self, body: Vec<u8>, secret: Option<&str>) -> u16 {
-        let mut req = self.http.post(&self.webhook_url).header("content-type", "application/json").body(body);
+        let mut req = self
+            .http
+            .post(&self.webhook_url)
+            .header("content-type", "application/json")
+            .body(body);
         if let Some(s) = secret {
             req = req.header("x-telegram-bot-api-secret-token", s);
         }
@@ -157,7 +199,9 @@ impl System {
 
     /// A JetStream context on the test broker.
     pub async fn js(&self) -> anyhow::Result<async_nats::jetstream::Context> {
-        Ok(async_nats::jetstream::new(async_nats::connect(&self.nats.url).await?))
+        Ok(async_nats::jetstream::new(
+            async_nats::connect(&self.nats.url).await?,
+        ))
     }
 
     /// A pool on the test database.
@@ -166,7 +210,12 @@ impl System {
     }
 
     /// Waits for a Bot API call matching `pred` at or after log position `since`.
-    pub async fn wait_call(&self, since: usize, timeout: Duration, pred: impl Fn(&Call) -> bool) -> anyhow::Result<Call> {
+    pub async fn wait_call(
+        &self,
+        since: usize,
+        timeout: Duration,
+        pred: impl Fn(&Call) -> bool,
+    ) -> anyhow::Result<Call> {
         let tg = self.tg.clone();
         let r = wait_for("a matching Bot API call", timeout, || {
             let found = tg.calls().into_iter().skip(since).find(|c| pred(c));

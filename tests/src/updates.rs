@@ -15,7 +15,10 @@ pub struct User {
 impl User {
     /// A user with an id and a first name.
     pub fn new(id: i64, first_name: &str) -> Self {
-        Self { id, first_name: first_name.to_owned() }
+        Self {
+            id,
+            first_name: first_name.to_owned(),
+        }
     }
 
     fn json(&self) -> Value {
@@ -37,7 +40,12 @@ pub fn text(update_id: i64, message_id: i64, user: &User, text: &str) -> Value {
         "message_id": message_id, "date": now(), "chat": user.chat(), "from": user.json(), "text": text,
     });
     if text.starts_with('/') {
-        let len = text.split_whitespace().next().unwrap_or("").encode_utf16().count();
+        let len = text
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .encode_utf16()
+            .count();
         message["entities"] = json!([{"type": "bot_command", "offset": 0, "length": len}]);
     }
     json!({"update_id": update_id, "message": message})

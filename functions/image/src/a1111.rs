@@ -39,7 +39,10 @@ struct Answer {
 impl A1111 {
     /// Builds the client.
     pub fn new(s: A1111Settings) -> Result<Self, String> {
-        let http = reqwest::Client::builder().timeout(s.timeout).build().map_err(|e| e.to_string())?;
+        let http = reqwest::Client::builder()
+            .timeout(s.timeout)
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok(Self { http, s })
     }
 
@@ -69,20 +72,34 @@ impl A1111 {
             .map_err(|e| HandlerError::transient(format!("image api request: {e}")))?;
         let status = resp.status();
         if !status.is_success() {
-            let text: String = resp.text().await.unwrap_or_default().chars().take(300).collect();
+            let text: String = resp
+                .text()
+                .await
+                .unwrap_or_default()
+                .chars()
+                .take(300)
+                .collect();
             let reason = format!("image api answered {status}: {text}");
-            return Err(if status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error() {
-                HandlerError::transient(reason)
-            } else {
-                HandlerError::permanent(reason)
-            });
+            return Err(
+                if status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error() {
+                    HandlerError::transient(reason)
+                } else {
+                    HandlerError::permanent(reason)
+                },
+            );
         }
-        let answer: Answer = resp
-            .json()
-            .await
-            .map_err(|e| HandlerError::transient(format!("image api answer is not txt2img JSON: {e}")))?;
-        let first = answer.images.into_iter().next().ok_or_else(|| HandlerError::transient("image api returned no image"))?;
-        let b64 = first.split_once("base64,").map(|(_, b)| b).unwrap_or(&first);
+        let answer: Answer = resp.json().await.map_err(|e| {
+            HandlerError::transient(format!("image api answer is not txt2img JSON: {e}"))
+        })?;
+        let first = answer
+            .images
+            .into_iter()
+            .next()
+            .ok_or_else(|| HandlerError::transient("image api returned no image"))?;
+        let b64 = first
+            .split_once("base64,")
+            .map(|(_, b)| b)
+            .unwrap_or(&first);
         base64::engine::general_purpose::STANDARD
             .decode(b64.trim())
             .map_err(|e| HandlerError::transient(format!("image api sent bad base64: {e}")))

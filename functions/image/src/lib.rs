@@ -32,7 +32,9 @@ impl FunctionSettings for Settings {
     fn read(env: &mut Env) -> Self {
         let kind = env.string("IMAGE_API_KIND", "a1111");
         if kind != "a1111" {
-            env.problem(format!("IMAGE_API_KIND={kind:?} is not supported yet (supported: a1111)"));
+            env.problem(format!(
+                "IMAGE_API_KIND={kind:?} is not supported yet (supported: a1111)"
+            ));
         }
         Self {
             common: CommonSettings::read(env),
@@ -64,8 +66,15 @@ pub struct Image {
 impl Image {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
-        let tg = deps.telegram.clone().ok_or("fn-image needs Telegram settings")?;
-        Ok(Self { api: A1111::new(s.a1111)?, tg, deps })
+        let tg = deps
+            .telegram
+            .clone()
+            .ok_or("fn-image needs Telegram settings")?;
+        Ok(Self {
+            api: A1111::new(s.a1111)?,
+            tg,
+            deps,
+        })
     }
 
     /// Stores the photo and counts it, once per job.
@@ -107,16 +116,19 @@ impl Stage for Image {
 
     async fn handle(&self, env: Envelope<ImageJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
-        let sent: Option<Option<i64>> = sqlx::query_scalar("SELECT telegram_message_id FROM photos WHERE job_id = $1")
-            .bind(env.id)
-            .fetch_optional(&self.deps.pool)
-            .await?;
+        let sent: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT telegram_message_id FROM photos WHERE job_id = $1")
+                .bind(env.id)
+                .fetch_optional(&self.deps.pool)
+                .await?;
         if let Some(Some(_)) = sent {
             tracing::info!(job = %env.id, "photo already sent");
             return Ok(());
         }
         if let Some(term) = safety::minor_term(&job.prompt) {
-            return Err(HandlerError::permanent(format!("prompt blocked by the safety filter ({term})")));
+            return Err(HandlerError::permanent(format!(
+                "prompt blocked by the safety filter ({term})"
+            )));
         }
         let raw = self.api.txt2img(job).await?;
         let png = tokio::task::spawn_blocking(move || photo::to_telegram_png(&raw))
@@ -124,7 +136,10 @@ impl Stage for Image {
             .map_err(|e| HandlerError::transient(format!("image task: {e}")))?
             .map_err(|e| HandlerError::transient(e.to_string()))?;
         self.record(env.id, job).await?;
-        let message_id = self.tg.send_photo(job.chat_id, png, "", photo_button(job.dialog_id)).await?;
+        let message_id = self
+            .tg
+            .send_photo(job.chat_id, png, "", photo_button(job.dialog_id))
+            .await?;
         sqlx::query("UPDATE photos SET telegram_message_id = $2 WHERE job_id = $1")
             .bind(env.id)
             .bind(message_id)

@@ -33,7 +33,11 @@ pub fn to_telegram_png(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
         if png.len() <= MAX_BYTES {
             return Ok(png);
         }
-        img = img.resize(img.width() * 3 / 4, img.height() * 3 / 4, FilterType::Triangle);
+        img = img.resize(
+            img.width() * 3 / 4,
+            img.height() * 3 / 4,
+            FilterType::Triangle,
+        );
     }
     Err(PhotoError::TooLarge)
 }
@@ -49,7 +53,9 @@ mod tests {
     use super::*;
 
     fn jpeg(w: u32, h: u32) -> Vec<u8> {
-        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 90])));
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([x as u8, y as u8, 90])
+        }));
         let mut out = Cursor::new(Vec::new());
         img.write_to(&mut out, ImageFormat::Jpeg).unwrap();
         out.into_inner()
@@ -65,6 +71,9 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error() {
-        assert!(matches!(to_telegram_png(b"not an image"), Err(PhotoError::Decode(_))));
+        assert!(matches!(
+            to_telegram_png(b"not an image"),
+            Err(PhotoError::Decode(_))
+        ));
     }
 }

@@ -52,7 +52,9 @@ impl Settings {
             "webhook" => Mode::Webhook,
             "polling" => Mode::Polling,
             other => {
-                env.problem(format!("INGRESS_MODE={other:?} must be `webhook` or `polling`"));
+                env.problem(format!(
+                    "INGRESS_MODE={other:?} must be `webhook` or `polling`"
+                ));
                 Mode::Webhook
             }
         };
@@ -88,7 +90,10 @@ pub fn update_id(body: &[u8]) -> Option<i64> {
     if *first != b'{' {
         return None;
     }
-    serde_json::from_slice::<Probe>(body).ok().map(|p| p.update_id).filter(|id| *id >= 0)
+    serde_json::from_slice::<Probe>(body)
+        .ok()
+        .map(|p| p.update_id)
+        .filter(|id| *id >= 0)
 }
 
 #[cfg(test)]

@@ -23,14 +23,24 @@ async fn main() -> ExitCode {
 }
 
 async fn run(s: Settings) -> Result<(), String> {
-    let client = topology::connect(&s.nats_url, NAME).await.map_err(|e| e.to_string())?;
+    let client = topology::connect(&s.nats_url, NAME)
+        .await
+        .map_err(|e| e.to_string())?;
     let js = jetstream::new(client);
-    topology::ensure_streams(&js, s.job_ttl).await.map_err(|e| e.to_string())?;
+    topology::ensure_streams(&js, s.job_ttl)
+        .await
+        .map_err(|e| e.to_string())?;
     let publisher = Publisher::new(js.clone());
-    let app = webhook::router(s.webhook_secret.clone(), publisher.clone(), s.max_body_bytes);
+    let app = webhook::router(
+        s.webhook_secret.clone(),
+        publisher.clone(),
+        s.max_body_bytes,
+    );
     if s.mode == Mode::Polling {
         let tg = s.telegram.as_ref().ok_or("polling needs BOT_TOKEN")?;
-        let state = topology::ingress_bucket(&js).await.map_err(|e| e.to_string())?;
+        let state = topology::ingress_bucket(&js)
+            .await
+            .map_err(|e| e.to_string())?;
         let poller = Poller::new(tg, state, publisher)?;
         tokio::spawn(async move {
             loop {
@@ -43,11 +53,18 @@ async fn run(s: Settings) -> Result<(), String> {
         tracing::info!("ready: serving through lambda_http");
         return lambda_http_run(app).await;
     }
-    let listener = tokio::net::TcpListener::bind(&s.addr).await.map_err(|e| format!("bind {}: {e}", s.addr))?;
+    let listener = tokio::net::TcpListener::bind(&s.addr)
+        .await
+        .map_err(|e| format!("bind {}: {e}", s.addr))?;
     tracing::info!(addr = %s.addr, mode = ?s.mode, "ready: accepting updates");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown::signal()).await.map_err(|e| e.to_string())
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown::signal())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn lambda_http_run(app: axum::Router) -> Result<(), String> {
-    shared::runner::serve_lambda(app).await.map_err(|e| e.to_string())
+    shared::runner::serve_lambda(app)
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -44,18 +44,34 @@ pub struct Poller {
 
 impl Poller {
     /// Builds a poller for the configured bot.
-    pub fn new(tg: &TelegramSettings, state: kv::Store, publisher: Publisher) -> Result<Self, String> {
+    pub fn new(
+        tg: &TelegramSettings,
+        state: kv::Store,
+        publisher: Publisher,
+    ) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(LONG_POLL_SECS + 10))
             .build()
             .map_err(|e| e.to_string())?;
         let url = format!("{}/bot{}/getUpdates", tg.api_url, tg.bot_token.expose());
-        Ok(Self { http, url, token: tg.bot_token.clone(), state, publisher })
+        Ok(Self {
+            http,
+            url,
+            token: tg.bot_token.clone(),
+            state,
+            publisher,
+        })
     }
 
     async fn offset(&self) -> Result<i64, String> {
-        let raw = self.state.get(OFFSET_KEY).await.map_err(|e| e.to_string())?;
-        Ok(raw.and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok()).unwrap_or(0))
+        let raw = self
+            .state
+            .get(OFFSET_KEY)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(raw
+            .and_then(|b| std::str::from_utf8(&b).ok()?.parse().ok())
+            .unwrap_or(0))
     }
 
     /// One `getUpdates` round; returns how long to wait before the next.
@@ -72,8 +88,17 @@ impl Poller {
     async fn try_poll(&self) -> Result<Duration, String> {
         let offset = self.offset().await?;
         let body = serde_json::json!({"offset": offset, "timeout": LONG_POLL_SECS, "limit": 100});
-        let resp = self.http.post(&self.url).json(&body).send().await.map_err(|e| e.to_string())?;
-        let answer: Answer = resp.json().await.map_err(|e| format!("getUpdates answer: {e}"))?;
+        let resp = self
+            .http
+            .post(&self.url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let answer: Answer = resp
+            .json()
+            .await
+            .map_err(|e| format!("getUpdates answer: {e}"))?;
         if !answer.ok {
             let retry = answer.parameters.and_then(|p| p.retry_after).unwrap_or(5);
             tracing::warn!(description = %answer.description, retry, "getUpdates refused");
@@ -86,11 +111,17 @@ impl Poller {
                 tracing::warn!("skipping an update without an integer update_id");
                 continue;
             };
-            self.publisher.publish(id, Bytes::copy_from_slice(bytes)).await.map_err(|e| e.to_string())?;
+            self.publisher
+                .publish(id, Bytes::copy_from_slice(bytes))
+                .await
+                .map_err(|e| e.to_string())?;
             next = next.max(id + 1);
         }
         if next != offset {
-            self.state.put(OFFSET_KEY, next.to_string().into()).await.map_err(|e| e.to_string())?;
+            self.state
+                .put(OFFSET_KEY, next.to_string().into())
+                .await
+                .map_err(|e| e.to_string())?;
         }
         Ok(Duration::ZERO)
     }

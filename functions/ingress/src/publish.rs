@@ -28,10 +28,18 @@ impl Publisher {
 
     /// Publishes and waits for the ack; returns `true` when the stream saw it before.
     pub async fn publish(&self, update_id: i64, raw: Bytes) -> Result<bool, PublishError> {
-        let fail = |e: &dyn std::fmt::Display| PublishError { update_id, reason: e.to_string() };
+        let fail = |e: &dyn std::fmt::Display| PublishError {
+            update_id,
+            reason: e.to_string(),
+        };
         let ack = self
             .js
-            .send_publish(UPDATES_SUBJECT, PublishMessage::build().payload(raw).message_id(format!("tg-{update_id}")))
+            .send_publish(
+                UPDATES_SUBJECT,
+                PublishMessage::build()
+                    .payload(raw)
+                    .message_id(format!("tg-{update_id}")),
+            )
             .await
             .map_err(|e| fail(&e))?
             .await

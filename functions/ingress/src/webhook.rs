@@ -34,18 +34,28 @@ pub fn router(secret: Secret, publisher: Publisher, max_body_bytes: usize) -> Ro
 }
 
 fn secret_matches(expected: &Secret, headers: &HeaderMap) -> bool {
-    let given = headers.get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    let given = headers
+        .get(SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
     !expected.is_empty() && bool::from(given.ct_eq(expected.expose().as_bytes()))
 }
 
-async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes) -> (StatusCode, &'static str) {
+async fn receive(
+    State(hook): State<Arc<Hook>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> (StatusCode, &'static str) {
     if !secret_matches(&hook.secret, &headers) {
         tracing::warn!("webhook call with a wrong or missing secret");
         return (StatusCode::FORBIDDEN, "forbidden");
     }
     let Some(id) = update_id(&body) else {
         tracing::warn!(bytes = body.len(), "webhook body is not an update");
-        return (StatusCode::BAD_REQUEST, "expected a JSON object with an integer update_id");
+        return (
+            StatusCode::BAD_REQUEST,
+            "expected a JSON object with an integer update_id",
+        );
     };
     match hook.publisher.publish(id, body).await {
         Ok(duplicate) => {

@@ -34,10 +34,17 @@ impl FunctionSettings for Settings {
         let height = env.parse("IMAGE_HEIGHT", 768u32);
         for (k, v) in [("IMAGE_WIDTH", width), ("IMAGE_HEIGHT", height)] {
             if !(64..=2048).contains(&v) || v % 8 != 0 {
-                env.problem(format!("{k}={v} must be a multiple of 8 between 64 and 2048"));
+                env.problem(format!(
+                    "{k}={v} must be a multiple of 8 between 64 and 2048"
+                ));
             }
         }
-        Self { common: CommonSettings::read(env), telegram: TelegramSettings::read(env), width, height }
+        Self {
+            common: CommonSettings::read(env),
+            telegram: TelegramSettings::read(env),
+            width,
+            height,
+        }
     }
     fn common(&self) -> &CommonSettings {
         &self.common
@@ -58,8 +65,16 @@ pub struct Prompt {
 impl Prompt {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
-        let tg = deps.telegram.clone().ok_or("fn-prompt needs Telegram settings")?;
-        Ok(Self { deps, tg, width: s.width, height: s.height })
+        let tg = deps
+            .telegram
+            .clone()
+            .ok_or("fn-prompt needs Telegram settings")?;
+        Ok(Self {
+            deps,
+            tg,
+            width: s.width,
+            height: s.height,
+        })
     }
 }
 
@@ -85,15 +100,33 @@ impl Stage for Prompt {
         .bind(job.dialog_id)
         .fetch_all(pool)
         .await?;
-        let look = Look { appearance, clothing };
+        let look = Look {
+            appearance,
+            clothing,
+        };
         let texts: Vec<String> = recent.iter().map(|(_, t)| t.clone()).collect();
         let prompt = scene::prompt(&look, &texts);
         // The request is the user's latest words; the persona's own backstory may say "as a kid".
-        let asked = recent.iter().find(|(role, _)| role == "user").map(|(_, t)| t.as_str()).unwrap_or("");
+        let asked = recent
+            .iter()
+            .find(|(role, _)| role == "user")
+            .map(|(_, t)| t.as_str())
+            .unwrap_or("");
         if let Some(term) = safety::minor_term(&format!("{prompt}\n{asked}")) {
             tracing::warn!(job = %env.id, %term, "image blocked by the minor-terms filter");
-            self.tg.send_text(job.chat_id, texts::PHOTO_BLOCKED, Vec::new()).await?;
-            let _ = self.deps.jobs.set(env.id, JobState::Failed, PROMPT_STAGE.name, Some("blocked".into())).await;
+            self.tg
+                .send_text(job.chat_id, texts::PHOTO_BLOCKED, Vec::new())
+                .await?;
+            let _ = self
+                .deps
+                .jobs
+                .set(
+                    env.id,
+                    JobState::Failed,
+                    PROMPT_STAGE.name,
+                    Some("blocked".into()),
+                )
+                .await;
             return Ok(());
         }
         let image = ImageJob {
@@ -106,7 +139,18 @@ impl Stage for Prompt {
             width: self.width,
             height: self.height,
         };
-        let next = Envelope { id: env.id, trace_id: env.trace_id.clone(), payload: image };
-        jobs::enqueue(&self.deps.js, &self.deps.jobs, IMAGE_SUBJECT, PROMPT_STAGE.name, &next).await
+        let next = Envelope {
+            id: env.id,
+            trace_id: env.trace_id.clone(),
+            payload: image,
+        };
+        jobs::enqueue(
+            &self.deps.js,
+            &self.deps.jobs,
+            IMAGE_SUBJECT,
+            PROMPT_STAGE.name,
+            &next,
+        )
+        .await
     }
 }

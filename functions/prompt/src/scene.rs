@@ -4,16 +4,34 @@
 
 /// Places recognised in the dialog, most recent mention wins: (keywords, prompt text).
 const PLACES: &[(&[&str], &str)] = &[
-    (&["beach", "sea", "ocean", "пляж", "море"], "on a sunny beach"),
-    (&["cafe", "café", "coffee", "кафе", "кофейн"], "in a cozy café"),
-    (&["harbour", "harbor", "port", "гавань", "порт"], "by the harbour"),
+    (
+        &["beach", "sea", "ocean", "пляж", "море"],
+        "on a sunny beach",
+    ),
+    (
+        &["cafe", "café", "coffee", "кафе", "кофейн"],
+        "in a cozy café",
+    ),
+    (
+        &["harbour", "harbor", "port", "гавань", "порт"],
+        "by the harbour",
+    ),
     (&["kitchen", "cook", "кухн"], "in a bright kitchen"),
-    (&["bedroom", "bed", "спальн", "кровать"], "in a softly lit bedroom"),
+    (
+        &["bedroom", "bed", "спальн", "кровать"],
+        "in a softly lit bedroom",
+    ),
     (&["park", "forest", "парк", "лес"], "in a green park"),
     (&["mountain", "climb", "гор", "скал"], "in the mountains"),
     (&["office", "work", "офис", "работ"], "in a modern office"),
-    (&["street", "city", "walk", "улиц", "город", "гуля"], "on a city street"),
-    (&["home", "sofa", "couch", "дом", "диван"], "at home on the sofa"),
+    (
+        &["street", "city", "walk", "улиц", "город", "гуля"],
+        "on a city street",
+    ),
+    (
+        &["home", "sofa", "couch", "дом", "диван"],
+        "at home on the sofa",
+    ),
 ];
 
 /// The persona's look, from the database.
@@ -29,7 +47,10 @@ pub struct Look {
 pub fn place(messages: &[String]) -> Option<&'static str> {
     messages.iter().find_map(|m| {
         let lower = m.to_lowercase();
-        PLACES.iter().find(|(keys, _)| keys.iter().any(|k| lower.contains(k))).map(|(_, p)| *p)
+        PLACES
+            .iter()
+            .find(|(keys, _)| keys.iter().any(|k| lower.contains(k)))
+            .map(|(_, p)| *p)
     })
 }
 
@@ -52,11 +73,19 @@ mod tests {
 
     #[test]
     fn latest_place_wins_and_prompt_states_adult() {
-        let msgs = vec!["let's go to the beach!".to_owned(), "I'm in the kitchen".to_owned()];
+        let msgs = vec![
+            "let's go to the beach!".to_owned(),
+            "I'm in the kitchen".to_owned(),
+        ];
         assert_eq!(place(&msgs), Some("on a sunny beach"));
-        let look = Look { appearance: "woman, 26 years old, red hair".into(), clothing: "sweater".into() };
+        let look = Look {
+            appearance: "woman, 26 years old, red hair".into(),
+            clothing: "sweater".into(),
+        };
         let p = prompt(&look, &msgs);
-        assert!(p.starts_with("photo of an adult woman, woman, 26 years old, red hair, sweater, on a sunny beach"));
+        assert!(p.starts_with(
+            "photo of an adult woman, woman, 26 years old, red hair, sweater, on a sunny beach"
+        ));
     }
 
     #[test]

@@ -11,7 +11,12 @@ use crate::llm::ChatMessage;
 pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
 
 /// Builds the messages for one reply; `None` when the user message or dialog is gone.
-pub async fn load(pool: &PgPool, dialog_id: i64, user_message_id: i64, history: i64) -> sqlx::Result<Option<Vec<ChatMessage>>> {
+pub async fn load(
+    pool: &PgPool,
+    dialog_id: i64,
+    user_message_id: i64,
+    history: i64,
+) -> sqlx::Result<Option<Vec<ChatMessage>>> {
     let head: Option<(String, String)> = sqlx::query_as(
         "SELECT g.system_prompt, u.first_name FROM dialogs d
          JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
@@ -22,7 +27,9 @@ pub async fn load(pool: &PgPool, dialog_id: i64, user_message_id: i64, history: 
     .bind(user_message_id)
     .fetch_optional(pool)
     .await?;
-    let Some((system, user_name)) = head else { return Ok(None) };
+    let Some((system, user_name)) = head else {
+        return Ok(None);
+    };
     let mut turns: Vec<(String, String)> = sqlx::query_as(
         "SELECT role, content FROM chat_messages WHERE dialog_id = $1 AND id <= $2 ORDER BY id DESC LIMIT $3",
     )
@@ -32,8 +39,15 @@ pub async fn load(pool: &PgPool, dialog_id: i64, user_message_id: i64, history: 
     .fetch_all(pool)
     .await?;
     turns.reverse();
-    let mut messages = vec![ChatMessage { role: "system".into(), content: expand_user(&system, &user_name) }];
-    messages.extend(turns.into_iter().map(|(role, content)| ChatMessage { role, content }));
+    let mut messages = vec![ChatMessage {
+        role: "system".into(),
+        content: expand_user(&system, &user_name),
+    }];
+    messages.extend(
+        turns
+            .into_iter()
+            .map(|(role, content)| ChatMessage { role, content }),
+    );
     Ok(Some(messages))
 }
 
@@ -43,7 +57,11 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest = text.trim();
     while rest.chars().count() > limit {
-        let cut_byte = rest.char_indices().nth(limit).map(|(i, _)| i).unwrap_or(rest.len());
+        let cut_byte = rest
+            .char_indices()
+            .nth(limit)
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len());
         let window = &rest[..cut_byte];
         let cut = ["\n\n", "\n", " "]
             .iter()

@@ -8,11 +8,11 @@ pub mod llm;
 
 use std::time::Duration;
 
+use shared::HandlerError;
 use shared::app::{Deps, FunctionSettings};
 use shared::config::{CommonSettings, Env, TelegramSettings};
 use shared::envelope::{Envelope, ReplyJob};
 use shared::runner::Stage;
-use shared::HandlerError;
 use shared::telegram::{ButtonRow, Telegram, photo_button};
 use shared::topology::REPLY_STAGE;
 
@@ -74,14 +74,27 @@ pub struct Reply {
 impl Reply {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
-        let tg = deps.telegram.clone().ok_or("fn-reply needs Telegram settings")?;
-        Ok(Self { llm: Llm::new(s.llm)?, tg, deps, history: s.history_messages.max(2) })
+        let tg = deps
+            .telegram
+            .clone()
+            .ok_or("fn-reply needs Telegram settings")?;
+        Ok(Self {
+            llm: Llm::new(s.llm)?,
+            tg,
+            deps,
+            history: s.history_messages.max(2),
+        })
     }
 
     async fn generate(&self, job: &ReplyJob) -> Result<String, HandlerError> {
-        let messages = context::load(&self.deps.pool, job.dialog_id, job.user_message_id, self.history)
-            .await?
-            .ok_or_else(|| HandlerError::permanent("the dialog or the message to answer is gone"))?;
+        let messages = context::load(
+            &self.deps.pool,
+            job.dialog_id,
+            job.user_message_id,
+            self.history,
+        )
+        .await?
+        .ok_or_else(|| HandlerError::permanent("the dialog or the message to answer is gone"))?;
         let call = self.llm.complete(&messages);
         tokio::pin!(call);
         // Telegram shows "typing…" for ~5 s: refresh it while the model works.
@@ -98,7 +111,11 @@ impl Reply {
         let parts = context::split(text, context::TELEGRAM_TEXT_LIMIT);
         let mut last = 0;
         for (i, part) in parts.iter().enumerate() {
-            let buttons: Vec<ButtonRow> = if i + 1 == parts.len() { photo_button(job.dialog_id) } else { Vec::new() };
+            let buttons: Vec<ButtonRow> = if i + 1 == parts.len() {
+                photo_button(job.dialog_id)
+            } else {
+                Vec::new()
+            };
             last = self.tg.send_text(job.chat_id, part, buttons).await?;
         }
         sqlx::query("UPDATE chat_messages SET telegram_message_id = $2 WHERE id = $1")

@@ -67,7 +67,11 @@ impl Llm {
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| e.to_string())?;
-        Ok(Self { http, url: format!("{}/chat/completions", s.base_url), s })
+        Ok(Self {
+            http,
+            url: format!("{}/chat/completions", s.base_url),
+            s,
+        })
     }
 
     /// Asks for the next assistant message.
@@ -83,9 +87,17 @@ impl Llm {
         if !self.s.api_key.is_empty() {
             req = req.bearer_auth(self.s.api_key.expose());
         }
-        let resp = req.send().await.map_err(|e| HandlerError::transient(format!("llm request: {}", e.without_url())))?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| HandlerError::transient(format!("llm request: {}", e.without_url())))?;
         let status = resp.status();
-        let request_id = resp.headers().get("cf-ray").and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+        let request_id = resp
+            .headers()
+            .get("cf-ray")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_owned();
         if !status.is_success() {
             let delay = retry_delay(resp.headers());
             let text = resp.text().await.unwrap_or_default();
@@ -93,13 +105,26 @@ impl Llm {
             tracing::warn!(%status, request_id, body = %text, "llm refused");
             return Err(classify(status, delay, &text));
         }
-        let bytes = resp.bytes().await.map_err(|e| HandlerError::transient(format!("llm body: {}", e.without_url())))?;
-        let parsed: Completion = serde_json::from_slice(&bytes)
-            .map_err(|e| HandlerError::transient(format!("llm answered something that is not a completion: {e}")))?;
-        let content = parsed.choices.into_iter().next().and_then(|c| c.message.content).unwrap_or_default();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| HandlerError::transient(format!("llm body: {}", e.without_url())))?;
+        let parsed: Completion = serde_json::from_slice(&bytes).map_err(|e| {
+            HandlerError::transient(format!(
+                "llm answered something that is not a completion: {e}"
+            ))
+        })?;
+        let content = parsed
+            .choices
+            .into_iter()
+            .next()
+            .and_then(|c| c.message.content)
+            .unwrap_or_default();
         let clean = strip_thinking(&content);
         if clean.is_empty() {
-            return Err(HandlerError::transient("llm answered with an empty message"));
+            return Err(HandlerError::transient(
+                "llm answered with an empty message",
+            ));
         }
         Ok(clean)
     }
@@ -108,20 +133,33 @@ impl Llm {
 fn classify(status: StatusCode, delay: Option<Duration>, body: &str) -> HandlerError {
     let reason = format!("llm answered {status}: {body}");
     match status.as_u16() {
-        429 => HandlerError::Transient { reason, retry_after: delay.or(Some(Duration::from_secs(5))) },
-        408 | 500..=599 => HandlerError::Transient { reason, retry_after: delay },
+        429 => HandlerError::Transient {
+            reason,
+            retry_after: delay.or(Some(Duration::from_secs(5))),
+        },
+        408 | 500..=599 => HandlerError::Transient {
+            reason,
+            retry_after: delay,
+        },
         _ => HandlerError::permanent(reason),
     }
 }
 
 /// `Retry-After` seconds, else Venice's `x-ratelimit-reset-requests` (a Unix timestamp).
 fn retry_delay(h: &HeaderMap) -> Option<Duration> {
-    let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<f64>().ok());
+    let get = |k: &str| {
+        h.get(k)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+    };
     if let Some(secs) = get(RETRY_AFTER.as_str()) {
         return Some(Duration::from_secs_f64(secs.clamp(0.0, 300.0)));
     }
     let reset = get("x-ratelimit-reset-requests")?;
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
     Some(Duration::from_secs_f64((reset - now).clamp(1.0, 300.0)))
 }
 
@@ -155,10 +193,20 @@ mod tests {
         h.insert("retry-after", "7".parse().unwrap());
         assert_eq!(retry_delay(&h), Some(Duration::from_secs(7)));
         let mut h = HeaderMap::new();
-        let soon = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() + 20;
-        h.insert("x-ratelimit-reset-requests", soon.to_string().parse().unwrap());
+        let soon = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 20;
+        h.insert(
+            "x-ratelimit-reset-requests",
+            soon.to_string().parse().unwrap(),
+        );
         let d = retry_delay(&h).unwrap();
-        assert!(d > Duration::from_secs(15) && d <= Duration::from_secs(21), "{d:?}");
+        assert!(
+            d > Duration::from_secs(15) && d <= Duration::from_secs(21),
+            "{d:?}"
+        );
     }
 
     #[test]

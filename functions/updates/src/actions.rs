@@ -33,14 +33,27 @@ pub struct After {
 }
 
 /// Applies one action.
-pub async fn apply(c: &mut PgConnection, ctx: &Ctx<'_>, action: Action) -> Result<After, HandlerError> {
+pub async fn apply(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    action: Action,
+) -> Result<After, HandlerError> {
     let chat = ctx.sender.chat_id;
-    let needs_age = matches!(action, Action::Text(_) | Action::Photo { .. } | Action::ChoosePersona { .. });
+    let needs_age = matches!(
+        action,
+        Action::Text(_) | Action::Photo { .. } | Action::ChoosePersona { .. }
+    );
     if needs_age && !ctx.confirmed {
-        if let Action::Photo { callback: Some(id), .. } | Action::ChoosePersona { callback: id, .. } = &action {
+        if let Action::Photo {
+            callback: Some(id), ..
+        }
+        | Action::ChoosePersona { callback: id, .. } = &action
+        {
             ctx.tg.answer_callback(id, None).await;
         }
-        ctx.tg.send_text(chat, texts::AGE_GATE, age_button()).await?;
+        ctx.tg
+            .send_text(chat, texts::AGE_GATE, age_button())
+            .await?;
         return Ok(After::default());
     }
     match action {
@@ -65,43 +78,75 @@ pub async fn apply(c: &mut PgConnection, ctx: &Ctx<'_>, action: Action) -> Resul
             let seed = (Uuid::new_v4().as_u64_pair().0 & 0xffff_ffff) as i64;
             match store::open_dialog(c, ctx.sender.user_id, girl_id, seed).await? {
                 Some((dialog, greeting)) => {
-                    ctx.tg.send_text(chat, &greeting, photo_button(dialog)).await?;
+                    ctx.tg
+                        .send_text(chat, &greeting, photo_button(dialog))
+                        .await?;
                 }
                 None => {
-                    ctx.tg.send_text(chat, texts::PERSONA_GONE, Vec::new()).await?;
+                    ctx.tg
+                        .send_text(chat, texts::PERSONA_GONE, Vec::new())
+                        .await?;
                 }
             }
         }
         Action::Text(text) => return text_message(c, ctx, &text).await,
-        Action::Photo { dialog_id, callback } => photo(c, ctx, dialog_id, callback).await?,
+        Action::Photo {
+            dialog_id,
+            callback,
+        } => photo(c, ctx, dialog_id, callback).await?,
         Action::UnknownCommand => {
-            ctx.tg.send_text(chat, texts::UNKNOWN_COMMAND, Vec::new()).await?;
+            ctx.tg
+                .send_text(chat, texts::UNKNOWN_COMMAND, Vec::new())
+                .await?;
         }
         Action::Unsupported => {
-            ctx.tg.send_text(chat, texts::UNSUPPORTED, Vec::new()).await?;
+            ctx.tg
+                .send_text(chat, texts::UNSUPPORTED, Vec::new())
+                .await?;
         }
-        Action::StaleButton { callback } => ctx.tg.answer_callback(&callback, Some(texts::STALE_BUTTON)).await,
+        Action::StaleButton { callback } => {
+            ctx.tg
+                .answer_callback(&callback, Some(texts::STALE_BUTTON))
+                .await
+        }
     }
     Ok(After::default())
 }
 
-async fn text_message(c: &mut PgConnection, ctx: &Ctx<'_>, text: &str) -> Result<After, HandlerError> {
+async fn text_message(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    text: &str,
+) -> Result<After, HandlerError> {
     let chat = ctx.sender.chat_id;
     if text.chars().count() > ctx.max_chars {
         ctx.tg.send_text(chat, texts::TOO_LONG, Vec::new()).await?;
         return Ok(After::default());
     }
     let Some(dialog_id) = store::active_dialog(c, ctx.sender.user_id).await? else {
-        ctx.tg.send_text(chat, texts::PICK_FIRST, Vec::new()).await?;
+        ctx.tg
+            .send_text(chat, texts::PICK_FIRST, Vec::new())
+            .await?;
         return Ok(After::default());
     };
-    let user_message_id = store::store_user_message(c, dialog_id, ctx.update_id, text, ctx.sender.user_id).await?;
-    let job = ReplyJob { chat_id: chat, user_id: ctx.sender.user_id, dialog_id, user_message_id };
+    let user_message_id =
+        store::store_user_message(c, dialog_id, ctx.update_id, text, ctx.sender.user_id).await?;
+    let job = ReplyJob {
+        chat_id: chat,
+        user_id: ctx.sender.user_id,
+        dialog_id,
+        user_message_id,
+    };
     outbox(c, ctx, REPLY_SUBJECT, job).await?;
     Ok(After { typing: true })
 }
 
-async fn photo(c: &mut PgConnection, ctx: &Ctx<'_>, dialog: Option<i64>, callback: Option<String>) -> Result<(), HandlerError> {
+async fn photo(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    dialog: Option<i64>,
+    callback: Option<String>,
+) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
     let user = ctx.sender.user_id;
     let dialog_id = match dialog {
@@ -112,36 +157,75 @@ async fn photo(c: &mut PgConnection, ctx: &Ctx<'_>, dialog: Option<i64>, callbac
     let Some(dialog_id) = dialog_id else {
         match callback {
             Some(id) => ctx.tg.answer_callback(&id, Some(texts::PICK_FIRST)).await,
-            None => drop(ctx.tg.send_text(chat, texts::PICK_FIRST, Vec::new()).await?),
+            None => drop(
+                ctx.tg
+                    .send_text(chat, texts::PICK_FIRST, Vec::new())
+                    .await?,
+            ),
         }
         return Ok(());
     };
-    outbox(c, ctx, PROMPT_SUBJECT, PromptJob { chat_id: chat, user_id: user, dialog_id }).await?;
+    outbox(
+        c,
+        ctx,
+        PROMPT_SUBJECT,
+        PromptJob {
+            chat_id: chat,
+            user_id: user,
+            dialog_id,
+        },
+    )
+    .await?;
     match callback {
-        Some(id) => ctx.tg.answer_callback(&id, Some(texts::PHOTO_ON_ITS_WAY)).await,
-        None => drop(ctx.tg.send_text(chat, texts::PHOTO_ON_ITS_WAY, Vec::new()).await?),
+        Some(id) => {
+            ctx.tg
+                .answer_callback(&id, Some(texts::PHOTO_ON_ITS_WAY))
+                .await
+        }
+        None => drop(
+            ctx.tg
+                .send_text(chat, texts::PHOTO_ON_ITS_WAY, Vec::new())
+                .await?,
+        ),
     }
     Ok(())
 }
 
-async fn outbox<T: serde::Serialize>(c: &mut PgConnection, ctx: &Ctx<'_>, subject: &str, job: T) -> Result<(), HandlerError> {
+async fn outbox<T: serde::Serialize>(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    subject: &str,
+    job: T,
+) -> Result<(), HandlerError> {
     let env = Envelope::new(format!("upd-{}", ctx.update_id), job);
     let payload = serde_json::to_vec(&env).expect("jobs serialize");
     store::outbox(c, env.id, ctx.update_id, subject, &payload).await?;
     Ok(())
 }
 
-async fn send_persona_menu(c: &mut PgConnection, ctx: &Ctx<'_>, text: &str) -> Result<(), HandlerError> {
+async fn send_persona_menu(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    text: &str,
+) -> Result<(), HandlerError> {
     let list = store::personas(c).await?;
     if list.is_empty() {
-        ctx.tg.send_text(ctx.sender.chat_id, texts::NO_PERSONAS, Vec::new()).await?;
+        ctx.tg
+            .send_text(ctx.sender.chat_id, texts::NO_PERSONAS, Vec::new())
+            .await?;
         return Ok(());
     }
-    let rows = list.into_iter().map(|(id, name)| vec![(name, persona_callback(id))]).collect();
+    let rows = list
+        .into_iter()
+        .map(|(id, name)| vec![(name, persona_callback(id))])
+        .collect();
     ctx.tg.send_text(ctx.sender.chat_id, text, rows).await?;
     Ok(())
 }
 
 fn age_button() -> Vec<ButtonRow> {
-    vec![vec![(texts::AGE_CONFIRM_BUTTON.to_owned(), AGE_CALLBACK.to_owned())]]
+    vec![vec![(
+        texts::AGE_CONFIRM_BUTTON.to_owned(),
+        AGE_CALLBACK.to_owned(),
+    )]]
 }

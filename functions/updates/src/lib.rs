@@ -60,10 +60,19 @@ impl Updates {
     /// Loads and syncs the personas, then builds the stage.
     pub async fn new(settings: Settings, deps: Deps) -> Result<Self, String> {
         let cards = personas::load_dir(&settings.personas_dir).map_err(|e| e.to_string())?;
-        personas::sync(&deps.pool, &cards).await.map_err(|e| e.to_string())?;
+        personas::sync(&deps.pool, &cards)
+            .await
+            .map_err(|e| e.to_string())?;
         tracing::info!(personas = cards.len(), dir = %settings.personas_dir.display(), "personas loaded");
-        let tg = deps.telegram.clone().ok_or("fn-updates needs Telegram settings")?;
-        Ok(Self { deps, tg, max_message_chars: settings.max_message_chars })
+        let tg = deps
+            .telegram
+            .clone()
+            .ok_or("fn-updates needs Telegram settings")?;
+        Ok(Self {
+            deps,
+            tg,
+            max_message_chars: settings.max_message_chars,
+        })
     }
 
     /// Publishes the update's unpublished outbox jobs and marks them published.
@@ -75,8 +84,17 @@ impl Updates {
         .fetch_all(&self.deps.pool)
         .await?;
         for row in rows {
-            let (job_id, subject, payload): (uuid::Uuid, String, Vec<u8>) = (row.get(0), row.get(1), row.get(2));
-            jobs::publish(&self.deps.js, &self.deps.jobs, &subject, UPDATES_STAGE.name, job_id, payload).await?;
+            let (job_id, subject, payload): (uuid::Uuid, String, Vec<u8>) =
+                (row.get(0), row.get(1), row.get(2));
+            jobs::publish(
+                &self.deps.js,
+                &self.deps.jobs,
+                &subject,
+                UPDATES_STAGE.name,
+                job_id,
+                payload,
+            )
+            .await?;
             sqlx::query("UPDATE outbox SET published_at = now() WHERE job_id = $1")
                 .bind(job_id)
                 .execute(&self.deps.pool)
@@ -99,13 +117,22 @@ impl Stage for Updates {
         };
         let mut tx = self.deps.pool.begin().await?;
         if !store::claim_update(&mut tx, update_id).await? {
-            tracing::info!(update_id, "update seen before; only its unpublished jobs are sent");
+            tracing::info!(
+                update_id,
+                "update seen before; only its unpublished jobs are sent"
+            );
             drop(tx);
             return self.flush_outbox(update_id).await;
         }
         store::lock_chat(&mut tx, sender.chat_id).await?;
         let confirmed = store::upsert_user(&mut tx, &sender).await?;
-        let ctx = actions::Ctx { tg: &self.tg, update_id, sender: &sender, confirmed, max_chars: self.max_message_chars };
+        let ctx = actions::Ctx {
+            tg: &self.tg,
+            update_id,
+            sender: &sender,
+            confirmed,
+            max_chars: self.max_message_chars,
+        };
         let after = actions::apply(&mut tx, &ctx, action).await?;
         tx.commit().await?;
         self.flush_outbox(update_id).await?;

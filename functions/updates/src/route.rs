@@ -42,7 +42,10 @@ pub enum Action {
     /// `/help`.
     Help,
     /// `/photo`, or the photo button (with the dialog it was under).
-    Photo { dialog_id: Option<i64>, callback: Option<String> },
+    Photo {
+        dialog_id: Option<i64>,
+        callback: Option<String>,
+    },
     /// The 18+ confirmation button.
     ConfirmAge { callback: String },
     /// A persona button.
@@ -79,7 +82,11 @@ pub fn route(update: &Update) -> Option<(Sender, Action)> {
             Some((sender, action))
         }
         UpdateKind::CallbackQuery(q) => {
-            let chat_id = q.message.as_ref().map(|m| m.chat().id.0).unwrap_or(q.from.id.0 as i64);
+            let chat_id = q
+                .message
+                .as_ref()
+                .map(|m| m.chat().id.0)
+                .unwrap_or(q.from.id.0 as i64);
             let callback = q.id.0.clone();
             let data = q.data.as_deref().unwrap_or_default();
             Some((sender(&q.from, chat_id)?, button(data, callback)))
@@ -100,11 +107,18 @@ fn sender(u: &User, chat_id: i64) -> Option<Sender> {
 
 fn command(text: &str) -> Action {
     let word = text.split_whitespace().next().unwrap_or_default();
-    let name = word.trim_start_matches('/').split('@').next().unwrap_or_default();
+    let name = word
+        .trim_start_matches('/')
+        .split('@')
+        .next()
+        .unwrap_or_default();
     match name.to_ascii_lowercase().as_str() {
         "start" => Action::Start,
         "help" => Action::Help,
-        "photo" => Action::Photo { dialog_id: None, callback: None },
+        "photo" => Action::Photo {
+            dialog_id: None,
+            callback: None,
+        },
         _ => Action::UnknownCommand,
     }
 }
@@ -113,10 +127,14 @@ fn button(data: &str, callback: String) -> Action {
     let (kind, arg) = data.split_once(':').unwrap_or((data, ""));
     match (kind, arg.parse::<i64>()) {
         ("age", _) if data == AGE_CALLBACK => Action::ConfirmAge { callback },
-        ("persona", Ok(id)) if i32::try_from(id).is_ok() => {
-            Action::ChoosePersona { girl_id: id as i32, callback }
-        }
-        ("photo", Ok(id)) => Action::Photo { dialog_id: Some(id), callback: Some(callback) },
+        ("persona", Ok(id)) if i32::try_from(id).is_ok() => Action::ChoosePersona {
+            girl_id: id as i32,
+            callback,
+        },
+        ("photo", Ok(id)) => Action::Photo {
+            dialog_id: Some(id),
+            callback: Some(callback),
+        },
         _ => Action::StaleButton { callback },
     }
 }

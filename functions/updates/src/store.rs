@@ -7,16 +7,20 @@ use crate::route::Sender;
 
 /// Marks the update processed; `false` when it already was (a redelivery).
 pub async fn claim_update(c: &mut PgConnection, update_id: i64) -> sqlx::Result<bool> {
-    let r = sqlx::query("INSERT INTO processed_updates (update_id) VALUES ($1) ON CONFLICT DO NOTHING")
-        .bind(update_id)
-        .execute(c)
-        .await?;
+    let r =
+        sqlx::query("INSERT INTO processed_updates (update_id) VALUES ($1) ON CONFLICT DO NOTHING")
+            .bind(update_id)
+            .execute(c)
+            .await?;
     Ok(r.rows_affected() == 1)
 }
 
 /// Serialises the updates of one chat across all copies of fn-updates until commit.
 pub async fn lock_chat(c: &mut PgConnection, chat_id: i64) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(chat_id).execute(c).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(chat_id)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
@@ -50,27 +54,42 @@ pub async fn upsert_user(c: &mut PgConnection, s: &Sender) -> sqlx::Result<bool>
 
 /// Records the 18+ confirmation (the first time only).
 pub async fn confirm_age(c: &mut PgConnection, user_id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE users SET age_confirmed_at = COALESCE(age_confirmed_at, now()) WHERE id = $1")
-        .bind(user_id)
-        .execute(c)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET age_confirmed_at = COALESCE(age_confirmed_at, now()) WHERE id = $1",
+    )
+    .bind(user_id)
+    .execute(c)
+    .await?;
     Ok(())
 }
 
 /// Active personas for the menu: `(id, name)`.
 pub async fn personas(c: &mut PgConnection) -> sqlx::Result<Vec<(i32, String)>> {
-    sqlx::query_as("SELECT id, name FROM girls WHERE is_active ORDER BY sort_order, id").fetch_all(c).await
+    sqlx::query_as("SELECT id, name FROM girls WHERE is_active ORDER BY sort_order, id")
+        .fetch_all(c)
+        .await
 }
 
 /// Opens a new dialog with a persona, stores her greeting and makes it the active dialog.
 /// Returns `(dialog_id, greeting)`, or `None` when the persona is not available.
-pub async fn open_dialog(c: &mut PgConnection, user_id: i64, girl_id: i32, seed: i64) -> sqlx::Result<Option<(i64, String)>> {
+pub async fn open_dialog(
+    c: &mut PgConnection,
+    user_id: i64,
+    girl_id: i32,
+    seed: i64,
+) -> sqlx::Result<Option<(i64, String)>> {
     let Some((name, greeting)): Option<(String, String)> =
-        sqlx::query_as("SELECT name, greeting FROM girls WHERE id = $1 AND is_active").bind(girl_id).fetch_optional(&mut *c).await?
+        sqlx::query_as("SELECT name, greeting FROM girls WHERE id = $1 AND is_active")
+            .bind(girl_id)
+            .fetch_optional(&mut *c)
+            .await?
     else {
         return Ok(None);
     };
-    let first_name: String = sqlx::query_scalar("SELECT first_name FROM users WHERE id = $1").bind(user_id).fetch_one(&mut *c).await?;
+    let first_name: String = sqlx::query_scalar("SELECT first_name FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *c)
+        .await?;
     let greeting = shared::personas::expand_user(&greeting, &first_name);
     let dialog_id: i64 = sqlx::query_scalar(
         "INSERT INTO dialogs (user_id, girl_id, title, image_seed) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -81,11 +100,13 @@ pub async fn open_dialog(c: &mut PgConnection, user_id: i64, girl_id: i32, seed:
     .bind(seed)
     .fetch_one(&mut *c)
     .await?;
-    sqlx::query("INSERT INTO chat_messages (dialog_id, role, content) VALUES ($1, 'assistant', $2)")
-        .bind(dialog_id)
-        .bind(&greeting)
-        .execute(&mut *c)
-        .await?;
+    sqlx::query(
+        "INSERT INTO chat_messages (dialog_id, role, content) VALUES ($1, 'assistant', $2)",
+    )
+    .bind(dialog_id)
+    .bind(&greeting)
+    .execute(&mut *c)
+    .await?;
     sqlx::query(
         "INSERT INTO user_selected_girls (user_id, girl_id, active_dialog_id) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, girl_id) DO UPDATE SET active_dialog_id = $3, updated_at = now()",
@@ -95,7 +116,11 @@ pub async fn open_dialog(c: &mut PgConnection, user_id: i64, girl_id: i32, seed:
     .bind(dialog_id)
     .execute(&mut *c)
     .await?;
-    sqlx::query("UPDATE users SET current_girl_id = $2 WHERE id = $1").bind(user_id).bind(girl_id).execute(&mut *c).await?;
+    sqlx::query("UPDATE users SET current_girl_id = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(girl_id)
+        .execute(&mut *c)
+        .await?;
     bump_activity(c, user_id, Counter::Dialogs).await?;
     Ok(Some((dialog_id, greeting)))
 }
@@ -124,7 +149,13 @@ pub async fn owns_dialog(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> 
 }
 
 /// Stores a user message (keyed by update id) and returns its id.
-pub async fn store_user_message(c: &mut PgConnection, dialog_id: i64, update_id: i64, text: &str, user_id: i64) -> sqlx::Result<i64> {
+pub async fn store_user_message(
+    c: &mut PgConnection,
+    dialog_id: i64,
+    update_id: i64,
+    text: &str,
+    user_id: i64,
+) -> sqlx::Result<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO chat_messages (dialog_id, role, content, update_id) VALUES ($1, 'user', $2, $3) RETURNING id",
     )
@@ -133,7 +164,10 @@ pub async fn store_user_message(c: &mut PgConnection, dialog_id: i64, update_id:
     .bind(update_id)
     .fetch_one(&mut *c)
     .await?;
-    sqlx::query("UPDATE dialogs SET updated_at = now() WHERE id = $1").bind(dialog_id).execute(&mut *c).await?;
+    sqlx::query("UPDATE dialogs SET updated_at = now() WHERE id = $1")
+        .bind(dialog_id)
+        .execute(&mut *c)
+        .await?;
     sqlx::query("UPDATE user_retention SET total_messages = total_messages + 1 WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *c)
@@ -163,7 +197,13 @@ async fn bump_activity(c: &mut PgConnection, user_id: i64, counter: Counter) -> 
 }
 
 /// Writes a job to the outbox, to be published once the transaction commits.
-pub async fn outbox(c: &mut PgConnection, job_id: Uuid, update_id: i64, subject: &str, payload: &[u8]) -> sqlx::Result<()> {
+pub async fn outbox(
+    c: &mut PgConnection,
+    job_id: Uuid,
+    update_id: i64,
+    subject: &str,
+    payload: &[u8],
+) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO outbox (job_id, update_id, subject, payload) VALUES ($1, $2, $3, $4)")
         .bind(job_id)
         .bind(update_id)

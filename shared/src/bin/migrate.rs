@@ -19,7 +19,10 @@ async fn main() -> ExitCode {
     };
     match shared::db::migrate(&pool).await {
         Ok(()) => {
-            tracing::info!(migrations = shared::db::MIGRATOR.iter().count(), "schema is up to date");
+            tracing::info!(
+                migrations = shared::db::MIGRATOR.iter().count(),
+                "schema is up to date"
+            );
             ExitCode::SUCCESS
         }
         Err(e) => shared::app::fail("migrate", &e.to_string(), 1),

@@ -29,7 +29,11 @@ pub async fn run_consumer<S: Stage>(
     let mut tasks = JoinSet::new();
     let stop = shutdown::signal();
     tokio::pin!(stop);
-    tracing::info!(stage = S::SPEC.name, subject = S::SPEC.subject, "ready: consuming");
+    tracing::info!(
+        stage = S::SPEC.name,
+        subject = S::SPEC.subject,
+        "ready: consuming"
+    );
     'outer: loop {
         let mut messages = match consumer
             .stream()
@@ -75,8 +79,11 @@ pub async fn run_consumer<S: Stage>(
     let in_flight = tasks.len();
     tracing::info!(in_flight, "draining");
     while tasks.join_next().await.is_some() {}
-    if let Err(e) = js.client().flush().await {
-        tracing::warn!(error = %e, "final flush failed");
+    // Acks are buffered: push them out, but do not wait forever for a broker that is gone.
+    match tokio::time::timeout(Duration::from_secs(3), js.client().flush()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "final flush failed"),
+        Err(_) => tracing::warn!("final flush timed out; unacked messages will be redelivered"),
     }
     tracing::info!("stopped");
     Ok(())

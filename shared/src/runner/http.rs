@@ -26,7 +26,11 @@ pub fn http_router<S: Stage>(core: Arc<Core<S>>) -> Router {
         .with_state(core)
 }
 
-async fn invoke<S: Stage>(State(core): State<Arc<Core<S>>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn invoke<S: Stage>(
+    State(core): State<Arc<Core<S>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let delivered = headers
         .get(DELIVERY_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -37,7 +41,10 @@ async fn invoke<S: Stage>(State(core): State<Arc<Core<S>>>, headers: HeaderMap, 
         Outcome::Retry(delay) => {
             let mut r = (StatusCode::SERVICE_UNAVAILABLE, "retry").into_response();
             let secs = delay.as_secs().max(1).to_string();
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_str(&secs).expect("digits"));
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_str(&secs).expect("digits"),
+            );
             r
         }
         Outcome::Dropped => (StatusCode::UNPROCESSABLE_ENTITY, "dropped").into_response(),
@@ -53,7 +60,9 @@ pub async fn run_http<S: Stage>(core: Arc<Core<S>>, addr: &str) -> Result<(), st
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(stage = S::SPEC.name, addr = %listener.local_addr()?, "ready: serving POST /invoke");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown::signal()).await
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown::signal())
+        .await
 }
 
 /// Serves any router through the AWS Lambda runtime (`AWS_LAMBDA_RUNTIME_API` must be set).

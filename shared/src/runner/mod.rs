@@ -58,7 +58,12 @@ pub struct Core<S: Stage> {
 impl<S: Stage> Core<S> {
     /// Wraps a stage.
     pub fn new(stage: S, pool: PgPool, jobs: JobBoard, telegram: Option<Telegram>) -> Arc<Self> {
-        Arc::new(Self { stage, pool, jobs, telegram })
+        Arc::new(Self {
+            stage,
+            pool,
+            jobs,
+            telegram,
+        })
     }
 
     /// Decodes and handles one message delivered for the `delivered`-th time.
@@ -67,36 +72,57 @@ impl<S: Stage> Core<S> {
             Ok(input) => input,
             Err(e) => {
                 let reason = format!("undecodable payload: {e}");
-                return self.give_up(subject, payload, &reason, delivered, guess_chat_id(payload), None).await;
+                return self
+                    .give_up(
+                        subject,
+                        payload,
+                        &reason,
+                        delivered,
+                        guess_chat_id(payload),
+                        None,
+                    )
+                    .await;
             }
         };
         let job = input.job_id();
         let chat = input.chat_id();
         let trace = input.trace_id();
-        let span = tracing::info_span!("handle", stage = S::SPEC.name, trace_id = %trace, delivered);
+        let span =
+            tracing::info_span!("handle", stage = S::SPEC.name, trace_id = %trace, delivered);
         if let Some(id) = job {
             // Status is advisory: a KV blip must not stop the work itself.
-            if let Err(e) = self.jobs.set(id, JobState::Processing, S::SPEC.name, None).await {
+            if let Err(e) = self
+                .jobs
+                .set(id, JobState::Processing, S::SPEC.name, None)
+                .await
+            {
                 tracing::warn!(trace_id = %trace, error = %e, "job status not updated");
             }
         }
         match tracing::Instrument::instrument(self.stage.handle(input), span.clone()).await {
             Ok(()) => {
                 if let (Some(id), true) = (job, S::FINISHES_JOB)
-                    && let Err(e) = self.jobs.set(id, JobState::Completed, S::SPEC.name, None).await
+                    && let Err(e) = self
+                        .jobs
+                        .set(id, JobState::Completed, S::SPEC.name, None)
+                        .await
                 {
                     tracing::warn!(trace_id = %trace, error = %e, "job status not updated");
                 }
                 Outcome::Done
             }
-            Err(HandlerError::Transient { reason, retry_after }) if delivered < MAX_DELIVER => {
+            Err(HandlerError::Transient {
+                reason,
+                retry_after,
+            }) if delivered < MAX_DELIVER => {
                 let delay = retry_after.unwrap_or_else(|| backoff(delivered));
                 tracing::warn!(trace_id = %trace, %reason, delay_ms = delay.as_millis() as u64, "will retry");
                 Outcome::Retry(delay)
             }
             Err(e) => {
                 let reason = e.to_string();
-                self.give_up(subject, payload, &reason, delivered, chat, job).await
+                self.give_up(subject, payload, &reason, delivered, chat, job)
+                    .await
             }
         }
     }
@@ -112,14 +138,24 @@ impl<S: Stage> Core<S> {
     ) -> Outcome {
         let stage = S::SPEC.name;
         tracing::error!(stage, subject, reason, delivered, "giving up on message");
-        let dl = DeadLetter { stage, subject, payload, error: reason, delivered, chat_id: chat };
+        let dl = DeadLetter {
+            stage,
+            subject,
+            payload,
+            error: reason,
+            delivered,
+            chat_id: chat,
+        };
         if let Err(e) = deadletter::record(&self.pool, &dl).await {
             // Not recorded yet: keep the message rather than lose it.
             tracing::warn!(error = %e, "dead letter not stored; message kept for retry");
             return Outcome::Retry(backoff(delivered));
         }
         if let Some(id) = job {
-            let _ = self.jobs.set(id, JobState::Failed, stage, Some(reason.to_owned())).await;
+            let _ = self
+                .jobs
+                .set(id, JobState::Failed, stage, Some(reason.to_owned()))
+                .await;
         }
         if let (Some(chat), Some(tg)) = (chat, &self.telegram)
             && let Err(e) = tg.send_text(chat, texts::SORRY, Vec::new()).await

@@ -22,11 +22,19 @@ fn error(code: u16, description: &str, retry_after: Option<u64>) -> Response {
     if let Some(r) = retry_after {
         body["parameters"] = json!({"retry_after": r});
     }
-    (StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST), Json(body)).into_response()
+    (
+        StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST),
+        Json(body),
+    )
+        .into_response()
 }
 
 /// `POST /bot<token>/<method>`.
-pub async fn dispatch(State(tg): State<Arc<Telegram>>, Path((bot, method)): Path<(String, String)>, req: Request) -> Response {
+pub async fn dispatch(
+    State(tg): State<Arc<Telegram>>,
+    Path((bot, method)): Path<(String, String)>,
+    req: Request,
+) -> Response {
     if !bot.starts_with("bot") || bot.len() < 4 {
         return error(404, "Not Found", None);
     }
@@ -41,17 +49,24 @@ pub async fn dispatch(State(tg): State<Arc<Telegram>>, Path((bot, method)): Path
     }
     let failure = {
         let mut f = tg.failures.lock().unwrap();
-        f.iter().position(|x| x.method == method).and_then(|i| f.remove(i))
+        f.iter()
+            .position(|x| x.method == method)
+            .and_then(|i| f.remove(i))
     };
     let outcome = match failure {
         Some(f) => Err((f.error_code, f.description, f.retry_after)),
         None => answer(&tg, &method, &params),
     };
-    let result = outcome.as_ref().map(Clone::clone).unwrap_or(Value::Null);
+    let result = outcome.clone().unwrap_or(Value::Null);
     {
         let mut calls = tg.calls.lock().unwrap();
         let seq = calls.len();
-        calls.push(Call { seq, method, params: Value::Object(params), result: result.clone() });
+        calls.push(Call {
+            seq,
+            method,
+            params: Value::Object(params),
+            result: result.clone(),
+        });
     }
     tg.changed.notify_waiters();
     match outcome {
@@ -77,18 +92,32 @@ fn answer(tg: &Telegram, method: &str, p: &Map<String, Value>) -> Outcome {
             message(tg, p, json!({"text": text}))
         }
         "sendphoto" => {
-            let Some(file) = p.get("photo") else { return bad("there is no photo in the request") };
+            let Some(file) = p.get("photo") else {
+                return bad("there is no photo in the request");
+            };
             let (w, h) = file["path"]
                 .as_str()
                 .and_then(|path| image::image_dimensions(path).ok())
                 .unwrap_or((0, 0));
             let size = file["size"].as_u64().unwrap_or(0);
             let photo = json!([{"file_id": format!("photo{}", p.len()), "file_unique_id": "u", "width": w, "height": h, "file_size": size}]);
-            message(tg, p, json!({"photo": photo, "caption": p.get("caption").cloned().unwrap_or(Value::Null)}))
+            message(
+                tg,
+                p,
+                json!({"photo": photo, "caption": p.get("caption").cloned().unwrap_or(Value::Null)}),
+            )
         }
         "setwebhook" => {
-            let url = p.get("url").and_then(Value::as_str).unwrap_or("").to_owned();
-            let secret = p.get("secret_token").and_then(Value::as_str).unwrap_or("").to_owned();
+            let url = p
+                .get("url")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
+            let secret = p
+                .get("secret_token")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
             *tg.webhook.lock().unwrap() = (!url.is_empty()).then_some(Webhook { url, secret });
             Ok(Value::Bool(true))
         }
@@ -96,15 +125,20 @@ fn answer(tg: &Telegram, method: &str, p: &Map<String, Value>) -> Outcome {
             *tg.webhook.lock().unwrap() = None;
             Ok(Value::Bool(true))
         }
-        "answercallbackquery" | "sendchataction" | "setmycommands" | "deletemessage" | "editmessagereplymarkup" => {
-            Ok(Value::Bool(true))
-        }
+        "answercallbackquery"
+        | "sendchataction"
+        | "setmycommands"
+        | "deletemessage"
+        | "editmessagereplymarkup" => Ok(Value::Bool(true)),
         _ => Err((404, "Not Found: method not found".into(), None)),
     }
 }
 
 fn message(tg: &Telegram, p: &Map<String, Value>, mut content: Value) -> Outcome {
-    let Some(chat_id) = p.get("chat_id").and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())) else {
+    let Some(chat_id) = p
+        .get("chat_id")
+        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()))
+    else {
         return Err((400, "Bad Request: chat_id is empty".into(), None));
     };
     let id = match p.get("message_id").and_then(Value::as_i64) {
@@ -114,7 +148,10 @@ fn message(tg: &Telegram, p: &Map<String, Value>, mut content: Value) -> Outcome
     let obj = content.as_object_mut().expect("object");
     obj.insert("message_id".into(), json!(id));
     obj.insert("date".into(), json!(chrono::Utc::now().timestamp()));
-    obj.insert("chat".into(), json!({"id": chat_id, "type": "private", "first_name": "User"}));
+    obj.insert(
+        "chat".into(),
+        json!({"id": chat_id, "type": "private", "first_name": "User"}),
+    );
     obj.insert("from".into(), bot_user());
     if let Some(m) = p.get("reply_markup") {
         obj.insert("reply_markup".into(), m.clone());
@@ -124,7 +161,11 @@ fn message(tg: &Telegram, p: &Map<String, Value>, mut content: Value) -> Outcome
 
 async fn get_updates(tg: &Telegram, p: &Map<String, Value>) -> Response {
     let offset = p.get("offset").and_then(Value::as_i64).unwrap_or(0);
-    let timeout = p.get("timeout").and_then(Value::as_u64).unwrap_or(0).min(25);
+    let timeout = p
+        .get("timeout")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .min(25);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(timeout);
     loop {
         let ready: Vec<Value> = {
@@ -140,7 +181,10 @@ async fn get_updates(tg: &Telegram, p: &Map<String, Value>) -> Response {
 }
 
 /// `GET /_calls?since=N`: recorded calls from position N.
-pub async fn calls(State(tg): State<Arc<Telegram>>, Query(q): Query<std::collections::HashMap<String, usize>>) -> Json<Vec<Call>> {
+pub async fn calls(
+    State(tg): State<Arc<Telegram>>,
+    Query(q): Query<std::collections::HashMap<String, usize>>,
+) -> Json<Vec<Call>> {
     let since = q.get("since").copied().unwrap_or(0);
     Json(tg.calls().into_iter().skip(since).collect())
 }
@@ -152,7 +196,10 @@ pub async fn fail(State(tg): State<Arc<Telegram>>, Json(f): Json<Failure>) -> St
 }
 
 /// `POST /_deliver`: an update from a simulated user; `update_id` is assigned when missing.
-pub async fn deliver(State(tg): State<Arc<Telegram>>, Json(mut update): Json<Value>) -> Json<Value> {
+pub async fn deliver(
+    State(tg): State<Arc<Telegram>>,
+    Json(mut update): Json<Value>,
+) -> Json<Value> {
     if update.get("update_id").is_none() {
         update["update_id"] = json!(tg.next_update_id());
     }

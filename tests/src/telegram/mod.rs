@@ -66,6 +66,14 @@ pub struct Telegram {
     http: reqwest::Client,
 }
 
+fn first_update_id() -> i64 {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    (secs.saturating_sub(1_700_000_000) * 16) as i64 % i64::from(i32::MAX)
+}
+
 impl Telegram {
     /// A stand-in saving uploaded files under `files_dir`.
     pub fn new(files_dir: PathBuf, webhook: Option<Webhook>) -> Arc<Self> {
@@ -75,7 +83,9 @@ impl Telegram {
             pending: Mutex::default(),
             webhook: Mutex::new(webhook),
             next_message_id: AtomicI64::new(1000),
-            next_update_id: AtomicI64::new(1),
+            // Ids keep growing across restarts (as Telegram's do), so a persistent local
+            // database never mistakes a new update for one it processed in an earlier run.
+            next_update_id: AtomicI64::new(first_update_id()),
             files_dir,
             changed: Notify::new(),
             http: reqwest::Client::new(),
@@ -85,7 +95,10 @@ impl Telegram {
     /// The router.
     pub fn router(self: &Arc<Self>) -> Router {
         Router::new()
-            .route("/{bot}/{method}", post(methods::dispatch).get(methods::dispatch))
+            .route(
+                "/{bot}/{method}",
+                post(methods::dispatch).get(methods::dispatch),
+            )
             .route("/_calls", get(methods::calls))
             .route("/_fail", post(methods::fail))
             .route("/_deliver", post(methods::deliver))
@@ -99,7 +112,10 @@ impl Telegram {
 
     /// Calls of one method (lower case).
     pub fn calls_of(&self, method: &str) -> Vec<Call> {
-        self.calls().into_iter().filter(|c| c.method == method).collect()
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method)
+            .collect()
     }
 
     /// Queues a failure for the next call of its method.
@@ -114,7 +130,11 @@ impl Telegram {
 
     /// Waits until the call log changes (or a short timeout passes).
     pub async fn changed(&self) {
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(200), self.changed.notified()).await;
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            self.changed.notified(),
+        )
+        .await;
     }
 
     /// Delivers an update: to the webhook when one is set (returns its HTTP status), else

@@ -9,8 +9,17 @@ use axum::http::header::CONTENT_TYPE;
 use serde_json::{Map, Value};
 
 /// Parameters of one call, or a Telegram-style error description.
-pub async fn read(req: Request, files_dir: &Path, seq: usize) -> Result<Map<String, Value>, String> {
-    let ctype = req.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+pub async fn read(
+    req: Request,
+    files_dir: &Path,
+    seq: usize,
+) -> Result<Map<String, Value>, String> {
+    let ctype = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let mut params = Map::new();
     if let Some(q) = req.uri().query() {
         for (k, v) in form_urlencoded(q) {
@@ -18,11 +27,20 @@ pub async fn read(req: Request, files_dir: &Path, seq: usize) -> Result<Map<Stri
         }
     }
     if ctype.starts_with("multipart/form-data") {
-        let mut mp = Multipart::from_request(req, &()).await.map_err(|e| format!("Bad Request: {e}"))?;
-        while let Some(field) = mp.next_field().await.map_err(|e| format!("Bad Request: {e}"))? {
+        let mut mp = Multipart::from_request(req, &())
+            .await
+            .map_err(|e| format!("Bad Request: {e}"))?;
+        while let Some(field) = mp
+            .next_field()
+            .await
+            .map_err(|e| format!("Bad Request: {e}"))?
+        {
             let name = field.name().unwrap_or_default().to_owned();
             let file_name = field.file_name().map(str::to_owned);
-            let bytes = field.bytes().await.map_err(|e| format!("Bad Request: {e}"))?;
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| format!("Bad Request: {e}"))?;
             let value = match file_name {
                 Some(f) => save(files_dir, seq, &name, &f, &bytes)?,
                 None => typed(&String::from_utf8_lossy(&bytes)),
@@ -31,9 +49,12 @@ pub async fn read(req: Request, files_dir: &Path, seq: usize) -> Result<Map<Stri
         }
         resolve_attachments(&mut params);
     } else {
-        let body = axum::body::to_bytes(req.into_body(), 64 << 20).await.map_err(|e| format!("Bad Request: {e}"))?;
+        let body = axum::body::to_bytes(req.into_body(), 64 << 20)
+            .await
+            .map_err(|e| format!("Bad Request: {e}"))?;
         if ctype.starts_with("application/json") && !body.is_empty() {
-            let v: Value = serde_json::from_slice(&body).map_err(|_| "Bad Request: can't parse JSON".to_owned())?;
+            let v: Value = serde_json::from_slice(&body)
+                .map_err(|_| "Bad Request: can't parse JSON".to_owned())?;
             params.extend(v.as_object().cloned().unwrap_or_default());
         } else if !body.is_empty() {
             for (k, v) in form_urlencoded(&String::from_utf8_lossy(&body)) {
@@ -57,12 +78,23 @@ fn resolve_attachments(params: &mut Map<String, Value>) {
     }
 }
 
-fn save(dir: &Path, seq: usize, field: &str, file_name: &str, bytes: &[u8]) -> Result<Value, String> {
+fn save(
+    dir: &Path,
+    seq: usize,
+    field: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<Value, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("Internal: {e}"))?;
-    let safe: String = file_name.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '.').collect();
+    let safe: String = file_name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
+        .collect();
     let path = dir.join(format!("{seq:05}-{field}-{safe}"));
     std::fs::write(&path, bytes).map_err(|e| format!("Internal: {e}"))?;
-    Ok(serde_json::json!({"file_name": file_name, "size": bytes.len(), "path": path.display().to_string()}))
+    Ok(
+        serde_json::json!({"file_name": file_name, "size": bytes.len(), "path": path.display().to_string()}),
+    )
 }
 
 /// Strings that hold JSON objects/arrays or numbers become JSON again.
@@ -94,7 +126,10 @@ fn decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or(""), 16) {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or(""),
+                    16,
+                ) {
                     Ok(b) => {
                         out.push(b);
                         i += 2;

@@ -10,26 +10,44 @@ async fn start_persona_text_and_photo_reach_the_user() {
     let sys = System::start("conversation", &[]).await.unwrap();
     let chat = Chat::new(&sys, 5001);
     let greeting = chat.open_dialog().await;
-    assert!(text_of(&greeting).contains("Ann"), "greeting addresses the user: {}", text_of(&greeting));
+    assert!(
+        text_of(&greeting).contains("Ann"),
+        "greeting addresses the user: {}",
+        text_of(&greeting)
+    );
 
     let since = sys.tg.calls().len();
     chat.say("I just got back from the beach").await;
     let expected = answer_for("I just got back from the beach");
     let reply = chat.expect_message(since, |c| text_of(c) == expected).await;
-    let photo_button = buttons_of(&reply).into_iter().find(|b| b.starts_with("photo:")).expect("photo button");
+    let photo_button = buttons_of(&reply)
+        .into_iter()
+        .find(|b| b.starts_with("photo:"))
+        .expect("photo button");
 
     // The LLM saw the persona's system prompt, the greeting and the user's words.
     let request = sys.llm.requests().last().cloned().unwrap();
     let messages = request["messages"].as_array().unwrap();
     assert_eq!(messages[0]["role"], "system");
-    assert_eq!(messages.last().unwrap()["content"], "I just got back from the beach");
-    assert_eq!(request["venice_parameters"]["include_venice_system_prompt"], false);
+    assert_eq!(
+        messages.last().unwrap()["content"],
+        "I just got back from the beach"
+    );
+    assert_eq!(
+        request["venice_parameters"]["include_venice_system_prompt"],
+        false
+    );
 
     let since = sys.tg.calls().len();
     chat.press(&reply, &photo_button).await;
-    let photo = sys.wait_call(since, STEP, |c| c.method == "sendphoto").await.unwrap();
+    let photo = sys
+        .wait_call(since, STEP, |c| c.method == "sendphoto")
+        .await
+        .unwrap();
     assert_eq!(photo.params["chat_id"], chat.user.id);
-    let path = photo.params["photo"]["path"].as_str().unwrap_or_else(|| panic!("{photo:?}"));
+    let path = photo.params["photo"]["path"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{photo:?}"));
     let png = std::fs::read(path).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     let img = image::load_from_memory(&png).expect("a decodable PNG");
@@ -38,8 +56,16 @@ async fn start_persona_text_and_photo_reach_the_user() {
     // The image prompt follows the story and is safe.
     let req = sys.image.requests().last().cloned().unwrap();
     let prompt = req["prompt"].as_str().unwrap();
-    assert!(prompt.contains("adult") && prompt.contains("beach"), "{prompt}");
-    assert!(req["negative_prompt"].as_str().unwrap().contains("underage"));
+    assert!(
+        prompt.contains("adult") && prompt.contains("beach"),
+        "{prompt}"
+    );
+    assert!(
+        req["negative_prompt"]
+            .as_str()
+            .unwrap()
+            .contains("underage")
+    );
 
     // Stored: user + assistant rows, a photo row with its Telegram message id, retention.
     let pool = sys.pool().await.unwrap();
@@ -49,15 +75,23 @@ async fn start_persona_text_and_photo_reach_the_user() {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!((users, assistants), (1, 2), "greeting and answer are assistant rows");
-    let sent: Option<i64> = sqlx::query_scalar("SELECT telegram_message_id FROM photos").fetch_one(&pool).await.unwrap();
+    assert_eq!(
+        (users, assistants),
+        (1, 2),
+        "greeting and answer are assistant rows"
+    );
+    let sent: Option<i64> = sqlx::query_scalar("SELECT telegram_message_id FROM photos")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert!(sent.is_some());
-    let (messages, photos): (i32, i32) =
-        sqlx::query_as("SELECT total_messages, total_photos FROM user_retention WHERE user_id = $1")
-            .bind(chat.user.id)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
+    let (messages, photos): (i32, i32) = sqlx::query_as(
+        "SELECT total_messages, total_photos FROM user_retention WHERE user_id = $1",
+    )
+    .bind(chat.user.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!((messages, photos), (1, 1));
 }
 
@@ -67,10 +101,15 @@ async fn nothing_happens_before_the_age_confirmation_and_stickers_get_a_friendly
     let chat = Chat::new(&sys, 5002);
     let since = sys.tg.calls().len();
     chat.say("hello?").await;
-    chat.expect_message(since, |c| text_of(c) == shared::texts::AGE_GATE).await;
+    chat.expect_message(since, |c| text_of(c) == shared::texts::AGE_GATE)
+        .await;
     let since = sys.tg.calls().len();
     let u = standins::updates::sticker(sys.tg.next_update_id(), 99, &chat.user);
     assert_eq!(sys.post_update(&u).await, 200);
-    chat.expect_message(since, |c| text_of(c) == shared::texts::UNSUPPORTED).await;
-    assert!(sys.llm.requests().is_empty(), "no conversation before 18+ confirmation");
+    chat.expect_message(since, |c| text_of(c) == shared::texts::UNSUPPORTED)
+        .await;
+    assert!(
+        sys.llm.requests().is_empty(),
+        "no conversation before 18+ confirmation"
+    );
 }

@@ -14,7 +14,11 @@ async fn reply_killed_while_holding_a_job_answers_exactly_once_after_restart() {
     let sys = System::start("crash", &[]).await.unwrap();
     let chat = Chat::new(&sys, 8001);
     chat.open_dialog().await;
-    sys.llm.push(vec![Step { status: 200, delay_ms: 5_000, ..Default::default() }]);
+    sys.llm.push(vec![Step {
+        status: 200,
+        delay_ms: 5_000,
+        ..Default::default()
+    }]);
     chat.say("what are you up to?").await;
     let llm = sys.llm.clone();
     wait_for("the LLM to receive the reply job", STEP, || {
@@ -26,17 +30,27 @@ async fn reply_killed_while_holding_a_job_answers_exactly_once_after_restart() {
     sys.with_process("fn-reply", |p| p.kill9());
     sys.start_fn("fn-reply").await.unwrap();
     let expected = answer_for("what are you up to?");
-    chat.expect_message(0, |c| standins::system::text_of(c) == expected).await;
+    chat.expect_message(0, |c| standins::system::text_of(c) == expected)
+        .await;
     // Wait past ack_wait (2 s) so a wrongly unacked job would show up again.
     tokio::time::sleep(Duration::from_secs(5)).await;
     assert_eq!(chat.count_text(&expected), 1, "exactly one reply sent");
-    assert_eq!(sys.llm.requests().len(), 2, "the killed copy's call, then the redelivered job's");
+    assert_eq!(
+        sys.llm.requests().len(),
+        2,
+        "the killed copy's call, then the redelivered job's"
+    );
     let pool = sys.pool().await.unwrap();
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM chat_messages WHERE role = 'assistant' AND job_id IS NOT NULL")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let rows: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM chat_messages WHERE role = 'assistant' AND job_id IS NOT NULL",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
     assert_eq!(rows, 1, "exactly one assistant row stored");
     // SIGTERM lets a function finish and exit cleanly.
-    assert!(sys.with_process("fn-prompt", |p| p.terminate(Duration::from_secs(10))), "fn-prompt exits 0 on SIGTERM");
+    assert!(
+        sys.with_process("fn-prompt", |p| p.terminate(Duration::from_secs(10))),
+        "fn-prompt exits 0 on SIGTERM"
+    );
 }

@@ -22,7 +22,11 @@ pub struct Chat<'a> {
 impl<'a> Chat<'a> {
     /// A user with id `id`.
     pub fn new(sys: &'a System, id: i64) -> Self {
-        Self { sys, user: User::new(id, "Ann"), next_message: std::cell::Cell::new(1) }
+        Self {
+            sys,
+            user: User::new(id, "Ann"),
+            next_message: std::cell::Cell::new(1),
+        }
     }
 
     fn message_id(&self) -> i64 {
@@ -33,7 +37,12 @@ impl<'a> Chat<'a> {
 
     /// Sends a text through the webhook; returns the update.
     pub async fn say(&self, text: &str) -> Value {
-        let u = updates::text(self.sys.tg.next_update_id(), self.message_id(), &self.user, text);
+        let u = updates::text(
+            self.sys.tg.next_update_id(),
+            self.message_id(),
+            &self.user,
+            text,
+        );
         assert_eq!(self.sys.post_update(&u).await, 200, "webhook refused {u}");
         u
     }
@@ -49,7 +58,9 @@ impl<'a> Chat<'a> {
     pub async fn expect_message(&self, since: usize, pred: impl Fn(&Call) -> bool) -> Call {
         let chat = self.user.id;
         self.sys
-            .wait_call(since, STEP, |c| c.method == "sendmessage" && c.params["chat_id"] == chat && pred(c))
+            .wait_call(since, STEP, |c| {
+                c.method == "sendmessage" && c.params["chat_id"] == chat && pred(c)
+            })
             .await
             .expect("expected message")
     }
@@ -58,14 +69,23 @@ impl<'a> Chat<'a> {
     pub async fn open_dialog(&self) -> Call {
         let since = self.sys.tg.calls().len();
         self.say("/start").await;
-        let gate = self.expect_message(since, |c| buttons_of(c).contains(&"age:yes".to_owned())).await;
+        let gate = self
+            .expect_message(since, |c| buttons_of(c).contains(&"age:yes".to_owned()))
+            .await;
         let since = self.sys.tg.calls().len();
         self.press(&gate, "age:yes").await;
-        let menu = self.expect_message(since, |c| buttons_of(c).iter().any(|b| b.starts_with("persona:"))).await;
+        let menu = self
+            .expect_message(since, |c| {
+                buttons_of(c).iter().any(|b| b.starts_with("persona:"))
+            })
+            .await;
         let first = buttons_of(&menu).into_iter().next().unwrap();
         let since = self.sys.tg.calls().len();
         self.press(&menu, &first).await;
-        self.expect_message(since, |c| buttons_of(c).iter().any(|b| b.starts_with("photo:"))).await
+        self.expect_message(since, |c| {
+            buttons_of(c).iter().any(|b| b.starts_with("photo:"))
+        })
+        .await
     }
 
     /// Messages sent to this chat whose text is exactly `text`.

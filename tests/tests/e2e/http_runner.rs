@@ -13,11 +13,21 @@ async fn reply_stage_over_http_answers_and_maps_outcomes_to_status_codes() {
     let chat = Chat::new(&sys, 9001);
     chat.open_dialog().await;
     let addr = format!("127.0.0.1:{}", free_port());
-    sys.start_copy("fn-reply", "fn-reply-http", &[("RUNNER", "http"), ("HTTP_ADDR", &addr)]).await.unwrap();
+    sys.start_copy(
+        "fn-reply",
+        "fn-reply-http",
+        &[("RUNNER", "http"), ("HTTP_ADDR", &addr)],
+    )
+    .await
+    .unwrap();
 
     // A user message stored as fn-updates would, answered through /invoke.
     let pool = sys.pool().await.unwrap();
-    let (dialog_id,): (i64,) = sqlx::query_as("SELECT id FROM dialogs WHERE user_id = $1").bind(chat.user.id).fetch_one(&pool).await.unwrap();
+    let (dialog_id,): (i64,) = sqlx::query_as("SELECT id FROM dialogs WHERE user_id = $1")
+        .bind(chat.user.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let (message_id,): (i64,) = sqlx::query_as(
         "INSERT INTO chat_messages (dialog_id, role, content) VALUES ($1, 'user', 'over http?') RETURNING id",
     )
@@ -25,24 +35,51 @@ async fn reply_stage_over_http_answers_and_maps_outcomes_to_status_codes() {
     .fetch_one(&pool)
     .await
     .unwrap();
-    let job = Envelope::new("http-test", ReplyJob { chat_id: chat.user.id, user_id: chat.user.id, dialog_id, user_message_id: message_id });
+    let job = Envelope::new(
+        "http-test",
+        ReplyJob {
+            chat_id: chat.user.id,
+            user_id: chat.user.id,
+            dialog_id,
+            user_message_id: message_id,
+        },
+    );
     let http = reqwest::Client::new();
     let url = format!("http://{addr}/invoke");
     let since = sys.tg.calls().len();
     let r = http.post(&url).json(&job).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    chat.expect_message(since, |c| text_of(c) == answer_for("over http?")).await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("over http?"))
+        .await;
     // The same job again: already answered, nothing sent twice.
-    assert_eq!(http.post(&url).json(&job).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http.post(&url).json(&job).send().await.unwrap().status(),
+        200
+    );
     assert_eq!(chat.count_text(&answer_for("over http?")), 1);
     // An LLM outage: 503 with Retry-After, for the caller to retry.
-    let again = Envelope::new("http-test", ReplyJob { user_message_id: message_id, ..job.payload.clone() });
-    sys.llm.push(vec![standins::script::Step { status: 503, ..Default::default() }]);
+    let again = Envelope::new(
+        "http-test",
+        ReplyJob {
+            user_message_id: message_id,
+            ..job.payload.clone()
+        },
+    );
+    sys.llm.push(vec![standins::script::Step {
+        status: 503,
+        ..Default::default()
+    }]);
     let r = http.post(&url).json(&again).send().await.unwrap();
     assert_eq!(r.status(), 503);
     assert!(r.headers().contains_key("retry-after"));
     // Poison: 422 and a dead letter.
-    assert_eq!(http.post(&url).body("nope").send().await.unwrap().status(), 422);
-    let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters").fetch_one(&pool).await.unwrap();
+    assert_eq!(
+        http.post(&url).body("nope").send().await.unwrap().status(),
+        422
+    );
+    let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(dead, 1);
 }

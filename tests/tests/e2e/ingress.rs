@@ -12,15 +12,34 @@ use crate::helpers::{Chat, last_seq};
 async fn wrong_secret_and_malformed_bodies_publish_nothing() {
     let sys = System::start("ingress", &[]).await.unwrap();
     let before = last_seq(&sys, UPDATES_STREAM).await;
-    let good = serde_json::to_vec(&updates::text(1, 1, &updates::User::new(7, "Bo"), "/start")).unwrap();
+    let good =
+        serde_json::to_vec(&updates::text(1, 1, &updates::User::new(7, "Bo"), "/start")).unwrap();
     assert_eq!(sys.post_raw(good.clone(), Some("wrong")).await, 403);
     assert_eq!(sys.post_raw(good.clone(), None).await, 403);
-    for body in [&b"not json"[..], b"[1,2]", br#"{"update_id":"1"}"#, br#"{"message":{}}"#, b""] {
-        assert_eq!(sys.post_raw(body.to_vec(), Some(&sys.secret)).await, 400, "{}", String::from_utf8_lossy(body));
+    for body in [
+        &b"not json"[..],
+        b"[1,2]",
+        br#"{"update_id":"1"}"#,
+        br#"{"message":{}}"#,
+        b"",
+    ] {
+        assert_eq!(
+            sys.post_raw(body.to_vec(), Some(&sys.secret)).await,
+            400,
+            "{}",
+            String::from_utf8_lossy(body)
+        );
     }
     let huge = format!(r#"{{"update_id":5,"pad":"{}"}}"#, "x".repeat(2 << 20));
-    assert_eq!(sys.post_raw(huge.into_bytes(), Some(&sys.secret)).await, 413);
-    assert_eq!(last_seq(&sys, UPDATES_STREAM).await, before, "nothing was published");
+    assert_eq!(
+        sys.post_raw(huge.into_bytes(), Some(&sys.secret)).await,
+        413
+    );
+    assert_eq!(
+        last_seq(&sys, UPDATES_STREAM).await,
+        before,
+        "nothing was published"
+    );
     assert!(sys.tg.calls().is_empty(), "nobody was answered");
     let token_in_logs = sys.all_logs().contains(standins::system::TEST_TOKEN);
     assert!(!token_in_logs, "the bot token must never be logged");
@@ -32,17 +51,29 @@ async fn the_same_update_twice_has_one_effect_even_past_the_dedup_window() {
     let chat = Chat::new(&sys, 6001);
     let start = updates::text(sys.tg.next_update_id(), 1, &chat.user, "/start");
     assert_eq!(sys.post_update(&start).await, 200);
-    assert_eq!(sys.post_update(&start).await, 200, "a retry from Telegram is accepted");
+    assert_eq!(
+        sys.post_update(&start).await,
+        200,
+        "a retry from Telegram is accepted"
+    );
     // A copy that slipped past JetStream's duplicate window (a different Nats-Msg-Id, as a
     // day-late redelivery would be) must be caught by Postgres.
     let js = sys.js().await.unwrap();
     let raw = serde_json::to_vec(&start).unwrap();
-    js.publish(shared::topology::UPDATES_SUBJECT, raw.into()).await.unwrap().await.unwrap();
-    chat.expect_message(0, |c| text_of(c).contains(shared::texts::AGE_GATE)).await;
+    js.publish(shared::topology::UPDATES_SUBJECT, raw.into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    chat.expect_message(0, |c| text_of(c).contains(shared::texts::AGE_GATE))
+        .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let welcomes = sys.tg.calls_of("sendmessage").len();
     assert_eq!(welcomes, 1, "exactly one answer: {:#?}", sys.tg.calls());
     let pool = sys.pool().await.unwrap();
-    let processed: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_updates").fetch_one(&pool).await.unwrap();
+    let processed: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_updates")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(processed, 1);
 }

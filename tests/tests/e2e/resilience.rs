@@ -13,7 +13,17 @@ async fn llm_500_then_200_and_telegram_429_still_deliver_the_reply() {
     let sys = System::start("llm-retry", &[]).await.unwrap();
     let chat = Chat::new(&sys, 7001);
     chat.open_dialog().await;
-    sys.llm.push(vec![Step { status: 500, ..Default::default() }, Step { status: 200, body: Some("garbage".into()), ..Default::default() }]);
+    sys.llm.push(vec![
+        Step {
+            status: 500,
+            ..Default::default()
+        },
+        Step {
+            status: 200,
+            body: Some("garbage".into()),
+            ..Default::default()
+        },
+    ]);
     sys.tg.fail_next(Failure {
         method: "sendmessage".into(),
         error_code: 429,
@@ -22,14 +32,16 @@ async fn llm_500_then_200_and_telegram_429_still_deliver_the_reply() {
     });
     let since = sys.tg.calls().len();
     chat.say("are you there?").await;
-    chat.expect_message(since, |c| text_of(c) == answer_for("are you there?")).await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("are you there?"))
+        .await;
     assert_eq!(sys.llm.requests().len(), 3, "500, garbage, then the answer");
     // The 429 made the job retry after the reply was stored: no second LLM call for it.
     let pool = sys.pool().await.unwrap();
-    let answers: i64 = sqlx::query_scalar("SELECT count(*) FROM chat_messages WHERE job_id IS NOT NULL")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let answers: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM chat_messages WHERE job_id IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(answers, 1);
 }
 
@@ -37,30 +49,54 @@ async fn llm_500_then_200_and_telegram_429_still_deliver_the_reply() {
 async fn undecodable_messages_are_terminated_recorded_and_the_function_keeps_serving() {
     let sys = System::start("poison", &[]).await.unwrap();
     let js = sys.js().await.unwrap();
-    js.publish(REPLY_SUBJECT, "{not json".into()).await.unwrap().await.unwrap();
-    js.publish(REPLY_SUBJECT, r#"{"id":"x","payload":{"chat_id":7002}}"#.into()).await.unwrap().await.unwrap();
-    js.publish(shared::topology::UPDATES_SUBJECT, "[]".into()).await.unwrap().await.unwrap();
+    js.publish(REPLY_SUBJECT, "{not json".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    js.publish(
+        REPLY_SUBJECT,
+        r#"{"id":"x","payload":{"chat_id":7002}}"#.into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    js.publish(shared::topology::UPDATES_SUBJECT, "[]".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
     let pool = sys.pool().await.unwrap();
     let rows = standins::harness::wait_for("dead letters", crate::helpers::STEP, || {
         let pool = pool.clone();
         async move {
             let rows: Vec<(String, i64)> =
-                sqlx::query_as("SELECT stage, delivered FROM dead_letters ORDER BY id").fetch_all(&pool).await.ok()?;
+                sqlx::query_as("SELECT stage, delivered FROM dead_letters ORDER BY id")
+                    .fetch_all(&pool)
+                    .await
+                    .ok()?;
             (rows.len() == 3).then_some(rows)
         }
     })
     .await
     .unwrap();
     assert_eq!(rows.iter().filter(|(s, _)| s == "fn-reply").count(), 2);
-    assert!(rows.iter().all(|(_, d)| *d == 1), "poison is dropped at once, not retried: {rows:?}");
+    assert!(
+        rows.iter().all(|(_, d)| *d == 1),
+        "poison is dropped at once, not retried: {rows:?}"
+    );
     // The user whose job was garbled hears a polite word.
     let chat_7002 = Chat::new(&sys, 7002);
-    chat_7002.expect_message(0, |c| text_of(c) == shared::texts::SORRY).await;
+    chat_7002
+        .expect_message(0, |c| text_of(c) == shared::texts::SORRY)
+        .await;
     // And the function still answers.
     let chat = Chat::new(&sys, 7003);
     chat.open_dialog().await;
     let since = sys.tg.calls().len();
     chat.say("still alive?").await;
-    chat.expect_message(since, |c| text_of(c) == answer_for("still alive?")).await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("still alive?"))
+        .await;
     assert!(sys.with_process("fn-reply", |p| p.running()));
 }

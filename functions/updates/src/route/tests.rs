@@ -25,8 +25,17 @@ fn callback(data: &str) -> String {
 #[test]
 fn commands_are_recognised_with_bot_suffix_and_payload() {
     assert_eq!(parse(&message("/start")).unwrap().1, Action::Start);
-    assert_eq!(parse(&message("/start@MyBot ref123")).unwrap().1, Action::Start);
-    assert_eq!(parse(&message("/photo")).unwrap().1, Action::Photo { dialog_id: None, callback: None });
+    assert_eq!(
+        parse(&message("/start@MyBot ref123")).unwrap().1,
+        Action::Start
+    );
+    assert_eq!(
+        parse(&message("/photo")).unwrap().1,
+        Action::Photo {
+            dialog_id: None,
+            callback: None
+        }
+    );
     assert_eq!(parse(&message("/nope")).unwrap().1, Action::UnknownCommand);
 }
 
@@ -34,22 +43,41 @@ fn commands_are_recognised_with_bot_suffix_and_payload() {
 fn texts_carry_sender_details() {
     let (s, a) = parse(&message("hello there")).unwrap();
     assert_eq!(a, Action::Text("hello there".into()));
-    assert_eq!((s.user_id, s.chat_id, s.first_name.as_str()), (77, 77, "Ann"));
+    assert_eq!(
+        (s.user_id, s.chat_id, s.first_name.as_str()),
+        (77, 77, "Ann")
+    );
     assert_eq!(s.language.as_deref(), Some("en"));
 }
 
 #[test]
 fn buttons_map_to_actions_and_junk_is_stale() {
-    assert_eq!(parse(&callback("age:yes")).unwrap().1, Action::ConfirmAge { callback: "cb1".into() });
+    assert_eq!(
+        parse(&callback("age:yes")).unwrap().1,
+        Action::ConfirmAge {
+            callback: "cb1".into()
+        }
+    );
     assert_eq!(
         parse(&callback("persona:3")).unwrap().1,
-        Action::ChoosePersona { girl_id: 3, callback: "cb1".into() }
+        Action::ChoosePersona {
+            girl_id: 3,
+            callback: "cb1".into()
+        }
     );
     assert_eq!(
         parse(&callback("photo:9")).unwrap().1,
-        Action::Photo { dialog_id: Some(9), callback: Some("cb1".into()) }
+        Action::Photo {
+            dialog_id: Some(9),
+            callback: Some("cb1".into())
+        }
     );
-    assert_eq!(parse(&callback("persona:x")).unwrap().1, Action::StaleButton { callback: "cb1".into() });
+    assert_eq!(
+        parse(&callback("persona:x")).unwrap().1,
+        Action::StaleButton {
+            callback: "cb1".into()
+        }
+    );
 }
 
 #[test]

@@ -1,0 +1,33 @@
+# The two commands: `make run` (the whole system, stand-ins when no credentials are set) and
+# `make test` (every test, against a real nats-server and PostgreSQL it starts when missing).
+
+CARGO ?= cargo
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test lint build tools services migrate bench clean
+
+run: build services
+	@infra/dev/run.sh
+
+test: services
+	$(CARGO) build --workspace --all-targets
+	$(CARGO) test --workspace --no-fail-fast
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+build:
+	$(CARGO) build --workspace --bins
+
+tools:
+	@infra/dev/tools.sh
+
+services: tools
+	@infra/dev/postgres.sh
+
+migrate: build services
+	@DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/companion} target/debug/migrate
+
+clean:
+	rm -rf .run target/e2e-logs
