@@ -7,3 +7,4 @@ mod helpers;
 mod http_runner;
 mod ingress;
 mod resilience;
+mod startup;

@@ -1,0 +1,43 @@
+//! Start-up refusals: every configuration problem listed at once (secrets never echoed), and a
+//! database whose schema is behind refused with the way out.
+
+use standins::harness::{NatsServer, TestDb, root};
+
+fn run(bin: &str, envs: &[(&str, &str)]) -> (i32, String) {
+    let out = std::process::Command::new(standins::harness::bin_dir().join(bin))
+        .env_clear()
+        .envs(envs.iter().copied())
+        .output()
+        .expect("binary runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn bad_configuration_lists_every_problem_and_never_a_secret() {
+    let (code, err) = run("fn-reply", &[("BOT_TOKEN", "42:SECRETSECRET"), ("ACK_WAIT_SECS", "soon"), ("RUNNER", "lambda?")]);
+    assert_eq!(code, 2, "{err}");
+    for needle in ["DATABASE_URL", "ACK_WAIT_SECS", "RUNNER", "VENICE_API_KEY"] {
+        assert!(err.contains(needle), "{needle} missing in: {err}");
+    }
+    assert!(!err.contains("SECRETSECRET"));
+    let (code, err) = run("fn-ingress", &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("TELEGRAM_WEBHOOK_SECRET"), "{err}");
+}
+
+#[tokio::test]
+async fn a_function_refuses_a_schema_that_is_behind() {
+    let db = TestDb::create().await.unwrap();
+    let nats = NatsServer::start().unwrap();
+    let (code, err) = run(
+        "fn-updates",
+        &[
+            ("DATABASE_URL", db.url.as_str()),
+            ("NATS_URL", nats.url.as_str()),
+            ("BOT_TOKEN", "1:x"),
+            ("PERSONAS_DIR", &root().join("personas").display().to_string()),
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("make migrate"), "{err}");
+}
