@@ -43,6 +43,10 @@ async fn llm_500_then_200_and_telegram_429_still_deliver_the_reply() {
             .await
             .unwrap();
     assert_eq!(answers, 1);
+    assert!(
+        !sys.all_logs().contains(standins::system::TEST_TOKEN),
+        "the bot token must never be logged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,12 +9,22 @@ fn run(bin: &str, envs: &[(&str, &str)]) -> (i32, String) {
         .envs(envs.iter().copied())
         .output()
         .expect("binary runs");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn bad_configuration_lists_every_problem_and_never_a_secret() {
-    let (code, err) = run("fn-reply", &[("BOT_TOKEN", "42:SECRETSECRET"), ("ACK_WAIT_SECS", "soon"), ("RUNNER", "lambda?")]);
+    let (code, err) = run(
+        "fn-reply",
+        &[
+            ("BOT_TOKEN", "42:SECRETSECRET"),
+            ("ACK_WAIT_SECS", "soon"),
+            ("RUNNER", "lambda?"),
+        ],
+    );
     assert_eq!(code, 2, "{err}");
     for needle in ["DATABASE_URL", "ACK_WAIT_SECS", "RUNNER", "VENICE_API_KEY"] {
         assert!(err.contains(needle), "{needle} missing in: {err}");
@@ -35,7 +45,10 @@ async fn a_function_refuses_a_schema_that_is_behind() {
             ("DATABASE_URL", db.url.as_str()),
             ("NATS_URL", nats.url.as_str()),
             ("BOT_TOKEN", "1:x"),
-            ("PERSONAS_DIR", &root().join("personas").display().to_string()),
+            (
+                "PERSONAS_DIR",
+                &root().join("personas").display().to_string(),
+            ),
         ],
     );
     assert_eq!(code, 1, "{err}");
