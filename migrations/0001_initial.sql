@@ -50,10 +50,13 @@ CREATE TABLE chat_messages (
     content             TEXT NOT NULL,
     update_id           BIGINT UNIQUE,              -- the Telegram update that carried it
     job_id              UUID UNIQUE,                -- the reply job that produced it
+    reply_to            BIGINT REFERENCES chat_messages (id) ON DELETE SET NULL, -- the user message it answers
+    reply_failed_at     TIMESTAMPTZ,                -- a user message whose answer was given up on
     telegram_message_id BIGINT,                     -- set once Telegram accepted it
     created_at          TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX chat_messages_dialog ON chat_messages (dialog_id, id);
+CREATE INDEX chat_messages_reply_to ON chat_messages (reply_to);
 
 CREATE TABLE user_selected_girls (
     user_id          BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,

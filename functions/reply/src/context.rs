@@ -31,7 +31,11 @@ pub async fn load(
         return Ok(None);
     };
     let mut turns: Vec<(String, String)> = sqlx::query_as(
-        "SELECT role, content FROM chat_messages WHERE dialog_id = $1 AND id <= $2 ORDER BY id DESC LIMIT $3",
+        // An answer is placed right after the message it answers (its id may be larger than
+        // later user messages when those arrived while it was being written).
+        "SELECT role, content FROM chat_messages
+         WHERE dialog_id = $1 AND (id <= $2 OR reply_to < $2)
+         ORDER BY COALESCE(reply_to, id) DESC, id DESC LIMIT $3",
     )
     .bind(dialog_id)
     .bind(user_message_id)

@@ -18,6 +18,9 @@ use shared::topology::REPLY_STAGE;
 
 use crate::llm::{Llm, LlmSettings};
 
+/// Longest wait for an earlier message of the same dialog to be answered.
+const ORDER_WAIT: Duration = Duration::from_secs(150);
+
 /// Venice's public API.
 pub const VENICE_DEFAULT: &str = "https://api.venice.ai/api/v1";
 
@@ -86,6 +89,30 @@ impl Reply {
         })
     }
 
+    /// Two quick messages must be answered in order, each answer seeing the previous one: wait
+    /// while an earlier message of the dialog (from the last few minutes) has no answer yet.
+    /// The runner's progress acks keep this job alive meanwhile; the wait is capped so a
+    /// message whose job failed for good cannot hold the dialog.
+    async fn wait_for_earlier(&self, job: &ReplyJob) -> Result<(), HandlerError> {
+        let deadline = tokio::time::Instant::now() + ORDER_WAIT;
+        loop {
+            let pending: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM chat_messages u
+                 WHERE u.dialog_id = $1 AND u.role = 'user' AND u.id < $2
+                   AND u.created_at > now() - interval '3 minutes' AND u.reply_failed_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))",
+            )
+            .bind(job.dialog_id)
+            .bind(job.user_message_id)
+            .fetch_one(&self.deps.pool)
+            .await?;
+            if !pending || tokio::time::Instant::now() >= deadline {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     async fn generate(&self, job: &ReplyJob) -> Result<String, HandlerError> {
         let messages = context::load(
             &self.deps.pool,
@@ -147,19 +174,32 @@ impl Stage for Reply {
             }
             Some((id, text, None)) => (id, text),
             None => {
+                self.wait_for_earlier(job).await?;
                 let text = self.generate(job).await?;
                 // A copy that raced us may have stored its answer first: send that one.
                 sqlx::query_as(
-                    "INSERT INTO chat_messages (dialog_id, role, content, job_id) VALUES ($1, 'assistant', $2, $3)
+                    "INSERT INTO chat_messages (dialog_id, role, content, job_id, reply_to)
+                     VALUES ($1, 'assistant', $2, $3, $4)
                      ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id RETURNING id, content",
                 )
                 .bind(job.dialog_id)
                 .bind(&text)
                 .bind(env.id)
+                .bind(job.user_message_id)
                 .fetch_one(&self.deps.pool)
                 .await?
             }
         };
         self.send(job, row_id, &text).await
+    }
+
+    async fn abandoned(&self, env: Envelope<ReplyJob>) {
+        let marked = sqlx::query("UPDATE chat_messages SET reply_failed_at = now() WHERE id = $1")
+            .bind(env.payload.user_message_id)
+            .execute(&self.deps.pool)
+            .await;
+        if let Err(e) = marked {
+            tracing::warn!(error = %e, "could not mark the unanswered message");
+        }
     }
 }

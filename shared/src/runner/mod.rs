@@ -34,6 +34,12 @@ pub trait Stage: Send + Sync + 'static {
     const FINISHES_JOB: bool;
     /// Does the work. Effects must be keyed so a redelivery does not repeat them.
     fn handle(&self, input: Self::Input) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    /// Called once when the runner gives up on a decodable input (after it was recorded as a
+    /// dead letter), so the stage can mark what will never be done.
+    fn abandoned(&self, input: Self::Input) -> impl Future<Output = ()> + Send {
+        let _ = input;
+        async {}
+    }
 }
 
 /// What the runner does with the message after the stage ran.

@@ -113,3 +113,42 @@ async fn nothing_happens_before_the_age_confirmation_and_stickers_get_a_friendly
         "no conversation before 18+ confirmation"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_quick_messages_are_answered_in_order_each_seeing_the_last_answer() {
+    let sys = System::start("ordering", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 5003);
+    chat.open_dialog().await;
+    // The first answer is slow: the second message must still be answered after it.
+    sys.llm.push(vec![standins::script::Step {
+        status: 200,
+        delay_ms: 1500,
+        ..Default::default()
+    }]);
+    let since = sys.tg.calls().len();
+    chat.say("first").await;
+    chat.say("second").await;
+    let second = chat
+        .expect_message(since, |c| text_of(c) == answer_for("second"))
+        .await;
+    let first = chat
+        .expect_message(since, |c| text_of(c) == answer_for("first"))
+        .await;
+    assert!(
+        first.seq < second.seq,
+        "answers arrive in the order of the messages"
+    );
+    let last = sys.llm.requests().last().cloned().unwrap();
+    let contents: Vec<&str> = last["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["content"].as_str())
+        .collect();
+    let tail = &contents[contents.len() - 3..];
+    assert_eq!(
+        tail,
+        [&"first"[..], &answer_for("first"), "second"],
+        "the second call sees the first answer"
+    );
+}
