@@ -148,7 +148,7 @@ async fn two_quick_messages_are_answered_in_order_each_seeing_the_last_answer() 
     let tail = &contents[contents.len() - 3..];
     assert_eq!(
         tail,
-        [&"first"[..], &answer_for("first"), "second"],
+        ["first", &answer_for("first"), "second"],
         "the second call sees the first answer"
     );
 }
