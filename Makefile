@@ -2,7 +2,7 @@
 # `make test` (every test, against a real nats-server and PostgreSQL it starts when missing).
 
 CARGO ?= cargo
-export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
 .PHONY: run test lint build tools services migrate bench clean
 
@@ -27,7 +27,11 @@ services: tools
 	@infra/dev/postgres.sh
 
 migrate: build services
-	@DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/companion} target/debug/migrate
+	@DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/companion?sslmode=disable} target/debug/migrate
+
+bench: services
+	$(CARGO) build --release --workspace --bins
+	FUNCTIONS_BIN_DIR=target/release target/release/bench
 
 clean:
 	rm -rf .run target/e2e-logs

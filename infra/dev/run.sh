@@ -28,9 +28,9 @@ if ! (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null; then
   for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null && break; sleep 0.1; done
 fi
 
-export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/companion}"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/companion?sslmode=disable}"
 db="${DATABASE_URL##*/}"; db="${db%%\?*}"
-admin="${DATABASE_URL%/*}/postgres"
+admin="${DATABASE_URL%/*}/postgres"; case "$DATABASE_URL" in *\?*) admin="$admin?${DATABASE_URL#*\?}";; esac
 psql -q "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
   || { echo "==> creating database $db"; psql -q "$admin" -c "CREATE DATABASE \"$db\""; }
 target/debug/migrate

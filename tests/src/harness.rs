@@ -129,8 +129,9 @@ impl TestDb {
     /// Creates `companion_test_<random>` using `TEST_DATABASE_URL` (an admin connection).
     pub async fn create() -> anyhow::Result<Self> {
         use sqlx::Connection;
-        let admin = std::env::var("TEST_DATABASE_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| {
+            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into()
+        });
         let name = format!(
             "companion_test_{}",
             &uuid::Uuid::new_v4().simple().to_string()[..12]
@@ -141,9 +142,13 @@ impl TestDb {
         sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
             .execute(&mut conn)
             .await?;
-        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+        let (path, query) = match admin.split_once('?') {
+            Some((p, q)) => (p, format!("?{q}")),
+            None => (admin.as_str(), String::new()),
+        };
+        let base = path.rsplit_once('/').map(|(b, _)| b).unwrap_or(path);
         Ok(Self {
-            url: format!("{base}/{name}"),
+            url: format!("{base}/{name}{query}"),
             admin,
             name,
         })

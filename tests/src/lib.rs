@@ -3,6 +3,7 @@
 //! plus the harness the end-to-end tests use to start a modern nats-server, a fresh
 //! PostgreSQL database and the five functions as separate processes.
 
+pub mod bench;
 pub mod harness;
 pub mod image_api;
 pub mod llm;

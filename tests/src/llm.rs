@@ -36,6 +36,7 @@ pub fn router(script: Arc<Script>) -> Router {
 }
 
 async fn complete(State(script): State<Arc<Script>>, body: axum::body::Bytes) -> Response {
+    let started = std::time::Instant::now();
     let request: serde_json::Value =
         serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
     let step = script.begin(request.clone()).await;
@@ -48,6 +49,7 @@ async fn complete(State(script): State<Arc<Script>>, body: axum::body::Bytes) ->
         .and_then(|m| m["content"].as_str())
         .unwrap_or("");
     let content = answer_for(last_user);
+    script.record_time(last_user.to_owned(), started.elapsed());
     let completion_tokens = content.split_whitespace().count();
     Json(serde_json::json!({
         "id": format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),

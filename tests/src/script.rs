@@ -36,6 +36,7 @@ fn ok() -> u16 {
 pub struct Script {
     steps: Mutex<VecDeque<Step>>,
     requests: Mutex<Vec<serde_json::Value>>,
+    timings: Mutex<std::collections::HashMap<String, Duration>>,
     default_delay_ms: std::sync::atomic::AtomicU64,
 }
 
@@ -70,6 +71,16 @@ impl Script {
             tokio::time::sleep(Duration::from_millis(step.delay_ms)).await;
         }
         step
+    }
+
+    /// Records how long the stand-in spent answering the request known as `key`.
+    pub fn record_time(&self, key: String, spent: Duration) {
+        self.timings.lock().unwrap().insert(key, spent);
+    }
+
+    /// Time spent inside the stand-in for the request known as `key`.
+    pub fn time_of(&self, key: &str) -> Option<Duration> {
+        self.timings.lock().unwrap().get(key).copied()
     }
 
     /// Every request so far.

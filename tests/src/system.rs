@@ -116,6 +116,20 @@ impl System {
         self.start_copy(name, name, &[]).await
     }
 
+    /// Where the process known as `name` logs.
+    pub fn log_path(&self, name: &str) -> PathBuf {
+        self.log_dir.join(format!("{name}.log"))
+    }
+
+    /// Spawns a copy of function `bin` known as `name`, with env overrides, without waiting.
+    pub fn spawn_copy(&self, bin: &str, name: &str, extra: &[(&str, &str)]) -> anyhow::Result<()> {
+        let mut envs = self.envs.clone();
+        envs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let p = Process::spawn(bin, &envs, self.log_path(name))?;
+        self.procs.lock().unwrap().insert(name.to_owned(), p);
+        Ok(())
+    }
+
     /// Starts a copy of function `bin` known as `name`, with env overrides, and waits for it.
     pub async fn start_copy(
         &self,
@@ -123,14 +137,11 @@ impl System {
         name: &str,
         extra: &[(&str, &str)],
     ) -> anyhow::Result<()> {
-        let log = self.log_dir.join(format!("{name}.log"));
+        let log = self.log_path(name);
         let before = std::fs::read_to_string(&log)
             .map(|s| s.matches("ready").count())
             .unwrap_or(0);
-        let mut envs = self.envs.clone();
-        envs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let p = Process::spawn(bin, &envs, log.clone())?;
-        self.procs.lock().unwrap().insert(name.to_owned(), p);
+        self.spawn_copy(bin, name, extra)?;
         let r = wait_for(
             &format!("{name} to be ready"),
             Duration::from_secs(20),
@@ -144,6 +155,16 @@ impl System {
         )
         .await;
         r.with_context(|| format!("{name} log:\n{}", self.log(name)))
+    }
+
+    /// The process id of a running function.
+    pub fn pid(&self, name: &str) -> Option<u32> {
+        self.procs.lock().unwrap().get(name).map(Process::pid)
+    }
+
+    /// Stops a copy started with [`System::start_copy`] and forgets it.
+    pub fn stop_copy(&self, name: &str) {
+        self.procs.lock().unwrap().remove(name);
     }
 
     /// A function's log.

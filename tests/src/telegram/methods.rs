@@ -61,12 +61,15 @@ pub async fn dispatch(
     {
         let mut calls = tg.calls.lock().unwrap();
         let seq = calls.len();
-        calls.push(Call {
+        let call = Call {
             seq,
             method,
             params: Value::Object(params),
             result: result.clone(),
-        });
+            at_us: tg.now_us(),
+        };
+        let _ = tg.feed.send(call.clone());
+        calls.push(call);
     }
     tg.changed.notify_waiters();
     match outcome {

@@ -28,6 +28,9 @@ pub struct Call {
     pub params: serde_json::Value,
     /// The `result` answered, if the call succeeded.
     pub result: serde_json::Value,
+    /// When it arrived, in microseconds since the stand-in started.
+    #[serde(default)]
+    pub at_us: u64,
 }
 
 /// A failure to answer instead of the next call of `method`.
@@ -63,6 +66,8 @@ pub struct Telegram {
     next_update_id: AtomicI64,
     files_dir: PathBuf,
     changed: Notify,
+    started: std::time::Instant,
+    feed: tokio::sync::broadcast::Sender<Call>,
     http: reqwest::Client,
 }
 
@@ -88,6 +93,8 @@ impl Telegram {
             next_update_id: AtomicI64::new(first_update_id()),
             files_dir,
             changed: Notify::new(),
+            started: std::time::Instant::now(),
+            feed: tokio::sync::broadcast::channel(1 << 16).0,
             http: reqwest::Client::new(),
         })
     }
@@ -103,6 +110,16 @@ impl Telegram {
             .route("/_fail", post(methods::fail))
             .route("/_deliver", post(methods::deliver))
             .with_state(self.clone())
+    }
+
+    /// Every call from now on, as it arrives (for load generators that cannot re-read the log).
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<Call> {
+        self.feed.subscribe()
+    }
+
+    /// Microseconds since the stand-in started, the clock of [`Call::at_us`].
+    pub fn now_us(&self) -> u64 {
+        self.started.elapsed().as_micros() as u64
     }
 
     /// Every call so far.

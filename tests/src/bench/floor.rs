@@ -1,0 +1,124 @@
+//! The floor: the raw broker and database work one text turn is made of, timed directly
+//! through async-nats and sqlx on the same servers, with the same concurrency as the load.
+//!
+//! Per turn the pipeline does 5 JetStream publishes that wait for the stream's ack (the
+//! update, the reply job, and three job-status KV puts), 2 consumes with ack (fn-updates,
+//! fn-reply) and 20 PostgreSQL round trips (14 in fn-updates' transaction and outbox, 6 in
+//! fn-reply). The floor does exactly that many, with trivial payloads and statements.
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, consumer, stream};
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use tokio::sync::{Mutex, mpsc};
+
+use crate::system::System;
+
+/// JetStream publishes with ack per turn.
+pub const PUBLISHES: usize = 5;
+/// Consumes with ack per turn.
+pub const CONSUMES: usize = 2;
+/// PostgreSQL round trips per turn.
+pub const PG_ROUND_TRIPS: usize = 20;
+
+/// Runs `turns` floor turns, `concurrency` at a time; returns per-turn times and wall time.
+pub async fn run(
+    sys: &System,
+    turns: usize,
+    concurrency: usize,
+) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    let js = sys.js().await?;
+    js.create_or_update_stream(stream::Config {
+        name: "BENCH_FLOOR".into(),
+        subjects: vec!["floor.>".into()],
+        retention: stream::RetentionPolicy::WorkQueue,
+        ..Default::default()
+    })
+    .await?;
+    let stream = js.get_stream("BENCH_FLOOR").await?;
+    let consumer: consumer::PullConsumer = stream
+        .create_consumer(consumer::pull::Config {
+            durable_name: Some("floor".into()),
+            filter_subject: "floor.consume".into(),
+            ack_policy: consumer::AckPolicy::Explicit,
+            max_ack_pending: 1024,
+            ..Default::default()
+        })
+        .await?;
+    for _ in 0..turns * CONSUMES {
+        js.publish("floor.consume", "x".into()).await?;
+    }
+    sys_flush(&js).await?;
+    let mut messages = consumer
+        .stream()
+        .max_messages_per_batch(64)
+        .messages()
+        .await?;
+    let (tx, rx) = mpsc::channel::<jetstream::Message>(1024);
+    let feeder = tokio::spawn(async move {
+        while let Some(Ok(m)) = messages.next().await {
+            if tx.send(m).await.is_err() {
+                break;
+            }
+        }
+    });
+    let rx = std::sync::Arc::new(Mutex::new(rx));
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(36)
+        .min_connections(concurrency.min(36) as u32)
+        .connect(&sys.db.url)
+        .await?;
+    // Warm up: open the pool's connections and the broker's paths before timing.
+    for _ in 0..concurrency.min(36) {
+        sqlx::query("SELECT 1").execute(&pool).await?;
+        js.publish("floor.publish", "warm".into()).await?.await?;
+    }
+    let started = Instant::now();
+    let mut tasks = FuturesUnordered::new();
+    let mut times = Vec::with_capacity(turns);
+    for i in 0..turns {
+        let (js, pool, rx) = (js.clone(), pool.clone(), rx.clone());
+        tasks.push(async move {
+            let t = Instant::now();
+            for _ in 0..PUBLISHES {
+                js.publish("floor.publish", "turn".into()).await?.await?;
+            }
+            for _ in 0..CONSUMES {
+                let m = rx
+                    .lock()
+                    .await
+                    .recv()
+                    .await
+                    .ok_or_else(|| anyhow::anyhow!("floor stream ended"))?;
+                m.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            for _ in 0..PG_ROUND_TRIPS {
+                sqlx::query("SELECT $1::int8")
+                    .bind(i as i64)
+                    .execute(&pool)
+                    .await?;
+            }
+            Ok::<_, anyhow::Error>(t.elapsed())
+        });
+        if tasks.len() >= concurrency
+            && let Some(r) = tasks.next().await
+        {
+            times.push(r?);
+        }
+    }
+    while let Some(r) = tasks.next().await {
+        times.push(r?);
+    }
+    let wall = started.elapsed();
+    feeder.abort();
+    js.delete_stream("BENCH_FLOOR").await?;
+    Ok((times, wall))
+}
+
+async fn sys_flush(js: &jetstream::Context) -> anyhow::Result<()> {
+    js.client()
+        .flush()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}

@@ -1,0 +1,113 @@
+//! `make bench`: what the pipeline costs, measured against the raw NATS and PostgreSQL work it
+//! is made of, in one run on one machine. Starts the whole system (stand-ins answering at
+//! once), then measures: webhook intake, a light-load latency phase, a many-users throughput
+//! phase, photos, the floor for the same turns, and per-function start time and memory.
+
+mod floor;
+mod load;
+mod procfs;
+mod report;
+
+use std::time::Duration;
+
+pub use report::Report;
+
+use crate::system::{FUNCTIONS, System};
+
+/// Sizes of a run, from `BENCH_*` variables.
+#[derive(Debug, Clone)]
+pub struct Sizes {
+    /// Users typing at once in the throughput phase (`BENCH_USERS`).
+    pub users: i64,
+    /// Turns per user in the throughput phase (`BENCH_TURNS`).
+    pub turns: usize,
+    /// Users in the latency phase (`BENCH_LATENCY_USERS`).
+    pub latency_users: i64,
+    /// Turns per user in the latency phase (`BENCH_LATENCY_TURNS`).
+    pub latency_turns: usize,
+    /// Webhook updates posted (`BENCH_WEBHOOK`).
+    pub webhook: usize,
+    /// Photos asked for (`BENCH_PHOTOS`).
+    pub photos: usize,
+}
+
+impl Sizes {
+    /// Defaults that finish well under 3 minutes on 2 cores, overridden by the environment.
+    pub fn from_env() -> Self {
+        let get = |k: &str, d: usize| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+        };
+        Self {
+            users: get("BENCH_USERS", 1000) as i64,
+            turns: get("BENCH_TURNS", 3),
+            latency_users: get("BENCH_LATENCY_USERS", 4) as i64,
+            latency_turns: get("BENCH_LATENCY_TURNS", 50),
+            webhook: get("BENCH_WEBHOOK", 5000),
+            photos: get("BENCH_PHOTOS", 100),
+        }
+    }
+}
+
+/// Runs the bench and returns its report.
+pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
+    let sys = System::start(
+        "bench",
+        &[
+            ("ACK_WAIT_SECS", "30"),
+            ("RUST_LOG", "warn,shared::runner=info,fn_ingress=info"),
+            ("LOG_FORMAT", "text"),
+        ],
+    )
+    .await?;
+    let mut r = Report::new(sizes.clone());
+    for name in FUNCTIONS {
+        let ready = procfs::exec_to_ready(&sys, name).await?;
+        let rss = sys.pid(name).and_then(procfs::rss_kb).unwrap_or(0);
+        r.function(name, ready, rss);
+    }
+    let dialogs = load::seed(&sys, sizes.users.max(sizes.latency_users)).await?;
+    r.webhook_per_s = load::webhook_rate(&sys, sizes.webhook, 64).await?;
+    drain(&sys).await?;
+
+    let (light, _) = load::text_turns(&sys, sizes.latency_users, sizes.latency_turns).await?;
+    let (floor_light, _) = floor::run(&sys, light.len(), sizes.latency_users as usize).await?;
+    r.latency(&light, &floor_light);
+
+    let (heavy, wall) = load::text_turns(&sys, sizes.users, sizes.turns).await?;
+    let (floor_heavy, floor_wall) = floor::run(&sys, heavy.len(), sizes.users as usize).await?;
+    r.throughput(&heavy, wall, &floor_heavy, floor_wall);
+
+    r.photos_per_s = load::photos(&sys, &dialogs, sizes.photos).await?;
+    for name in FUNCTIONS {
+        r.after_load(name, sys.pid(name).and_then(procfs::rss_kb).unwrap_or(0));
+    }
+    Ok(r)
+}
+
+/// Waits until every stage consumer has nothing pending or in flight.
+async fn drain(sys: &System) -> anyhow::Result<()> {
+    let js = sys.js().await?;
+    crate::harness::wait_for("the pipeline to drain", Duration::from_secs(120), || {
+        let js = js.clone();
+        async move {
+            for stage in shared::topology::STAGES {
+                let mut c: async_nats::jetstream::consumer::PullConsumer = js
+                    .get_stream(stage.stream)
+                    .await
+                    .ok()?
+                    .get_consumer(stage.name)
+                    .await
+                    .ok()?;
+                let info = c.info().await.ok()?;
+                if info.num_pending > 0 || info.num_ack_pending > 0 {
+                    return None;
+                }
+            }
+            Some(())
+        }
+    })
+    .await
+}

@@ -1,0 +1,202 @@
+//! The bench's one table, printed and written as JSON under `target/bench/`.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::Sizes;
+use super::load::Turn;
+
+/// Per-function figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct FunctionFigures {
+    /// Binary name.
+    pub name: String,
+    /// Exec → "ready" log line, ms.
+    pub ready_ms: f64,
+    /// Resident memory idle, MB.
+    pub rss_idle_mb: f64,
+    /// Resident memory after the load, MB.
+    pub rss_after_mb: f64,
+}
+
+/// Percentiles in ms.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Percentiles {
+    /// Median.
+    pub p50: f64,
+    /// 95th.
+    pub p95: f64,
+    /// 99th.
+    pub p99: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+impl Percentiles {
+    fn of(mut v: Vec<Duration>) -> Self {
+        if v.is_empty() {
+            return Self::default();
+        }
+        v.sort();
+        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
+        Self {
+            p50: at(0.50),
+            p95: at(0.95),
+            p99: at(0.99),
+            max: at(1.0),
+        }
+    }
+}
+
+/// Everything one run measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// Sizes used.
+    #[serde(skip)]
+    pub sizes: Sizes,
+    /// Webhook updates accepted per second.
+    pub webhook_per_s: f64,
+    /// Light load: overhead per turn (total minus time inside the LLM stand-in).
+    pub overhead_light: Percentiles,
+    /// Light load: the floor's time per turn.
+    pub floor_light: Percentiles,
+    /// Many users: overhead per turn.
+    pub overhead_heavy: Percentiles,
+    /// Many users: the floor's time per turn.
+    pub floor_heavy: Percentiles,
+    /// Complete text turns per second.
+    pub turns_per_s: f64,
+    /// Floor turns per second.
+    pub floor_turns_per_s: f64,
+    /// Photos per second.
+    pub photos_per_s: f64,
+    /// Per function.
+    pub functions: Vec<FunctionFigures>,
+}
+
+fn overhead(turns: &[Turn]) -> Vec<Duration> {
+    turns
+        .iter()
+        .map(|t| t.total.saturating_sub(t.llm))
+        .collect()
+}
+
+impl Report {
+    /// An empty report for `sizes`.
+    pub fn new(sizes: Sizes) -> Self {
+        Self {
+            sizes,
+            webhook_per_s: 0.0,
+            overhead_light: Percentiles::default(),
+            floor_light: Percentiles::default(),
+            overhead_heavy: Percentiles::default(),
+            floor_heavy: Percentiles::default(),
+            turns_per_s: 0.0,
+            floor_turns_per_s: 0.0,
+            photos_per_s: 0.0,
+            functions: Vec::new(),
+        }
+    }
+
+    /// Records a function's start time and idle memory.
+    pub fn function(&mut self, name: &str, ready: Duration, rss_kb: u64) {
+        self.functions.push(FunctionFigures {
+            name: name.to_owned(),
+            ready_ms: ready.as_secs_f64() * 1e3,
+            rss_idle_mb: rss_kb as f64 / 1024.0,
+            rss_after_mb: 0.0,
+        });
+    }
+
+    /// Records a function's memory after the load.
+    pub fn after_load(&mut self, name: &str, rss_kb: u64) {
+        if let Some(f) = self.functions.iter_mut().find(|f| f.name == name) {
+            f.rss_after_mb = rss_kb as f64 / 1024.0;
+        }
+    }
+
+    /// Records the light-load phase.
+    pub fn latency(&mut self, turns: &[Turn], floor: &[Duration]) {
+        self.overhead_light = Percentiles::of(overhead(turns));
+        self.floor_light = Percentiles::of(floor.to_vec());
+    }
+
+    /// Records the many-users phase.
+    pub fn throughput(
+        &mut self,
+        turns: &[Turn],
+        wall: Duration,
+        floor: &[Duration],
+        floor_wall: Duration,
+    ) {
+        self.overhead_heavy = Percentiles::of(overhead(turns));
+        self.floor_heavy = Percentiles::of(floor.to_vec());
+        self.turns_per_s = turns.len() as f64 / wall.as_secs_f64();
+        self.floor_turns_per_s = floor.len() as f64 / floor_wall.as_secs_f64();
+    }
+
+    /// The table.
+    pub fn table(&self) -> String {
+        let s = &self.sizes;
+        let ratio = |a: f64, b: f64| {
+            if b > 0.0 {
+                format!("{:.1}×", a / b)
+            } else {
+                "-".into()
+            }
+        };
+        let pct =
+            |p: &Percentiles| format!("{:.1} / {:.1} / {:.1} / {:.1}", p.p50, p.p95, p.p99, p.max);
+        let mut out = String::new();
+        out += &format!(
+            "bench: {} users × {} turns (throughput), {} × {} (latency), {} webhook posts, {} photos\n\n",
+            s.users, s.turns, s.latency_users, s.latency_turns, s.webhook, s.photos
+        );
+        out += &format!(
+            "{:<44} {:>30} {:>30} {:>8}\n",
+            "metric", "pipeline", "floor", "ratio"
+        );
+        out += &format!(
+            "{:<44} {:>30.0} {:>30} {:>8}\n",
+            "webhook updates accepted /s", self.webhook_per_s, "", ""
+        );
+        out += &format!(
+            "{:<44} {:>30.0} {:>30.0} {:>8}\n",
+            "text turns /s (many users)",
+            self.turns_per_s,
+            self.floor_turns_per_s,
+            ratio(self.floor_turns_per_s, self.turns_per_s)
+        );
+        out += &format!(
+            "{:<44} {:>30.1} {:>30} {:>8}\n",
+            "photos /s", self.photos_per_s, "", ""
+        );
+        out += &format!(
+            "{:<44} {:>30} {:>30} {:>8}\n",
+            "overhead ms p50/p95/p99/max (light load)",
+            pct(&self.overhead_light),
+            pct(&self.floor_light),
+            ratio(self.overhead_light.p99, self.floor_light.p99)
+        );
+        out += &format!(
+            "{:<44} {:>30} {:>30} {:>8}\n",
+            "overhead ms p50/p95/p99/max (many users)",
+            pct(&self.overhead_heavy),
+            pct(&self.floor_heavy),
+            ratio(self.overhead_heavy.p99, self.floor_heavy.p99)
+        );
+        out += &format!(
+            "\n{:<12} {:>14} {:>16} {:>18}\n",
+            "function", "exec→ready ms", "RSS idle MB", "RSS after load MB"
+        );
+        for f in &self.functions {
+            out += &format!(
+                "{:<12} {:>14.1} {:>16.1} {:>18.1}\n",
+                f.name, f.ready_ms, f.rss_idle_mb, f.rss_after_mb
+            );
+        }
+        out += "\nratios: throughput = floor / pipeline (how many times the raw work is faster); latency = pipeline p99 / floor p99\n";
+        out
+    }
+}

@@ -1,0 +1,32 @@
+//! The bench harness at a tiny size, so it cannot rot. No timing is asserted: only that every
+//! phase ran and produced figures.
+
+use standins::bench::{Sizes, run};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_runs_every_phase_at_a_tiny_size() {
+    let sizes = Sizes {
+        users: 6,
+        turns: 2,
+        latency_users: 2,
+        latency_turns: 3,
+        webhook: 40,
+        photos: 3,
+    };
+    let report = run(&sizes).await.unwrap();
+    assert!(report.webhook_per_s > 0.0 && report.turns_per_s > 0.0 && report.photos_per_s > 0.0);
+    assert!(report.floor_turns_per_s > 0.0);
+    assert!(report.overhead_light.max >= report.overhead_light.p50);
+    assert_eq!(report.functions.len(), 5);
+    assert!(
+        report
+            .functions
+            .iter()
+            .all(|f| f.ready_ms > 0.0 && f.rss_idle_mb > 0.0 && f.rss_after_mb > 0.0)
+    );
+    let table = report.table();
+    assert!(
+        table.contains("text turns /s") && table.contains("fn-ingress"),
+        "{table}"
+    );
+}
