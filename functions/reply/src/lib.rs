@@ -122,16 +122,19 @@ impl Reply {
         )
         .await?
         .ok_or_else(|| HandlerError::permanent("the dialog or the message to answer is gone"))?;
-        let call = self.llm.complete(&messages);
-        tokio::pin!(call);
-        // Telegram shows "typing…" for ~5 s: refresh it while the model works.
-        let mut typing = tokio::time::interval(Duration::from_secs(4));
-        loop {
-            tokio::select! {
-                r = &mut call => return r,
-                _ = typing.tick() => self.tg.typing(job.chat_id).await,
+        // Telegram shows "typing…" for ~5 s: refresh it while the model works, off the
+        // critical path (the indicator must never delay the answer).
+        let (tg, chat) = (self.tg.clone(), job.chat_id);
+        let typing = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(4));
+            loop {
+                tick.tick().await;
+                tg.typing(chat).await;
             }
-        }
+        });
+        let answer = self.llm.complete(&messages).await;
+        typing.abort();
+        answer
     }
 
     async fn send(&self, job: &ReplyJob, row_id: i64, text: &str) -> Result<(), HandlerError> {

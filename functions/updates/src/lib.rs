@@ -137,7 +137,9 @@ impl Stage for Updates {
         tx.commit().await?;
         self.flush_outbox(update_id).await?;
         if after.typing {
-            self.tg.typing(sender.chat_id).await;
+            // Best effort and off the ack path: fn-reply refreshes it while the model works.
+            let (tg, chat) = (self.tg.clone(), sender.chat_id);
+            tokio::spawn(async move { tg.typing(chat).await });
         }
         Ok(())
     }
