@@ -14,14 +14,36 @@ use crate::runner::{Core, Stage, run_consumer, run_http};
 use crate::telegram::Telegram;
 use crate::{db, telemetry, topology};
 
-/// What a function's settings struct exposes to the launcher.
-pub trait FunctionSettings: Sized {
-    /// Reads the function's settings; problems go into `env`.
+/// A stage's own settings, read from the environment (problems go into `env`).
+pub trait FromEnv: Sized {
+    /// Reads the stage's own variables.
     fn read(env: &mut Env) -> Self;
-    /// The shared part.
-    fn common(&self) -> &CommonSettings;
-    /// Telegram settings, for functions that answer users.
-    fn telegram(&self) -> Option<&TelegramSettings>;
+}
+
+/// Everything a queue-driven function is configured with: the shared part, Telegram access
+/// and the stage's own settings.
+#[derive(Debug, Clone)]
+pub struct Settings<T> {
+    /// Broker, database, runner.
+    pub common: CommonSettings,
+    /// Bot API access (every stage answers users, if only to say sorry).
+    pub telegram: TelegramSettings,
+    /// The stage's own part.
+    pub stage: T,
+}
+
+impl<T: FromEnv> Settings<T> {
+    /// Reads all three parts, listing every problem at once.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut env = Env::from_process();
+        let settings = Self {
+            common: CommonSettings::read(&mut env),
+            telegram: TelegramSettings::read(&mut env),
+            stage: T::read(&mut env),
+        };
+        env.finish()?;
+        Ok(settings)
+    }
 }
 
 /// Connections handed to a stage's constructor.
@@ -33,25 +55,17 @@ pub struct Deps {
     pub pool: PgPool,
     /// Job status board.
     pub jobs: JobBoard,
-    /// Telegram client, when the settings have one.
-    pub telegram: Option<Telegram>,
-}
-
-/// Reads settings, listing every problem at once.
-pub fn settings<C: FunctionSettings>() -> Result<C, ConfigError> {
-    let mut env = Env::from_process();
-    let settings = C::read(&mut env);
-    env.finish()?;
-    Ok(settings)
+    /// Telegram client.
+    pub telegram: Telegram,
 }
 
 /// Connects everything a stage needs.
 pub async fn connect(
     name: &'static str,
     common: &CommonSettings,
-    tg: Option<&TelegramSettings>,
+    tg: &TelegramSettings,
 ) -> Result<Deps, String> {
-    let telegram = tg.map(Telegram::new).transpose()?;
+    let telegram = Telegram::new(tg)?;
     let pool = db::connect(
         common.database_url.expose(),
         common.concurrency.min(16) as u32 + 2,
@@ -80,20 +94,20 @@ pub async fn connect(
 }
 
 /// The whole life of a queue-driven function: returns the process exit code.
-pub async fn launch<C, S, F, Fut>(name: &'static str, build: F) -> ExitCode
+pub async fn launch<T, S, F, Fut>(name: &'static str, build: F) -> ExitCode
 where
-    C: FunctionSettings,
+    T: FromEnv,
     S: Stage,
-    F: FnOnce(C, Deps) -> Fut,
+    F: FnOnce(T, Deps) -> Fut,
     Fut: Future<Output = Result<S, String>>,
 {
     telemetry::init(name);
-    let settings: C = match settings() {
+    let settings = match Settings::<T>::from_env() {
         Ok(s) => s,
         Err(e) => return fail(name, &e.to_string(), 2),
     };
-    let common = settings.common().clone();
-    let deps = match connect(name, &common, settings.telegram()).await {
+    let common = settings.common;
+    let deps = match connect(name, &common, &settings.telegram).await {
         Ok(d) => d,
         Err(e) => return fail(name, &e, 1),
     };
@@ -103,7 +117,7 @@ where
         deps.telegram.clone(),
         deps.js.clone(),
     );
-    let stage = match build(settings, deps).await {
+    let stage = match build(settings.stage, deps).await {
         Ok(s) => s,
         Err(e) => return fail(name, &e, 1),
     };

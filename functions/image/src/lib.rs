@@ -7,8 +7,8 @@ pub mod photo;
 
 use std::time::Duration;
 
-use shared::app::{Deps, FunctionSettings};
-use shared::config::{CommonSettings, Env, TelegramSettings};
+use shared::app::{Deps, FromEnv};
+use shared::config::Env;
 use shared::envelope::{Envelope, ImageJob};
 use shared::runner::Stage;
 use shared::telegram::{Telegram, photo_button};
@@ -20,15 +20,11 @@ use crate::a1111::{A1111, A1111Settings};
 /// fn-image settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Shared settings.
-    pub common: CommonSettings,
-    /// Bot API access.
-    pub telegram: TelegramSettings,
     /// Image API.
     pub a1111: A1111Settings,
 }
 
-impl FunctionSettings for Settings {
+impl FromEnv for Settings {
     fn read(env: &mut Env) -> Self {
         let kind = env.string("IMAGE_API_KIND", "a1111");
         if kind != "a1111" {
@@ -37,8 +33,6 @@ impl FunctionSettings for Settings {
             ));
         }
         Self {
-            common: CommonSettings::read(env),
-            telegram: TelegramSettings::read(env),
             a1111: A1111Settings {
                 url: env.url("IMAGE_API_URL", "http://127.0.0.1:7860"),
                 steps: env.parse("IMAGE_STEPS", 28),
@@ -47,12 +41,6 @@ impl FunctionSettings for Settings {
                 timeout: Duration::from_secs(env.parse("IMAGE_TIMEOUT_SECS", 300)),
             },
         }
-    }
-    fn common(&self) -> &CommonSettings {
-        &self.common
-    }
-    fn telegram(&self) -> Option<&TelegramSettings> {
-        Some(&self.telegram)
     }
 }
 
@@ -66,10 +54,7 @@ pub struct Image {
 impl Image {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
-        let tg = deps
-            .telegram
-            .clone()
-            .ok_or("fn-image needs Telegram settings")?;
+        let tg = deps.telegram.clone();
         Ok(Self {
             api: A1111::new(s.a1111)?,
             tg,

@@ -4,8 +4,8 @@
 
 pub mod scene;
 
-use shared::app::{Deps, FunctionSettings};
-use shared::config::{CommonSettings, Env, TelegramSettings};
+use shared::app::{Deps, FromEnv};
+use shared::config::Env;
 use shared::envelope::{Envelope, ImageJob, PromptJob};
 use shared::jobs::{self, JobState};
 use shared::runner::Stage;
@@ -18,17 +18,13 @@ use crate::scene::Look;
 /// fn-prompt settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Shared settings.
-    pub common: CommonSettings,
-    /// Bot API access (to explain a blocked picture).
-    pub telegram: TelegramSettings,
     /// Picture size.
     pub width: u32,
     /// Picture size.
     pub height: u32,
 }
 
-impl FunctionSettings for Settings {
+impl FromEnv for Settings {
     fn read(env: &mut Env) -> Self {
         let width = env.parse("IMAGE_WIDTH", 512u32);
         let height = env.parse("IMAGE_HEIGHT", 768u32);
@@ -39,18 +35,7 @@ impl FunctionSettings for Settings {
                 ));
             }
         }
-        Self {
-            common: CommonSettings::read(env),
-            telegram: TelegramSettings::read(env),
-            width,
-            height,
-        }
-    }
-    fn common(&self) -> &CommonSettings {
-        &self.common
-    }
-    fn telegram(&self) -> Option<&TelegramSettings> {
-        Some(&self.telegram)
+        Self { width, height }
     }
 }
 
@@ -65,10 +50,7 @@ pub struct Prompt {
 impl Prompt {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
-        let tg = deps
-            .telegram
-            .clone()
-            .ok_or("fn-prompt needs Telegram settings")?;
+        let tg = deps.telegram.clone();
         Ok(Self {
             deps,
             tg,

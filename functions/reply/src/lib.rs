@@ -9,8 +9,8 @@ pub mod llm;
 use std::time::Duration;
 
 use shared::HandlerError;
-use shared::app::{Deps, FunctionSettings};
-use shared::config::{CommonSettings, Env, TelegramSettings};
+use shared::app::{Deps, FromEnv};
+use shared::config::Env;
 use shared::envelope::{Envelope, ReplyJob};
 use shared::runner::Stage;
 use shared::telegram::{ButtonRow, Telegram, photo_button};
@@ -27,17 +27,13 @@ pub const VENICE_DEFAULT: &str = "https://api.venice.ai/api/v1";
 /// fn-reply settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Shared settings.
-    pub common: CommonSettings,
-    /// Bot API access.
-    pub telegram: TelegramSettings,
     /// The model and how to reach it.
     pub llm: LlmSettings,
     /// How many past messages the model sees.
     pub history_messages: i64,
 }
 
-impl FunctionSettings for Settings {
+impl FromEnv for Settings {
     fn read(env: &mut Env) -> Self {
         let base_url = env.url("VENICE_API_BASE_URL", VENICE_DEFAULT);
         let api_key = env.optional_secret("VENICE_API_KEY");
@@ -45,8 +41,6 @@ impl FunctionSettings for Settings {
             env.problem("VENICE_API_KEY is required when VENICE_API_BASE_URL is Venice's own API");
         }
         Self {
-            common: CommonSettings::read(env),
-            telegram: TelegramSettings::read(env),
             llm: LlmSettings {
                 base_url,
                 api_key,
@@ -57,12 +51,6 @@ impl FunctionSettings for Settings {
             },
             history_messages: env.parse("HISTORY_MESSAGES", 40),
         }
-    }
-    fn common(&self) -> &CommonSettings {
-        &self.common
-    }
-    fn telegram(&self) -> Option<&TelegramSettings> {
-        Some(&self.telegram)
     }
 }
 
@@ -77,10 +65,7 @@ pub struct Reply {
 impl Reply {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
-        let tg = deps
-            .telegram
-            .clone()
-            .ok_or("fn-reply needs Telegram settings")?;
+        let tg = deps.telegram.clone();
         Ok(Self {
             llm: Llm::new(s.llm)?,
             tg,

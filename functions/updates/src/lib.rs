@@ -10,8 +10,8 @@ pub mod store;
 
 use std::path::PathBuf;
 
-use shared::app::{Deps, FunctionSettings};
-use shared::config::{CommonSettings, Env, TelegramSettings};
+use shared::app::{Deps, FromEnv};
+use shared::config::Env;
 use shared::runner::Stage;
 use shared::topology::UPDATES_STAGE;
 use shared::{HandlerError, jobs, personas};
@@ -22,30 +22,18 @@ use crate::route::{TgUpdate, route};
 /// fn-updates settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Shared settings.
-    pub common: CommonSettings,
-    /// Bot API access.
-    pub telegram: TelegramSettings,
     /// Folder of persona cards, synced into the database at start.
     pub personas_dir: PathBuf,
     /// Longest accepted user message, in characters.
     pub max_message_chars: usize,
 }
 
-impl FunctionSettings for Settings {
+impl FromEnv for Settings {
     fn read(env: &mut Env) -> Self {
         Self {
-            common: CommonSettings::read(env),
-            telegram: TelegramSettings::read(env),
             personas_dir: PathBuf::from(env.string("PERSONAS_DIR", "personas")),
             max_message_chars: env.parse("MAX_MESSAGE_CHARS", 4000),
         }
-    }
-    fn common(&self) -> &CommonSettings {
-        &self.common
-    }
-    fn telegram(&self) -> Option<&TelegramSettings> {
-        Some(&self.telegram)
     }
 }
 
@@ -64,10 +52,7 @@ impl Updates {
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(personas = cards.len(), dir = %settings.personas_dir.display(), "personas loaded");
-        let tg = deps
-            .telegram
-            .clone()
-            .ok_or("fn-updates needs Telegram settings")?;
+        let tg = deps.telegram.clone();
         Ok(Self {
             deps,
             tg,

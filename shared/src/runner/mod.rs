@@ -58,12 +58,12 @@ pub struct Core<S: Stage> {
     stage: S,
     pool: PgPool,
     jobs: JobBoard,
-    telegram: Option<Telegram>,
+    telegram: Telegram,
 }
 
 impl<S: Stage> Core<S> {
     /// Wraps a stage.
-    pub fn new(stage: S, pool: PgPool, jobs: JobBoard, telegram: Option<Telegram>) -> Arc<Self> {
+    pub fn new(stage: S, pool: PgPool, jobs: JobBoard, telegram: Telegram) -> Arc<Self> {
         Arc::new(Self {
             stage,
             pool,
@@ -163,8 +163,11 @@ impl<S: Stage> Core<S> {
                 .set(id, JobState::Failed, stage, Some(reason.to_owned()))
                 .await;
         }
-        if let (Some(chat), Some(tg)) = (chat, &self.telegram)
-            && let Err(e) = tg.send_text(chat, texts::SORRY, Vec::new()).await
+        if let Some(chat) = chat
+            && let Err(e) = self
+                .telegram
+                .send_text(chat, texts::SORRY, Vec::new())
+                .await
         {
             tracing::warn!(error = %e, "could not tell the user about the failure");
         }

@@ -93,6 +93,33 @@ async fn start_persona_text_and_photo_reach_the_user() {
     .await
     .unwrap();
     assert_eq!((messages, photos), (1, 1));
+
+    // Job status in KV: both jobs (reply, photo) ended COMPLETED.
+    let jobs: Vec<uuid::Uuid> = sqlx::query_scalar("SELECT job_id FROM outbox")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 2);
+    let kv = sys
+        .js()
+        .await
+        .unwrap()
+        .get_key_value(shared::topology::JOBS_BUCKET)
+        .await
+        .unwrap();
+    for id in jobs {
+        let raw = kv
+            .get(id.simple().to_string())
+            .await
+            .unwrap()
+            .expect("status stored");
+        let status: shared::jobs::JobStatus = serde_json::from_slice(&raw).unwrap();
+        assert_eq!(
+            status.state,
+            shared::jobs::JobState::Completed,
+            "{id}: {status:?}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -77,3 +77,39 @@ async fn the_same_update_twice_has_one_effect_even_past_the_dedup_window() {
         .unwrap();
     assert_eq!(processed, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_mode_fetches_updates_and_stores_the_offset_after_publishing() {
+    let sys = System::start("polling", &[("INGRESS_MODE", "polling")])
+        .await
+        .unwrap();
+    let user = updates::User::new(6101, "Pia");
+    let id = sys.tg.next_update_id();
+    assert_eq!(
+        sys.tg.deliver(updates::text(id, 1, &user, "/start")).await,
+        200
+    );
+    let chat = Chat::new(&sys, 6101);
+    chat.expect_message(0, |c| text_of(c).contains(shared::texts::AGE_GATE))
+        .await;
+    let js = sys.js().await.unwrap();
+    let kv = js
+        .get_key_value(shared::topology::INGRESS_BUCKET)
+        .await
+        .unwrap();
+    let offset = standins::harness::wait_for("the stored offset", crate::helpers::STEP, || {
+        let kv = kv.clone();
+        async move {
+            let v = kv.get("polling_offset").await.ok()??;
+            let n: i64 = std::str::from_utf8(&v).ok()?.parse().ok()?;
+            (n == id + 1).then_some(n)
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        offset,
+        id + 1,
+        "the offset confirms exactly the published update"
+    );
+}
