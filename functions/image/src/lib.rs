@@ -11,7 +11,7 @@ use shared::app::{Deps, FromEnv};
 use shared::config::Env;
 use shared::envelope::{Envelope, ImageJob};
 use shared::runner::Stage;
-use shared::telegram::{Telegram, photo_button};
+use shared::telegram::photo_button;
 use shared::topology::IMAGE_STAGE;
 use shared::{HandlerError, safety};
 
@@ -47,17 +47,14 @@ impl FromEnv for Settings {
 /// The image stage.
 pub struct Image {
     deps: Deps,
-    tg: Telegram,
     api: A1111,
 }
 
 impl Image {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
-        let tg = deps.telegram.clone();
         Ok(Self {
             api: A1111::new(s.a1111)?,
-            tg,
             deps,
         })
     }
@@ -122,7 +119,8 @@ impl Stage for Image {
             .map_err(|e| HandlerError::transient(e.to_string()))?;
         self.record(env.id, job).await?;
         let message_id = self
-            .tg
+            .deps
+            .telegram
             .send_photo(job.chat_id, png, "", photo_button(job.dialog_id))
             .await?;
         sqlx::query("UPDATE photos SET telegram_message_id = $2 WHERE job_id = $1")

@@ -9,7 +9,6 @@ use shared::config::Env;
 use shared::envelope::{Envelope, ImageJob, PromptJob};
 use shared::jobs::{self, JobState};
 use shared::runner::Stage;
-use shared::telegram::Telegram;
 use shared::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
 use shared::{HandlerError, safety, texts};
 
@@ -42,7 +41,6 @@ impl FromEnv for Settings {
 /// The prompt stage.
 pub struct Prompt {
     deps: Deps,
-    tg: Telegram,
     width: u32,
     height: u32,
 }
@@ -50,10 +48,8 @@ pub struct Prompt {
 impl Prompt {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
-        let tg = deps.telegram.clone();
         Ok(Self {
             deps,
-            tg,
             width: s.width,
             height: s.height,
         })
@@ -96,7 +92,8 @@ impl Stage for Prompt {
             .unwrap_or("");
         if let Some(term) = safety::minor_term(&format!("{prompt}\n{asked}")) {
             tracing::warn!(job = %env.id, %term, "image blocked by the minor-terms filter");
-            self.tg
+            self.deps
+                .telegram
                 .send_text(job.chat_id, texts::PHOTO_BLOCKED, Vec::new())
                 .await?;
             let _ = self

@@ -13,7 +13,7 @@ use shared::app::{Deps, FromEnv};
 use shared::config::Env;
 use shared::envelope::{Envelope, ReplyJob};
 use shared::runner::Stage;
-use shared::telegram::{ButtonRow, Telegram, photo_button};
+use shared::telegram::{ButtonRow, photo_button};
 use shared::topology::REPLY_STAGE;
 
 use crate::llm::{Llm, LlmSettings};
@@ -57,7 +57,6 @@ impl FromEnv for Settings {
 /// The reply stage.
 pub struct Reply {
     deps: Deps,
-    tg: Telegram,
     llm: Llm,
     history: i64,
 }
@@ -65,10 +64,8 @@ pub struct Reply {
 impl Reply {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
-        let tg = deps.telegram.clone();
         Ok(Self {
             llm: Llm::new(s.llm)?,
-            tg,
             deps,
             history: s.history_messages.max(2),
         })
@@ -109,7 +106,7 @@ impl Reply {
         .ok_or_else(|| HandlerError::permanent("the dialog or the message to answer is gone"))?;
         // Telegram shows "typing…" for ~5 s: refresh it while the model works, off the
         // critical path (the indicator must never delay the answer).
-        let (tg, chat) = (self.tg.clone(), job.chat_id);
+        let (tg, chat) = (self.deps.telegram.clone(), job.chat_id);
         let typing = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(4));
             loop {
@@ -131,7 +128,11 @@ impl Reply {
             } else {
                 Vec::new()
             };
-            last = self.tg.send_text(job.chat_id, part, buttons).await?;
+            last = self
+                .deps
+                .telegram
+                .send_text(job.chat_id, part, buttons)
+                .await?;
         }
         sqlx::query("UPDATE chat_messages SET telegram_message_id = $2 WHERE id = $1")
             .bind(row_id)

@@ -40,7 +40,6 @@ impl FromEnv for Settings {
 /// The updates stage.
 pub struct Updates {
     deps: Deps,
-    tg: shared::telegram::Telegram,
     max_message_chars: usize,
 }
 
@@ -52,10 +51,8 @@ impl Updates {
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(personas = cards.len(), dir = %settings.personas_dir.display(), "personas loaded");
-        let tg = deps.telegram.clone();
         Ok(Self {
             deps,
-            tg,
             max_message_chars: settings.max_message_chars,
         })
     }
@@ -112,7 +109,7 @@ impl Stage for Updates {
         store::lock_chat(&mut tx, sender.chat_id).await?;
         let confirmed = store::upsert_user(&mut tx, &sender).await?;
         let ctx = actions::Ctx {
-            tg: &self.tg,
+            tg: &self.deps.telegram,
             update_id,
             sender: &sender,
             confirmed,
@@ -123,7 +120,7 @@ impl Stage for Updates {
         self.flush_outbox(update_id).await?;
         if after.typing {
             // Best effort and off the ack path: fn-reply refreshes it while the model works.
-            let (tg, chat) = (self.tg.clone(), sender.chat_id);
+            let (tg, chat) = (self.deps.telegram.clone(), sender.chat_id);
             tokio::spawn(async move { tg.typing(chat).await });
         }
         Ok(())
