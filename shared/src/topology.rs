@@ -25,7 +25,7 @@ pub const INGRESS_BUCKET: &str = "ingress_state";
 /// How long a stream remembers `Nats-Msg-Id`s to drop duplicates. Longer-lived duplicates
 /// (Telegram retrying a day later) are caught by `processed_updates` in Postgres.
 const DUPLICATE_WINDOW: Duration = Duration::from_secs(10 * 60);
-/// Deliveries before a message that keeps failing transiently is given up on.
+/// Deliveries before the runner gives up on a message that keeps failing transiently.
 pub const MAX_DELIVER: i64 = 6;
 
 /// A queue-driven stage: its durable consumer and the subject it takes.
@@ -157,7 +157,10 @@ pub async fn ensure_consumer(
             filter_subject: stage.subject.to_owned(),
             ack_policy: consumer::AckPolicy::Explicit,
             ack_wait,
-            max_deliver: MAX_DELIVER,
+            // Unlimited here: the runner itself gives up after MAX_DELIVER deliveries, once the
+            // dead letter is stored. A server-side cap would strand a message whose dead letter
+            // could not be written (database down) in the stream, never delivered again.
+            max_deliver: -1,
             max_ack_pending: 1024,
             ..Default::default()
         })
