@@ -95,25 +95,12 @@ impl<S: Stage> Core<S> {
         let trace = input.trace_id();
         let span =
             tracing::info_span!("handle", stage = S::SPEC.name, trace_id = %trace, delivered);
-        if let Some(id) = job {
-            // Status is advisory: a KV blip must not stop the work itself.
-            if let Err(e) = self
-                .jobs
-                .set(id, JobState::Processing, S::SPEC.name, None)
-                .await
-            {
-                tracing::warn!(trace_id = %trace, error = %e, "job status not updated");
-            }
-        }
+        // Status is advisory: a KV blip must not stop the work itself.
+        self.mark(job, JobState::Processing, None).await;
         match tracing::Instrument::instrument(self.stage.handle(input), span.clone()).await {
             Ok(()) => {
-                if let (Some(id), true) = (job, S::FINISHES_JOB)
-                    && let Err(e) = self
-                        .jobs
-                        .set(id, JobState::Completed, S::SPEC.name, None)
-                        .await
-                {
-                    tracing::warn!(trace_id = %trace, error = %e, "job status not updated");
+                if S::FINISHES_JOB {
+                    self.mark(job, JobState::Completed, None).await;
                 }
                 Outcome::Done
             }
@@ -127,9 +114,24 @@ impl<S: Stage> Core<S> {
             }
             Err(e) => {
                 let reason = e.to_string();
-                self.give_up(subject, payload, &reason, delivered, chat, job)
-                    .await
+                let outcome = self
+                    .give_up(subject, payload, &reason, delivered, chat, job)
+                    .await;
+                if outcome == Outcome::Dropped
+                    && let Ok(input) = serde_json::from_slice(payload)
+                {
+                    self.stage.abandoned(input).await;
+                }
+                outcome
             }
+        }
+    }
+
+    async fn mark(&self, job: Option<uuid::Uuid>, state: JobState, error: Option<String>) {
+        if let Some(id) = job
+            && let Err(e) = self.jobs.set(id, state, S::SPEC.name, error).await
+        {
+            tracing::warn!(job = %id, error = %e, "job status not updated");
         }
     }
 
@@ -157,12 +159,8 @@ impl<S: Stage> Core<S> {
             tracing::warn!(error = %e, "dead letter not stored; message kept for retry");
             return Outcome::Retry(backoff(delivered));
         }
-        if let Some(id) = job {
-            let _ = self
-                .jobs
-                .set(id, JobState::Failed, stage, Some(reason.to_owned()))
-                .await;
-        }
+        self.mark(job, JobState::Failed, Some(reason.to_owned()))
+            .await;
         if let Some(chat) = chat
             && let Err(e) = self
                 .telegram

@@ -104,3 +104,31 @@ async fn undecodable_messages_are_terminated_recorded_and_the_function_keeps_ser
         .await;
     assert!(sys.with_process("fn-reply", |p| p.running()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_message_gets_a_polite_answer_and_does_not_hold_up_the_next() {
+    let sys = System::start("llm-refusal", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 7004);
+    chat.open_dialog().await;
+    sys.llm.push(vec![Step {
+        status: 401,
+        ..Default::default()
+    }]);
+    let since = sys.tg.calls().len();
+    chat.say("this one fails").await;
+    chat.expect_message(since, |c| text_of(c) == shared::texts::SORRY)
+        .await;
+    // The next message is not kept waiting for an answer to the failed one (the wait for
+    // earlier messages is 150 s; the step timeout is far shorter).
+    let since = sys.tg.calls().len();
+    chat.say("and this one?").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("and this one?"))
+        .await;
+    let pool = sys.pool().await.unwrap();
+    let failed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM chat_messages WHERE reply_failed_at IS NOT NULL")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(failed, 1);
+}
