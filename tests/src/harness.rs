@@ -69,23 +69,51 @@ pub fn nats_server_bin() -> PathBuf {
     }
 }
 
-/// A nats-server with JetStream, killed on drop.
+/// A nats-server with JetStream, killed on drop; it can be stopped and started again on the
+/// same port and store, as a broker blip.
 pub struct NatsServer {
-    child: Child,
+    child: std::sync::Mutex<Option<Child>>,
+    port: u16,
     /// `nats://127.0.0.1:<port>`.
     pub url: String,
-    _store: tempfile::TempDir,
+    store: tempfile::TempDir,
 }
 
 impl NatsServer {
     /// Starts a server on a free port.
     pub fn start() -> anyhow::Result<Self> {
-        let store = tempfile::tempdir()?;
         let port = free_port();
+        let server = Self {
+            child: std::sync::Mutex::new(None),
+            port,
+            url: format!("nats://127.0.0.1:{port}"),
+            store: tempfile::tempdir()?,
+        };
+        server.resume()?;
+        Ok(server)
+    }
+
+    /// Kills the server (its store stays).
+    pub fn stop(&self) {
+        if let Some(mut c) = self.child.lock().unwrap().take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server again on the same port and store; waits until it accepts connections.
+    pub fn resume(&self) -> anyhow::Result<()> {
         let bin = nats_server_bin();
         let child = Command::new(&bin)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string(), "-js", "-sd"])
-            .arg(store.path())
+            .args([
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-js",
+                "-sd",
+            ])
+            .arg(self.store.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -95,25 +123,21 @@ impl NatsServer {
                     bin.display()
                 )
             })?;
+        *self.child.lock().unwrap() = Some(child);
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             if Instant::now() > deadline {
-                bail!("nats-server did not open port {port}");
+                bail!("nats-server did not open port {}", self.port);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Ok(Self {
-            child,
-            url: format!("nats://127.0.0.1:{port}"),
-            _store: store,
-        })
+        Ok(())
     }
 }
 
 impl Drop for NatsServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 

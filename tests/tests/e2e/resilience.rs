@@ -132,3 +132,41 @@ async fn a_refused_message_gets_a_polite_answer_and_does_not_hold_up_the_next() 
             .unwrap();
     assert_eq!(failed, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broker_restart_turns_updates_away_with_503_then_everything_resumes() {
+    let sys = System::start("broker-blip", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 7005);
+    chat.open_dialog().await;
+    sys.nats.stop();
+    let lost = standins::updates::text(
+        sys.tg.next_update_id(),
+        50,
+        &chat.user,
+        "while the broker is down",
+    );
+    assert_eq!(
+        sys.post_update(&lost).await,
+        503,
+        "Telegram is told to retry"
+    );
+    sys.nats.resume().unwrap();
+    // Telegram retries the refused update; new messages flow as before.
+    let since = sys.tg.calls().len();
+    let retried =
+        standins::harness::wait_for("ingress to accept again", crate::helpers::STEP, || {
+            let sys = &sys;
+            let lost = lost.clone();
+            async move { (sys.post_update(&lost).await == 200).then_some(()) }
+        })
+        .await;
+    retried.unwrap();
+    chat.expect_message(since, |c| {
+        text_of(c) == answer_for("while the broker is down")
+    })
+    .await;
+    let since = sys.tg.calls().len();
+    chat.say("all good?").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("all good?"))
+        .await;
+}
