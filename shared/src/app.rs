@@ -77,14 +77,10 @@ pub async fn connect(
         .await
         .map_err(|e| e.to_string())?;
     let js = jetstream::new(client);
-    topology::ensure_streams(&js, common.job_ttl)
+    let buckets = topology::ensure_streams(&js, common.job_ttl)
         .await
         .map_err(|e| e.to_string())?;
-    let jobs = JobBoard::new(
-        topology::jobs_bucket(&js, common.job_ttl)
-            .await
-            .map_err(|e| e.to_string())?,
-    );
+    let jobs = JobBoard::new(buckets.jobs);
     Ok(Deps {
         js,
         pool,

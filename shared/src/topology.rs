@@ -92,34 +92,31 @@ fn stream_config(name: &str, subjects: &str) -> stream::Config {
     }
 }
 
-/// Creates (or updates) both streams and both KV buckets. Safe to call from every copy of
-/// every function at every start.
+/// The KV buckets, opened (or created) by [`ensure_streams`].
+#[derive(Clone)]
+pub struct Buckets {
+    /// Job status, entries expiring after `JOB_TTL_SECS`.
+    pub jobs: kv::Store,
+    /// Ingress state (the polling offset).
+    pub ingress: kv::Store,
+}
+
+/// Creates (or updates) both streams and opens both KV buckets, creating them when missing.
+/// Safe to call from every copy of every function at every start.
 pub async fn ensure_streams(
     js: &jetstream::Context,
     job_ttl: Duration,
-) -> Result<(), TopologyError> {
+) -> Result<Buckets, TopologyError> {
     js.create_or_update_stream(stream_config(UPDATES_STREAM, "updates.>"))
         .await
         .map_err(|e| err(UPDATES_STREAM)(e.into()))?;
     js.create_or_update_stream(stream_config(JOBS_STREAM, "jobs.>"))
         .await
         .map_err(|e| err(JOBS_STREAM)(e.into()))?;
-    jobs_bucket(js, job_ttl).await?;
-    ingress_bucket(js).await?;
-    Ok(())
-}
-
-/// The job status bucket, created when missing.
-pub async fn jobs_bucket(
-    js: &jetstream::Context,
-    ttl: Duration,
-) -> Result<kv::Store, TopologyError> {
-    bucket(js, JOBS_BUCKET, ttl).await
-}
-
-/// The ingress state bucket, created when missing.
-pub async fn ingress_bucket(js: &jetstream::Context) -> Result<kv::Store, TopologyError> {
-    bucket(js, INGRESS_BUCKET, Duration::ZERO).await
+    Ok(Buckets {
+        jobs: bucket(js, JOBS_BUCKET, job_ttl).await?,
+        ingress: bucket(js, INGRESS_BUCKET, Duration::ZERO).await?,
+    })
 }
 
 async fn bucket(

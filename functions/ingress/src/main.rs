@@ -27,7 +27,7 @@ async fn run(s: Settings) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?;
     let js = jetstream::new(client);
-    topology::ensure_streams(&js, s.job_ttl)
+    let buckets = topology::ensure_streams(&js, s.job_ttl)
         .await
         .map_err(|e| e.to_string())?;
     let publisher = Publisher::new(js.clone());
@@ -38,9 +38,7 @@ async fn run(s: Settings) -> Result<(), String> {
     );
     if s.mode == Mode::Polling {
         let tg = s.telegram.as_ref().ok_or("polling needs BOT_TOKEN")?;
-        let state = topology::ingress_bucket(&js)
-            .await
-            .map_err(|e| e.to_string())?;
+        let state = buckets.ingress;
         let poller = Poller::new(tg, state, publisher)?;
         tokio::spawn(async move {
             loop {
