@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::route::{AGE_CALLBACK, Action, Sender, persona_callback};
-use crate::store;
+use crate::store::{self, OutboxJob};
 
 /// What an action needs besides the transaction.
 pub struct Ctx<'a> {
@@ -30,6 +30,8 @@ pub struct Ctx<'a> {
 pub struct After {
     /// Show "typing…" while the reply is generated.
     pub typing: bool,
+    /// Jobs written to the outbox, to publish.
+    pub jobs: Vec<OutboxJob>,
 }
 
 /// Applies one action.
@@ -93,7 +95,7 @@ pub async fn apply(
         Action::Photo {
             dialog_id,
             callback,
-        } => photo(c, ctx, dialog_id, callback).await?,
+        } => return photo(c, ctx, dialog_id, callback).await,
         Action::UnknownCommand => {
             ctx.tg
                 .send_text(chat, texts::UNKNOWN_COMMAND, Vec::new())
@@ -137,8 +139,11 @@ async fn text_message(
         dialog_id,
         user_message_id,
     };
-    outbox(c, ctx, REPLY_SUBJECT, job).await?;
-    Ok(After { typing: true })
+    let job = outbox(c, ctx, REPLY_SUBJECT, job).await?;
+    Ok(After {
+        typing: true,
+        jobs: vec![job],
+    })
 }
 
 async fn photo(
@@ -146,7 +151,7 @@ async fn photo(
     ctx: &Ctx<'_>,
     dialog: Option<i64>,
     callback: Option<String>,
-) -> Result<(), HandlerError> {
+) -> Result<After, HandlerError> {
     let chat = ctx.sender.chat_id;
     let user = ctx.sender.user_id;
     let dialog_id = match dialog {
@@ -163,9 +168,9 @@ async fn photo(
                     .await?,
             ),
         }
-        return Ok(());
+        return Ok(After::default());
     };
-    outbox(
+    let job = outbox(
         c,
         ctx,
         PROMPT_SUBJECT,
@@ -188,7 +193,10 @@ async fn photo(
                 .await?,
         ),
     }
-    Ok(())
+    Ok(After {
+        typing: false,
+        jobs: vec![job],
+    })
 }
 
 async fn outbox<T: serde::Serialize>(
@@ -196,11 +204,16 @@ async fn outbox<T: serde::Serialize>(
     ctx: &Ctx<'_>,
     subject: &str,
     job: T,
-) -> Result<(), HandlerError> {
+) -> Result<OutboxJob, HandlerError> {
     let env = Envelope::new(format!("upd-{}", ctx.update_id), job);
     let payload = serde_json::to_vec(&env).expect("jobs serialize");
-    store::outbox(c, env.id, ctx.update_id, subject, &payload).await?;
-    Ok(())
+    let job = OutboxJob {
+        job_id: env.id,
+        subject: subject.to_owned(),
+        payload,
+    };
+    store::outbox(c, ctx.update_id, &job).await?;
+    Ok(job)
 }
 
 async fn send_persona_menu(

@@ -15,7 +15,6 @@ use shared::config::Env;
 use shared::runner::Stage;
 use shared::topology::UPDATES_STAGE;
 use shared::{HandlerError, jobs, personas};
-use sqlx::Row;
 
 use crate::route::{TgUpdate, route};
 
@@ -57,30 +56,20 @@ impl Updates {
         })
     }
 
-    /// Publishes the update's unpublished outbox jobs and marks them published.
-    async fn flush_outbox(&self, update_id: i64) -> Result<(), HandlerError> {
-        let rows = sqlx::query(
-            "SELECT job_id, subject, payload FROM outbox WHERE update_id = $1 AND published_at IS NULL",
-        )
-        .bind(update_id)
-        .fetch_all(&self.deps.pool)
-        .await?;
-        for row in rows {
-            let (job_id, subject, payload): (uuid::Uuid, String, Vec<u8>) =
-                (row.get(0), row.get(1), row.get(2));
+    /// Publishes jobs (already in the outbox) and marks them published.
+    async fn publish(&self, jobs: Vec<store::OutboxJob>) -> Result<(), HandlerError> {
+        for job in jobs {
+            let stage = UPDATES_STAGE.name;
             jobs::publish(
                 &self.deps.js,
                 &self.deps.jobs,
-                &subject,
-                UPDATES_STAGE.name,
-                job_id,
-                payload,
+                &job.subject,
+                stage,
+                job.job_id,
+                job.payload,
             )
             .await?;
-            sqlx::query("UPDATE outbox SET published_at = now() WHERE job_id = $1")
-                .bind(job_id)
-                .execute(&self.deps.pool)
-                .await?;
+            store::published(&self.deps.pool, job.job_id).await?;
         }
         Ok(())
     }
@@ -104,7 +93,9 @@ impl Stage for Updates {
                 "update seen before; only its unpublished jobs are sent"
             );
             drop(tx);
-            return self.flush_outbox(update_id).await;
+            return self
+                .publish(store::unpublished(&self.deps.pool, update_id).await?)
+                .await;
         }
         store::lock_chat(&mut tx, sender.chat_id).await?;
         let confirmed = store::upsert_user(&mut tx, &sender).await?;
@@ -117,7 +108,7 @@ impl Stage for Updates {
         };
         let after = actions::apply(&mut tx, &ctx, action).await?;
         tx.commit().await?;
-        self.flush_outbox(update_id).await?;
+        self.publish(after.jobs).await?;
         if after.typing {
             // Best effort and off the ack path: fn-reply refreshes it while the model works.
             let (tg, chat) = (self.deps.telegram.clone(), sender.chat_id);

@@ -196,20 +196,44 @@ async fn bump_activity(c: &mut PgConnection, user_id: i64, counter: Counter) -> 
     Ok(())
 }
 
-/// Writes a job to the outbox, to be published once the transaction commits.
-pub async fn outbox(
-    c: &mut PgConnection,
-    job_id: Uuid,
-    update_id: i64,
-    subject: &str,
-    payload: &[u8],
-) -> sqlx::Result<()> {
+/// A job decided while handling an update, published after the transaction commits.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxJob {
+    /// Job id (also its `Nats-Msg-Id`).
+    pub job_id: Uuid,
+    /// Subject to publish on.
+    pub subject: String,
+    /// Serialized envelope.
+    pub payload: Vec<u8>,
+}
+
+/// Writes a job to the outbox, in the update's transaction.
+pub async fn outbox(c: &mut PgConnection, update_id: i64, job: &OutboxJob) -> sqlx::Result<()> {
     sqlx::query("INSERT INTO outbox (job_id, update_id, subject, payload) VALUES ($1, $2, $3, $4)")
-        .bind(job_id)
+        .bind(job.job_id)
         .bind(update_id)
-        .bind(subject)
-        .bind(payload)
+        .bind(&job.subject)
+        .bind(&job.payload)
         .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Jobs of an update that were written but not yet published (a crash came in between).
+pub async fn unpublished(pool: &sqlx::PgPool, update_id: i64) -> sqlx::Result<Vec<OutboxJob>> {
+    sqlx::query_as(
+        "SELECT job_id, subject, payload FROM outbox WHERE update_id = $1 AND published_at IS NULL",
+    )
+    .bind(update_id)
+    .fetch_all(pool)
+    .await
+}
+
+/// Marks a job published.
+pub async fn published(pool: &sqlx::PgPool, job_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE job_id = $1")
+        .bind(job_id)
+        .execute(pool)
         .await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //!
 //! Per turn the pipeline does 5 JetStream publishes that wait for the stream's ack (the
 //! update, the reply job, and three job-status KV puts), 2 consumes with ack (fn-updates,
-//! fn-reply) and 20 PostgreSQL round trips (14 in fn-updates' transaction and outbox, 6 in
+//! fn-reply) and 19 PostgreSQL round trips (13 in fn-updates' transaction and outbox, 6 in
 //! fn-reply). The floor does exactly that many, with trivial payloads and statements.
 
 use std::time::{Duration, Instant};
@@ -20,7 +20,7 @@ pub const PUBLISHES: usize = 5;
 /// Consumes with ack per turn.
 pub const CONSUMES: usize = 2;
 /// PostgreSQL round trips per turn.
-pub const PG_ROUND_TRIPS: usize = 20;
+pub const PG_ROUND_TRIPS: usize = 19;
 
 /// Runs `turns` floor turns, `concurrency` at a time; returns per-turn times and wall time.
 pub async fn run(
