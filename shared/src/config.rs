@@ -134,23 +134,6 @@ impl Env {
         v.trim_end_matches('/').to_owned()
     }
 
-    /// A comma-separated list of numeric ids.
-    pub fn id_list(&mut self, key: &str) -> Vec<i64> {
-        let Some(v) = self.raw(key) else {
-            return Vec::new();
-        };
-        let mut ids = Vec::new();
-        for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            match part.parse() {
-                Ok(id) => ids.push(id),
-                Err(_) => self
-                    .problems
-                    .push(format!("{key}: {part:?} is not a numeric id")),
-            }
-        }
-        ids
-    }
-
     /// Records a problem found by a caller's own check.
     pub fn problem(&mut self, message: impl Into<String>) {
         self.problems.push(message.into());
@@ -287,12 +270,5 @@ mod tests {
         let s = Secret::new("123:abc");
         assert!(!format!("{s} {s:?}").contains("abc"));
         assert_eq!(s.expose(), "123:abc");
-    }
-
-    #[test]
-    fn id_lists_parse_and_complain() {
-        let mut e = env(&[("ADMIN_USER_IDS", "1, 2,x")]);
-        assert_eq!(e.id_list("ADMIN_USER_IDS"), vec![1, 2]);
-        assert!(e.finish().is_err());
     }
 }

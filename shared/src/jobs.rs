@@ -69,16 +69,6 @@ impl JobBoard {
             .map_err(|e| HandlerError::transient(format!("job status: {e}")))?;
         Ok(())
     }
-
-    /// The status of job `id`, if it has not expired.
-    pub async fn get(&self, id: Uuid) -> Result<Option<JobStatus>, HandlerError> {
-        let raw = self
-            .store
-            .get(id.simple().to_string())
-            .await
-            .map_err(|e| HandlerError::transient(format!("job status: {e}")))?;
-        Ok(raw.and_then(|b| serde_json::from_slice(&b).ok()))
-    }
 }
 
 /// Publishes a job (after marking it PENDING) and waits until JetStream stored it. The

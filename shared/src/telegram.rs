@@ -38,11 +38,6 @@ impl Telegram {
         })
     }
 
-    /// The underlying teloxide bot, for calls this wrapper does not cover.
-    pub fn bot(&self) -> &Bot {
-        &self.bot
-    }
-
     /// Removes the token from any text before it is logged or stored.
     pub fn redact(&self, text: &str) -> String {
         redact(text, &self.token)
