@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: the whole system on one machine. Starts a modern nats-server (port $NATS_PORT,
 # default 4250, store in .run/nats) unless $NATS_URL answers, makes sure PostgreSQL is up and
-# the database exists, migrates, and starts the five functions. Without BOT_TOKEN it also starts
+# the database exists, migrates, and starts every function. Without BOT_TOKEN it also starts
 # the stand-ins and opens the terminal chat; with BOT_TOKEN it talks to the real services and
 # follows the logs. Ctrl-C (or /quit) stops everything it started.
 set -euo pipefail
@@ -52,15 +52,19 @@ else
   local_chat=0
 fi
 
-for f in fn-updates fn-reply fn-prompt fn-image fn-ingress; do
+# Every folder under functions/ is one function binary, fn-<folder>; the front door starts last.
+fns=()
+for d in functions/*/; do d="${d%/}"; [ "${d##*/}" = ingress ] || fns+=("fn-${d##*/}"); done
+fns+=(fn-ingress)
+for f in "${fns[@]}"; do
   target/debug/$f >".run/logs/$f.log" 2>&1 &
   pids+=($!)
 done
-for f in fn-updates fn-reply fn-prompt fn-image fn-ingress; do
+for f in "${fns[@]}"; do
   for _ in $(seq 1 100); do grep -q "ready" ".run/logs/$f.log" && break; sleep 0.1; done
   grep -q "ready" ".run/logs/$f.log" || { echo "ERROR: $f did not start; its log:" >&2; cat ".run/logs/$f.log" >&2; exit 1; }
 done
-echo "==> all five functions are up (logs in .run/logs/)"
+echo "==> all ${#fns[@]} functions are up (logs in .run/logs/)"
 
 if [ "$local_chat" = 1 ]; then
   STANDIN_TELEGRAM_URL="http://127.0.0.1:8081" target/debug/chat

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 use async_nats::jetstream;
 use sqlx::PgPool;
 
-use crate::config::{CommonSettings, ConfigError, Env, RunnerKind, TelegramSettings};
+use crate::config::{CommonSettings, ConfigError, Env, RunnerKind};
+use crate::effects::Outbox;
 use crate::jobs::JobBoard;
 use crate::runner::{Core, Stage, run_consumer, run_http};
-use crate::telegram::Telegram;
 use crate::{db, telemetry, topology};
 
 /// A stage's own settings, read from the environment (problems go into `env`).
@@ -20,25 +20,22 @@ pub trait FromEnv: Sized {
     fn read(env: &mut Env) -> Self;
 }
 
-/// Everything a queue-driven function is configured with: the shared part, Telegram access
-/// and the stage's own settings.
+/// Everything a queue-driven function is configured with: the shared part and the stage's
+/// own settings (only fn-send holds Bot API access).
 #[derive(Debug, Clone)]
 pub struct Settings<T> {
     /// Broker, database, runner.
     pub common: CommonSettings,
-    /// Bot API access (every stage answers users, if only to say sorry).
-    pub telegram: TelegramSettings,
     /// The stage's own part.
     pub stage: T,
 }
 
 impl<T: FromEnv> Settings<T> {
-    /// Reads all three parts, listing every problem at once.
+    /// Reads both parts, listing every problem at once.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut env = Env::from_process();
         let settings = Self {
             common: CommonSettings::read(&mut env),
-            telegram: TelegramSettings::read(&mut env),
             stage: T::read(&mut env),
         };
         env.finish()?;
@@ -55,23 +52,19 @@ pub struct Deps {
     pub pool: PgPool,
     /// Job status board.
     pub jobs: JobBoard,
-    /// Telegram client.
-    pub telegram: Telegram,
+    /// Publishes what a committed decision implies.
+    pub outbox: Outbox,
 }
 
 /// Connects everything a stage needs.
 pub async fn connect(
     name: &'static str,
     common: &CommonSettings,
-    tg: &TelegramSettings,
+    concurrency: usize,
 ) -> Result<Deps, String> {
-    let telegram = Telegram::new(tg)?;
-    let pool = db::connect(
-        common.database_url.expose(),
-        common.concurrency.min(16) as u32 + 2,
-    )
-    .await
-    .map_err(|e| e.to_string())?;
+    let pool = db::connect(common.database_url.expose(), concurrency.min(16) as u32 + 2)
+        .await
+        .map_err(|e| e.to_string())?;
     db::check_schema(&pool).await.map_err(|e| e.to_string())?;
     let client = topology::connect(&common.nats_url, name)
         .await
@@ -81,48 +74,51 @@ pub async fn connect(
         .await
         .map_err(|e| e.to_string())?;
     let jobs = JobBoard::new(buckets.jobs);
+    let outbox = Outbox::new(js.clone(), pool.clone(), jobs.clone());
     Ok(Deps {
         js,
         pool,
         jobs,
-        telegram,
+        outbox,
     })
 }
 
-/// The whole life of a queue-driven function: returns the process exit code.
-pub async fn launch<T, S, F, Fut>(name: &'static str, build: F) -> ExitCode
+/// The whole life of a queue-driven function (named by its stage): returns the exit code.
+pub async fn launch<T, S, F, Fut>(build: F) -> ExitCode
 where
     T: FromEnv,
     S: Stage,
     F: FnOnce(T, Deps) -> Fut,
     Fut: Future<Output = Result<S, String>>,
 {
+    let name = S::SPEC.name;
     telemetry::init(name);
     let settings = match Settings::<T>::from_env() {
         Ok(s) => s,
         Err(e) => return fail(name, &e.to_string(), 2),
     };
     let common = settings.common;
-    let deps = match connect(name, &common, &settings.telegram).await {
+    let concurrency = common.concurrency.unwrap_or(S::CONCURRENCY);
+    let deps = match connect(name, &common, concurrency).await {
         Ok(d) => d,
         Err(e) => return fail(name, &e, 1),
     };
-    let (pool, jobs, telegram, js) = (
+    let (pool, jobs, outbox, js) = (
         deps.pool.clone(),
         deps.jobs.clone(),
-        deps.telegram.clone(),
+        deps.outbox.clone(),
         deps.js.clone(),
     );
     let stage = match build(settings.stage, deps).await {
         Ok(s) => s,
         Err(e) => return fail(name, &e, 1),
     };
-    let core = Core::new(stage, pool, jobs, telegram);
+    let core = Core::new(stage, pool, jobs, outbox);
     let result = match common.runner {
-        RunnerKind::Consumer => run_consumer(core, js, &common)
+        RunnerKind::Consumer => run_consumer(core, js, &common, concurrency)
             .await
             .map_err(|e| e.to_string()),
-        RunnerKind::Http => run_http(core, &common.http_addr)
+        RunnerKind::Http => run_http(core, common.invoke_auth.clone(), &common.http_addr)
             .await
             .map_err(|e| e.to_string()),
     };

@@ -165,14 +165,16 @@ pub struct CommonSettings {
     pub database_url: Secret,
     /// How long a handler may hold a message before JetStream redelivers it.
     pub ack_wait: Duration,
-    /// How many messages one copy handles at once.
-    pub concurrency: usize,
+    /// How many messages one copy handles at once (`None`: the stage's own default).
+    pub concurrency: Option<usize>,
     /// Lifetime of job status entries in the KV bucket.
     pub job_ttl: Duration,
     /// `consumer` (JetStream pull loop) or `http` (POST /invoke).
     pub runner: RunnerKind,
     /// Address of the HTTP runner when it is not under Lambda.
     pub http_addr: String,
+    /// How `/invoke` callers are authenticated (HTTP runner).
+    pub invoke_auth: crate::runner::InvokeAuth,
 }
 
 /// Which runner drives a function.
@@ -195,18 +197,35 @@ impl CommonSettings {
                 RunnerKind::Consumer
             }
         };
-        let concurrency = env.parse("CONCURRENCY", 32usize);
-        if concurrency == 0 {
+        let concurrency = env.parse("CONCURRENCY", 0usize);
+        if env.string("CONCURRENCY", "").trim() == "0" {
             env.problem("CONCURRENCY must be at least 1");
         }
+        let invoke_auth = match env.string("INVOKE_AUTH", "hmac").as_str() {
+            "iam" => crate::runner::InvokeAuth::Iam,
+            other => {
+                if other != "hmac" {
+                    env.problem(format!("INVOKE_AUTH={other:?} must be `hmac` or `iam`"));
+                }
+                let secret = env.optional_secret("INVOKE_SECRET");
+                if runner == RunnerKind::Http && secret.expose().len() < 16 {
+                    env.problem(
+                        "INVOKE_SECRET (at least 16 characters) is required with RUNNER=http, \
+                         unless INVOKE_AUTH=iam (an IAM-authorised Lambda function URL)",
+                    );
+                }
+                crate::runner::InvokeAuth::Hmac(secret)
+            }
+        };
         Self {
             nats_url: env.string("NATS_URL", "nats://127.0.0.1:4222"),
             database_url: env.secret("DATABASE_URL"),
             ack_wait: env.seconds("ACK_WAIT_SECS", 30, 1),
-            concurrency: concurrency.max(1),
+            concurrency: (concurrency > 0).then_some(concurrency),
             job_ttl: env.seconds("JOB_TTL_SECS", 3600, 1),
             runner,
             http_addr: env.string("HTTP_ADDR", "127.0.0.1:9000"),
+            invoke_auth,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Dead letters: messages a stage gave up on, kept in Postgres with the reason so nothing
 //! is lost silently and ops can inspect or replay them.
 
-use sqlx::PgPool;
+use sqlx::PgConnection;
 
 /// What is recorded about a message that was terminated.
 #[derive(Debug)]
@@ -21,7 +21,7 @@ pub struct DeadLetter<'a> {
 }
 
 /// Stores a dead letter.
-pub async fn record(pool: &PgPool, dl: &DeadLetter<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(c: &mut PgConnection, dl: &DeadLetter<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO dead_letters (stage, subject, payload, error, delivered, chat_id)
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -32,7 +32,7 @@ pub async fn record(pool: &PgPool, dl: &DeadLetter<'_>) -> Result<(), sqlx::Erro
     .bind(dl.error)
     .bind(dl.delivered)
     .bind(dl.chat_id)
-    .execute(pool)
+    .execute(c)
     .await?;
     Ok(())
 }

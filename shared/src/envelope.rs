@@ -73,6 +73,23 @@ pub struct ImageJob {
     pub height: u32,
 }
 
+/// Bot API calls for fn-send: effects already committed (sent in this order, each once), or
+/// a chat action that is never stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SendJob {
+    /// The chat the effects go to.
+    pub chat_id: i64,
+    /// Ids of rows in `effects`, in send order.
+    #[serde(default)]
+    pub effects: Vec<Uuid>,
+    /// A job that is COMPLETED once these effects are sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completes: Option<Uuid>,
+    /// A chat action (`typing`, `upload_photo`): best effort, not an effect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+}
+
 /// Job ids and chat ids a runner can read without knowing the stage.
 pub trait JobInfo {
     /// The job id, when the message is a job.
@@ -99,6 +116,16 @@ macro_rules! job_info {
     )*};
 }
 job_info!(ReplyJob, PromptJob, ImageJob);
+
+/// Send jobs have no status of their own: they complete the job named in `completes`.
+impl JobInfo for Envelope<SendJob> {
+    fn chat_id(&self) -> Option<i64> {
+        Some(self.payload.chat_id)
+    }
+    fn trace_id(&self) -> String {
+        self.trace_id.clone()
+    }
+}
 
 /// Finds a chat id in an arbitrary payload (a job or a Telegram update) that failed to
 /// decode, so the user can still be told something went wrong.

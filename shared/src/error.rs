@@ -1,6 +1,6 @@
-//! The one error type a stage hands back to its runner: transient (retry later) or
-//! permanent (give up, record, tell the user). It is exactly what the runner needs to
-//! nak, or term.
+//! The one error type a stage hands back to its runner: transient (retry later, counted as a
+//! failed try), deferred (not a failure: the job must wait its turn) or permanent (give up,
+//! record, tell the user). It is exactly what the runner needs to ack, nak or term.
 
 use std::time::Duration;
 
@@ -14,6 +14,16 @@ pub enum HandlerError {
         reason: String,
         /// When to retry; `None` lets the runner back off by delivery count.
         retry_after: Option<Duration>,
+    },
+    /// Not a failure: the job must wait (an earlier message of its dialog, a paced or paused
+    /// chat). The runner parks it for `delay` without holding a slot and without using up a
+    /// delivery.
+    #[error("deferred: {reason}")]
+    Defer {
+        /// Why it waits.
+        reason: String,
+        /// How long.
+        delay: Duration,
     },
     /// Retrying cannot help: bad input, a rejected request, a missing row.
     #[error("permanent: {reason}")]
@@ -38,6 +48,13 @@ impl HandlerError {
             retry_after: Some(delay),
         }
     }
+    /// A job that must wait `delay` before it can go on.
+    pub fn defer(reason: impl Into<String>, delay: Duration) -> Self {
+        Self::Defer {
+            reason: reason.into(),
+            delay,
+        }
+    }
     /// A permanent error.
     pub fn permanent(reason: impl Into<String>) -> Self {
         Self::Permanent {
@@ -46,7 +63,7 @@ impl HandlerError {
     }
     /// True for errors worth retrying.
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Transient { .. })
+        matches!(self, Self::Transient { .. } | Self::Defer { .. })
     }
 }
 

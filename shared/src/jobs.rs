@@ -36,6 +36,18 @@ pub struct JobStatus {
     pub error: Option<String>,
 }
 
+impl JobState {
+    /// Position in the life of a job; a status never moves to a lower rank, and the final
+    /// ones (COMPLETED, FAILED) never change.
+    fn rank(self) -> u8 {
+        match self {
+            Self::Pending => 0,
+            Self::Processing => 1,
+            Self::Completed | Self::Failed => 2,
+        }
+    }
+}
+
 /// Reads and writes job status.
 #[derive(Clone)]
 pub struct JobBoard {
@@ -48,63 +60,65 @@ impl JobBoard {
         Self { store }
     }
 
-    /// Records `state` for job `id`.
-    pub async fn set(
+    /// Moves job `id` to `state` unless it already is at or past it (compare-and-set, so a
+    /// redelivery or a late write never takes a finished job back to PROCESSING or PENDING).
+    pub async fn advance(
         &self,
         id: Uuid,
         state: JobState,
         stage: &str,
         error: Option<String>,
     ) -> Result<(), HandlerError> {
+        let key = id.simple().to_string();
         let status = JobStatus {
             state,
             stage: stage.to_owned(),
             updated_at: Utc::now(),
             error,
         };
-        let bytes = serde_json::to_vec(&status).expect("job status serializes");
-        self.store
-            .put(id.simple().to_string(), bytes.into())
-            .await
-            .map_err(|e| HandlerError::transient(format!("job status: {e}")))?;
-        Ok(())
+        let bytes: bytes::Bytes = serde_json::to_vec(&status)
+            .expect("job status serializes")
+            .into();
+        let fail = |e: &dyn std::fmt::Display| HandlerError::transient(format!("job status: {e}"));
+        for _ in 0..5 {
+            let current = self.store.entry(key.clone()).await.map_err(|e| fail(&e))?;
+            let written = match current.filter(|e| e.operation == kv::Operation::Put) {
+                None => self
+                    .store
+                    .create(&key, bytes.clone())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+                Some(entry) => {
+                    let old: Option<JobStatus> = serde_json::from_slice(&entry.value).ok();
+                    if let Some(old) = old
+                        && (old.state.rank() > state.rank() || old.state.rank() == 2)
+                    {
+                        return Ok(());
+                    }
+                    self.store
+                        .update(&key, bytes.clone(), entry.revision)
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
+                }
+            };
+            if written.is_ok() {
+                return Ok(());
+            }
+        }
+        Err(HandlerError::transient(
+            "job status: kept losing the compare-and-set",
+        ))
     }
-}
 
-/// Publishes a job (after marking it PENDING) and waits until JetStream stored it. The
-/// `Nats-Msg-Id` is the job id, so a publish repeated by a redelivered handler is dropped by
-/// the stream's duplicate window.
-pub async fn enqueue<T: Serialize>(
-    js: &async_nats::jetstream::Context,
-    board: &JobBoard,
-    subject: &str,
-    stage: &str,
-    job: &crate::envelope::Envelope<T>,
-) -> Result<(), HandlerError> {
-    let payload = serde_json::to_vec(job).expect("jobs serialize");
-    publish(js, board, subject, stage, job.id, payload).await
-}
-
-/// Publishes an already serialized job; see [`enqueue`].
-pub async fn publish(
-    js: &async_nats::jetstream::Context,
-    board: &JobBoard,
-    subject: &str,
-    stage: &str,
-    job_id: Uuid,
-    payload: Vec<u8>,
-) -> Result<(), HandlerError> {
-    use async_nats::jetstream::message::PublishMessage;
-    if let Err(e) = board.set(job_id, JobState::Pending, stage, None).await {
-        tracing::warn!(error = %e, "job status not updated");
+    /// [`JobBoard::advance`] in the background: status is advisory and must never delay work.
+    pub fn advance_later(&self, id: Uuid, state: JobState, stage: &str, error: Option<String>) {
+        let (board, stage) = (self.clone(), stage.to_owned());
+        tokio::spawn(async move {
+            if let Err(e) = board.advance(id, state, &stage, error).await {
+                tracing::debug!(job = %id, error = %e, "job status not updated");
+            }
+        });
     }
-    let msg = PublishMessage::build()
-        .payload(payload.into())
-        .message_id(format!("{subject}:{job_id}"));
-    js.send_publish(subject.to_owned(), msg)
-        .await
-        .map_err(|e| HandlerError::transient(format!("publish {subject}: {e}")))?
-        .await
-        .map_err(|e| HandlerError::transient(format!("publish {subject} not stored: {e}")))?;
-    Ok(())
 }

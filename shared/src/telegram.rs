@@ -1,121 +1,166 @@
-//! The Telegram Bot API client shared by the functions that answer users: teloxide pointed at
-//! `TELEGRAM_API_URL`, with its errors classified for the runner and the bot token redacted
-//! from every message (reqwest errors carry the URL, and Bot API URLs carry the token).
+//! The Bot API client used by fn-send, the one function that calls Telegram: any method with
+//! JSON parameters (or multipart with one upload), answers read from Telegram's envelope and
+//! sorted into what the sender must do (go on, wait `retry_after`, stop writing to a chat that
+//! blocked the bot, retry later, give up). The bot token is part of every URL: it is redacted
+//! from every message this module produces. Also the inline-keyboard shapes handlers use.
 
 use std::time::Duration;
 
-use teloxide::payloads::{AnswerCallbackQuerySetters, SendMessageSetters, SendPhotoSetters};
-use teloxide::prelude::Requester;
-use teloxide::types::{ChatAction, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile};
-use teloxide::{ApiError, Bot, RequestError};
+use serde::Deserialize;
+use serde_json::{Value, json};
 
 use crate::config::{Secret, TelegramSettings};
-use crate::error::HandlerError;
-
-/// A Bot API client that never leaks its token.
-#[derive(Clone)]
-pub struct Telegram {
-    bot: Bot,
-    token: Secret,
-}
 
 /// A row of inline buttons, each `(label, callback_data)`.
 pub type ButtonRow = Vec<(String, String)>;
 
-impl Telegram {
-    /// Builds the client; `api_url` was validated by the config reader.
-    pub fn new(settings: &TelegramSettings) -> Result<Self, String> {
-        let url = reqwest::Url::parse(&settings.api_url)
-            .map_err(|e| format!("TELEGRAM_API_URL is not a URL: {e}"))?;
-        let client = teloxide::net::default_reqwest_settings()
-            .timeout(Duration::from_secs(60))
+/// What a refused or failed call means for the sender.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum TgError {
+    /// 429: wait exactly this long.
+    #[error("telegram asked to wait {0:?}")]
+    RetryAfter(Duration),
+    /// 403 blocked / deactivated, or 400 chat not found: the chat cannot be written to.
+    #[error("chat unreachable: {0}")]
+    Unreachable(String),
+    /// An edit with the content the message already has: nothing to do.
+    #[error("message is not modified")]
+    NotModified,
+    /// Network trouble, 5xx, a garbled answer, or our own token refused: try again later.
+    #[error("telegram transient: {0}")]
+    Transient(String),
+    /// Telegram refused this request for good (bad parameters, too old a callback).
+    #[error("telegram refused: {0}")]
+    Permanent(String),
+}
+
+/// A file sent as a multipart part.
+pub struct Upload {
+    /// Parameter name (`photo`).
+    pub field: &'static str,
+    /// File name shown to the user.
+    pub file_name: String,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A Bot API client that never leaks its token.
+#[derive(Clone)]
+pub struct BotApi {
+    http: reqwest::Client,
+    base: String,
+    token: Secret,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    ok: bool,
+    #[serde(default)]
+    result: Value,
+    #[serde(default)]
+    error_code: u16,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    parameters: Option<Parameters>,
+}
+
+#[derive(Deserialize)]
+struct Parameters {
+    #[serde(default)]
+    retry_after: Option<f64>,
+}
+
+impl BotApi {
+    /// Builds the client; `timeout` bounds every call.
+    pub fn new(settings: &TelegramSettings, timeout: Duration) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|e| format!("building the HTTP client: {e}"))?;
-        let bot = Bot::with_client(settings.bot_token.expose(), client).set_api_url(url);
         Ok(Self {
-            bot,
+            http,
+            base: settings.api_url.clone(),
             token: settings.bot_token.clone(),
         })
+    }
+
+    /// Calls `method`; returns Telegram's `result`.
+    pub async fn call(
+        &self,
+        method: &str,
+        params: &Value,
+        upload: Option<Upload>,
+    ) -> Result<Value, TgError> {
+        let url = format!("{}/bot{}/{method}", self.base, self.token.expose());
+        let req = self.http.post(url);
+        let req = match upload {
+            None => req.json(params),
+            Some(up) => {
+                let mut form = reqwest::multipart::Form::new().part(
+                    up.field,
+                    reqwest::multipart::Part::bytes(up.bytes).file_name(up.file_name),
+                );
+                for (k, v) in params.as_object().into_iter().flatten() {
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    form = form.text(k.clone(), text);
+                }
+                req.multipart(form)
+            }
+        };
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| TgError::Transient(self.redact(&e.without_url().to_string())))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| TgError::Transient(self.redact(&e.without_url().to_string())))?;
+        let answer: Answer = serde_json::from_slice(&bytes).map_err(|_| {
+            TgError::Transient(format!(
+                "{method}: HTTP {status} with a body that is not JSON"
+            ))
+        })?;
+        if answer.ok {
+            return Ok(answer.result);
+        }
+        let code = if answer.error_code == 0 {
+            status
+        } else {
+            answer.error_code
+        };
+        let retry = answer.parameters.and_then(|p| p.retry_after);
+        Err(sort(code, &self.redact(&answer.description), retry))
     }
 
     /// Removes the token from any text before it is logged or stored.
     pub fn redact(&self, text: &str) -> String {
         redact(text, &self.token)
     }
+}
 
-    /// Classifies a teloxide error: 429 → retry after Telegram's delay, network and server
-    /// trouble → transient, anything Telegram refused → permanent.
-    pub fn classify(&self, e: RequestError) -> HandlerError {
-        let reason = self.redact(&format!("telegram: {e}"));
-        match e {
-            RequestError::RetryAfter(s) => HandlerError::retry_after(reason, s.duration()),
-            RequestError::Network(_) | RequestError::Io(_) | RequestError::InvalidJson { .. } => {
-                HandlerError::transient(reason)
-            }
-            RequestError::Api(ApiError::Unknown(ref d)) if is_server_side(d) => {
-                HandlerError::transient(reason)
-            }
-            RequestError::Api(_) | RequestError::MigrateToChatId(_) => {
-                HandlerError::permanent(reason)
-            }
+/// Sorts a Bot API error by what the sender must do.
+pub fn sort(code: u16, description: &str, retry_after: Option<f64>) -> TgError {
+    let d = description.to_ascii_lowercase();
+    match code {
+        429 => TgError::RetryAfter(
+            retry_after
+                .and_then(crate::http::seconds)
+                .unwrap_or(crate::http::DEFAULT_RATE_LIMIT_DELAY),
+        ),
+        400 if d.contains("message is not modified") => TgError::NotModified,
+        403 => TgError::Unreachable(description.to_owned()),
+        400 if d.contains("chat not found") || d.contains("user not found") => {
+            TgError::Unreachable(description.to_owned())
         }
-    }
-
-    /// Sends a text with optional inline buttons; returns the Telegram message id.
-    pub async fn send_text(
-        &self,
-        chat_id: i64,
-        text: &str,
-        buttons: Vec<ButtonRow>,
-    ) -> Result<i64, HandlerError> {
-        let mut req = self.bot.send_message(ChatId(chat_id), text);
-        if !buttons.is_empty() {
-            req = req.reply_markup(keyboard(buttons));
-        }
-        let msg = req.await.map_err(|e| self.classify(e))?;
-        Ok(i64::from(msg.id.0))
-    }
-
-    /// Uploads a PNG as a photo with a caption and optional buttons.
-    pub async fn send_photo(
-        &self,
-        chat_id: i64,
-        png: Vec<u8>,
-        caption: &str,
-        buttons: Vec<ButtonRow>,
-    ) -> Result<i64, HandlerError> {
-        let file = InputFile::memory(png).file_name("photo.png");
-        let mut req = self.bot.send_photo(ChatId(chat_id), file).caption(caption);
-        if !buttons.is_empty() {
-            req = req.reply_markup(keyboard(buttons));
-        }
-        let msg = req.await.map_err(|e| self.classify(e))?;
-        Ok(i64::from(msg.id.0))
-    }
-
-    /// Stops the client's progress bar on a pressed button. Failure is logged, not raised:
-    /// an old callback cannot be answered and must not block the work it asked for.
-    pub async fn answer_callback(&self, id: &str, text: Option<&str>) {
-        let mut req = self
-            .bot
-            .answer_callback_query(teloxide::types::CallbackQueryId(id.to_owned()));
-        if let Some(t) = text {
-            req = req.text(t);
-        }
-        if let Err(e) = req.await {
-            tracing::warn!(error = %self.redact(&e.to_string()), "answerCallbackQuery failed");
-        }
-    }
-
-    /// Shows "typing…" (best effort).
-    pub async fn typing(&self, chat_id: i64) {
-        if let Err(e) = self
-            .bot
-            .send_chat_action(ChatId(chat_id), ChatAction::Typing)
-            .await
-        {
-            tracing::debug!(error = %self.redact(&e.to_string()), "sendChatAction failed");
-        }
+        // Our own token refused, or a method missing: configuration, not this message.
+        401 | 404 | 500..=599 => TgError::Transient(format!("{code} {description}")),
+        _ => TgError::Permanent(format!("{code} {description}")),
     }
 }
 
@@ -132,25 +177,17 @@ pub fn photo_button(dialog_id: i64) -> Vec<ButtonRow> {
     )]]
 }
 
-fn keyboard(rows: Vec<ButtonRow>) -> InlineKeyboardMarkup {
-    InlineKeyboardMarkup::new(rows.into_iter().map(|row| {
-        row.into_iter()
-            .map(|(label, data)| InlineKeyboardButton::callback(label, data))
-            .collect::<Vec<_>>()
-    }))
-}
-
-fn is_server_side(description: &str) -> bool {
-    let d = description.to_ascii_lowercase();
-    [
-        "internal server error",
-        "bad gateway",
-        "gateway timeout",
-        "service unavailable",
-        "too many requests",
-    ]
-    .iter()
-    .any(|s| d.contains(s))
+/// An `InlineKeyboardMarkup` for the rows.
+pub fn keyboard(rows: &[ButtonRow]) -> Value {
+    let rows: Vec<Vec<Value>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|(text, data)| json!({"text": text, "callback_data": data}))
+                .collect()
+        })
+        .collect();
+    json!({ "inline_keyboard": rows })
 }
 
 /// Replaces the token (and its URL-encoded form) with `***`.
@@ -178,8 +215,48 @@ mod tests {
     }
 
     #[test]
-    fn server_side_errors_are_recognised() {
-        assert!(is_server_side("Internal Server Error"));
-        assert!(!is_server_side("Bad Request: chat not found"));
+    fn errors_are_sorted_by_what_the_sender_does() {
+        assert_eq!(
+            sort(429, "Too Many Requests: retry after 7", Some(7.0)),
+            TgError::RetryAfter(Duration::from_secs(7))
+        );
+        assert_eq!(
+            sort(429, "Too Many Requests", Some(f64::NAN)),
+            TgError::RetryAfter(crate::http::DEFAULT_RATE_LIMIT_DELAY)
+        );
+        assert!(matches!(
+            sort(403, "Forbidden: bot was blocked by the user", None),
+            TgError::Unreachable(_)
+        ));
+        assert!(matches!(
+            sort(400, "Bad Request: chat not found", None),
+            TgError::Unreachable(_)
+        ));
+        assert_eq!(
+            sort(
+                400,
+                "Bad Request: message is not modified: specified new message content",
+                None
+            ),
+            TgError::NotModified
+        );
+        assert!(matches!(
+            sort(502, "Bad Gateway", None),
+            TgError::Transient(_)
+        ));
+        assert!(matches!(
+            sort(401, "Unauthorized", None),
+            TgError::Transient(_)
+        ));
+        assert!(matches!(
+            sort(400, "Bad Request: message text is empty", None),
+            TgError::Permanent(_)
+        ));
+    }
+
+    #[test]
+    fn keyboards_have_telegrams_shape() {
+        let k = keyboard(&photo_button(5));
+        assert_eq!(k["inline_keyboard"][0][0]["callback_data"], "photo:5");
     }
 }

@@ -17,6 +17,8 @@ pub const REPLY_SUBJECT: &str = "jobs.reply";
 pub const PROMPT_SUBJECT: &str = "jobs.prompt";
 /// Image jobs (GENERATE_IMAGE).
 pub const IMAGE_SUBJECT: &str = "jobs.image";
+/// Bot API calls (GENERATE_* stages decide them, fn-send makes them).
+pub const SEND_SUBJECT: &str = "jobs.send";
 /// KV bucket of job status, entries expire after `JOB_TTL_SECS`.
 pub const JOBS_BUCKET: &str = "job_status";
 /// KV bucket of ingress state (the polling offset); entries never expire.
@@ -63,8 +65,29 @@ pub const IMAGE_STAGE: StageSpec = StageSpec {
     stream: JOBS_STREAM,
     subject: IMAGE_SUBJECT,
 };
+/// fn-send: every Bot API call, paced.
+pub const SEND_STAGE: StageSpec = StageSpec {
+    name: "fn-send",
+    stream: JOBS_STREAM,
+    subject: SEND_SUBJECT,
+};
 /// Every stage, for tools that watch them all.
-pub const STAGES: [StageSpec; 4] = [UPDATES_STAGE, REPLY_STAGE, PROMPT_STAGE, IMAGE_STAGE];
+pub const STAGES: [StageSpec; 5] = [
+    UPDATES_STAGE,
+    REPLY_STAGE,
+    PROMPT_STAGE,
+    IMAGE_STAGE,
+    SEND_STAGE,
+];
+/// Every function binary, in start order (the stages, then the front door).
+pub const FUNCTIONS: [&str; 6] = [
+    UPDATES_STAGE.name,
+    REPLY_STAGE.name,
+    PROMPT_STAGE.name,
+    IMAGE_STAGE.name,
+    SEND_STAGE.name,
+    "fn-ingress",
+];
 
 /// Failure to declare the topology.
 #[derive(Debug, thiserror::Error)]
@@ -158,7 +181,9 @@ pub async fn ensure_consumer(
             // dead letter is stored. A server-side cap would strand a message whose dead letter
             // could not be written (database down) in the stream, never delivered again.
             max_deliver: -1,
-            max_ack_pending: 1024,
+            // Held messages are bounded by each copy's CONCURRENCY (it pulls only free slots)
+            // plus the jobs it parks while they wait their turn; this caps all copies together.
+            max_ack_pending: 20_000,
             ..Default::default()
         })
         .await

@@ -15,14 +15,10 @@ use crate::script::Script;
 use crate::telegram::{Call, Telegram};
 use crate::{image_api, llm, serve};
 
-/// The five functions, in start order.
-pub const FUNCTIONS: [&str; 5] = [
-    "fn-updates",
-    "fn-reply",
-    "fn-prompt",
-    "fn-image",
-    "fn-ingress",
-];
+/// Every function, in start order (declared once, in the topology).
+pub use shared::topology::FUNCTIONS;
+/// The `/invoke` signing secret of HTTP-runner copies.
+pub const INVOKE_SECRET: &str = "e2e-invoke-secret-0123456789";
 /// The bot token the functions use against the stand-in.
 pub const TEST_TOKEN: &str = "123456:TEST-token-never-logged";
 
@@ -79,6 +75,9 @@ impl System {
                 root().join("personas").display().to_string(),
             ),
             ("ACK_WAIT_SECS", "2".to_owned()),
+            ("SWEEP_INTERVAL_SECS", "1".to_owned()),
+            ("SWEEP_GRACE_SECS", "2".to_owned()),
+            ("INVOKE_SECRET", INVOKE_SECRET.to_owned()),
             ("RUST_LOG", "info".to_owned()),
         ]
         .into_iter()

@@ -1,6 +1,6 @@
 //! Automatic1111 `POST /sdapi/v1/txt2img` client: sends the job's prompts, seed and size,
-//! returns the first image's bytes. Errors are classified for the runner: connection
-//! trouble, timeouts and 5xx retry; other 4xx are permanent; a garbled answer retries.
+//! returns the first image's bytes. Errors are classified by `shared::http`: connection
+//! trouble, timeouts, 429 and 5xx retry; other 4xx are permanent; a garbled answer retries.
 
 use std::time::Duration;
 
@@ -72,21 +72,10 @@ impl A1111 {
             .map_err(|e| HandlerError::transient(format!("image api request: {e}")))?;
         let status = resp.status();
         if !status.is_success() {
-            let text: String = resp
-                .text()
-                .await
-                .unwrap_or_default()
-                .chars()
-                .take(300)
-                .collect();
+            let delay = shared::http::delay_of(resp.headers());
+            let text = shared::http::error_body(resp).await;
             let reason = format!("image api answered {status}: {text}");
-            return Err(
-                if status.as_u16() == 429 || status.as_u16() == 408 || status.is_server_error() {
-                    HandlerError::transient(reason)
-                } else {
-                    HandlerError::permanent(reason)
-                },
-            );
+            return Err(shared::http::classify(status.as_u16(), delay, reason));
         }
         let answer: Answer = resp.json().await.map_err(|e| {
             HandlerError::transient(format!("image api answer is not txt2img JSON: {e}"))

@@ -1,6 +1,7 @@
-//! fn-image: renders the picture an image job describes and sends it. The job id keys a row
-//! in `photos`; a redelivered job whose photo was sent does nothing, so nobody gets (or is
-//! charged for) the same picture twice, and failures are never counted.
+//! fn-image: renders the picture an image job describes and commits it, keyed by job id in
+//! `photos`, with the counters and the photo message (an effect fn-send uploads). A redelivered
+//! job whose photo was committed only re-publishes, so nobody gets (or is charged for) the same
+//! picture twice, nothing is rendered twice, and failures are never counted.
 
 pub mod a1111;
 pub mod photo;
@@ -9,6 +10,7 @@ use std::time::Duration;
 
 use shared::app::{Deps, FromEnv};
 use shared::config::Env;
+use shared::effects::Decision;
 use shared::envelope::{Envelope, ImageJob};
 use shared::runner::Stage;
 use shared::telegram::photo_button;
@@ -48,64 +50,75 @@ impl FromEnv for Settings {
 pub struct Image {
     deps: Deps,
     api: A1111,
+    decode: tokio::sync::Semaphore,
 }
 
 impl Image {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
             api: A1111::new(s.a1111)?,
             deps,
+            decode: tokio::sync::Semaphore::new(cores),
         })
     }
 
-    /// Stores the photo and counts it, once per job.
-    async fn record(&self, id: uuid::Uuid, job: &ImageJob) -> Result<(), HandlerError> {
+    /// Stores the photo, counts it and decides its message, once per job; `false` when a
+    /// copy that raced us stored it first.
+    async fn record(&self, env: &Envelope<ImageJob>, png: Vec<u8>) -> Result<bool, HandlerError> {
+        let job = &env.payload;
         let mut tx = self.deps.pool.begin().await?;
+        let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
+        let effect = d.photo(job.chat_id, png, "", &photo_button(job.dialog_id));
+        d.completes(env.id);
         let fresh = sqlx::query(
-            "INSERT INTO photos (job_id, dialog_id, user_id, prompt, seed) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (job_id) DO NOTHING",
+            "INSERT INTO photos (job_id, dialog_id, user_id, prompt, seed, effect_id)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING",
         )
-        .bind(id)
+        .bind(env.id)
         .bind(job.dialog_id)
         .bind(job.user_id)
         .bind(&job.prompt)
         .bind(job.seed)
+        .bind(effect)
         .execute(&mut *tx)
         .await?
         .rows_affected()
             == 1;
-        if fresh {
-            for sql in [
-                "UPDATE user_selected_girls s SET photos_used = photos_used + 1 FROM dialogs d
-                 WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id",
-                "UPDATE user_retention SET total_photos = total_photos + 1 WHERE user_id = $1",
-                "INSERT INTO user_activity (user_id, activity_date, photos_generated) VALUES ($1, current_date, 1)
-                 ON CONFLICT (user_id, activity_date) DO UPDATE SET photos_generated = user_activity.photos_generated + 1",
-            ] {
-                sqlx::query(sql).bind(job.user_id).bind(job.dialog_id).execute(&mut *tx).await?;
-            }
+        if !fresh {
+            return Ok(false);
         }
-        tx.commit().await?;
-        Ok(())
+        for sql in [
+            "UPDATE user_selected_girls s SET photos_used = photos_used + 1 FROM dialogs d
+             WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id",
+            "UPDATE user_retention SET total_photos = total_photos + 1 WHERE user_id = $1",
+            "INSERT INTO user_activity (user_id, activity_date, photos_generated) VALUES ($1, current_date, 1)
+             ON CONFLICT (user_id, activity_date) DO UPDATE SET photos_generated = user_activity.photos_generated + 1",
+        ] {
+            sqlx::query(sql).bind(job.user_id).bind(job.dialog_id).execute(&mut *tx).await?;
+        }
+        let committed = d.commit(tx).await?;
+        self.deps.outbox.publish(committed).await?;
+        Ok(true)
     }
 }
 
 impl Stage for Image {
     type Input = Envelope<ImageJob>;
     const SPEC: shared::topology::StageSpec = IMAGE_STAGE;
-    const FINISHES_JOB: bool = true;
+    const CONCURRENCY: usize = 200;
 
     async fn handle(&self, env: Envelope<ImageJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
-        let sent: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT telegram_message_id FROM photos WHERE job_id = $1")
+        let stored: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM photos WHERE job_id = $1)")
                 .bind(env.id)
-                .fetch_optional(&self.deps.pool)
+                .fetch_one(&self.deps.pool)
                 .await?;
-        if let Some(Some(_)) = sent {
-            tracing::info!(job = %env.id, "photo already sent");
-            return Ok(());
+        if stored {
+            tracing::info!(job = %env.id, "photo already stored");
+            return self.deps.outbox.republish(&env.id.to_string()).await;
         }
         if let Some(term) = safety::minor_term(&job.prompt) {
             return Err(HandlerError::permanent(format!(
@@ -113,21 +126,20 @@ impl Stage for Image {
             )));
         }
         let raw = self.api.txt2img(job).await?;
+        // Decoding a large picture is CPU and memory heavy: at most one per core at a time.
+        let _cpu = self
+            .decode
+            .acquire()
+            .await
+            .map_err(|e| HandlerError::transient(e.to_string()))?;
         let png = tokio::task::spawn_blocking(move || photo::to_telegram_png(&raw))
             .await
             .map_err(|e| HandlerError::transient(format!("image task: {e}")))?
             .map_err(|e| HandlerError::transient(e.to_string()))?;
-        self.record(env.id, job).await?;
-        let message_id = self
-            .deps
-            .telegram
-            .send_photo(job.chat_id, png, "", photo_button(job.dialog_id))
-            .await?;
-        sqlx::query("UPDATE photos SET telegram_message_id = $2 WHERE job_id = $1")
-            .bind(env.id)
-            .bind(message_id)
-            .execute(&self.deps.pool)
-            .await?;
+        drop(_cpu);
+        if !self.record(&env, png).await? {
+            return self.deps.outbox.republish(&env.id.to_string()).await;
+        }
         Ok(())
     }
 }

@@ -4,5 +4,5 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::app::launch("fn-image", fn_image::Image::new).await
+    shared::app::launch(fn_image::Image::new).await
 }

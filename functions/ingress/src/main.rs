@@ -41,6 +41,7 @@ async fn run(s: Settings) -> Result<(), String> {
         let state = buckets.ingress;
         let poller = Poller::new(tg, state, publisher)?;
         tokio::spawn(async move {
+            poller.clear_webhook().await;
             loop {
                 let wait = poller.poll_once().await;
                 tokio::time::sleep(wait).await;

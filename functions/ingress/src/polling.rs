@@ -63,6 +63,22 @@ impl Poller {
         })
     }
 
+    /// `getUpdates` is refused (409) while a webhook is set: a bot moved from webhook to
+    /// polling clears it once at start, keeping the updates Telegram holds.
+    pub async fn clear_webhook(&self) {
+        let url = self.url.replace("/getUpdates", "/deleteWebhook");
+        let body = serde_json::json!({"drop_pending_updates": false});
+        match self.http.post(url).json(&body).send().await {
+            Ok(r) if r.status().is_success() => {
+                tracing::info!("polling mode: any webhook was removed (deleteWebhook)")
+            }
+            Ok(r) => tracing::warn!(status = %r.status(), "deleteWebhook refused"),
+            Err(e) => {
+                tracing::warn!(error = %redact(&e.to_string(), &self.token), "deleteWebhook failed")
+            }
+        }
+    }
+
     async fn offset(&self) -> Result<i64, String> {
         let raw = self
             .state

@@ -1,13 +1,16 @@
 //! fn-prompt: turns "📸 Photo" into an image job. Reads the persona's look and the latest
 //! turns of the dialog, refuses (politely) when the request mentions a minor, and publishes
-//! an image job under the same job id with the dialog's fixed seed.
+//! an image job under the same job id with the dialog's fixed seed. What it decides (the job,
+//! or the refusal) is committed to the outbox first and published after; a redelivered job
+//! only re-publishes.
 
 pub mod scene;
 
 use shared::app::{Deps, FromEnv};
 use shared::config::Env;
+use shared::effects::Decision;
 use shared::envelope::{Envelope, ImageJob, PromptJob};
-use shared::jobs::{self, JobState};
+use shared::jobs::JobState;
 use shared::runner::Stage;
 use shared::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
 use shared::{HandlerError, safety, texts};
@@ -59,11 +62,20 @@ impl Prompt {
 impl Stage for Prompt {
     type Input = Envelope<PromptJob>;
     const SPEC: shared::topology::StageSpec = PROMPT_STAGE;
-    const FINISHES_JOB: bool = false;
+    const CONCURRENCY: usize = 64;
 
     async fn handle(&self, env: Envelope<PromptJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
         let pool = &self.deps.pool;
+        let source = env.id.to_string();
+        let decided: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE source = $1)")
+                .bind(&source)
+                .fetch_one(pool)
+                .await?;
+        if decided {
+            return self.deps.outbox.republish(&source).await;
+        }
         let (appearance, clothing, negative, seed): (String, String, String, i64) = sqlx::query_as(
             "SELECT g.appearance, g.clothing_description, g.negative_prompt, d.image_seed
              FROM dialogs d JOIN girls g ON g.id = d.girl_id WHERE d.id = $1 AND d.user_id = $2",
@@ -90,22 +102,18 @@ impl Stage for Prompt {
             .find(|(role, _)| role == "user")
             .map(|(_, t)| t.as_str())
             .unwrap_or("");
+        let mut d = Decision::new(source, env.trace_id.clone());
         if let Some(term) = safety::minor_term(&format!("{prompt}\n{asked}")) {
             tracing::warn!(job = %env.id, %term, "image blocked by the minor-terms filter");
-            self.deps
-                .telegram
-                .send_text(job.chat_id, texts::PHOTO_BLOCKED, Vec::new())
-                .await?;
-            let _ = self
-                .deps
-                .jobs
-                .set(
-                    env.id,
-                    JobState::Failed,
-                    PROMPT_STAGE.name,
-                    Some("blocked".into()),
-                )
-                .await;
+            d.notice(job.chat_id, texts::PHOTO_BLOCKED);
+            let committed = d.commit(pool.begin().await?).await?;
+            self.deps.outbox.publish(committed).await?;
+            self.deps.jobs.advance_later(
+                env.id,
+                JobState::Failed,
+                PROMPT_STAGE.name,
+                Some("blocked".into()),
+            );
             return Ok(());
         }
         let image = ImageJob {
@@ -123,13 +131,8 @@ impl Stage for Prompt {
             trace_id: env.trace_id.clone(),
             payload: image,
         };
-        jobs::enqueue(
-            &self.deps.js,
-            &self.deps.jobs,
-            IMAGE_SUBJECT,
-            PROMPT_STAGE.name,
-            &next,
-        )
-        .await
+        d.job(IMAGE_SUBJECT, &next);
+        let committed = d.commit(pool.begin().await?).await?;
+        self.deps.outbox.publish(committed).await
     }
 }

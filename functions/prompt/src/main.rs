@@ -4,5 +4,5 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::app::launch("fn-prompt", fn_prompt::Prompt::new).await
+    shared::app::launch(fn_prompt::Prompt::new).await
 }

@@ -1,7 +1,10 @@
 //! fn-reply: answers the user's latest message in character. Loads the persona and the
-//! dialog from Postgres, asks the LLM (showing "typing…" meanwhile), stores the answer keyed
-//! by job id and sends it. A redelivered job finds its stored answer and only sends what was
-//! not sent yet, so a crash never doubles an answer or an LLM call that already finished.
+//! dialog from Postgres, asks the LLM (showing "typing…" meanwhile), and commits the answer,
+//! keyed by job id, together with the messages that carry it (split at Telegram's limit), which
+//! fn-send delivers part by part. A redelivered job finds its stored answer and only publishes
+//! what was not published, so a crash never doubles an answer or an LLM call that finished.
+//! A message whose earlier message in the dialog is still unanswered waits its turn without
+//! holding a slot (the runner parks it), so answers come in order and each sees the last.
 
 pub mod context;
 pub mod llm;
@@ -11,15 +14,18 @@ use std::time::Duration;
 use shared::HandlerError;
 use shared::app::{Deps, FromEnv};
 use shared::config::Env;
+use shared::effects::Decision;
 use shared::envelope::{Envelope, ReplyJob};
 use shared::runner::Stage;
-use shared::telegram::{ButtonRow, photo_button};
+use shared::telegram::photo_button;
 use shared::topology::REPLY_STAGE;
 
-use crate::llm::{Llm, LlmSettings};
+use crate::llm::{Llm, LlmError, LlmSettings};
 
-/// Longest wait for an earlier message of the same dialog to be answered.
-const ORDER_WAIT: Duration = Duration::from_secs(150);
+/// How often a waiting message looks again whether its turn has come.
+const ORDER_POLL: Duration = Duration::from_millis(300);
+/// How often "typing…" is shown again while the model works (Telegram shows it ~5 s).
+const TYPING_EVERY: Duration = Duration::from_secs(5);
 
 /// Venice's public API.
 pub const VENICE_DEFAULT: &str = "https://api.venice.ai/api/v1";
@@ -71,117 +77,114 @@ impl Reply {
         })
     }
 
-    /// Two quick messages must be answered in order, each answer seeing the previous one: wait
-    /// while an earlier message of the dialog (from the last few minutes) has no answer yet.
-    /// The runner's progress acks keep this job alive meanwhile; the wait is capped so a
-    /// message whose job failed for good cannot hold the dialog.
-    async fn wait_for_earlier(&self, job: &ReplyJob) -> Result<(), HandlerError> {
-        let deadline = tokio::time::Instant::now() + ORDER_WAIT;
-        loop {
-            let pending: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM chat_messages u
-                 WHERE u.dialog_id = $1 AND u.role = 'user' AND u.id < $2
-                   AND u.created_at > now() - interval '3 minutes' AND u.reply_failed_at IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))",
-            )
-            .bind(job.dialog_id)
-            .bind(job.user_message_id)
-            .fetch_one(&self.deps.pool)
-            .await?;
-            if !pending || tokio::time::Instant::now() >= deadline {
-                return Ok(());
-            }
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
+    /// Whether an earlier message of the dialog (from the last 150 s, not given up on) still
+    /// has no answer: then this one waits, so answers come in order and each sees the last.
+    async fn earlier_unanswered(&self, job: &ReplyJob) -> Result<bool, HandlerError> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM chat_messages u
+             WHERE u.dialog_id = $1 AND u.role = 'user' AND u.id < $2
+               AND u.created_at > now() - interval '150 seconds' AND u.reply_failed_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))",
+        )
+        .bind(job.dialog_id)
+        .bind(job.user_message_id)
+        .fetch_one(&self.deps.pool)
+        .await?)
     }
 
-    async fn generate(&self, job: &ReplyJob) -> Result<String, HandlerError> {
-        let messages = context::load(
-            &self.deps.pool,
-            job.dialog_id,
-            job.user_message_id,
-            self.history,
-        )
-        .await?
-        .ok_or_else(|| HandlerError::permanent("the dialog or the message to answer is gone"))?;
-        // Telegram shows "typing…" for ~5 s: refresh it while the model works, off the
-        // critical path (the indicator must never delay the answer).
-        let (tg, chat) = (self.deps.telegram.clone(), job.chat_id);
+    /// Asks the model; a prompt too long for its context is retried with half the history.
+    async fn generate(&self, job: &ReplyJob, trace: &str) -> Result<String, HandlerError> {
+        let (outbox, chat, trace) = (self.deps.outbox.clone(), job.chat_id, trace.to_owned());
         let typing = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(4));
+            let mut tick = tokio::time::interval(TYPING_EVERY);
             loop {
                 tick.tick().await;
-                tg.typing(chat).await;
+                outbox.chat_action(chat, "typing", &trace).await;
             }
         });
-        let answer = self.llm.complete(&messages).await;
+        let mut history = self.history;
+        let answer = loop {
+            let messages =
+                context::load(&self.deps.pool, job.dialog_id, job.user_message_id, history)
+                    .await?
+                    .ok_or_else(|| {
+                        HandlerError::permanent("the dialog or the message to answer is gone")
+                    })?;
+            match self.llm.complete(&messages).await {
+                Err(LlmError::ContextOverflow) if history > 2 => {
+                    history /= 2;
+                    tracing::warn!(
+                        history,
+                        "prompt too long for the model; trimming the history"
+                    );
+                }
+                other => break other.map_err(HandlerError::from),
+            }
+        };
         typing.abort();
         answer
-    }
-
-    async fn send(&self, job: &ReplyJob, row_id: i64, text: &str) -> Result<(), HandlerError> {
-        let parts = context::split(text, context::TELEGRAM_TEXT_LIMIT);
-        let mut last = 0;
-        for (i, part) in parts.iter().enumerate() {
-            let buttons: Vec<ButtonRow> = if i + 1 == parts.len() {
-                photo_button(job.dialog_id)
-            } else {
-                Vec::new()
-            };
-            last = self
-                .deps
-                .telegram
-                .send_text(job.chat_id, part, buttons)
-                .await?;
-        }
-        sqlx::query("UPDATE chat_messages SET telegram_message_id = $2 WHERE id = $1")
-            .bind(row_id)
-            .bind(last)
-            .execute(&self.deps.pool)
-            .await?;
-        Ok(())
     }
 }
 
 impl Stage for Reply {
     type Input = Envelope<ReplyJob>;
     const SPEC: shared::topology::StageSpec = REPLY_STAGE;
-    const FINISHES_JOB: bool = true;
+    const CONCURRENCY: usize = 1000;
 
     async fn handle(&self, env: Envelope<ReplyJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
-        let stored: Option<(i64, String, Option<i64>)> = sqlx::query_as(
-            "SELECT id, content, telegram_message_id FROM chat_messages WHERE job_id = $1",
-        )
-        .bind(env.id)
-        .fetch_optional(&self.deps.pool)
-        .await?;
-        let (row_id, text) = match stored {
-            Some((_, _, Some(_))) => {
-                tracing::info!(job = %env.id, "answer already sent");
-                return Ok(());
-            }
-            Some((id, text, None)) => (id, text),
-            None => {
-                self.wait_for_earlier(job).await?;
-                let text = self.generate(job).await?;
-                // A copy that raced us may have stored its answer first: send that one.
-                sqlx::query_as(
-                    "INSERT INTO chat_messages (dialog_id, role, content, job_id, reply_to)
-                     VALUES ($1, 'assistant', $2, $3, $4)
-                     ON CONFLICT (job_id) DO UPDATE SET job_id = EXCLUDED.job_id RETURNING id, content",
-                )
-                .bind(job.dialog_id)
-                .bind(&text)
+        let source = env.id.to_string();
+        let pool = &self.deps.pool;
+        let answered: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM chat_messages WHERE job_id = $1)")
                 .bind(env.id)
-                .bind(job.user_message_id)
-                .fetch_one(&self.deps.pool)
-                .await?
-            }
-        };
-        self.send(job, row_id, &text).await
+                .fetch_one(pool)
+                .await?;
+        if answered {
+            tracing::info!(job = %env.id, "answer already stored");
+            return self.deps.outbox.republish(&source).await;
+        }
+        if self.earlier_unanswered(job).await? {
+            return Err(HandlerError::defer(
+                "an earlier message is answered first",
+                ORDER_POLL,
+            ));
+        }
+        let text = self.generate(job, &env.trace_id).await?;
+        let mut tx = pool.begin().await?;
+        let stored: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO chat_messages (dialog_id, role, content, job_id, reply_to)
+             VALUES ($1, 'assistant', $2, $3, $4) ON CONFLICT (job_id) DO NOTHING RETURNING id",
+        )
+        .bind(job.dialog_id)
+        .bind(&text)
+        .bind(env.id)
+        .bind(job.user_message_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if stored.is_none() {
+            // A copy that raced us stored its answer first: that one is sent.
+            drop(tx);
+            return self.deps.outbox.republish(&source).await;
+        }
+        let mut d = Decision::new(source, env.trace_id.clone());
+        let parts = context::split(&text, context::TELEGRAM_TEXT_LIMIT);
+        for (i, part) in parts.iter().enumerate() {
+            let last = i + 1 == parts.len();
+            d.text(
+                job.chat_id,
+                part,
+                &if last {
+                    photo_button(job.dialog_id)
+                } else {
+                    Vec::new()
+                },
+            );
+        }
+        d.completes(env.id);
+        let committed = d.commit(tx).await?;
+        self.deps.outbox.publish(committed).await
     }
-
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
         let marked = sqlx::query("UPDATE chat_messages SET reply_failed_at = now() WHERE id = $1")
             .bind(env.payload.user_message_id)

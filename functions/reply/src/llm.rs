@@ -1,11 +1,10 @@
 //! The OpenAI-compatible chat completions client (Venice by default): `POST
-//! {base}/chat/completions`, errors classified for the runner — 429 waits for the rate-limit
-//! reset, 5xx and timeouts retry, other 4xx are permanent, a garbled answer retries.
+//! {base}/chat/completions`, errors classified by `shared::http` — 429 waits for the rate-limit
+//! reset, 5xx and timeouts retry, other 4xx are permanent, a garbled answer retries — and a
+//! prompt longer than the model's context reported apart, so the caller can trim the history.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::{Deserialize, Serialize};
 use shared::HandlerError;
 use shared::config::Secret;
@@ -34,6 +33,49 @@ pub struct LlmSettings {
     pub temperature: f32,
     /// Whole-call timeout.
     pub timeout: Duration,
+}
+
+/// Why a completion failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    /// The prompt is longer than the model's context (`context_length_exceeded`).
+    #[error("the prompt does not fit the model's context")]
+    ContextOverflow,
+    /// Anything else, classified for the runner.
+    #[error(transparent)]
+    Failed(#[from] HandlerError),
+}
+
+impl From<LlmError> for HandlerError {
+    fn from(e: LlmError) -> Self {
+        match e {
+            LlmError::ContextOverflow => HandlerError::permanent(e.to_string()),
+            LlmError::Failed(h) => h,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+    #[serde(default)]
+    message: String,
+}
+
+/// Whether an error body is OpenAI's `context_length_exceeded` (or says so in words).
+pub fn is_context_overflow(body: &str) -> bool {
+    let Ok(b) = serde_json::from_str::<ErrorBody>(body) else {
+        return false;
+    };
+    let code = b.error.code.as_ref().and_then(|c| c.as_str()).unwrap_or("");
+    let m = b.error.message.to_ascii_lowercase();
+    code == "context_length_exceeded" || m.contains("maximum context length")
 }
 
 /// A chat completions client.
@@ -75,7 +117,7 @@ impl Llm {
     }
 
     /// Asks for the next assistant message.
-    pub async fn complete(&self, messages: &[ChatMessage]) -> Result<String, HandlerError> {
+    pub async fn complete(&self, messages: &[ChatMessage]) -> Result<String, LlmError> {
         let body = serde_json::json!({
             "model": self.s.model,
             "messages": messages,
@@ -99,11 +141,14 @@ impl Llm {
             .unwrap_or("-")
             .to_owned();
         if !status.is_success() {
-            let delay = retry_delay(resp.headers());
-            let text = resp.text().await.unwrap_or_default();
-            let text: String = text.chars().take(300).collect();
+            let delay = shared::http::delay_of(resp.headers());
+            let text = shared::http::error_body(resp).await;
             tracing::warn!(%status, request_id, body = %text, "llm refused");
-            return Err(classify(status, delay, &text));
+            if status.as_u16() == 400 && is_context_overflow(&text) {
+                return Err(LlmError::ContextOverflow);
+            }
+            let reason = format!("llm answered {status}: {text}");
+            return Err(shared::http::classify(status.as_u16(), delay, reason).into());
         }
         let bytes = resp
             .bytes()
@@ -122,45 +167,10 @@ impl Llm {
             .unwrap_or_default();
         let clean = strip_thinking(&content);
         if clean.is_empty() {
-            return Err(HandlerError::transient(
-                "llm answered with an empty message",
-            ));
+            return Err(HandlerError::transient("llm answered with an empty message").into());
         }
         Ok(clean)
     }
-}
-
-fn classify(status: StatusCode, delay: Option<Duration>, body: &str) -> HandlerError {
-    let reason = format!("llm answered {status}: {body}");
-    match status.as_u16() {
-        429 => HandlerError::Transient {
-            reason,
-            retry_after: delay.or(Some(Duration::from_secs(5))),
-        },
-        408 | 500..=599 => HandlerError::Transient {
-            reason,
-            retry_after: delay,
-        },
-        _ => HandlerError::permanent(reason),
-    }
-}
-
-/// `Retry-After` seconds, else Venice's `x-ratelimit-reset-requests` (a Unix timestamp).
-fn retry_delay(h: &HeaderMap) -> Option<Duration> {
-    let get = |k: &str| {
-        h.get(k)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<f64>().ok())
-    };
-    if let Some(secs) = get(RETRY_AFTER.as_str()) {
-        return Some(Duration::from_secs_f64(secs.clamp(0.0, 300.0)));
-    }
-    let reset = get("x-ratelimit-reset-requests")?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()?
-        .as_secs_f64();
-    Some(Duration::from_secs_f64((reset - now).clamp(1.0, 300.0)))
 }
 
 /// Removes `<think>…</think>` blocks some reasoning models leave in `content`.
@@ -180,33 +190,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statuses_are_classified() {
-        assert!(classify(StatusCode::TOO_MANY_REQUESTS, None, "").is_transient());
-        assert!(classify(StatusCode::BAD_GATEWAY, None, "").is_transient());
-        assert!(!classify(StatusCode::UNAUTHORIZED, None, "").is_transient());
-        assert!(!classify(StatusCode::UNPROCESSABLE_ENTITY, None, "").is_transient());
-    }
-
-    #[test]
-    fn retry_after_wins_over_reset_timestamp() {
-        let mut h = HeaderMap::new();
-        h.insert("retry-after", "7".parse().unwrap());
-        assert_eq!(retry_delay(&h), Some(Duration::from_secs(7)));
-        let mut h = HeaderMap::new();
-        let soon = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_secs()
-            + 20;
-        h.insert(
-            "x-ratelimit-reset-requests",
-            soon.to_string().parse().unwrap(),
-        );
-        let d = retry_delay(&h).unwrap();
-        assert!(
-            d > Duration::from_secs(15) && d <= Duration::from_secs(21),
-            "{d:?}"
-        );
+    fn context_overflow_is_recognised_in_openai_error_shape() {
+        let body = r#"{"error":{"message":"This model's maximum context length is 8192 tokens","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}"#;
+        assert!(is_context_overflow(body));
+        assert!(!is_context_overflow(
+            r#"{"error":{"message":"bad key","type":"auth","code":null}}"#
+        ));
+        assert!(!is_context_overflow("not json"));
     }
 
     #[test]

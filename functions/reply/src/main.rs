@@ -4,5 +4,5 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::app::launch("fn-reply", fn_reply::Reply::new).await
+    shared::app::launch(fn_reply::Reply::new).await
 }

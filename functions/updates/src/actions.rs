@@ -1,20 +1,20 @@
-//! What each [`Action`] does, inside the update's transaction: database writes, outbox jobs
-//! and the answer to the user. Everything said comes from `shared::texts`.
+//! What each [`Action`] does, inside the update's transaction: database writes, and in the
+//! [`Decision`] the answers to the user and the jobs for other stages, all sent only after the
+//! commit. Everything said comes from `shared::texts`.
 
+use shared::effects::Decision;
 use shared::envelope::{Envelope, PromptJob, ReplyJob};
-use shared::telegram::{ButtonRow, Telegram, photo_button};
+use shared::telegram::{ButtonRow, photo_button};
 use shared::topology::{PROMPT_SUBJECT, REPLY_SUBJECT};
 use shared::{HandlerError, texts};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::route::{AGE_CALLBACK, Action, Sender, persona_callback};
-use crate::store::{self, OutboxJob};
+use crate::store;
 
 /// What an action needs besides the transaction.
 pub struct Ctx<'a> {
-    /// Bot API client.
-    pub tg: &'a Telegram,
     /// The update being handled.
     pub update_id: i64,
     /// Who sent it.
@@ -25,21 +25,13 @@ pub struct Ctx<'a> {
     pub max_chars: usize,
 }
 
-/// Work to do after the commit.
-#[derive(Debug, Default)]
-pub struct After {
-    /// Show "typing…" while the reply is generated.
-    pub typing: bool,
-    /// Jobs written to the outbox, to publish.
-    pub jobs: Vec<OutboxJob>,
-}
-
 /// Applies one action.
 pub async fn apply(
     c: &mut PgConnection,
     ctx: &Ctx<'_>,
+    d: &mut Decision,
     action: Action,
-) -> Result<After, HandlerError> {
+) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
     let needs_age = matches!(
         action,
@@ -51,85 +43,72 @@ pub async fn apply(
         }
         | Action::ChoosePersona { callback: id, .. } = &action
         {
-            ctx.tg.answer_callback(id, None).await;
+            d.answer_callback(chat, id, None);
         }
-        ctx.tg
-            .send_text(chat, texts::AGE_GATE, age_button())
-            .await?;
-        return Ok(After::default());
+        d.text(chat, texts::AGE_GATE, &age_button());
+        return Ok(());
     }
     match action {
         Action::Start if ctx.confirmed => {
             let text = format!("{}\n\n{}", texts::WELCOME, texts::CHOOSE_PERSONA);
-            send_persona_menu(c, ctx, &text).await?;
+            persona_menu(c, ctx, d, &text).await?;
         }
         Action::Start => {
             let text = format!("{}\n\n{}", texts::WELCOME, texts::AGE_GATE);
-            ctx.tg.send_text(chat, &text, age_button()).await?;
+            d.text(chat, &text, &age_button());
         }
         Action::Help => {
-            ctx.tg.send_text(chat, texts::HELP, Vec::new()).await?;
+            d.text(chat, texts::HELP, &[]);
         }
         Action::ConfirmAge { callback } => {
             store::confirm_age(c, ctx.sender.user_id).await?;
-            ctx.tg.answer_callback(&callback, None).await;
-            send_persona_menu(c, ctx, texts::AGE_CONFIRMED).await?;
+            d.answer_callback(chat, &callback, None);
+            persona_menu(c, ctx, d, texts::AGE_CONFIRMED).await?;
         }
         Action::ChoosePersona { girl_id, callback } => {
-            ctx.tg.answer_callback(&callback, None).await;
+            d.answer_callback(chat, &callback, None);
             let seed = (Uuid::new_v4().as_u64_pair().0 & 0xffff_ffff) as i64;
             match store::open_dialog(c, ctx.sender.user_id, girl_id, seed).await? {
                 Some((dialog, greeting)) => {
-                    ctx.tg
-                        .send_text(chat, &greeting, photo_button(dialog))
-                        .await?;
+                    d.text(chat, &greeting, &photo_button(dialog));
                 }
                 None => {
-                    ctx.tg
-                        .send_text(chat, texts::PERSONA_GONE, Vec::new())
-                        .await?;
+                    d.text(chat, texts::PERSONA_GONE, &[]);
                 }
             }
         }
-        Action::Text(text) => return text_message(c, ctx, &text).await,
+        Action::Text(text) => text_message(c, ctx, d, &text).await?,
         Action::Photo {
             dialog_id,
             callback,
-        } => return photo(c, ctx, dialog_id, callback).await,
+        } => photo(c, ctx, d, dialog_id, callback).await?,
         Action::UnknownCommand => {
-            ctx.tg
-                .send_text(chat, texts::UNKNOWN_COMMAND, Vec::new())
-                .await?;
+            d.text(chat, texts::UNKNOWN_COMMAND, &[]);
         }
         Action::Unsupported => {
-            ctx.tg
-                .send_text(chat, texts::UNSUPPORTED, Vec::new())
-                .await?;
+            d.text(chat, texts::UNSUPPORTED, &[]);
         }
         Action::StaleButton { callback } => {
-            ctx.tg
-                .answer_callback(&callback, Some(texts::STALE_BUTTON))
-                .await
+            d.answer_callback(chat, &callback, Some(texts::STALE_BUTTON));
         }
     }
-    Ok(After::default())
+    Ok(())
 }
 
 async fn text_message(
     c: &mut PgConnection,
     ctx: &Ctx<'_>,
+    d: &mut Decision,
     text: &str,
-) -> Result<After, HandlerError> {
+) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
     if text.chars().count() > ctx.max_chars {
-        ctx.tg.send_text(chat, texts::TOO_LONG, Vec::new()).await?;
-        return Ok(After::default());
+        d.text(chat, texts::TOO_LONG, &[]);
+        return Ok(());
     }
     let Some(dialog_id) = store::active_dialog(c, ctx.sender.user_id).await? else {
-        ctx.tg
-            .send_text(chat, texts::PICK_FIRST, Vec::new())
-            .await?;
-        return Ok(After::default());
+        d.text(chat, texts::PICK_FIRST, &[]);
+        return Ok(());
     };
     let user_message_id =
         store::store_user_message(c, dialog_id, ctx.update_id, text, ctx.sender.user_id).await?;
@@ -139,100 +118,66 @@ async fn text_message(
         dialog_id,
         user_message_id,
     };
-    let job = outbox(c, ctx, REPLY_SUBJECT, job).await?;
-    Ok(After {
-        typing: true,
-        jobs: vec![job],
-    })
+    d.job(REPLY_SUBJECT, &Envelope::new(ctx.trace_id(), job));
+    Ok(())
 }
 
 async fn photo(
     c: &mut PgConnection,
     ctx: &Ctx<'_>,
+    d: &mut Decision,
     dialog: Option<i64>,
     callback: Option<String>,
-) -> Result<After, HandlerError> {
+) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
     let user = ctx.sender.user_id;
     let dialog_id = match dialog {
-        Some(d) if store::owns_dialog(c, user, d).await? => Some(d),
+        Some(id) if store::owns_dialog(c, user, id).await? => Some(id),
         Some(_) => None,
         None => store::active_dialog(c, user).await?,
     };
+    let answer = |d: &mut Decision, text: &str| match &callback {
+        Some(id) => d.answer_callback(chat, id, Some(text)),
+        None => {
+            d.text(chat, text, &[]);
+        }
+    };
     let Some(dialog_id) = dialog_id else {
-        match callback {
-            Some(id) => ctx.tg.answer_callback(&id, Some(texts::PICK_FIRST)).await,
-            None => drop(
-                ctx.tg
-                    .send_text(chat, texts::PICK_FIRST, Vec::new())
-                    .await?,
-            ),
-        }
-        return Ok(After::default());
+        answer(d, texts::PICK_FIRST);
+        return Ok(());
     };
-    let job = outbox(
-        c,
-        ctx,
-        PROMPT_SUBJECT,
-        PromptJob {
-            chat_id: chat,
-            user_id: user,
-            dialog_id,
-        },
-    )
-    .await?;
-    match callback {
-        Some(id) => {
-            ctx.tg
-                .answer_callback(&id, Some(texts::PHOTO_ON_ITS_WAY))
-                .await
-        }
-        None => drop(
-            ctx.tg
-                .send_text(chat, texts::PHOTO_ON_ITS_WAY, Vec::new())
-                .await?,
-        ),
+    let job = PromptJob {
+        chat_id: chat,
+        user_id: user,
+        dialog_id,
+    };
+    d.job(PROMPT_SUBJECT, &Envelope::new(ctx.trace_id(), job));
+    answer(d, texts::PHOTO_ON_ITS_WAY);
+    Ok(())
+}
+
+impl Ctx<'_> {
+    fn trace_id(&self) -> String {
+        format!("upd-{}", self.update_id)
     }
-    Ok(After {
-        typing: false,
-        jobs: vec![job],
-    })
 }
 
-async fn outbox<T: serde::Serialize>(
+async fn persona_menu(
     c: &mut PgConnection,
     ctx: &Ctx<'_>,
-    subject: &str,
-    job: T,
-) -> Result<OutboxJob, HandlerError> {
-    let env = Envelope::new(format!("upd-{}", ctx.update_id), job);
-    let payload = serde_json::to_vec(&env).expect("jobs serialize");
-    let job = OutboxJob {
-        job_id: env.id,
-        subject: subject.to_owned(),
-        payload,
-    };
-    store::outbox(c, ctx.update_id, &job).await?;
-    Ok(job)
-}
-
-async fn send_persona_menu(
-    c: &mut PgConnection,
-    ctx: &Ctx<'_>,
+    d: &mut Decision,
     text: &str,
 ) -> Result<(), HandlerError> {
     let list = store::personas(c).await?;
     if list.is_empty() {
-        ctx.tg
-            .send_text(ctx.sender.chat_id, texts::NO_PERSONAS, Vec::new())
-            .await?;
+        d.text(ctx.sender.chat_id, texts::NO_PERSONAS, &[]);
         return Ok(());
     }
-    let rows = list
+    let rows: Vec<ButtonRow> = list
         .into_iter()
         .map(|(id, name)| vec![(name, persona_callback(id))])
         .collect();
-    ctx.tg.send_text(ctx.sender.chat_id, text, rows).await?;
+    d.text(ctx.sender.chat_id, text, &rows);
     Ok(())
 }
 

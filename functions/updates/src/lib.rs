@@ -1,8 +1,9 @@
 //! fn-updates: the conversation front. Each Telegram update is handled in one Postgres
-//! transaction that first claims its `update_id` (a redelivery, even a day later, has no
-//! second effect), serialises the chat's updates with an advisory lock, applies the action,
-//! writes any job to the outbox, answers the user, and commits; jobs are published after
-//! the commit and marked published, so a crash in between is repaired by the redelivery.
+//! transaction that serialises the chat's updates with an advisory lock, claims the
+//! `update_id` (a redelivery, even a day later, has no second effect), applies the action and
+//! commits the answers and jobs it implies with it; they are published after the commit (the
+//! sweeper in fn-send repairs a crash in between). Updates of one chat are handled in the
+//! order they arrived, so two quick messages are stored and answered in the order sent.
 
 pub mod actions;
 pub mod route;
@@ -12,9 +13,11 @@ use std::path::PathBuf;
 
 use shared::app::{Deps, FromEnv};
 use shared::config::Env;
+use shared::effects::Decision;
+use shared::envelope::guess_chat_id;
 use shared::runner::Stage;
 use shared::topology::UPDATES_STAGE;
-use shared::{HandlerError, jobs, personas};
+use shared::{HandlerError, personas};
 
 use crate::route::{TgUpdate, route};
 
@@ -55,30 +58,16 @@ impl Updates {
             max_message_chars: settings.max_message_chars,
         })
     }
-
-    /// Publishes jobs (already in the outbox) and marks them published.
-    async fn publish(&self, jobs: Vec<store::OutboxJob>) -> Result<(), HandlerError> {
-        for job in jobs {
-            let stage = UPDATES_STAGE.name;
-            jobs::publish(
-                &self.deps.js,
-                &self.deps.jobs,
-                &job.subject,
-                stage,
-                job.job_id,
-                job.payload,
-            )
-            .await?;
-            store::published(&self.deps.pool, job.job_id).await?;
-        }
-        Ok(())
-    }
 }
 
 impl Stage for Updates {
     type Input = TgUpdate;
     const SPEC: shared::topology::StageSpec = UPDATES_STAGE;
-    const FINISHES_JOB: bool = false;
+    const CONCURRENCY: usize = 32;
+
+    fn order_key(payload: &[u8]) -> Option<i64> {
+        guess_chat_id(payload)
+    }
 
     async fn handle(&self, input: TgUpdate) -> Result<(), HandlerError> {
         let update_id = i64::from(input.0.id.0);
@@ -86,34 +75,28 @@ impl Stage for Updates {
             tracing::debug!(update_id, "update ignored");
             return Ok(());
         };
+        let source = format!("upd-{update_id}");
         let mut tx = self.deps.pool.begin().await?;
+        // The chat first, then the claim: a chat's updates are decided one at a time.
+        store::lock_chat(&mut tx, sender.chat_id).await?;
         if !store::claim_update(&mut tx, update_id).await? {
             tracing::info!(
                 update_id,
                 "update seen before; only its unpublished jobs are sent"
             );
             drop(tx);
-            return self
-                .publish(store::unpublished(&self.deps.pool, update_id).await?)
-                .await;
+            return self.deps.outbox.republish(&source).await;
         }
-        store::lock_chat(&mut tx, sender.chat_id).await?;
         let confirmed = store::upsert_user(&mut tx, &sender).await?;
         let ctx = actions::Ctx {
-            tg: &self.deps.telegram,
             update_id,
             sender: &sender,
             confirmed,
             max_chars: self.max_message_chars,
         };
-        let after = actions::apply(&mut tx, &ctx, action).await?;
-        tx.commit().await?;
-        self.publish(after.jobs).await?;
-        if after.typing {
-            // Best effort and off the ack path: fn-reply refreshes it while the model works.
-            let (tg, chat) = (self.deps.telegram.clone(), sender.chat_id);
-            tokio::spawn(async move { tg.typing(chat).await });
-        }
-        Ok(())
+        let mut decision = Decision::new(source.clone(), source);
+        actions::apply(&mut tx, &ctx, &mut decision, action).await?;
+        let committed = decision.commit(tx).await?;
+        self.deps.outbox.publish(committed).await
     }
 }

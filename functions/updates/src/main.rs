@@ -4,5 +4,5 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::app::launch("fn-updates", fn_updates::Updates::new).await
+    shared::app::launch(fn_updates::Updates::new).await
 }

@@ -1,7 +1,7 @@
 //! The Postgres statements fn-updates runs, each inside the update's transaction.
+//! (A user who writes to the bot can be reached again: `upsert_user` clears `unreachable_at`.)
 
 use sqlx::{PgConnection, Row};
-use uuid::Uuid;
 
 use crate::route::Sender;
 
@@ -29,7 +29,8 @@ pub async fn upsert_user(c: &mut PgConnection, s: &Sender) -> sqlx::Result<bool>
     let row = sqlx::query(
         "INSERT INTO users (id, first_name, username, language_code) VALUES ($1, $2, $3, $4)
          ON CONFLICT (id) DO UPDATE SET first_name = $2, username = $3,
-             language_code = COALESCE($4, users.language_code), updated_at = now()
+             language_code = COALESCE($4, users.language_code), updated_at = now(),
+             unreachable_at = NULL
          RETURNING age_confirmed_at IS NOT NULL",
     )
     .bind(s.user_id)
@@ -193,47 +194,5 @@ async fn bump_activity(c: &mut PgConnection, user_id: i64, counter: Counter) -> 
         }
     };
     sqlx::query(sql).bind(user_id).execute(c).await?;
-    Ok(())
-}
-
-/// A job decided while handling an update, published after the transaction commits.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct OutboxJob {
-    /// Job id (also its `Nats-Msg-Id`).
-    pub job_id: Uuid,
-    /// Subject to publish on.
-    pub subject: String,
-    /// Serialized envelope.
-    pub payload: Vec<u8>,
-}
-
-/// Writes a job to the outbox, in the update's transaction.
-pub async fn outbox(c: &mut PgConnection, update_id: i64, job: &OutboxJob) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO outbox (job_id, update_id, subject, payload) VALUES ($1, $2, $3, $4)")
-        .bind(job.job_id)
-        .bind(update_id)
-        .bind(&job.subject)
-        .bind(&job.payload)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-/// Jobs of an update that were written but not yet published (a crash came in between).
-pub async fn unpublished(pool: &sqlx::PgPool, update_id: i64) -> sqlx::Result<Vec<OutboxJob>> {
-    sqlx::query_as(
-        "SELECT job_id, subject, payload FROM outbox WHERE update_id = $1 AND published_at IS NULL",
-    )
-    .bind(update_id)
-    .fetch_all(pool)
-    .await
-}
-
-/// Marks a job published.
-pub async fn published(pool: &sqlx::PgPool, job_id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE outbox SET published_at = now() WHERE job_id = $1")
-        .bind(job_id)
-        .execute(pool)
-        .await?;
     Ok(())
 }

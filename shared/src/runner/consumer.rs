@@ -1,51 +1,87 @@
-//! The container runner: a JetStream durable pull-consumer loop. Up to `CONCURRENCY`
-//! messages are handled at once; each is acked only after its stage returned `Ok` (its
-//! effects are committed), nak'ed with a delay on a transient error, and terminated when
-//! given up on. While a handler works, the message is kept alive with progress acks so a
-//! slow LLM call is not redelivered to another copy. On SIGTERM the loop stops pulling and
-//! waits for the messages in flight.
+//! The container runner: a JetStream durable pull-consumer loop that holds only what it works
+//! on. It pulls exactly as many messages as it has free slots (a batch request per round, so
+//! no message waits in a client buffer while its ack wait runs out), keeps every held message
+//! alive with progress acks, acks only after the stage returned `Ok` (its effects committed),
+//! naks with a delay after a failed try, and terminates what it gave up on. A deferred message
+//! (waiting its turn, not failing) gives its slot back while it waits and keeps its delivery
+//! count. On SIGTERM the loop stops pulling, hands parked messages back, and waits for the rest.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, Message};
 use futures::StreamExt;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
+use super::order::Chains;
 use super::{Core, Outcome, Stage};
 use crate::config::CommonSettings;
 use crate::shutdown;
 use crate::topology::{TopologyError, ensure_consumer};
 
-/// Runs the stage until SIGTERM/SIGINT.
+/// How long one pull request waits for messages before it is renewed.
+const PULL_EXPIRES: Duration = Duration::from_secs(5);
+/// Largest batch asked for in one pull request.
+const MAX_BATCH: usize = 256;
+
+struct Shared<S: Stage> {
+    core: Arc<Core<S>>,
+    slots: Arc<Semaphore>,
+    chains: Arc<Chains>,
+    ack_wait: Duration,
+    stopping: watch::Receiver<bool>,
+}
+
+/// Runs the stage until SIGTERM/SIGINT with `concurrency` slots.
 pub async fn run_consumer<S: Stage>(
     core: Arc<Core<S>>,
     js: jetstream::Context,
     settings: &CommonSettings,
+    concurrency: usize,
 ) -> Result<(), TopologyError> {
     let consumer = ensure_consumer(&js, &S::SPEC, settings.ack_wait).await?;
-    let limit = Arc::new(Semaphore::new(settings.concurrency));
+    let (stop_tx, stopping) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        core,
+        slots: Arc::new(Semaphore::new(concurrency)),
+        chains: Arc::default(),
+        ack_wait: settings.ack_wait,
+        stopping,
+    });
     let mut tasks = JoinSet::new();
     let stop = shutdown::signal();
     tokio::pin!(stop);
     tracing::info!(
         stage = S::SPEC.name,
         subject = S::SPEC.subject,
+        concurrency,
         "ready: consuming"
     );
     'outer: loop {
-        let mut messages = match consumer
-            .stream()
-            .max_messages_per_batch(settings.concurrency)
-            .heartbeat(Duration::from_secs(5))
-            .expires(Duration::from_secs(30))
+        let first = tokio::select! {
+            _ = &mut stop => break 'outer,
+            p = shared.slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
+        };
+        let mut permits = vec![first];
+        while permits.len() < MAX_BATCH {
+            match shared.slots.clone().try_acquire_owned() {
+                Ok(p) => permits.push(p),
+                Err(_) => break,
+            }
+        }
+        let batch = consumer
+            .batch()
+            .max_messages(permits.len())
+            .expires(PULL_EXPIRES)
             .messages()
-            .await
-        {
+            .await;
+        let mut messages = match batch {
             Ok(m) => m,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot open the pull stream; retrying");
+                drop(permits);
+                tracing::warn!(error = %e, "cannot pull; retrying");
                 tokio::select! {
                     _ = &mut stop => break 'outer,
                     _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
@@ -53,31 +89,39 @@ pub async fn run_consumer<S: Stage>(
             }
         };
         loop {
-            let permit = tokio::select! {
-                _ = &mut stop => break 'outer,
-                p = limit.clone().acquire_owned() => p.expect("semaphore is never closed"),
-            };
             let next = tokio::select! {
                 _ = &mut stop => break 'outer,
                 n = messages.next() => n,
             };
             match next {
                 Some(Ok(msg)) => {
-                    let core = core.clone();
-                    let ack_wait = settings.ack_wait;
+                    let Some(permit) = permits.pop() else {
+                        // The server never sends more than asked; if it did, let it redeliver.
+                        let _ = msg.ack_with(AckKind::Nak(None)).await;
+                        continue;
+                    };
+                    let turn = S::order_key(&msg.payload).map(|k| shared.chains.join(k));
+                    let shared = shared.clone();
                     tasks.spawn(async move {
-                        handle_one(&core, msg, ack_wait).await;
-                        drop(permit);
+                        let (before, turn) = match turn {
+                            Some((before, turn)) => (before, Some(turn)),
+                            None => (None, None),
+                        };
+                        handle_one(&shared, msg, permit, before).await;
+                        drop(turn);
                     });
                 }
-                Some(Err(e)) => tracing::warn!(error = %e, "pull stream error"),
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "pull batch ended early");
+                    break;
+                }
                 None => break,
             }
-            while tasks.try_join_next().is_some() {}
         }
+        while tasks.try_join_next().is_some() {}
     }
-    let in_flight = tasks.len();
-    tracing::info!(in_flight, "draining");
+    let _ = stop_tx.send(true);
+    tracing::info!(in_flight = tasks.len(), "draining");
     while tasks.join_next().await.is_some() {}
     // Acks are buffered: push them out, but do not wait forever for a broker that is gone.
     match tokio::time::timeout(Duration::from_secs(3), js.client().flush()).await {
@@ -89,31 +133,73 @@ pub async fn run_consumer<S: Stage>(
     Ok(())
 }
 
-async fn handle_one<S: Stage>(core: &Core<S>, msg: Message, ack_wait: Duration) {
+async fn handle_one<S: Stage>(
+    shared: &Shared<S>,
+    msg: Message,
+    permit: OwnedSemaphorePermit,
+    before: Option<tokio::sync::oneshot::Receiver<()>>,
+) {
     let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
     let subject = msg.subject.to_string();
-    let work = core.process(&subject, &msg.payload, delivered);
+    if let Some(before) = before {
+        let _ = alive(&msg, shared.ack_wait, before).await;
+    }
+    let mut first = true;
+    let mut permit = Some(permit);
+    let outcome = loop {
+        let work = shared
+            .core
+            .process(&subject, &msg.payload, delivered, first);
+        first = false;
+        match alive(&msg, shared.ack_wait, work).await {
+            Outcome::Defer(delay) => {
+                permit = None;
+                let mut stopping = shared.stopping.clone();
+                let parked = async {
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => false,
+                        _ = stopping.wait_for(|s| *s) => true,
+                    }
+                };
+                if alive(&msg, shared.ack_wait, parked).await {
+                    break Outcome::Retry(delay);
+                }
+                let slot = shared.slots.clone().acquire_owned();
+                permit = Some(
+                    alive(&msg, shared.ack_wait, slot)
+                        .await
+                        .expect("semaphore is never closed"),
+                );
+            }
+            other => break other,
+        }
+    };
+    drop(permit);
+    let ack = match outcome {
+        Outcome::Done => AckKind::Ack,
+        Outcome::Retry(delay) | Outcome::Defer(delay) => AckKind::Nak(Some(delay)),
+        Outcome::Dropped => AckKind::Term,
+    };
+    if let Err(e) = msg.ack_with(ack).await {
+        // The message will be redelivered; its effects are keyed, so nothing doubles.
+        tracing::warn!(error = %e, "ack failed");
+    }
+}
+
+/// Runs `work` while sending progress acks at a third of the ack wait, so a held message is
+/// never redelivered to another copy while this one has it.
+async fn alive<T>(msg: &Message, ack_wait: Duration, work: impl Future<Output = T>) -> T {
     tokio::pin!(work);
-    // Progress acks at a third of ack_wait keep a long handler's message from redelivery.
     let mut tick = tokio::time::interval(ack_wait / 3);
     tick.tick().await;
-    let outcome = loop {
+    loop {
         tokio::select! {
-            o = &mut work => break o,
+            o = &mut work => return o,
             _ = tick.tick() => {
                 if let Err(e) = msg.ack_with(AckKind::Progress).await {
                     tracing::debug!(error = %e, "progress ack failed");
                 }
             }
         }
-    };
-    let ack = match outcome {
-        Outcome::Done => AckKind::Ack,
-        Outcome::Retry(delay) => AckKind::Nak(Some(delay)),
-        Outcome::Dropped => AckKind::Term,
-    };
-    if let Err(e) = msg.ack_with(ack).await {
-        // The message will be redelivered; its effects are keyed, so nothing doubles.
-        tracing::warn!(error = %e, "ack failed");
     }
 }

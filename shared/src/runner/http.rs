@@ -1,7 +1,9 @@
 //! The HTTP runner: `POST /invoke` takes the same message body a JetStream subject carries.
 //! Under AWS Lambda (`AWS_LAMBDA_RUNTIME_API` set) it is served by `lambda_http`, elsewhere
 //! by a plain HTTP server. Status codes tell a caller (or the JetStream→HTTP bridge) what to
-//! do: 200 ack, 503 + `Retry-After` retry, 422 dropped and recorded.
+//! do: 200 ack, 503 + `Retry-After` retry, 422 dropped and recorded, 401 unsigned. Every body
+//! must carry an HMAC signature ([`super::sign`]) unless ops chose IAM-authorised Lambda
+//! function URLs, where AWS checks the caller before the request reaches us.
 
 use std::sync::Arc;
 
@@ -12,33 +14,73 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::{Core, Outcome, Stage};
+use super::{Core, Outcome, Stage, sign};
+use crate::config::Secret;
 use crate::shutdown;
+
+/// How callers of `/invoke` prove who they are.
+#[derive(Debug, Clone)]
+pub enum InvokeAuth {
+    /// An HMAC-SHA256 signature with this secret (`INVOKE_SECRET`).
+    Hmac(Secret),
+    /// AWS IAM on the Lambda function URL (`INVOKE_AUTH=iam`): the platform checks callers.
+    Iam,
+}
+
+struct Invoke<S: Stage> {
+    core: Arc<Core<S>>,
+    auth: InvokeAuth,
+}
 
 /// Header carrying the delivery count (1-based) when a bridge retries.
 pub const DELIVERY_HEADER: &str = "x-delivery-count";
 
 /// The router: `POST /invoke`, `GET /healthz`.
-pub fn http_router<S: Stage>(core: Arc<Core<S>>) -> Router {
+pub fn http_router<S: Stage>(core: Arc<Core<S>>, auth: InvokeAuth) -> Router {
     Router::new()
         .route("/invoke", post(invoke::<S>))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(core)
+        .with_state(Arc::new(Invoke { core, auth }))
+}
+
+fn signed(auth: &InvokeAuth, headers: &HeaderMap, body: &[u8]) -> bool {
+    match auth {
+        InvokeAuth::Iam => true,
+        InvokeAuth::Hmac(secret) => {
+            let header = headers
+                .get(sign::SIGNATURE_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            let now = chrono::Utc::now().timestamp();
+            sign::verify(secret.expose().as_bytes(), header, body, now)
+        }
+    }
 }
 
 async fn invoke<S: Stage>(
-    State(core): State<Arc<Core<S>>>,
+    State(inv): State<Arc<Invoke<S>>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if !signed(&inv.auth, &headers, &body) {
+        tracing::warn!(
+            stage = S::SPEC.name,
+            "unsigned or badly signed /invoke refused"
+        );
+        return (StatusCode::UNAUTHORIZED, "signature required").into_response();
+    }
     let delivered = headers
         .get(DELIVERY_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    match core.process(S::SPEC.subject, &body, delivered).await {
+    match inv
+        .core
+        .process(S::SPEC.subject, &body, delivered, true)
+        .await
+    {
         Outcome::Done => (StatusCode::OK, "done").into_response(),
-        Outcome::Retry(delay) => {
+        Outcome::Retry(delay) | Outcome::Defer(delay) => {
             let mut r = (StatusCode::SERVICE_UNAVAILABLE, "retry").into_response();
             let secs = delay.as_secs().max(1).to_string();
             r.headers_mut().insert(
@@ -52,8 +94,12 @@ async fn invoke<S: Stage>(
 }
 
 /// Serves the router under Lambda or on `addr` until SIGTERM/SIGINT.
-pub async fn run_http<S: Stage>(core: Arc<Core<S>>, addr: &str) -> Result<(), std::io::Error> {
-    let app = http_router(core);
+pub async fn run_http<S: Stage>(
+    core: Arc<Core<S>>,
+    auth: InvokeAuth,
+    addr: &str,
+) -> Result<(), std::io::Error> {
+    let app = http_router(core, auth);
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         tracing::info!(stage = S::SPEC.name, "ready: serving through lambda_http");
         return serve_lambda(app).await;

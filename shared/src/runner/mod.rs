@@ -1,26 +1,31 @@
 //! The runners shared by every stage. A stage is one [`Stage::handle`] call; [`Core`] wraps
-//! it with decoding, job status, dead letters and the polite failure message, and returns an
-//! [`Outcome`] that the JetStream runner maps to ack / nak / term and the HTTP runner maps to
-//! a status code.
+//! it with decoding, panic catching, job status, dead letters and the polite failure notice,
+//! and returns an [`Outcome`] that the JetStream runner maps to ack / park / nak / term and
+//! the HTTP runner maps to a status code.
 
 mod consumer;
 mod http;
+mod order;
+mod sign;
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 
 pub use consumer::run_consumer;
-pub use http::{DELIVERY_HEADER, http_router, run_http, serve_lambda};
+pub use http::{DELIVERY_HEADER, InvokeAuth, http_router, run_http, serve_lambda};
+pub use sign::{SIGNATURE_HEADER, sign, verify};
 
 use crate::deadletter::{self, DeadLetter};
+use crate::effects::{Decision, Outbox};
 use crate::envelope::{JobInfo, guess_chat_id};
 use crate::error::{HandlerError, backoff};
 use crate::jobs::{JobBoard, JobState};
-use crate::telegram::Telegram;
 use crate::texts;
 use crate::topology::{MAX_DELIVER, StageSpec};
 
@@ -30,8 +35,16 @@ pub trait Stage: Send + Sync + 'static {
     type Input: DeserializeOwned + JobInfo + Send + 'static;
     /// Consumer name and subject.
     const SPEC: StageSpec;
-    /// Whether a successful run completes the job (false where another stage follows).
-    const FINISHES_JOB: bool;
+    /// Messages one copy handles at once unless `CONCURRENCY` says otherwise: small for
+    /// database-bound stages, hundreds for stages that wait on slow HTTP.
+    const CONCURRENCY: usize;
+    /// Whether the user hears a polite notice when the runner gives up on a message.
+    const NOTIFY_ON_FAILURE: bool = true;
+    /// Messages with the same key are handled one after the other, in arrival order.
+    fn order_key(payload: &[u8]) -> Option<i64> {
+        let _ = payload;
+        None
+    }
     /// Does the work. Effects must be keyed so a redelivery does not repeat them.
     fn handle(&self, input: Self::Input) -> impl Future<Output = Result<(), HandlerError>> + Send;
     /// Called once when the runner gives up on a decodable input (after it was recorded as a
@@ -47,8 +60,10 @@ pub trait Stage: Send + Sync + 'static {
 pub enum Outcome {
     /// Effects committed: acknowledge.
     Done,
-    /// Try again after the delay.
+    /// A failed try: deliver again after the delay.
     Retry(Duration),
+    /// Not a failure: run again after the delay (the message stays held, its slot freed).
+    Defer(Duration),
     /// Given up, recorded as a dead letter: terminate.
     Dropped,
 }
@@ -58,51 +73,60 @@ pub struct Core<S: Stage> {
     stage: S,
     pool: PgPool,
     jobs: JobBoard,
-    telegram: Telegram,
+    outbox: Outbox,
 }
 
 impl<S: Stage> Core<S> {
     /// Wraps a stage.
-    pub fn new(stage: S, pool: PgPool, jobs: JobBoard, telegram: Telegram) -> Arc<Self> {
+    pub fn new(stage: S, pool: PgPool, jobs: JobBoard, outbox: Outbox) -> Arc<Self> {
         Arc::new(Self {
             stage,
             pool,
             jobs,
-            telegram,
+            outbox,
         })
     }
 
-    /// Decodes and handles one message delivered for the `delivered`-th time.
-    pub async fn process(&self, subject: &str, payload: &[u8], delivered: i64) -> Outcome {
+    /// Decodes and handles one message delivered for the `delivered`-th time; `first` is
+    /// false when the same delivery runs again after a deferral.
+    pub async fn process(
+        &self,
+        subject: &str,
+        payload: &[u8],
+        delivered: i64,
+        first: bool,
+    ) -> Outcome {
         let input: S::Input = match serde_json::from_slice(payload) {
             Ok(input) => input,
             Err(e) => {
                 let reason = format!("undecodable payload: {e}");
+                let chat = guess_chat_id(payload);
                 return self
-                    .give_up(
-                        subject,
-                        payload,
-                        &reason,
-                        delivered,
-                        guess_chat_id(payload),
-                        None,
-                    )
+                    .give_up(subject, payload, &reason, delivered, chat, None)
                     .await;
             }
         };
-        let job = input.job_id();
-        let chat = input.chat_id();
-        let trace = input.trace_id();
+        let (job, chat, trace) = (input.job_id(), input.chat_id(), input.trace_id());
         let span =
             tracing::info_span!("handle", stage = S::SPEC.name, trace_id = %trace, delivered);
-        // Status is advisory: a KV blip must not stop the work itself.
-        self.mark(job, JobState::Processing, None).await;
-        match tracing::Instrument::instrument(self.stage.handle(input), span.clone()).await {
-            Ok(()) => {
-                if S::FINISHES_JOB {
-                    self.mark(job, JobState::Completed, None).await;
-                }
-                Outcome::Done
+        if first && let Some(id) = job {
+            self.jobs
+                .advance_later(id, JobState::Processing, S::SPEC.name, None);
+        }
+        let work = tracing::Instrument::instrument(self.stage.handle(input), span);
+        let result = match AssertUnwindSafe(work).catch_unwind().await {
+            Ok(r) => r,
+            Err(panic) => {
+                let what = panic_message(&panic);
+                tracing::error!(stage = S::SPEC.name, trace_id = %trace, job = ?job, delivered, panic = %what, "handler panicked");
+                Err(HandlerError::transient(format!("handler panicked: {what}")))
+            }
+        };
+        match result {
+            Ok(()) => Outcome::Done,
+            Err(HandlerError::Defer { reason, delay }) => {
+                tracing::debug!(trace_id = %trace, %reason, delay_ms = delay.as_millis() as u64, "deferred");
+                Outcome::Defer(delay)
             }
             Err(HandlerError::Transient {
                 reason,
@@ -127,14 +151,6 @@ impl<S: Stage> Core<S> {
         }
     }
 
-    async fn mark(&self, job: Option<uuid::Uuid>, state: JobState, error: Option<String>) {
-        if let Some(id) = job
-            && let Err(e) = self.jobs.set(id, state, S::SPEC.name, error).await
-        {
-            tracing::warn!(job = %id, error = %e, "job status not updated");
-        }
-    }
-
     async fn give_up(
         &self,
         subject: &str,
@@ -154,21 +170,41 @@ impl<S: Stage> Core<S> {
             delivered,
             chat_id: chat,
         };
-        if let Err(e) = deadletter::record(&self.pool, &dl).await {
-            // Not recorded yet: keep the message rather than lose it.
-            tracing::warn!(error = %e, "dead letter not stored; message kept for retry");
-            return Outcome::Retry(backoff(delivered));
-        }
-        self.mark(job, JobState::Failed, Some(reason.to_owned()))
-            .await;
-        if let Some(chat) = chat
-            && let Err(e) = self
-                .telegram
-                .send_text(chat, texts::SORRY, Vec::new())
-                .await
+        let source = format!("dead-{}", uuid::Uuid::new_v4());
+        let mut notice = Decision::new(source, job.map(|j| j.to_string()).unwrap_or_default());
+        if S::NOTIFY_ON_FAILURE
+            && let Some(chat) = chat
         {
-            tracing::warn!(error = %e, "could not tell the user about the failure");
+            notice.notice(chat, texts::SORRY);
+        }
+        let stored = async {
+            let mut tx = self.pool.begin().await?;
+            deadletter::record(&mut tx, &dl).await?;
+            notice.commit(tx).await
+        };
+        let committed = match stored.await {
+            Ok(c) => c,
+            Err(e) => {
+                // Not recorded yet: keep the message rather than lose it.
+                tracing::warn!(error = %e, "dead letter not stored; message kept for retry");
+                return Outcome::Retry(backoff(delivered));
+            }
+        };
+        if let Some(id) = job {
+            self.jobs
+                .advance_later(id, JobState::Failed, stage, Some(reason.to_owned()));
+        }
+        if let Err(e) = self.outbox.publish(committed).await {
+            tracing::warn!(error = %e, "failure notice not published yet; the sweeper will");
         }
         Outcome::Dropped
     }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".to_owned())
 }

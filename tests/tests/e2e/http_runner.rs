@@ -1,9 +1,10 @@
 //! The HTTP runner: the same stage behind `POST /invoke`, as under Lambda or any HTTP host.
 
 use shared::envelope::{Envelope, ReplyJob};
+use shared::runner::{SIGNATURE_HEADER, sign};
 use standins::harness::free_port;
 use standins::llm::answer_for;
-use standins::system::{System, text_of};
+use standins::system::{INVOKE_SECRET, System, text_of};
 
 use crate::helpers::Chat;
 
@@ -46,16 +47,45 @@ async fn reply_stage_over_http_answers_and_maps_outcomes_to_status_codes() {
     );
     let http = reqwest::Client::new();
     let url = format!("http://{addr}/invoke");
+    let post = |body: Vec<u8>| {
+        let now = chrono::Utc::now().timestamp();
+        http.post(&url)
+            .header(SIGNATURE_HEADER, sign(INVOKE_SECRET.as_bytes(), now, &body))
+            .body(body)
+            .send()
+    };
+    let body = serde_json::to_vec(&job).unwrap();
+    // Unsigned, wrongly signed, or replayed later: 401, and nothing happens.
+    let unsigned = http.post(&url).body(body.clone()).send().await.unwrap();
+    assert_eq!(unsigned.status(), 401);
+    let now = chrono::Utc::now().timestamp();
+    let forged = sign(b"not-the-secret-at-all", now, &body);
+    let r = http
+        .post(&url)
+        .header(SIGNATURE_HEADER, forged)
+        .body(body.clone())
+        .send();
+    assert_eq!(r.await.unwrap().status(), 401);
+    let stale = sign(INVOKE_SECRET.as_bytes(), now - 3600, &body);
+    let r = http
+        .post(&url)
+        .header(SIGNATURE_HEADER, stale)
+        .body(body.clone())
+        .send();
+    assert_eq!(r.await.unwrap().status(), 401);
+    assert!(
+        sys.llm
+            .requests()
+            .iter()
+            .all(|r| !r.to_string().contains("over http?"))
+    );
     let since = sys.tg.calls().len();
-    let r = http.post(&url).json(&job).send().await.unwrap();
+    let r = post(body.clone()).await.unwrap();
     assert_eq!(r.status(), 200);
     chat.expect_message(since, |c| text_of(c) == answer_for("over http?"))
         .await;
     // The same job again: already answered, nothing sent twice.
-    assert_eq!(
-        http.post(&url).json(&job).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(post(body.clone()).await.unwrap().status(), 200);
     assert_eq!(chat.count_text(&answer_for("over http?")), 1);
     // An LLM outage: 503 with Retry-After, for the caller to retry.
     let again = Envelope::new(
@@ -69,14 +99,11 @@ async fn reply_stage_over_http_answers_and_maps_outcomes_to_status_codes() {
         status: 503,
         ..Default::default()
     }]);
-    let r = http.post(&url).json(&again).send().await.unwrap();
+    let r = post(serde_json::to_vec(&again).unwrap()).await.unwrap();
     assert_eq!(r.status(), 503);
     assert!(r.headers().contains_key("retry-after"));
     // Poison: 422 and a dead letter.
-    assert_eq!(
-        http.post(&url).body("nope").send().await.unwrap().status(),
-        422
-    );
+    assert_eq!(post(b"nope".to_vec()).await.unwrap().status(), 422);
     let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
         .fetch_one(&pool)
         .await

@@ -1,0 +1,8 @@
+//! fn-send binary: settings, telemetry, connections and the sweeper, then the shared runner.
+
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::app::launch(fn_send::Send::new).await
+}

@@ -1,0 +1,175 @@
+//! The statements fn-send runs. Each is one autocommit statement: no transaction or lock is
+//! ever open while the Bot API is called. A row is claimed with a lease (so two copies never
+//! send it at once), paced by `pace_take`, and marked sent or failed afterwards.
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// A claimed effect, ready to send.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Effect {
+    /// Chat it goes to.
+    pub chat_id: i64,
+    /// Bot API method.
+    pub method: String,
+    /// Its parameters.
+    pub params: serde_json::Value,
+    /// Photo bytes, for uploads.
+    pub blob: Option<Vec<u8>>,
+    /// A message the user sees (paced and ordered).
+    pub visible: bool,
+    /// Answers nobody (paced bot-wide).
+    pub bulk: bool,
+    /// Itself a failure notice.
+    pub notice: bool,
+    /// The user blocked the bot or the chat is gone.
+    pub unreachable: bool,
+}
+
+/// What claiming an effect found.
+#[derive(Debug)]
+pub enum Claim {
+    /// Ours to send.
+    Go(Effect),
+    /// Sent, failed for good, or gone: nothing to do.
+    Done,
+    /// Not its turn yet (an earlier message of the chat, or another sender holds it).
+    Wait(Duration, &'static str),
+}
+
+/// Claims effect `id` for `lease` unless it is done, leased, or behind an earlier visible
+/// effect of its chat that is still pending.
+pub async fn claim(pool: &PgPool, id: Uuid, lease: Duration) -> sqlx::Result<Claim> {
+    let row: Option<Effect> = sqlx::query_as(
+        "UPDATE effects e SET lease_until = now() + make_interval(secs => $2)
+         WHERE e.id = $1 AND e.state = 'pending'
+           AND (e.lease_until IS NULL OR e.lease_until < now())
+           AND NOT (e.visible AND EXISTS (
+               SELECT 1 FROM effects p WHERE p.chat_id = e.chat_id AND p.state = 'pending'
+                 AND p.visible AND p.seq < e.seq))
+         RETURNING e.chat_id, e.method, e.params, e.blob, e.visible, e.bulk, e.notice,
+           EXISTS (SELECT 1 FROM users u WHERE u.id = e.chat_id AND u.unreachable_at IS NOT NULL)
+             AS unreachable",
+    )
+    .bind(id)
+    .bind(lease.as_secs_f64())
+    .fetch_optional(pool)
+    .await?;
+    if let Some(e) = row {
+        return Ok(Claim::Go(e));
+    }
+    let state: Option<(String, Option<f64>)> = sqlx::query_as(
+        "SELECT state, extract(epoch FROM lease_until - now())::float8 FROM effects WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(match state {
+        None => Claim::Done,
+        Some((s, _)) if s != "pending" => Claim::Done,
+        Some((_, Some(left))) if left > 0.0 => Claim::Wait(
+            Duration::from_secs_f64(left.min(30.0)) + Duration::from_millis(50),
+            "another sender holds it",
+        ),
+        Some(_) => Claim::Wait(Duration::from_millis(250), "an earlier message goes first"),
+    })
+}
+
+/// Takes a send slot for `key`; zero when the send may go now, else how long to wait.
+pub async fn pace(
+    pool: &PgPool,
+    key: &str,
+    interval_ms: f64,
+    burst_ms: f64,
+) -> sqlx::Result<Duration> {
+    let wait: i64 = sqlx::query_scalar("SELECT pace_take($1, $2, $3)")
+        .bind(key)
+        .bind(interval_ms)
+        .bind(burst_ms)
+        .fetch_one(pool)
+        .await?;
+    Ok(Duration::from_millis(wait.max(0) as u64))
+}
+
+/// Honours a 429: pauses `key` for `d`; returns whether the key was within its own limits
+/// (then the flood wait is bot-wide).
+pub async fn pause(pool: &PgPool, key: &str, d: Duration, interval_ms: f64) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "INSERT INTO send_pace (key, paused_until) VALUES ($1, now() + make_interval(secs => $2))
+         ON CONFLICT (key) DO UPDATE
+           SET paused_until = GREATEST(send_pace.paused_until, EXCLUDED.paused_until)
+         RETURNING tat <= clock_timestamp() + make_interval(secs => $3 / 1000.0 + 0.05)",
+    )
+    .bind(key)
+    .bind(d.as_secs_f64())
+    .bind(interval_ms)
+    .fetch_one(pool)
+    .await
+}
+
+/// Gives the lease back (the effect waits for its turn).
+pub async fn release(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE effects SET lease_until = NULL WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Marks an effect sent; the upload is dropped.
+pub async fn sent(pool: &PgPool, id: Uuid, message_id: Option<i64>) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE effects SET state = 'sent', telegram_message_id = $2, done_at = now(),
+             blob = NULL, lease_until = NULL WHERE id = $1",
+    )
+    .bind(id)
+    .bind(message_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Marks an effect failed for good.
+pub async fn failed(pool: &PgPool, id: Uuid, error: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE effects SET state = 'failed', error = $2, done_at = now(), blob = NULL,
+             lease_until = NULL WHERE id = $1 AND state = 'pending'",
+    )
+    .bind(id)
+    .bind(error)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Counts a failed try and gives the lease back; returns the tries so far.
+pub async fn failed_try(pool: &PgPool, id: Uuid, error: &str) -> sqlx::Result<i32> {
+    sqlx::query_scalar(
+        "UPDATE effects SET attempts = attempts + 1, error = $2, lease_until = NULL
+         WHERE id = $1 RETURNING attempts",
+    )
+    .bind(id)
+    .bind(error)
+    .fetch_one(pool)
+    .await
+}
+
+/// The user blocked the bot or the chat is gone: remember it (until they write again) and
+/// drop every pending effect for the chat.
+pub async fn unreachable(pool: &PgPool, chat_id: i64, why: &str) -> sqlx::Result<u64> {
+    sqlx::query("UPDATE users SET unreachable_at = now() WHERE id = $1")
+        .bind(chat_id)
+        .execute(pool)
+        .await?;
+    let r = sqlx::query(
+        "UPDATE effects SET state = 'failed', error = $2, done_at = now(), blob = NULL,
+             lease_until = NULL WHERE chat_id = $1 AND state = 'pending'",
+    )
+    .bind(chat_id)
+    .bind(why)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected())
+}

@@ -1,0 +1,339 @@
+//! Decide, commit, then act. A handler collects what its decision implies — messages, photos,
+//! callback answers, jobs for other stages — in a [`Decision`], and [`Decision::commit`] writes
+//! them into the handler's own transaction and commits it. Only the [`Committed`] value that
+//! returns can be handed to [`Outbox::publish`], so nothing leaves the process while a
+//! transaction is open: that is the shape of the code, not a habit. Bot API calls are rows of
+//! `effects`, sent by fn-send (the only function holding a Telegram client) and marked done
+//! there; jobs are rows of `outbox`, published after the commit and swept up by fn-send when a
+//! crash came between the commit and the publish.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::envelope::{Envelope, SendJob};
+use crate::error::HandlerError;
+use crate::jobs::{JobBoard, JobState};
+use crate::telegram::{ButtonRow, keyboard};
+use crate::topology::SEND_SUBJECT;
+
+/// A job to publish, as stored in the outbox.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxJob {
+    /// Job id (also its `Nats-Msg-Id`).
+    pub job_id: Uuid,
+    /// Subject to publish on.
+    pub subject: String,
+    /// Serialized envelope.
+    pub payload: Vec<u8>,
+}
+
+struct NewEffect {
+    id: Uuid,
+    chat_id: i64,
+    method: &'static str,
+    params: Value,
+    blob: Option<Vec<u8>>,
+    visible: bool,
+    notice: bool,
+}
+
+/// Everything one handler run decided, not yet written.
+pub struct Decision {
+    source: String,
+    trace_id: String,
+    effects: Vec<NewEffect>,
+    jobs: Vec<OutboxJob>,
+    completes: Option<Uuid>,
+}
+
+impl Decision {
+    /// A decision made while handling `source` (`upd-<id>` or a job id), traced as `trace_id`.
+    pub fn new(source: impl Into<String>, trace_id: impl Into<String>) -> Self {
+        Self {
+            source: source.into(),
+            trace_id: trace_id.into(),
+            effects: Vec::new(),
+            jobs: Vec::new(),
+            completes: None,
+        }
+    }
+
+    /// Once everything decided here is sent, job `id` is COMPLETED.
+    pub fn completes(&mut self, id: Uuid) {
+        self.completes = Some(id);
+    }
+
+    fn push(&mut self, chat_id: i64, method: &'static str, params: Value, visible: bool) -> Uuid {
+        let id = Uuid::new_v4();
+        self.effects.push(NewEffect {
+            id,
+            chat_id,
+            method,
+            params,
+            blob: None,
+            visible,
+            notice: false,
+        });
+        id
+    }
+
+    /// A text message, with inline buttons when `buttons` is not empty.
+    pub fn text(&mut self, chat_id: i64, text: &str, buttons: &[ButtonRow]) -> Uuid {
+        let mut params = json!({"chat_id": chat_id, "text": text});
+        if !buttons.is_empty() {
+            params["reply_markup"] = keyboard(buttons);
+        }
+        self.push(chat_id, "sendMessage", params, true)
+    }
+
+    /// A message telling the user something failed (never itself followed by another notice).
+    pub fn notice(&mut self, chat_id: i64, text: &str) {
+        self.text(chat_id, text, &[]);
+        if let Some(last) = self.effects.last_mut() {
+            last.notice = true;
+        }
+    }
+
+    /// A PNG photo with a caption and buttons.
+    pub fn photo(
+        &mut self,
+        chat_id: i64,
+        png: Vec<u8>,
+        caption: &str,
+        buttons: &[ButtonRow],
+    ) -> Uuid {
+        let mut params = json!({"chat_id": chat_id});
+        if !caption.is_empty() {
+            params["caption"] = json!(caption);
+        }
+        if !buttons.is_empty() {
+            params["reply_markup"] = keyboard(buttons);
+        }
+        let id = self.push(chat_id, "sendPhoto", params, true);
+        if let Some(last) = self.effects.last_mut() {
+            last.blob = Some(png);
+        }
+        id
+    }
+
+    /// Stops the progress bar on a pressed button, optionally with a short toast.
+    pub fn answer_callback(&mut self, chat_id: i64, callback_id: &str, text: Option<&str>) {
+        let mut params = json!({"callback_query_id": callback_id});
+        if let Some(t) = text {
+            params["text"] = json!(t);
+        }
+        self.push(chat_id, "answerCallbackQuery", params, false);
+    }
+
+    /// A job for another stage, published after the commit.
+    pub fn job<T: Serialize>(&mut self, subject: &str, env: &Envelope<T>) {
+        self.jobs.push(OutboxJob {
+            job_id: env.id,
+            subject: subject.to_owned(),
+            payload: serde_json::to_vec(env).expect("jobs serialize"),
+        });
+    }
+
+    /// Writes the effects and jobs into `tx`, commits it, and returns what to publish.
+    pub async fn commit(self, mut tx: Transaction<'_, Postgres>) -> Result<Committed, sqlx::Error> {
+        let jobs = self.write(&mut tx).await?;
+        tx.commit().await?;
+        Ok(Committed { jobs })
+    }
+
+    async fn write(mut self, c: &mut PgConnection) -> sqlx::Result<Vec<OutboxJob>> {
+        let mut chats: Vec<i64> = Vec::new();
+        for e in &self.effects {
+            if !chats.contains(&e.chat_id) {
+                chats.push(e.chat_id);
+            }
+        }
+        for chat_id in chats {
+            let job = SendJob {
+                chat_id,
+                effects: self
+                    .effects
+                    .iter()
+                    .filter(|e| e.chat_id == chat_id)
+                    .map(|e| e.id)
+                    .collect(),
+                completes: self.completes,
+                action: None,
+            };
+            self.job(SEND_SUBJECT, &Envelope::new(self.trace_id.clone(), job));
+        }
+        if !self.effects.is_empty() {
+            insert_effects(c, &self.effects).await?;
+        }
+        if !self.jobs.is_empty() {
+            sqlx::query(
+                "INSERT INTO outbox (job_id, source, subject, payload)
+                 SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[])
+                 ON CONFLICT (job_id) DO NOTHING",
+            )
+            .bind(self.jobs.iter().map(|j| j.job_id).collect::<Vec<_>>())
+            .bind(vec![self.source.clone(); self.jobs.len()])
+            .bind(
+                self.jobs
+                    .iter()
+                    .map(|j| j.subject.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                self.jobs
+                    .iter()
+                    .map(|j| j.payload.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut *c)
+            .await?;
+        }
+        Ok(self.jobs)
+    }
+}
+
+async fn insert_effects(c: &mut PgConnection, effects: &[NewEffect]) -> sqlx::Result<()> {
+    // One statement for all of them; `seq` follows the array order (WITH ORDINALITY).
+    sqlx::query(
+        "INSERT INTO effects (id, chat_id, method, params, blob, visible, notice)
+         SELECT id, chat_id, method, params, blob, visible, notice
+         FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::bytea[], $6::bool[], $7::bool[])
+              WITH ORDINALITY AS t(id, chat_id, method, params, blob, visible, notice, n)
+         ORDER BY n",
+    )
+    .bind(effects.iter().map(|e| e.id).collect::<Vec<_>>())
+    .bind(effects.iter().map(|e| e.chat_id).collect::<Vec<_>>())
+    .bind(effects.iter().map(|e| e.method.to_owned()).collect::<Vec<_>>())
+    .bind(effects.iter().map(|e| e.params.clone()).collect::<Vec<_>>())
+    .bind(effects.iter().map(|e| e.blob.clone()).collect::<Vec<_>>())
+    .bind(effects.iter().map(|e| e.visible).collect::<Vec<_>>())
+    .bind(effects.iter().map(|e| e.notice).collect::<Vec<_>>())
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Jobs whose rows are committed: the only thing [`Outbox::publish`] accepts.
+#[must_use = "committed jobs must be published"]
+pub struct Committed {
+    jobs: Vec<OutboxJob>,
+}
+
+impl Committed {
+    /// How many jobs wait to be published.
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+    /// True when the decision implied nothing to publish.
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+}
+
+/// Publishes committed jobs and marks them published.
+#[derive(Clone)]
+pub struct Outbox {
+    js: async_nats::jetstream::Context,
+    pool: PgPool,
+    board: JobBoard,
+}
+
+impl Outbox {
+    /// Wraps the connections.
+    pub fn new(js: async_nats::jetstream::Context, pool: PgPool, board: JobBoard) -> Self {
+        Self { js, pool, board }
+    }
+
+    /// Publishes what a commit produced.
+    pub async fn publish(&self, c: Committed) -> Result<(), HandlerError> {
+        self.send(c.jobs).await
+    }
+
+    /// Publishes whatever `source` left unpublished (its handler crashed after the commit).
+    pub async fn republish(&self, source: &str) -> Result<(), HandlerError> {
+        let jobs: Vec<OutboxJob> = sqlx::query_as(
+            "SELECT job_id, subject, payload FROM outbox
+             WHERE source = $1 AND published_at IS NULL ORDER BY created_at",
+        )
+        .bind(source)
+        .fetch_all(&self.pool)
+        .await?;
+        self.send(jobs).await
+    }
+
+    /// Re-publishes up to `limit` rows committed more than `grace` ago and still unpublished;
+    /// rows are leased for a minute first, so several sweepers never take the same row.
+    pub async fn sweep(&self, grace: Duration, limit: i64) -> Result<usize, HandlerError> {
+        let jobs: Vec<OutboxJob> = sqlx::query_as(
+            "UPDATE outbox SET sweep_until = now() + interval '60 seconds'
+             WHERE job_id IN (
+                 SELECT job_id FROM outbox
+                 WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1)
+                   AND (sweep_until IS NULL OR sweep_until < now())
+                 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+             RETURNING job_id, subject, payload",
+        )
+        .bind(grace.as_secs_f64())
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let n = jobs.len();
+        if n > 0 {
+            tracing::warn!(jobs = n, "sweeper re-publishing jobs a crash left behind");
+        }
+        self.send(jobs).await?;
+        Ok(n)
+    }
+
+    /// A chat action ("typing…"): best effort, never stored.
+    pub async fn chat_action(&self, chat_id: i64, action: &str, trace_id: &str) {
+        let job = SendJob {
+            chat_id,
+            effects: Vec::new(),
+            completes: None,
+            action: Some(action.to_owned()),
+        };
+        let env = Envelope::new(trace_id, job);
+        let payload = serde_json::to_vec(&env).expect("jobs serialize");
+        if let Err(e) = self.js.publish(SEND_SUBJECT, payload.into()).await {
+            tracing::debug!(error = %e, "chat action not published");
+        }
+    }
+
+    async fn send(&self, jobs: Vec<OutboxJob>) -> Result<(), HandlerError> {
+        if jobs.is_empty() {
+            return Ok(());
+        }
+        use async_nats::jetstream::message::PublishMessage;
+        // Send every publish first, then wait for the acks: one round trip for all of them.
+        let mut acks = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            if job.subject != SEND_SUBJECT {
+                self.board
+                    .advance_later(job.job_id, JobState::Pending, "outbox", None);
+            }
+            let msg = PublishMessage::build()
+                .payload(job.payload.clone().into())
+                .message_id(format!("{}:{}", job.subject, job.job_id));
+            let ack = self
+                .js
+                .send_publish(job.subject.clone(), msg)
+                .await
+                .map_err(|e| HandlerError::transient(format!("publish {}: {e}", job.subject)))?;
+            acks.push(ack);
+        }
+        for ack in acks {
+            ack.await
+                .map_err(|e| HandlerError::transient(format!("publish not stored: {e}")))?;
+        }
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE job_id = ANY($1)")
+            .bind(jobs.iter().map(|j| j.job_id).collect::<Vec<_>>())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
