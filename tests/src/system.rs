@@ -50,6 +50,7 @@ impl System {
     pub async fn start(label: &str, extra: &[(&str, &str)]) -> anyhow::Result<Self> {
         let files = tempfile::tempdir()?;
         let tg = Telegram::new(files.path().to_path_buf(), None);
+        tg.expect_token(TEST_TOKEN);
         let tg_addr = serve(tg.router(), "127.0.0.1:0").await?;
         let llm = Arc::new(Script::default());
         let llm_addr = serve(llm::router(llm.clone()), "127.0.0.1:0").await?;
@@ -206,6 +207,9 @@ impl System {
 
     /// POSTs any body with any secret; returns the status.
     pub async fn post_raw(&self, body: Vec<u8>, secret: Option<&str>) -> u16 {
+        if let Ok(update) = serde_json::from_slice::<Value>(&body) {
+            self.tg.saw_update(&update);
+        }
         let mut req = self
             .http
             .post(&self.webhook_url)

@@ -25,6 +25,9 @@ async fn main() -> anyhow::Result<()> {
         secret: var("TELEGRAM_WEBHOOK_SECRET", ""),
     };
     let tg = Telegram::new(files, Some(webhook));
+    if let Ok(token) = std::env::var("BOT_TOKEN") {
+        tg.expect_token(&token);
+    }
     let llm_script = Arc::new(Script::default());
     llm_script.set_default_delay(var("STANDIN_LLM_DELAY_MS", "400").parse().unwrap_or(0));
     let tg_addr = serve(tg.router(), &var("STANDIN_TELEGRAM_ADDR", "127.0.0.1:8081")).await?;

@@ -38,6 +38,9 @@ pub async fn dispatch(
     if !bot.starts_with("bot") || bot.len() < 4 {
         return error(404, "Not Found", None);
     }
+    if !tg.rules.lock().unwrap().token_ok(&bot) {
+        return error(401, "Unauthorized", None);
+    }
     let method = method.to_ascii_lowercase();
     let seq = tg.calls.lock().unwrap().len();
     let params = match params::read(req, &tg.files_dir, seq).await {
@@ -45,7 +48,18 @@ pub async fn dispatch(
         Err(d) => return error(400, &d, None),
     };
     if method == "getupdates" {
+        if tg.webhook.lock().unwrap().is_some() {
+            let d = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first";
+            return error(409, d, None);
+        }
         return get_updates(&tg, &params).await;
+    }
+    let chat = params
+        .get("chat_id")
+        .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+    let hang = chat.and_then(|c| tg.rules.lock().unwrap().hang.get(&c).copied());
+    if let Some(d) = hang {
+        tokio::time::sleep(d).await;
     }
     let failure = {
         let mut f = tg.failures.lock().unwrap();
@@ -53,10 +67,18 @@ pub async fn dispatch(
             .position(|x| x.method == method)
             .and_then(|i| f.remove(i))
     };
-    let outcome = match failure {
-        Some(f) => Err((f.error_code, f.description, f.retry_after)),
-        None => answer(&tg, &method, &params),
+    let checked = tg.rules.lock().unwrap().check(&method, &params);
+    let outcome = match (failure, checked) {
+        (Some(f), _) => Err((f.error_code, f.description, f.retry_after)),
+        (None, Err(refusal)) => Err(refusal),
+        (None, Ok(())) => answer(&tg, &method, &params),
     };
+    if let (Ok(r), Some(chat)) = (&outcome, chat)
+        && let Some(id) = r["message_id"].as_i64()
+    {
+        let shown = r["text"].as_str().or(r["caption"].as_str()).unwrap_or("");
+        tg.rules.lock().unwrap().sent(chat, id, shown);
+    }
     let result = outcome.clone().unwrap_or(Value::Null);
     {
         let mut calls = tg.calls.lock().unwrap();

@@ -6,6 +6,7 @@
 
 mod methods;
 mod params;
+mod rules;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -69,6 +70,7 @@ pub struct Telegram {
     started: std::time::Instant,
     feed: tokio::sync::broadcast::Sender<Call>,
     http: reqwest::Client,
+    rules: Mutex<rules::Rules>,
 }
 
 fn first_update_id() -> i64 {
@@ -96,7 +98,44 @@ impl Telegram {
             started: std::time::Instant::now(),
             feed: tokio::sync::broadcast::channel(1 << 16).0,
             http: reqwest::Client::new(),
+            rules: Mutex::default(),
         })
+    }
+
+    /// Calls must carry this bot token (else 401, as Telegram answers).
+    pub fn expect_token(&self, token: &str) {
+        self.rules.lock().unwrap().token = Some(token.to_owned());
+    }
+
+    /// Remembers the chat (and callback query) of an update the bot is about to receive: the
+    /// stand-in answers "chat not found" for chats it never saw.
+    pub fn saw_update(&self, update: &serde_json::Value) {
+        self.rules.lock().unwrap().saw_update(update);
+    }
+
+    /// The user blocks (`true`) or unblocks the bot: sends get 403.
+    pub fn block(&self, chat: i64, blocked: bool) {
+        self.rules.lock().unwrap().block(chat, blocked);
+    }
+
+    /// The chat is gone (deleted account): sends get "chat not found".
+    pub fn forget_chat(&self, chat: i64) {
+        self.rules.lock().unwrap().forget(chat);
+    }
+
+    /// Per-chat flood control: more than `burst` sends within `burst / per_sec` seconds get a
+    /// 429 with `retry_after`, as Telegram does; `None` turns it off.
+    pub fn flood_control(&self, limit: Option<(f64, usize)>) {
+        self.rules.lock().unwrap().flood = limit;
+    }
+
+    /// Calls for `chat` take `d` before they are answered (`None`: answer at once).
+    pub fn hang(&self, chat: i64, d: Option<std::time::Duration>) {
+        let mut r = self.rules.lock().unwrap();
+        match d {
+            Some(d) => r.hang.insert(chat, d),
+            None => r.hang.remove(&chat),
+        };
     }
 
     /// The router.
@@ -157,6 +196,7 @@ impl Telegram {
     /// Delivers an update: to the webhook when one is set (returns its HTTP status), else
     /// queues it for `getUpdates` (returns 200).
     pub async fn deliver(&self, update: serde_json::Value) -> u16 {
+        self.saw_update(&update);
         let hook = self.webhook.lock().unwrap().clone();
         match hook {
             Some(h) => match self

@@ -59,7 +59,7 @@ impl<'a> Chat<'a> {
         let chat = self.user.id;
         self.sys
             .wait_call(since, STEP, |c| {
-                c.method == "sendmessage" && c.params["chat_id"] == chat && pred(c)
+                c.method == "sendmessage" && c.params["chat_id"] == chat && delivered(c) && pred(c)
             })
             .await
             .expect("expected message")
@@ -94,9 +94,14 @@ impl<'a> Chat<'a> {
             .tg
             .calls_of("sendmessage")
             .iter()
-            .filter(|c| c.params["chat_id"] == self.user.id && text_of(c) == text)
+            .filter(|c| c.params["chat_id"] == self.user.id && delivered(c) && text_of(c) == text)
             .count()
     }
+}
+
+/// Whether Telegram accepted the call (refused calls are recorded with a null result).
+pub fn delivered(c: &Call) -> bool {
+    !c.result.is_null()
 }
 
 /// The last sequence number of a stream (how many messages were ever stored).

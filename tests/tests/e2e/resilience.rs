@@ -52,6 +52,13 @@ async fn llm_500_then_200_and_telegram_429_still_deliver_the_reply() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undecodable_messages_are_terminated_recorded_and_the_function_keeps_serving() {
     let sys = System::start("poison", &[]).await.unwrap();
+    // User 7002 has written to the bot before: Telegram knows the chat.
+    sys.tg.saw_update(&standins::updates::text(
+        1,
+        1,
+        &standins::updates::User::new(7002, "Cy"),
+        "hi",
+    ));
     let js = sys.js().await.unwrap();
     js.publish(REPLY_SUBJECT, "{not json".into())
         .await
