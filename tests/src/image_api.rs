@@ -1,6 +1,8 @@
 //! Automatic1111-compatible stand-in: `POST /sdapi/v1/txt2img` answers with a real PNG of the
 //! requested size (a gradient derived from the seed), base64 in `images`, and `info` as a JSON
-//! string, like the real server. `GET /sdapi/v1/progress` reports idle.
+//! string, like the real server. Like A1111 it renders one picture at a time (requests queue).
+//! A scripted `size` answers a picture of another size, e.g. a huge one, so the shrink path
+//! runs end to end. `GET /sdapi/v1/progress` reports idle.
 
 use std::io::Cursor;
 use std::sync::Arc;
@@ -49,12 +51,14 @@ pub fn picture(w: u32, h: u32, seed: i64) -> Vec<u8> {
 
 async fn txt2img(State(script): State<Arc<Script>>, body: axum::body::Bytes) -> Response {
     let req: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    // A1111 has one GPU worker: requests wait their turn.
+    let _gpu = script.worker.lock().await;
     let step = script.begin(req.clone()).await;
     if let Some(r) = step.response() {
         return r;
     }
     let dim = |k: &str| req[k].as_u64().unwrap_or(512).clamp(8, 1024) as u32;
-    let (w, h) = (dim("width"), dim("height"));
+    let (w, h) = step.size.unwrap_or((dim("width"), dim("height")));
     let seed = req["seed"].as_i64().filter(|s| *s >= 0).unwrap_or(1234);
     let png = picture(w, h, seed);
     let info = serde_json::json!({

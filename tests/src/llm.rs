@@ -1,6 +1,8 @@
 //! OpenAI-compatible chat completions stand-in (`POST …/chat/completions`, Venice's shape):
 //! answers in character with a deterministic line built from the last user message, so tests
-//! can recognise it. `POST /_script` queues failures or delays, `GET /_requests` lists calls.
+//! can recognise it. Like the real API it wants a bearer key and the completions path, and it
+//! refuses a prompt longer than its context with 400 `context_length_exceeded`, every error in
+//! OpenAI's shape. `POST /_script` queues failures or delays, `GET /_requests` lists calls.
 
 use std::sync::Arc;
 
@@ -9,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use crate::script::{Script, Step};
+use crate::script::{Script, Step, openai_error};
 
 /// The answer the stand-in gives to `user_text`.
 pub fn answer_for(user_text: &str) -> String {
@@ -35,10 +37,67 @@ pub fn router(script: Arc<Script>) -> Router {
         .with_state(script)
 }
 
-async fn complete(State(script): State<Arc<Script>>, body: axum::body::Bytes) -> Response {
+fn refuse(status: u16, message: &str, kind: &str, code: Option<&str>) -> Response {
+    let status = axum::http::StatusCode::from_u16(status).expect("status");
+    (status, Json(openai_error(message, kind, code))).into_response()
+}
+
+async fn complete(
+    State(script): State<Arc<Script>>,
+    axum::extract::Path(path): axum::extract::Path<String>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     let started = std::time::Instant::now();
-    let request: serde_json::Value =
-        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    if !path.ends_with("chat/completions") {
+        return refuse(
+            404,
+            &format!("Unknown request URL: POST /{path}"),
+            "invalid_request_error",
+            None,
+        );
+    }
+    let key = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if key.strip_prefix("Bearer ").is_none_or(str::is_empty) {
+        return refuse(
+            401,
+            "Authentication failed: no API key",
+            "authentication_error",
+            None,
+        );
+    }
+    let Ok(request) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return refuse(
+            400,
+            "We could not parse the JSON body of your request.",
+            "invalid_request_error",
+            None,
+        );
+    };
+    let prompt_chars: usize = request["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|m| m["content"].as_str().unwrap_or("").chars().count())
+        .sum();
+    let limit = script
+        .max_prompt_chars
+        .load(std::sync::atomic::Ordering::Relaxed);
+    if limit > 0 && prompt_chars > limit {
+        script.begin(request).await;
+        let m = format!(
+            "This model's maximum context length is {limit} characters; your messages have {prompt_chars}."
+        );
+        return refuse(
+            400,
+            &m,
+            "invalid_request_error",
+            Some("context_length_exceeded"),
+        );
+    }
     let step = script.begin(request.clone()).await;
     if let Some(r) = step.response() {
         return r;
@@ -48,7 +107,10 @@ async fn complete(State(script): State<Arc<Script>>, body: axum::body::Bytes) ->
         .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
         .and_then(|m| m["content"].as_str())
         .unwrap_or("");
-    let content = answer_for(last_user);
+    let content = step
+        .content
+        .clone()
+        .unwrap_or_else(|| answer_for(last_user));
     script.record_time(last_user.to_owned(), started.elapsed());
     let completion_tokens = content.split_whitespace().count();
     Json(serde_json::json!({

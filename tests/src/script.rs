@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 /// What one call should do instead of the normal answer.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Step {
     /// HTTP status to answer (200 keeps the normal answer unless `body` is set).
     #[serde(default = "ok")]
@@ -22,13 +22,33 @@ pub struct Step {
     /// Raw body to send instead of the normal one.
     #[serde(default)]
     pub body: Option<String>,
-    /// `Retry-After` header value.
+    /// `Retry-After` header value (any text, as a server might send it).
     #[serde(default)]
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<String>,
+    /// Image stand-in: answer a picture of this width and height instead of the requested.
+    #[serde(default)]
+    pub size: Option<(u32, u32)>,
+    /// LLM stand-in: answer with this content instead of the usual line.
+    #[serde(default)]
+    pub content: Option<String>,
 }
 
 fn ok() -> u16 {
     200
+}
+
+impl Default for Step {
+    /// The normal answer, at once.
+    fn default() -> Self {
+        Self {
+            status: ok(),
+            delay_ms: 0,
+            body: None,
+            retry_after: None,
+            size: None,
+            content: None,
+        }
+    }
 }
 
 /// A queue of steps and the log of requests.
@@ -38,6 +58,10 @@ pub struct Script {
     requests: Mutex<Vec<serde_json::Value>>,
     timings: Mutex<std::collections::HashMap<String, Duration>>,
     default_delay_ms: std::sync::atomic::AtomicU64,
+    /// Longest prompt (characters of all messages) the LLM stand-in accepts; 0 = any.
+    pub max_prompt_chars: std::sync::atomic::AtomicUsize,
+    /// Serialises requests where the real server has one worker (A1111).
+    pub worker: tokio::sync::Mutex<()>,
 }
 
 impl Script {
@@ -90,20 +114,30 @@ impl Script {
 }
 
 impl Step {
-    /// The scripted response, or `None` to answer normally.
+    /// The scripted response, or `None` to answer normally. Errors without a body take
+    /// OpenAI's shape (`{"error":{"message","type","code"}}`), which A1111 clients read too.
     pub fn response(&self) -> Option<Response> {
         if self.status == 200 && self.body.is_none() {
             return None;
         }
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let body = self
-            .body
-            .clone()
-            .unwrap_or_else(|| format!(r#"{{"error":"scripted {}"}}"#, self.status));
+        let body = self.body.clone().unwrap_or_else(|| {
+            let kind = if self.status == 429 {
+                "rate_limit_exceeded"
+            } else {
+                "server_error"
+            };
+            openai_error(&format!("scripted {}", self.status), kind, None).to_string()
+        });
         let mut r = (status, [("content-type", "application/json")], body).into_response();
-        if let Some(secs) = self.retry_after {
-            r.headers_mut().insert("retry-after", secs.into());
+        if let Some(v) = self.retry_after.as_deref().and_then(|v| v.parse().ok()) {
+            r.headers_mut().insert("retry-after", v);
         }
         Some(r)
     }
+}
+
+/// An error body in OpenAI's shape.
+pub fn openai_error(message: &str, kind: &str, code: Option<&str>) -> serde_json::Value {
+    serde_json::json!({"error": {"message": message, "type": kind, "param": null, "code": code}})
 }

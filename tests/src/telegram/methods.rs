@@ -63,9 +63,14 @@ pub async fn dispatch(
     }
     let failure = {
         let mut f = tg.failures.lock().unwrap();
-        f.iter()
-            .position(|x| x.method == method)
-            .and_then(|i| f.remove(i))
+        match f.iter_mut().enumerate().find(|(_, x)| x.method == method) {
+            Some((_, x)) if x.after > 0 => {
+                x.after -= 1;
+                None
+            }
+            Some((i, _)) => f.remove(i),
+            None => None,
+        }
     };
     let checked = tg.rules.lock().unwrap().check(&method, &params);
     let outcome = match (failure, checked) {

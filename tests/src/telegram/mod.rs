@@ -46,6 +46,9 @@ pub struct Failure {
     /// `parameters.retry_after`.
     #[serde(default)]
     pub retry_after: Option<u64>,
+    /// Let this many calls of the method through first.
+    #[serde(default)]
+    pub after: usize,
 }
 
 /// Where simulated user updates go.

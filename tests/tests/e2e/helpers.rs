@@ -110,3 +110,26 @@ pub async fn last_seq(sys: &System, stream: &str) -> u64 {
     let mut s = js.get_stream(stream).await.unwrap();
     s.info().await.unwrap().state.last_sequence
 }
+
+/// Waits until every stage has nothing pending and nothing in flight, so an assertion that
+/// something did *not* happen is made after it had every chance to happen.
+pub async fn settle(sys: &System) {
+    let js = sys.js().await.unwrap();
+    standins::harness::wait_for("the pipeline to settle", STEP, || {
+        let js = js.clone();
+        async move {
+            for stage in shared::topology::STAGES {
+                let stream = js.get_stream(stage.stream).await.ok()?;
+                let mut c: async_nats::jetstream::consumer::PullConsumer =
+                    stream.get_consumer(stage.name).await.ok()?;
+                let info = c.info().await.ok()?;
+                if info.num_pending > 0 || info.num_ack_pending > 0 {
+                    return None;
+                }
+            }
+            Some(())
+        }
+    })
+    .await
+    .expect("pipeline settles");
+}

@@ -8,4 +8,5 @@ mod helpers;
 mod http_runner;
 mod ingress;
 mod resilience;
+mod sends;
 mod startup;

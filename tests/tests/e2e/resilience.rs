@@ -29,12 +29,21 @@ async fn llm_500_then_200_and_telegram_429_still_deliver_the_reply() {
         error_code: 429,
         description: "Too Many Requests: retry after 1".into(),
         retry_after: Some(1),
+        after: 0,
     });
     let since = sys.tg.calls().len();
     chat.say("are you there?").await;
     chat.expect_message(since, |c| text_of(c) == answer_for("are you there?"))
         .await;
     assert_eq!(sys.llm.requests().len(), 3, "500, garbage, then the answer");
+    let refused: Vec<_> = sys
+        .tg
+        .calls_of("sendmessage")
+        .into_iter()
+        .filter(|c| c.result.is_null() && text_of(c) == answer_for("are you there?"))
+        .collect();
+    assert_eq!(refused.len(), 1, "the stand-in served the 429 once");
+    assert_eq!(chat.count_text(&answer_for("are you there?")), 1);
     // The 429 made the job retry after the reply was stored: no second LLM call for it.
     let pool = sys.pool().await.unwrap();
     let answers: i64 =
