@@ -4,6 +4,7 @@
 mod bench_smoke;
 mod conversation;
 mod crash;
+mod delivery;
 mod helpers;
 mod http_runner;
 mod ingress;
