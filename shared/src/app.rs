@@ -66,13 +66,7 @@ pub async fn connect(
         .await
         .map_err(|e| e.to_string())?;
     db::check_schema(&pool).await.map_err(|e| e.to_string())?;
-    let client = topology::connect(&common.nats_url, name)
-        .await
-        .map_err(|e| e.to_string())?;
-    let js = jetstream::new(client);
-    let buckets = topology::ensure_streams(&js, common.job_ttl)
-        .await
-        .map_err(|e| e.to_string())?;
+    let (js, buckets) = broker(name, &common.nats_url, common.job_ttl).await?;
     let jobs = JobBoard::new(buckets.jobs);
     let outbox = Outbox::new(js.clone(), pool.clone(), jobs.clone());
     Ok(Deps {
@@ -81,6 +75,23 @@ pub async fn connect(
         jobs,
         outbox,
     })
+}
+
+/// Connects to NATS as `name` and declares the topology (streams, buckets): what every
+/// function, the front door included, does first.
+pub async fn broker(
+    name: &'static str,
+    nats_url: &str,
+    job_ttl: std::time::Duration,
+) -> Result<(jetstream::Context, topology::Buckets), String> {
+    let client = topology::connect(nats_url, name)
+        .await
+        .map_err(|e| e.to_string())?;
+    let js = jetstream::new(client);
+    let buckets = topology::ensure_streams(&js, job_ttl)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((js, buckets))
 }
 
 /// The whole life of a queue-driven function (named by its stage): returns the exit code.

@@ -5,6 +5,7 @@
 
 pub mod a1111;
 pub mod photo;
+pub mod store;
 
 use std::time::Duration;
 
@@ -72,31 +73,8 @@ impl Image {
         let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
         let effect = d.photo(job.chat_id, png, "", &photo_button(job.dialog_id));
         d.completes(env.id);
-        let fresh = sqlx::query(
-            "INSERT INTO photos (job_id, dialog_id, user_id, prompt, seed, effect_id)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING",
-        )
-        .bind(env.id)
-        .bind(job.dialog_id)
-        .bind(job.user_id)
-        .bind(&job.prompt)
-        .bind(job.seed)
-        .bind(effect)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected()
-            == 1;
-        if !fresh {
+        if !store::record(&mut tx, env, effect).await? {
             return Ok(false);
-        }
-        for sql in [
-            "UPDATE user_selected_girls s SET photos_used = photos_used + 1 FROM dialogs d
-             WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id",
-            "UPDATE user_retention SET total_photos = total_photos + 1 WHERE user_id = $1",
-            "INSERT INTO user_activity (user_id, activity_date, photos_generated) VALUES ($1, current_date, 1)
-             ON CONFLICT (user_id, activity_date) DO UPDATE SET photos_generated = user_activity.photos_generated + 1",
-        ] {
-            sqlx::query(sql).bind(job.user_id).bind(job.dialog_id).execute(&mut *tx).await?;
         }
         let committed = d.commit(tx).await?;
         self.deps.outbox.publish(committed).await?;
@@ -111,12 +89,7 @@ impl Stage for Image {
 
     async fn handle(&self, env: Envelope<ImageJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
-        let stored: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM photos WHERE job_id = $1)")
-                .bind(env.id)
-                .fetch_one(&self.deps.pool)
-                .await?;
-        if stored {
+        if store::stored(&self.deps.pool, env.id).await? {
             tracing::info!(job = %env.id, "photo already stored");
             return self.deps.outbox.republish(&env.id.to_string()).await;
         }

@@ -7,7 +7,15 @@ pub mod polling;
 pub mod publish;
 pub mod webhook;
 
+use shared::app::broker;
 use shared::config::{ConfigError, Env, Secret, TelegramSettings};
+use shared::runner::serve;
+
+use crate::polling::Poller;
+use crate::publish::Publisher;
+
+/// The function's name (NATS connection name, logs).
+pub const NAME: &str = "fn-ingress";
 
 /// How updates reach us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +86,32 @@ impl Settings {
             job_ttl: env.seconds("JOB_TTL_SECS", 3600, 1),
         }
     }
+}
+
+/// Connects, declares the topology, and serves the webhook (and polls, in polling mode)
+/// until SIGTERM.
+pub async fn run(s: Settings) -> Result<(), String> {
+    let (js, buckets) = broker(NAME, &s.nats_url, s.job_ttl).await?;
+    let publisher = Publisher::new(js.clone());
+    let app = webhook::router(
+        s.webhook_secret.clone(),
+        publisher.clone(),
+        s.max_body_bytes,
+    );
+    if s.mode == Mode::Polling {
+        let tg = s.telegram.as_ref().ok_or("polling needs BOT_TOKEN")?;
+        let state = buckets.ingress;
+        let poller = Poller::new(tg, state, publisher)?;
+        tokio::spawn(async move {
+            poller.clear_webhook().await;
+            loop {
+                let wait = poller.poll_once().await;
+                tokio::time::sleep(wait).await;
+            }
+        });
+    }
+    tracing::info!(mode = ?s.mode, "accepting updates");
+    serve(NAME, app, &s.addr).await.map_err(|e| e.to_string())
 }
 
 /// Reads the `update_id` of a body that must be a JSON object with an integer `update_id`.

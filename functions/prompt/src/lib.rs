@@ -5,6 +5,7 @@
 //! only re-publishes.
 
 pub mod scene;
+pub mod store;
 
 use shared::app::{Deps, FromEnv};
 use shared::config::Env;
@@ -14,8 +15,6 @@ use shared::jobs::JobState;
 use shared::runner::Stage;
 use shared::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
 use shared::{HandlerError, safety, texts};
-
-use crate::scene::Look;
 
 /// fn-prompt settings.
 #[derive(Debug, Clone)]
@@ -68,32 +67,11 @@ impl Stage for Prompt {
         let job = &env.payload;
         let pool = &self.deps.pool;
         let source = env.id.to_string();
-        let decided: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE source = $1)")
-                .bind(&source)
-                .fetch_one(pool)
-                .await?;
-        if decided {
+        if store::decided(pool, &source).await? {
             return self.deps.outbox.republish(&source).await;
         }
-        let (appearance, clothing, negative, seed): (String, String, String, i64) = sqlx::query_as(
-            "SELECT g.appearance, g.clothing_description, g.negative_prompt, d.image_seed
-             FROM dialogs d JOIN girls g ON g.id = d.girl_id WHERE d.id = $1 AND d.user_id = $2",
-        )
-        .bind(job.dialog_id)
-        .bind(job.user_id)
-        .fetch_one(pool)
-        .await?;
-        let recent: Vec<(String, String)> = sqlx::query_as(
-            "SELECT role, content FROM chat_messages WHERE dialog_id = $1 ORDER BY id DESC LIMIT 6",
-        )
-        .bind(job.dialog_id)
-        .fetch_all(pool)
-        .await?;
-        let look = Look {
-            appearance,
-            clothing,
-        };
+        let (look, negative, seed) = store::look(pool, job).await?;
+        let recent = store::recent(pool, job.dialog_id).await?;
         let texts: Vec<String> = recent.iter().map(|(_, t)| t.clone()).collect();
         let prompt = scene::prompt(&look, &texts);
         // The request is the user's latest words; the persona's own backstory may say "as a kid".

@@ -8,6 +8,7 @@
 
 pub mod context;
 pub mod llm;
+pub mod store;
 
 use std::time::Duration;
 
@@ -77,21 +78,6 @@ impl Reply {
         })
     }
 
-    /// Whether an earlier message of the dialog (from the last 150 s, not given up on) still
-    /// has no answer: then this one waits, so answers come in order and each sees the last.
-    async fn earlier_unanswered(&self, job: &ReplyJob) -> Result<bool, HandlerError> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM chat_messages u
-             WHERE u.dialog_id = $1 AND u.role = 'user' AND u.id < $2
-               AND u.created_at > now() - interval '150 seconds' AND u.reply_failed_at IS NULL
-               AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))",
-        )
-        .bind(job.dialog_id)
-        .bind(job.user_message_id)
-        .fetch_one(&self.deps.pool)
-        .await?)
-    }
-
     /// Asks the model; a prompt too long for its context is retried with half the history.
     async fn generate(&self, job: &ReplyJob, trace: &str) -> Result<String, HandlerError> {
         let (outbox, chat, trace) = (self.deps.outbox.clone(), job.chat_id, trace.to_owned());
@@ -135,16 +121,11 @@ impl Stage for Reply {
         let job = &env.payload;
         let source = env.id.to_string();
         let pool = &self.deps.pool;
-        let answered: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM chat_messages WHERE job_id = $1)")
-                .bind(env.id)
-                .fetch_one(pool)
-                .await?;
-        if answered {
+        if store::answered(pool, env.id).await? {
             tracing::info!(job = %env.id, "answer already stored");
             return self.deps.outbox.republish(&source).await;
         }
-        if self.earlier_unanswered(job).await? {
+        if store::earlier_unanswered(pool, job).await? {
             return Err(HandlerError::defer(
                 "an earlier message is answered first",
                 ORDER_POLL,
@@ -152,16 +133,7 @@ impl Stage for Reply {
         }
         let text = self.generate(job, &env.trace_id).await?;
         let mut tx = pool.begin().await?;
-        let stored: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO chat_messages (dialog_id, role, content, job_id, reply_to)
-             VALUES ($1, 'assistant', $2, $3, $4) ON CONFLICT (job_id) DO NOTHING RETURNING id",
-        )
-        .bind(job.dialog_id)
-        .bind(&text)
-        .bind(env.id)
-        .bind(job.user_message_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let stored = store::answer(&mut tx, env.id, job, &text).await?;
         if stored.is_none() {
             // A copy that raced us stored its answer first: that one is sent.
             drop(tx);
@@ -186,11 +158,7 @@ impl Stage for Reply {
         self.deps.outbox.publish(committed).await
     }
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
-        let marked = sqlx::query("UPDATE chat_messages SET reply_failed_at = now() WHERE id = $1")
-            .bind(env.payload.user_message_id)
-            .execute(&self.deps.pool)
-            .await;
-        if let Err(e) = marked {
+        if let Err(e) = store::mark_unanswered(&self.deps.pool, env.payload.user_message_id).await {
             tracing::warn!(error = %e, "could not mark the unanswered message");
         }
     }

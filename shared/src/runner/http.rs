@@ -99,19 +99,19 @@ pub async fn run_http<S: Stage>(
     auth: InvokeAuth,
     addr: &str,
 ) -> Result<(), std::io::Error> {
-    let app = http_router(core, auth);
+    serve(S::SPEC.name, http_router(core, auth), addr).await
+}
+
+/// Serves any router of function `name` through the AWS Lambda runtime when
+/// `AWS_LAMBDA_RUNTIME_API` is set, else on `addr`, until SIGTERM/SIGINT.
+pub async fn serve(name: &str, app: Router, addr: &str) -> Result<(), std::io::Error> {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
-        tracing::info!(stage = S::SPEC.name, "ready: serving through lambda_http");
-        return serve_lambda(app).await;
+        tracing::info!(function = name, "ready: serving through lambda_http");
+        return lambda_http::run(app).await.map_err(std::io::Error::other);
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(stage = S::SPEC.name, addr = %listener.local_addr()?, "ready: serving POST /invoke");
+    tracing::info!(function = name, addr = %listener.local_addr()?, "ready: serving HTTP");
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown::signal())
         .await
-}
-
-/// Serves any router through the AWS Lambda runtime (`AWS_LAMBDA_RUNTIME_API` must be set).
-pub async fn serve_lambda(app: Router) -> Result<(), std::io::Error> {
-    lambda_http::run(app).await.map_err(std::io::Error::other)
 }
