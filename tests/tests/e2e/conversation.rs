@@ -144,6 +144,7 @@ async fn nothing_happens_before_the_age_confirmation_and_stickers_get_a_friendly
     assert_eq!(sys.post_update(&u).await, 200);
     chat.expect_message(since, |c| text_of(c) == shared::texts::UNSUPPORTED)
         .await;
+    crate::helpers::settle(&sys).await;
     assert!(
         sys.llm.requests().is_empty(),
         "no conversation before 18+ confirmation"
@@ -187,4 +188,11 @@ async fn two_quick_messages_are_answered_in_order_each_seeing_the_last_answer() 
         ["first", &answer_for("first"), "second"],
         "the second call sees the first answer"
     );
+    let pool = sys.pool().await.unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT content FROM chat_messages WHERE role = 'user' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, ["first", "second"], "stored in the order sent");
 }

@@ -186,3 +186,51 @@ async fn a_broker_restart_turns_updates_away_with_503_then_everything_resumes() 
     chat.expect_message(since, |c| text_of(c) == answer_for("all good?"))
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dialog_longer_than_the_models_context_is_trimmed_not_failed() {
+    let sys = System::start("context-overflow", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 7006);
+    chat.open_dialog().await;
+    for text in ["one", "two"] {
+        let since = sys.tg.calls().len();
+        chat.say(text).await;
+        chat.expect_message(since, |c| text_of(c) == answer_for(text))
+            .await;
+    }
+    // The next prompt (system + greeting + 5 turns) no longer fits; the recent turns do.
+    let first = &sys.llm.requests()[0];
+    let size = |r: &serde_json::Value| -> usize {
+        r["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["content"].as_str().unwrap().chars().count())
+            .sum()
+    };
+    let limit = size(first) + 20;
+    sys.llm
+        .max_prompt_chars
+        .store(limit, std::sync::atomic::Ordering::Relaxed);
+    let since = sys.tg.calls().len();
+    chat.say("three").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("three"))
+        .await;
+    let requests = sys.llm.requests();
+    let last = requests.last().unwrap();
+    assert!(size(last) <= limit, "the answered prompt fits");
+    assert!(
+        requests.len() >= 4,
+        "at least one refused prompt: {}",
+        requests.len()
+    );
+    assert_eq!(
+        last["messages"].as_array().unwrap().last().unwrap()["content"],
+        "three"
+    );
+    assert_eq!(
+        last["messages"][0]["role"], "system",
+        "the persona is never trimmed"
+    );
+    assert_eq!(chat.count_text(shared::texts::SORRY), 0);
+}
