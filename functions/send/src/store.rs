@@ -60,20 +60,28 @@ pub async fn claim(pool: &PgPool, id: Uuid, lease: Duration) -> sqlx::Result<Cla
     if let Some(e) = row {
         return Ok(Claim::Go(e));
     }
-    let state: Option<(String, Option<f64>)> = sqlx::query_as(
-        "SELECT state, extract(epoch FROM lease_until - now())::float8 FROM effects WHERE id = $1",
+    // Why not: done, held by another sender, or behind an earlier message — which waits at
+    // least as long as its chat is paused, so a parked chat is not polled in vain.
+    let state: Option<(String, Option<f64>, Option<f64>)> = sqlx::query_as(
+        "SELECT e.state, extract(epoch FROM e.lease_until - now())::float8,
+                extract(epoch FROM p.paused_until - now())::float8
+         FROM effects e LEFT JOIN send_pace p ON p.key = 'chat:' || e.chat_id
+         WHERE e.id = $1",
     )
     .bind(id)
     .fetch_optional(pool)
     .await?;
     Ok(match state {
         None => Claim::Done,
-        Some((s, _)) if s != "pending" => Claim::Done,
-        Some((_, Some(left))) if left > 0.0 => Claim::Wait(
+        Some((s, _, _)) if s != "pending" => Claim::Done,
+        Some((_, Some(left), _)) if left > 0.0 => Claim::Wait(
             Duration::from_secs_f64(left.min(30.0)) + Duration::from_millis(50),
             "another sender holds it",
         ),
-        Some(_) => Claim::Wait(Duration::from_millis(250), "an earlier message goes first"),
+        Some((_, _, paused)) => Claim::Wait(
+            Duration::from_secs_f64(paused.unwrap_or(0.0).clamp(0.25, 300.0)),
+            "an earlier message goes first",
+        ),
     })
 }
 

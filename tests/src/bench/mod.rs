@@ -6,6 +6,7 @@
 mod floor;
 mod load;
 mod procfs;
+mod realistic;
 mod report;
 
 use std::time::Duration;
@@ -29,6 +30,12 @@ pub struct Sizes {
     pub webhook: usize,
     /// Photos asked for (`BENCH_PHOTOS`).
     pub photos: usize,
+    /// Users in the realistic section (`BENCH_REAL_USERS`).
+    pub real_users: i64,
+    /// Telegram's latency there, ms (`BENCH_REAL_TELEGRAM_MS`).
+    pub real_telegram_ms: u64,
+    /// The LLM's time per answer there, ms (`BENCH_REAL_LLM_MS`).
+    pub real_llm_ms: u64,
 }
 
 impl Sizes {
@@ -47,6 +54,9 @@ impl Sizes {
             latency_turns: get("BENCH_LATENCY_TURNS", 50),
             webhook: get("BENCH_WEBHOOK", 5000),
             photos: get("BENCH_PHOTOS", 100),
+            real_users: get("BENCH_REAL_USERS", 1000) as i64,
+            real_telegram_ms: get("BENCH_REAL_TELEGRAM_MS", 30) as u64,
+            real_llm_ms: get("BENCH_REAL_LLM_MS", 5000) as u64,
         }
     }
 }
@@ -68,7 +78,8 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
         let rss = sys.pid(name).and_then(procfs::rss_kb).unwrap_or(0);
         r.function(name, ready, rss);
     }
-    let dialogs = load::seed(&sys, sizes.users.max(sizes.latency_users)).await?;
+    let most = sizes.users.max(sizes.latency_users).max(sizes.real_users);
+    let dialogs = load::seed(&sys, most).await?;
     r.webhook_per_s = load::webhook_rate(&sys, sizes.webhook, 64).await?;
     drain(&sys).await?;
 
@@ -82,7 +93,26 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
 
     r.photos_per_s = load::photos(&sys, &dialogs, sizes.photos).await?;
     for name in FUNCTIONS {
-        r.after_load(name, sys.pid(name).and_then(procfs::rss_kb).unwrap_or(0));
+        r.after_load(
+            name,
+            sys.pid(name).and_then(procfs::rss_kb).unwrap_or(0),
+            false,
+        );
+    }
+    drain(&sys).await?;
+    r.realistic = realistic::run(
+        &sys,
+        sizes.real_users,
+        sizes.real_telegram_ms,
+        sizes.real_llm_ms,
+    )
+    .await?;
+    for name in FUNCTIONS {
+        r.after_load(
+            name,
+            sys.pid(name).and_then(procfs::rss_kb).unwrap_or(0),
+            true,
+        );
     }
     Ok(r)
 }

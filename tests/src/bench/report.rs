@@ -18,6 +18,8 @@ pub struct FunctionFigures {
     pub rss_idle_mb: f64,
     /// Resident memory after the load, MB.
     pub rss_after_mb: f64,
+    /// Resident memory after the realistic section, MB.
+    pub rss_real_mb: f64,
 }
 
 /// Percentiles in ms.
@@ -34,7 +36,8 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
-    fn of(mut v: Vec<Duration>) -> Self {
+    /// Percentiles of `v`.
+    pub fn of(mut v: Vec<Duration>) -> Self {
         if v.is_empty() {
             return Self::default();
         }
@@ -73,6 +76,8 @@ pub struct Report {
     pub photos_per_s: f64,
     /// Per function.
     pub functions: Vec<FunctionFigures>,
+    /// Slow LLM, Telegram latency, many users at once.
+    pub realistic: super::realistic::Realistic,
 }
 
 fn overhead(turns: &[Turn]) -> Vec<Duration> {
@@ -96,6 +101,7 @@ impl Report {
             floor_turns_per_s: 0.0,
             photos_per_s: 0.0,
             functions: Vec::new(),
+            realistic: Default::default(),
         }
     }
 
@@ -106,13 +112,19 @@ impl Report {
             ready_ms: ready.as_secs_f64() * 1e3,
             rss_idle_mb: rss_kb as f64 / 1024.0,
             rss_after_mb: 0.0,
+            rss_real_mb: 0.0,
         });
     }
 
-    /// Records a function's memory after the load.
-    pub fn after_load(&mut self, name: &str, rss_kb: u64) {
+    /// Records a function's memory after the load (`realistic`: after that section).
+    pub fn after_load(&mut self, name: &str, rss_kb: u64, realistic: bool) {
         if let Some(f) = self.functions.iter_mut().find(|f| f.name == name) {
-            f.rss_after_mb = rss_kb as f64 / 1024.0;
+            let mb = rss_kb as f64 / 1024.0;
+            if realistic {
+                f.rss_real_mb = mb;
+            } else {
+                f.rss_after_mb = mb;
+            }
         }
     }
 
@@ -186,14 +198,23 @@ impl Report {
             pct(&self.floor_heavy),
             ratio(self.overhead_heavy.p99, self.floor_heavy.p99)
         );
+        let r = &self.realistic;
         out += &format!(
-            "\n{:<12} {:>14} {:>16} {:>18}\n",
-            "function", "exec→ready ms", "RSS idle MB", "RSS after load MB"
+            "\nrealistic: {} users × 1 message at once, Telegram {} ms per call, LLM {} ms per answer\n",
+            r.users, r.telegram_ms, r.llm_ms
+        );
+        out += &format!("{:<44} {:>30.0}\n", "turns /s", r.turns_per_s);
+        out += &format!("{:<44} {:>30}\n", "turn ms p50/p95/p99/max", pct(&r.turn));
+        out += &format!("{:<44} {:>30}\n", "max turns in flight", r.max_in_flight);
+        out += &format!("{:<44} {:>30}\n", "answers sent twice", r.duplicates);
+        out += &format!(
+            "\n{:<12} {:>14} {:>16} {:>18} {:>18}\n",
+            "function", "exec→ready ms", "RSS idle MB", "RSS after load MB", "RSS realistic MB"
         );
         for f in &self.functions {
             out += &format!(
-                "{:<12} {:>14.1} {:>16.1} {:>18.1}\n",
-                f.name, f.ready_ms, f.rss_idle_mb, f.rss_after_mb
+                "{:<12} {:>14.1} {:>16.1} {:>18.1} {:>18.1}\n",
+                f.name, f.ready_ms, f.rss_idle_mb, f.rss_after_mb, f.rss_real_mb
             );
         }
         out += "\nratios: throughput = floor / pipeline (how many times the raw work is faster); latency = pipeline p99 / floor p99\n";

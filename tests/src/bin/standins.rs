@@ -25,6 +25,7 @@ async fn main() -> anyhow::Result<()> {
         secret: var("TELEGRAM_WEBHOOK_SECRET", ""),
     };
     let tg = Telegram::new(files, Some(webhook));
+    tg.set_latency(var("STANDIN_TELEGRAM_LATENCY_MS", "0").parse().unwrap_or(0));
     if let Ok(token) = std::env::var("BOT_TOKEN") {
         tg.expect_token(&token);
     }

@@ -57,6 +57,10 @@ pub async fn dispatch(
     let chat = params
         .get("chat_id")
         .and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+    let latency = tg.latency_ms.load(std::sync::atomic::Ordering::Relaxed);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
     let hang = chat.and_then(|c| tg.rules.lock().unwrap().hang.get(&c).copied());
     if let Some(d) = hang {
         tokio::time::sleep(d).await;

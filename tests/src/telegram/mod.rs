@@ -74,6 +74,7 @@ pub struct Telegram {
     feed: tokio::sync::broadcast::Sender<Call>,
     http: reqwest::Client,
     rules: Mutex<rules::Rules>,
+    latency_ms: std::sync::atomic::AtomicU64,
 }
 
 fn first_update_id() -> i64 {
@@ -102,7 +103,13 @@ impl Telegram {
             feed: tokio::sync::broadcast::channel(1 << 16).0,
             http: reqwest::Client::new(),
             rules: Mutex::default(),
+            latency_ms: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Every Bot API call takes this long before it is answered, as a real Telegram does.
+    pub fn set_latency(&self, ms: u64) {
+        self.latency_ms.store(ms, Ordering::Relaxed);
     }
 
     /// Calls must carry this bot token (else 401, as Telegram answers).

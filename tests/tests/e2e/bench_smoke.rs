@@ -12,6 +12,9 @@ async fn bench_runs_every_phase_at_a_tiny_size() {
         latency_turns: 3,
         webhook: 40,
         photos: 3,
+        real_users: 5,
+        real_telegram_ms: 5,
+        real_llm_ms: 300,
     };
     let report = run(&sizes).await.unwrap();
     assert!(report.webhook_per_s > 0.0 && report.turns_per_s > 0.0 && report.photos_per_s > 0.0);
@@ -24,6 +27,8 @@ async fn bench_runs_every_phase_at_a_tiny_size() {
             .iter()
             .all(|f| f.ready_ms > 0.0 && f.rss_idle_mb > 0.0 && f.rss_after_mb > 0.0)
     );
+    assert_eq!(report.realistic.duplicates, 0);
+    assert!(report.realistic.max_in_flight >= 1 && report.realistic.turn.max >= 300.0);
     let table = report.table();
     assert!(
         table.contains("text turns /s") && table.contains("fn-ingress"),
