@@ -52,13 +52,11 @@ pub async fn run(
         while let Ok(call) = feed.recv().await {
             let chat = call.params["chat_id"].as_i64().unwrap_or(0);
             let text = call.params["text"].as_str().unwrap_or("");
-            if call.method == "sendmessage"
+            let wanted = call.method == "sendmessage"
                 && !call.result.is_null()
-                && text == answer_for(&format!("real {chat}"))
-            {
-                if let Some(tx) = w.lock().unwrap().remove(&chat) {
-                    let _ = tx.send(call.at_us);
-                }
+                && text == answer_for(&format!("real {chat}"));
+            if wanted && let Some(tx) = w.lock().unwrap().remove(&chat) {
+                let _ = tx.send(call.at_us);
             }
         }
     });
