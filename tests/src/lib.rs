@@ -4,6 +4,7 @@
 //! PostgreSQL database and the five functions as separate processes.
 
 pub mod bench;
+pub mod chaos;
 pub mod harness;
 pub mod image_api;
 pub mod llm;

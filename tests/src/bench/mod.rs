@@ -11,7 +11,8 @@ mod report;
 
 use std::time::Duration;
 
-pub use report::Report;
+pub use load::{FIRST_USER, seed as seed_users};
+pub use report::{Percentiles, Report};
 
 use crate::system::{FUNCTIONS, System};
 
@@ -118,7 +119,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
 }
 
 /// Waits until every stage consumer has nothing pending or in flight.
-async fn drain(sys: &System) -> anyhow::Result<()> {
+pub async fn drain(sys: &System) -> anyhow::Result<()> {
     let js = sys.js().await?;
     crate::harness::wait_for("the pipeline to drain", Duration::from_secs(120), || {
         let js = js.clone();

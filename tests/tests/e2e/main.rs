@@ -2,6 +2,7 @@
 //! fresh PostgreSQL database and the stand-ins. The module list says what is covered.
 
 mod bench_smoke;
+mod chaos;
 mod conversation;
 mod crash;
 mod delivery;
