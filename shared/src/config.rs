@@ -220,7 +220,7 @@ impl CommonSettings {
         Self {
             nats_url: env.string("NATS_URL", "nats://127.0.0.1:4222"),
             database_url: env.secret("DATABASE_URL"),
-            ack_wait: env.seconds("ACK_WAIT_SECS", 30, 1),
+            ack_wait: env.seconds("ACK_WAIT_SECS", 10, 1),
             concurrency: (concurrency > 0).then_some(concurrency),
             job_ttl: env.seconds("JOB_TTL_SECS", 3600, 1),
             runner,

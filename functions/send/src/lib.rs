@@ -54,7 +54,7 @@ impl FromEnv for Settings {
             telegram: TelegramSettings::read(env),
             bulk_per_sec,
             global_per_sec,
-            timeout: env.seconds("TELEGRAM_TIMEOUT_SECS", 30, 1),
+            timeout: env.seconds("TELEGRAM_TIMEOUT_SECS", 10, 1),
             sweep: SweepSettings {
                 every: env.seconds("SWEEP_INTERVAL_SECS", 5, 1),
                 grace: env.seconds("SWEEP_GRACE_SECS", 10, 1),
@@ -106,7 +106,7 @@ impl Send {
         };
         Ok(Self {
             api,
-            lease: s.timeout + Duration::from_secs(5),
+            lease: s.timeout + Duration::from_secs(2),
             bulk: per(s.bulk_per_sec),
             global: (s.global_per_sec > 0.0).then(|| per(s.global_per_sec)),
             deps,

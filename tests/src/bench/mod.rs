@@ -67,7 +67,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
     let sys = System::start(
         "bench",
         &[
-            ("ACK_WAIT_SECS", "30"),
+            ("ACK_WAIT_SECS", "10"),
             ("RUST_LOG", "warn,shared::runner=info,fn_ingress=info"),
             ("LOG_FORMAT", "text"),
         ],
