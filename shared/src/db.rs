@@ -37,6 +37,9 @@ pub async fn connect(url: &str, max: u32) -> Result<PgPool, DbError> {
         .max_connections(max)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // No ping before every acquire: a round trip per statement. A connection that broke
+        // fails its statement, which is a transient error the runner retries.
+        .test_before_acquire(false)
         .connect(url)
         .await
         .map_err(DbError::Connect)

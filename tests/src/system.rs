@@ -48,6 +48,16 @@ pub struct System {
 impl System {
     /// Starts everything; `label` names the log folder; `extra` env overrides the defaults.
     pub async fn start(label: &str, extra: &[(&str, &str)]) -> anyhow::Result<Self> {
+        Self::start_via(label, extra, &|n, d| Ok((n.to_owned(), d.to_owned()))).await
+    }
+
+    /// Like [`System::start`], with the functions' NATS and database URLs passed through `via`
+    /// (the bench puts counting proxies in between).
+    pub async fn start_via(
+        label: &str,
+        extra: &[(&str, &str)],
+        via: &dyn Fn(&str, &str) -> anyhow::Result<(String, String)>,
+    ) -> anyhow::Result<Self> {
         let files = tempfile::tempdir()?;
         let tg = Telegram::new(files.path().to_path_buf(), None);
         tg.expect_token(TEST_TOKEN);
@@ -61,9 +71,10 @@ impl System {
         migrate(&db.url)?;
         let ingress_addr = format!("127.0.0.1:{}", free_port());
         let secret = "e2e_secret-123".to_owned();
+        let (nats_url, db_url) = via(&nats.url, &db.url)?;
         let mut envs: Vec<(String, String)> = [
-            ("NATS_URL", nats.url.clone()),
-            ("DATABASE_URL", db.url.clone()),
+            ("NATS_URL", nats_url),
+            ("DATABASE_URL", db_url),
             ("BOT_TOKEN", TEST_TOKEN.to_owned()),
             ("TELEGRAM_API_URL", format!("http://{tg_addr}")),
             ("TELEGRAM_WEBHOOK_SECRET", secret.clone()),

@@ -3,6 +3,7 @@
 //! once), then measures: webhook intake, a light-load latency phase, a many-users throughput
 //! phase, photos, the floor for the same turns, and per-function start time and memory.
 
+mod count;
 mod floor;
 mod load;
 mod procfs;
@@ -11,6 +12,7 @@ mod report;
 
 use std::time::Duration;
 
+pub use count::{TurnCost, text_turn_cost};
 pub use load::{FIRST_USER, seed as seed_users};
 pub use report::{Percentiles, Report};
 
@@ -31,6 +33,8 @@ pub struct Sizes {
     pub webhook: usize,
     /// Photos asked for (`BENCH_PHOTOS`).
     pub photos: usize,
+    /// Turns counted on the wire (`BENCH_COUNT_TURNS`).
+    pub count_turns: usize,
     /// Users in the realistic section (`BENCH_REAL_USERS`).
     pub real_users: i64,
     /// Telegram's latency there, ms (`BENCH_REAL_TELEGRAM_MS`).
@@ -55,6 +59,7 @@ impl Sizes {
             latency_turns: get("BENCH_LATENCY_TURNS", 50),
             webhook: get("BENCH_WEBHOOK", 5000),
             photos: get("BENCH_PHOTOS", 100),
+            count_turns: get("BENCH_COUNT_TURNS", 50),
             real_users: get("BENCH_REAL_USERS", 1000) as i64,
             real_telegram_ms: get("BENCH_REAL_TELEGRAM_MS", 30) as u64,
             real_llm_ms: get("BENCH_REAL_LLM_MS", 5000) as u64,
@@ -64,6 +69,8 @@ impl Sizes {
 
 /// Runs the bench and returns its report.
 pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
+    // Counted on a small system of its own: the proxies must not slow the timed phases.
+    let cost = text_turn_cost(sizes.count_turns).await?;
     let sys = System::start(
         "bench",
         &[
@@ -74,6 +81,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
     )
     .await?;
     let mut r = Report::new(sizes.clone());
+    r.turn_cost = cost;
     for name in FUNCTIONS {
         let ready = procfs::exec_to_ready(&sys, name).await?;
         let rss = sys.pid(name).and_then(procfs::rss_kb).unwrap_or(0);

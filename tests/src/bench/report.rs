@@ -78,6 +78,8 @@ pub struct Report {
     pub functions: Vec<FunctionFigures>,
     /// Slow LLM, Telegram latency, many users at once.
     pub realistic: super::realistic::Realistic,
+    /// What one text turn costs on the wire.
+    pub turn_cost: super::count::TurnCost,
 }
 
 fn overhead(turns: &[Turn]) -> Vec<Duration> {
@@ -102,6 +104,7 @@ impl Report {
             photos_per_s: 0.0,
             functions: Vec::new(),
             realistic: Default::default(),
+            turn_cost: Default::default(),
         }
     }
 
@@ -197,6 +200,11 @@ impl Report {
             pct(&self.overhead_heavy),
             pct(&self.floor_heavy),
             ratio(self.overhead_heavy.p99, self.floor_heavy.p99)
+        );
+        let c = &self.turn_cost;
+        out += &format!(
+            "\none text turn on the wire ({} turns counted): {:.1} SQL round trips; JetStream: {:.1} publishes, {:.1} KV writes, {:.1} KV reads (awaited: publishes), {:.1} acks, {:.1} pull requests\n",
+            s.count_turns, c.sql, c.publishes, c.kv_writes, c.kv_reads, c.acks, c.pulls
         );
         let r = &self.realistic;
         out += &format!(

@@ -12,6 +12,7 @@ async fn bench_runs_every_phase_at_a_tiny_size() {
         latency_turns: 3,
         webhook: 40,
         photos: 3,
+        count_turns: 3,
         real_users: 5,
         real_telegram_ms: 5,
         real_llm_ms: 300,
@@ -28,6 +29,11 @@ async fn bench_runs_every_phase_at_a_tiny_size() {
             .all(|f| f.ready_ms > 0.0 && f.rss_idle_mb > 0.0 && f.rss_after_mb > 0.0)
     );
     assert_eq!(report.realistic.duplicates, 0);
+    let c = &report.turn_cost;
+    assert!(
+        c.sql >= 1.0 && c.publishes >= 2.0,
+        "counted on the wire: {c:?}"
+    );
     assert!(report.realistic.max_in_flight >= 1 && report.realistic.turn.max >= 300.0);
     let table = report.table();
     assert!(

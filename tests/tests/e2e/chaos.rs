@@ -21,5 +21,9 @@ async fn kills_everywhere_lose_nothing_and_double_nothing() {
     println!("{}", report.table());
     assert!(report.kills >= 3, "the driver did kill: {}", report.kills);
     assert_eq!(report.nats_restarts, 1);
-    assert!(report.failures().is_empty(), "{}", report.failures().join("; "));
+    assert!(
+        report.failures().is_empty(),
+        "{}",
+        report.failures().join("; ")
+    );
 }

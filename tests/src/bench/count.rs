@@ -1,0 +1,315 @@
+//! What one text turn costs in round trips, counted on the wire: the functions of a second,
+//! small system reach PostgreSQL and NATS through two counting proxies. PostgreSQL round trips
+//! are the frontend's `Query`, `Parse` and `Execute` messages; NATS operations are the client's `PUB` and
+//! `HPUB` commands sorted by subject (job publishes, KV reads and writes, acks, pull requests).
+//! An idle stretch of the same length is counted too and taken off (sweeper, pull renewals).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::llm::answer_for;
+use crate::system::System;
+use crate::updates::{self, User};
+
+/// Counters by kind.
+pub type Counts = Arc<Mutex<HashMap<&'static str, u64>>>;
+
+/// Per-turn costs.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TurnCost {
+    /// PostgreSQL round trips.
+    pub sql: f64,
+    /// JetStream publishes (stream messages: updates and jobs).
+    pub publishes: f64,
+    /// KV writes (job status).
+    pub kv_writes: f64,
+    /// KV reads.
+    pub kv_reads: f64,
+    /// Acks of every kind (ack, nak, progress, term).
+    pub acks: f64,
+    /// Pull requests.
+    pub pulls: f64,
+}
+
+/// Starts a proxy on a free port forwarding to `target`; the client→server bytes go through
+/// `tap`. Returns the port.
+fn proxy(target: String, counts: Counts, kind: Kind) -> anyhow::Result<u16> {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    std_listener.set_nonblocking(true)?;
+    let port = std_listener.local_addr()?.port();
+    let listener = TcpListener::from_std(std_listener)?;
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let (target, counts) = (target.clone(), counts.clone());
+            tokio::spawn(async move {
+                let Ok(server) = TcpStream::connect(&target).await else {
+                    return;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (mut cr, mut cw) = client.into_split();
+                let (mut sr, mut sw) = server.into_split();
+                let back = tokio::spawn(async move { tokio::io::copy(&mut sr, &mut cw).await });
+                let mut tap = Tap {
+                    kind,
+                    buf: Vec::new(),
+                    startup: true,
+                    counts,
+                };
+                let mut chunk = vec![0u8; 64 * 1024];
+                while let Ok(n) = cr.read(&mut chunk).await {
+                    if n == 0 || sw.write_all(&chunk[..n]).await.is_err() {
+                        break;
+                    }
+                    tap.feed(&chunk[..n]);
+                }
+                back.abort();
+            });
+        }
+    });
+    Ok(port)
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Postgres,
+    Nats,
+}
+
+struct Tap {
+    kind: Kind,
+    buf: Vec<u8>,
+    startup: bool,
+    counts: Counts,
+}
+
+impl Tap {
+    fn bump(&self, what: &'static str) {
+        *self.counts.lock().unwrap().entry(what).or_default() += 1;
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        match self.kind {
+            Kind::Postgres => self.postgres(),
+            Kind::Nats => self.nats(),
+        }
+    }
+
+    /// Frontend messages: a startup packet (no type byte; an SSL request comes first), then
+    /// `type, length(4), body`.
+    fn postgres(&mut self) {
+        loop {
+            let head = if self.startup { 4 } else { 5 };
+            if self.buf.len() < head {
+                return;
+            }
+            let at = head - 4;
+            let len =
+                u32::from_be_bytes(self.buf[at..at + 4].try_into().expect("4 bytes")) as usize;
+            let total = at + len;
+            if self.buf.len() < total {
+                return;
+            }
+            if self.startup {
+                // An SSL request (80877103) is followed by the real startup packet.
+                let code = u32::from_be_bytes(self.buf[4..8].try_into().expect("4 bytes"));
+                self.startup = code == 80_877_103;
+            } else if matches!(self.buf[0], b'Q' | b'E' | b'P') {
+                // One round trip each: a simple query, an execution of a prepared statement,
+                // or preparing one. (sqlx follows each with Sync and Close, which ride along.)
+                self.bump("sql");
+            } else if self.buf[0] == b'S' {
+                self.bump("syncs");
+            }
+            self.buf.drain(..total);
+        }
+    }
+
+    /// Client commands are lines; `PUB subject [reply] size` and `HPUB subject [reply] hsize
+    /// size` are followed by a payload of `size` bytes and CRLF.
+    fn nats(&mut self) {
+        loop {
+            let Some(eol) = self.buf.windows(2).position(|w| w == b"\r\n") else {
+                return;
+            };
+            let line = String::from_utf8_lossy(&self.buf[..eol]).into_owned();
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let payload = match words.first().map(|w| w.to_ascii_uppercase()).as_deref() {
+                Some("PUB") | Some("HPUB") => words
+                    .last()
+                    .and_then(|s| s.parse::<usize>().ok())
+                    .unwrap_or(0),
+                _ => {
+                    self.buf.drain(..eol + 2);
+                    continue;
+                }
+            };
+            let total = eol + 2 + payload + 2;
+            if self.buf.len() < total {
+                return;
+            }
+            let subject = words.get(1).copied().unwrap_or("");
+            let what = if subject.starts_with("$JS.ACK.") {
+                "acks"
+            } else if subject.starts_with("$JS.API.CONSUMER.MSG.NEXT.") {
+                "pulls"
+            } else if subject.starts_with("$KV.") {
+                "kv_writes"
+            } else if subject.starts_with("$JS.API.DIRECT.GET.KV_")
+                || subject.starts_with("$JS.API.STREAM.MSG.GET.KV_")
+            {
+                "kv_reads"
+            } else if subject.starts_with("updates.") || subject.starts_with("jobs.") {
+                "publishes"
+            } else {
+                "other"
+            };
+            self.bump(what);
+            self.buf.drain(..total);
+        }
+    }
+}
+
+fn per_turn(
+    busy: &HashMap<&'static str, u64>,
+    idle: &HashMap<&'static str, u64>,
+    turns: usize,
+) -> TurnCost {
+    let f = |k: &str| {
+        let b = busy.get(k).copied().unwrap_or(0) as f64;
+        let i = idle.get(k).copied().unwrap_or(0) as f64;
+        (b - i).max(0.0) / turns as f64
+    };
+    TurnCost {
+        sql: f("sql"),
+        publishes: f("publishes"),
+        kv_writes: f("kv_writes"),
+        kv_reads: f("kv_reads"),
+        acks: f("acks"),
+        pulls: f("pulls"),
+    }
+}
+
+/// Starts a small system whose functions reach PostgreSQL and NATS through counting proxies,
+/// and counts `turns` sequential text turns of one user (each answered before the next).
+pub async fn text_turn_cost(turns: usize) -> anyhow::Result<TurnCost> {
+    let counts: Counts = Arc::default();
+    let c = counts.clone();
+    let via = move |nats: &str, db: &str| -> anyhow::Result<(String, String)> {
+        let nats_target = nats.trim_start_matches("nats://").to_owned();
+        let rest = db.split_once('@').map(|(_, r)| r).unwrap_or(db);
+        let db_target = rest
+            .split('/')
+            .next()
+            .unwrap_or("127.0.0.1:5432")
+            .to_owned();
+        let np = proxy(nats_target.clone(), c.clone(), Kind::Nats)?;
+        let dp = proxy(db_target.clone(), c.clone(), Kind::Postgres)?;
+        let db = db.replacen(&db_target, &format!("127.0.0.1:{dp}"), 1);
+        Ok((format!("nats://127.0.0.1:{np}"), db))
+    };
+    let log = ("RUST_LOG", "warn,shared::runner=info,fn_ingress=info");
+    let sys = System::start_via("count", &[log], &via).await?;
+    crate::bench::seed_users(&sys, 1).await?;
+    count_turns(&sys, &counts, turns).await
+}
+
+/// Runs the counted turns on a started system.
+pub async fn count_turns(sys: &System, counts: &Counts, turns: usize) -> anyhow::Result<TurnCost> {
+    let user = User::new(crate::bench::FIRST_USER, "Counted");
+    // Warm up: the first turns open connections and prepare statements on them (steady state
+    // is what a running bot pays).
+    let user = &user;
+    let ask = |t: String| async move {
+        let since = sys.tg.calls().len();
+        let u = updates::text(sys.tg.next_update_id(), 1, &user, &t);
+        anyhow::ensure!(sys.post_update(&u).await == 200, "webhook refused a turn");
+        let want = answer_for(&t);
+        sys.wait_call(since, Duration::from_secs(30), |c| {
+            c.method == "sendmessage" && c.params["text"] == want.as_str()
+        })
+        .await?;
+        Ok::<_, anyhow::Error>(())
+    };
+    for w in 0..turns.min(20) {
+        ask(format!("warm up {w}")).await?;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    counts.lock().unwrap().clear();
+    let started = Instant::now();
+    for t in 0..turns {
+        ask(format!("counted {t}")).await?;
+    }
+    // Status writes and acks are not awaited by anyone: let them land.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let took = started.elapsed();
+    let busy = std::mem::take(&mut *counts.lock().unwrap());
+    tokio::time::sleep(took).await;
+    let idle = std::mem::take(&mut *counts.lock().unwrap());
+    Ok(per_turn(&busy, &idle, turns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_proxy_forwards_both_ways_and_counts_nats_publishes() {
+        let server = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = server.local_addr().unwrap().to_string();
+        tokio::spawn(async move {
+            let (mut s, _) = server.accept().await.unwrap();
+            s.write_all(b"INFO {}\r\n").await.unwrap();
+            let mut buf = vec![0u8; 1024];
+            let mut got = Vec::new();
+            while !got.ends_with(b"PING\r\n") {
+                let n = s.read(&mut buf).await.unwrap();
+                got.extend_from_slice(&buf[..n]);
+            }
+            s.write_all(b"PONG\r\n").await.unwrap();
+        });
+        let counts: Counts = Arc::default();
+        let port = proxy(addr, counts.clone(), Kind::Nats).unwrap();
+        let mut c = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        let mut buf = vec![0u8; 64];
+        let n = c.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"INFO {}\r\n");
+        c.write_all(
+            b"PUB jobs.reply 5\r\nhello\r\nHPUB $KV.x.y 12 14\r\nNATS/1.0\r\n\r\nhi\r\nPING\r\n",
+        )
+        .await
+        .unwrap();
+        let n = c.read(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"PONG\r\n");
+        let counts = counts.lock().unwrap();
+        assert_eq!((counts["publishes"], counts["kv_writes"]), (1, 1));
+    }
+}
+
+#[cfg(test)]
+mod real {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_nats_client_connects_through_the_proxy() {
+        let nats = crate::harness::NatsServer::start().unwrap();
+        let counts: Counts = Arc::default();
+        let port = proxy(
+            nats.url.trim_start_matches("nats://").to_owned(),
+            counts.clone(),
+            Kind::Nats,
+        )
+        .unwrap();
+        let client = async_nats::connect(format!("nats://127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        client.publish("jobs.x", "hi".into()).await.unwrap();
+        client.flush().await.unwrap();
+        assert_eq!(counts.lock().unwrap().get("publishes"), Some(&1));
+    }
+}
