@@ -17,6 +17,9 @@ use crate::{image_api, llm, serve};
 
 /// Every function, in start order (declared once, in the topology).
 pub use shared::topology::FUNCTIONS;
+/// Rewrites the functions' NATS and database URLs (e.g. through counting proxies).
+pub type Via = dyn Fn(&str, &str) -> anyhow::Result<(String, String)>;
+
 /// The `/invoke` signing secret of HTTP-runner copies.
 pub const INVOKE_SECRET: &str = "e2e-invoke-secret-0123456789";
 /// The bot token the functions use against the stand-in.
@@ -56,7 +59,7 @@ impl System {
     pub async fn start_via(
         label: &str,
         extra: &[(&str, &str)],
-        via: &dyn Fn(&str, &str) -> anyhow::Result<(String, String)>,
+        via: &Via,
     ) -> anyhow::Result<Self> {
         let files = tempfile::tempdir()?;
         let tg = Telegram::new(files.path().to_path_buf(), None);

@@ -227,7 +227,7 @@ pub async fn count_turns(sys: &System, counts: &Counts, turns: usize) -> anyhow:
     let user = &user;
     let ask = |t: String| async move {
         let since = sys.tg.calls().len();
-        let u = updates::text(sys.tg.next_update_id(), 1, &user, &t);
+        let u = updates::text(sys.tg.next_update_id(), 1, user, &t);
         anyhow::ensure!(sys.post_update(&u).await == 200, "webhook refused a turn");
         let want = answer_for(&t);
         sys.wait_call(since, Duration::from_secs(30), |c| {
