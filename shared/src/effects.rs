@@ -166,52 +166,50 @@ impl Decision {
             };
             self.job(SEND_SUBJECT, &Envelope::new(self.trace_id.clone(), job));
         }
-        if !self.effects.is_empty() {
-            insert_effects(c, &self.effects).await?;
-        }
-        if !self.jobs.is_empty() {
-            sqlx::query(
-                "INSERT INTO outbox (job_id, source, subject, payload)
-                 SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[])
-                 ON CONFLICT (job_id) DO NOTHING",
-            )
-            .bind(self.jobs.iter().map(|j| j.job_id).collect::<Vec<_>>())
-            .bind(vec![self.source.clone(); self.jobs.len()])
-            .bind(
-                self.jobs
-                    .iter()
-                    .map(|j| j.subject.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .bind(
-                self.jobs
-                    .iter()
-                    .map(|j| j.payload.clone())
-                    .collect::<Vec<_>>(),
-            )
-            .execute(&mut *c)
-            .await?;
+        if !self.effects.is_empty() || !self.jobs.is_empty() {
+            insert(c, &self.effects, &self.jobs, &self.source).await?;
         }
         Ok(self.jobs)
     }
 }
 
-async fn insert_effects(c: &mut PgConnection, effects: &[NewEffect]) -> sqlx::Result<()> {
-    // One statement for all of them; `seq` follows the array order (WITH ORDINALITY).
+/// Effects and outbox rows in one statement (one round trip); `seq` follows the effects'
+/// order (WITH ORDINALITY).
+async fn insert(
+    c: &mut PgConnection,
+    effects: &[NewEffect],
+    jobs: &[OutboxJob],
+    source: &str,
+) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO effects (id, chat_id, method, params, blob, visible, notice)
-         SELECT id, chat_id, method, params, blob, visible, notice
-         FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::bytea[], $6::bool[], $7::bool[])
-              WITH ORDINALITY AS t(id, chat_id, method, params, blob, visible, notice, n)
-         ORDER BY n",
+        "WITH e AS (
+             INSERT INTO effects (id, chat_id, method, params, blob, visible, notice)
+             SELECT id, chat_id, method, params, blob, visible, notice
+             FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::bytea[],
+                         $6::bool[], $7::bool[])
+                  WITH ORDINALITY AS t(id, chat_id, method, params, blob, visible, notice, n)
+             ORDER BY n)
+         INSERT INTO outbox (job_id, source, subject, payload)
+         SELECT job_id, $8, subject, payload
+         FROM UNNEST($9::uuid[], $10::text[], $11::bytea[]) AS j(job_id, subject, payload)
+         ON CONFLICT (job_id) DO NOTHING",
     )
     .bind(effects.iter().map(|e| e.id).collect::<Vec<_>>())
     .bind(effects.iter().map(|e| e.chat_id).collect::<Vec<_>>())
-    .bind(effects.iter().map(|e| e.method.to_owned()).collect::<Vec<_>>())
+    .bind(
+        effects
+            .iter()
+            .map(|e| e.method.to_owned())
+            .collect::<Vec<_>>(),
+    )
     .bind(effects.iter().map(|e| e.params.clone()).collect::<Vec<_>>())
     .bind(effects.iter().map(|e| e.blob.clone()).collect::<Vec<_>>())
     .bind(effects.iter().map(|e| e.visible).collect::<Vec<_>>())
     .bind(effects.iter().map(|e| e.notice).collect::<Vec<_>>())
+    .bind(source)
+    .bind(jobs.iter().map(|j| j.job_id).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|j| j.subject.clone()).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|j| j.payload.clone()).collect::<Vec<_>>())
     .execute(c)
     .await?;
     Ok(())
@@ -253,7 +251,7 @@ impl Outbox {
         self.send(c.jobs).await
     }
 
-    /// Publishes whatever `source` left unpublished (its handler crashed after the commit).
+    /// Publishes whatever `source` left unconsumed (its handler crashed after the commit).
     pub async fn republish(&self, source: &str) -> Result<(), HandlerError> {
         let jobs: Vec<OutboxJob> = sqlx::query_as(
             "SELECT job_id, subject, payload FROM outbox
@@ -330,10 +328,11 @@ impl Outbox {
             ack.await
                 .map_err(|e| HandlerError::transient(format!("publish not stored: {e}")))?;
         }
-        sqlx::query("UPDATE outbox SET published_at = now() WHERE job_id = ANY($1)")
-            .bind(jobs.iter().map(|j| j.job_id).collect::<Vec<_>>())
-            .execute(&self.pool)
-            .await?;
+        // Not marked here: the consuming stage marks a job published in its first statement
+        // (a `WITH received AS (UPDATE outbox SET published_at = now() WHERE job_id = …)`
+        // clause), which costs no round trip of its own. Until then the sweeper may
+        // publish it again after the grace period, and the stream's duplicate window (or the
+        // consumer's idempotency) drops the copy.
         Ok(())
     }
 }

@@ -56,11 +56,7 @@ impl System {
 
     /// Like [`System::start`], with the functions' NATS and database URLs passed through `via`
     /// (the bench puts counting proxies in between).
-    pub async fn start_via(
-        label: &str,
-        extra: &[(&str, &str)],
-        via: &Via,
-    ) -> anyhow::Result<Self> {
+    pub async fn start_via(label: &str, extra: &[(&str, &str)], via: &Via) -> anyhow::Result<Self> {
         let files = tempfile::tempdir()?;
         let tg = Telegram::new(files.path().to_path_buf(), None);
         tg.expect_token(TEST_TOKEN);

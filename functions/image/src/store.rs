@@ -5,12 +5,17 @@ use shared::envelope::{Envelope, ImageJob};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-/// Whether job `id`'s photo is stored (its message committed with it).
+/// Whether job `id`'s photo is stored (its message committed with it); marks the job
+/// received (published) in the same statement.
 pub async fn stored(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM photos WHERE job_id = $1)")
-        .bind(id)
-        .fetch_one(pool)
-        .await
+    sqlx::query_scalar(
+        "WITH received AS (
+             UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL)
+         SELECT EXISTS (SELECT 1 FROM photos WHERE job_id = $1)",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
 }
 
 /// Stores the photo row (its message is effect `effect`) and counts it; `false` when the job

@@ -67,7 +67,7 @@ impl Stage for Prompt {
         let job = &env.payload;
         let pool = &self.deps.pool;
         let source = env.id.to_string();
-        if store::decided(pool, &source).await? {
+        if store::decided(pool, env.id).await? {
             return self.deps.outbox.republish(&source).await;
         }
         let (look, negative, seed) = store::look(pool, job).await?;

@@ -3,15 +3,21 @@
 
 use shared::envelope::PromptJob;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::scene::Look;
 
-/// Whether the job's decision (an image job or a refusal) is already in the outbox.
-pub async fn decided(pool: &PgPool, source: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE source = $1)")
-        .bind(source)
-        .fetch_one(pool)
-        .await
+/// Whether job `id`'s decision (an image job or a refusal) is already in the outbox; marks the
+/// job itself received (published) in the same statement.
+pub async fn decided(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "WITH received AS (
+             UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL)
+         SELECT EXISTS (SELECT 1 FROM outbox WHERE source = $1::text)",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
 }
 
 /// The persona's look, negative prompt and the dialog's fixed seed.

@@ -10,45 +10,43 @@ use crate::llm::ChatMessage;
 /// Telegram's text limit in characters.
 pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
 
-/// Builds the messages for one reply; `None` when the user message or dialog is gone.
+/// Builds the messages for one reply, in one statement; `None` when the user message or the
+/// dialog is gone.
 pub async fn load(
     pool: &PgPool,
     dialog_id: i64,
     user_message_id: i64,
     history: i64,
 ) -> sqlx::Result<Option<Vec<ChatMessage>>> {
-    let head: Option<(String, String)> = sqlx::query_as(
-        "SELECT g.system_prompt, u.first_name FROM dialogs d
+    type Turns = sqlx::types::Json<Vec<(String, String)>>;
+    let row: Option<(String, String, Turns)> = sqlx::query_as(
+        // An answer is placed right after the message it answers (its id may be larger than
+        // later user messages when those arrived while it was being written).
+        "SELECT g.system_prompt, u.first_name, COALESCE((
+             SELECT json_agg(json_build_array(t.role, t.content) ORDER BY t.k, t.id)
+             FROM (SELECT role, content, COALESCE(reply_to, id) AS k, id FROM chat_messages
+                   WHERE dialog_id = $1 AND (id <= $2 OR reply_to < $2)
+                   ORDER BY COALESCE(reply_to, id) DESC, id DESC LIMIT $3) t), '[]'::json)
+         FROM dialogs d
          JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
          JOIN chat_messages m ON m.id = $2 AND m.dialog_id = d.id
          WHERE d.id = $1",
     )
     .bind(dialog_id)
     .bind(user_message_id)
+    .bind(history)
     .fetch_optional(pool)
     .await?;
-    let Some((system, user_name)) = head else {
+    let Some((system, user_name, turns)) = row else {
         return Ok(None);
     };
-    let mut turns: Vec<(String, String)> = sqlx::query_as(
-        // An answer is placed right after the message it answers (its id may be larger than
-        // later user messages when those arrived while it was being written).
-        "SELECT role, content FROM chat_messages
-         WHERE dialog_id = $1 AND (id <= $2 OR reply_to < $2)
-         ORDER BY COALESCE(reply_to, id) DESC, id DESC LIMIT $3",
-    )
-    .bind(dialog_id)
-    .bind(user_message_id)
-    .bind(history)
-    .fetch_all(pool)
-    .await?;
-    turns.reverse();
     let mut messages = vec![ChatMessage {
         role: "system".into(),
         content: expand_user(&system, &user_name),
     }];
     messages.extend(
         turns
+            .0
             .into_iter()
             .map(|(role, content)| ChatMessage { role, content }),
     );

@@ -121,11 +121,12 @@ impl Stage for Reply {
         let job = &env.payload;
         let source = env.id.to_string();
         let pool = &self.deps.pool;
-        if store::answered(pool, env.id).await? {
+        let (answered, earlier) = store::state(pool, env.id, job).await?;
+        if answered {
             tracing::info!(job = %env.id, "answer already stored");
             return self.deps.outbox.republish(&source).await;
         }
-        if store::earlier_unanswered(pool, job).await? {
+        if earlier {
             return Err(HandlerError::defer(
                 "an earlier message is answered first",
                 ORDER_POLL,

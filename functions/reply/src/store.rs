@@ -1,28 +1,26 @@
-//! The Postgres statements fn-reply runs: whether a job was answered, whether an earlier
-//! message of the dialog is still waiting, the answer (keyed by job id), and the mark on a
+//! The Postgres statements fn-reply runs: where a job stands (answered? an earlier message
+//! of the dialog still waiting?), the answer (keyed by job id), and the mark on a
 //! message whose answer was given up on.
 
 use shared::envelope::ReplyJob;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-/// Whether job `id`'s answer is stored (with its messages, committed together).
-pub async fn answered(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM chat_messages WHERE job_id = $1)")
-        .bind(id)
-        .fetch_one(pool)
-        .await
-}
-
-/// Whether an earlier message of the dialog (from the last 150 s, not given up on) still has
-/// no answer: then this one waits, so answers come in order and each sees the last.
-pub async fn earlier_unanswered(pool: &PgPool, job: &ReplyJob) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM chat_messages u
-         WHERE u.dialog_id = $1 AND u.role = 'user' AND u.id < $2
-           AND u.created_at > now() - interval '150 seconds' AND u.reply_failed_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))",
+/// Where job `id` stands, in one statement that also marks it received (published): whether
+/// its answer is stored (with its messages, committed together), and whether an earlier
+/// message of the dialog (from the last 150 s, not given up on) still has no answer — then
+/// this one waits, so answers come in order and each sees the last.
+pub async fn state(pool: &PgPool, id: Uuid, job: &ReplyJob) -> sqlx::Result<(bool, bool)> {
+    sqlx::query_as(
+        "WITH received AS (
+             UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL)
+         SELECT EXISTS (SELECT 1 FROM chat_messages WHERE job_id = $1),
+                EXISTS (SELECT 1 FROM chat_messages u
+                 WHERE u.dialog_id = $2 AND u.role = 'user' AND u.id < $3
+                   AND u.created_at > now() - interval '150 seconds' AND u.reply_failed_at IS NULL
+                   AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))",
     )
+    .bind(id)
     .bind(job.dialog_id)
     .bind(job.user_message_id)
     .fetch_one(pool)

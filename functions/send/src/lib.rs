@@ -24,7 +24,7 @@ use shared::topology::{MAX_DELIVER, SEND_STAGE};
 use shared::{HandlerError, texts};
 use uuid::Uuid;
 
-use crate::store::Claim;
+use crate::store::{ChatRules, Claim};
 use crate::sweep::SweepSettings;
 
 /// fn-send settings.
@@ -113,11 +113,14 @@ impl Send {
         })
     }
 
-    /// Waits for every limit the effect falls under; `Some(wait)` when it must wait.
+    /// Waits for the bot-wide limits the effect falls under (its chat's slot was taken with
+    /// the claim); `Some(wait)` when it must wait.
     async fn paced(&self, e: &store::Effect) -> Result<Option<Duration>, HandlerError> {
         let pool = &self.deps.pool;
-        let chat = chat_rule(e.chat_id);
-        let mut keys = vec![(format!("chat:{}", e.chat_id), chat)];
+        if e.wait_ms > 0 {
+            return Ok(Some(Duration::from_millis(e.wait_ms as u64)));
+        }
+        let mut keys = Vec::new();
         if e.bulk {
             keys.push(("bulk".to_owned(), self.bulk));
         }
@@ -134,9 +137,13 @@ impl Send {
     }
 
     /// Sends one effect unless it was sent; `Err(Defer)` when it must wait its turn.
-    async fn deliver(&self, id: Uuid) -> Result<(), HandlerError> {
+    async fn deliver(&self, id: Uuid, job: Uuid) -> Result<(), HandlerError> {
         let pool = &self.deps.pool;
-        let e = match store::claim(pool, id, self.lease).await? {
+        let rules = ChatRules {
+            private: (PRIVATE.interval_ms, PRIVATE.burst_ms),
+            group: (GROUP.interval_ms, GROUP.burst_ms),
+        };
+        let e = match store::claim(pool, id, self.lease, job, rules).await? {
             Claim::Done => return Ok(()),
             Claim::Wait(d, why) => return Err(HandlerError::defer(why, d)),
             Claim::Go(e) => e,
@@ -215,7 +222,7 @@ impl Stage for Send {
     async fn handle(&self, env: Envelope<SendJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
         for id in &job.effects {
-            self.deliver(*id).await?;
+            self.deliver(*id, env.id).await?;
         }
         if let Some(action) = &job.action {
             let params = serde_json::json!({"chat_id": job.chat_id, "action": action});

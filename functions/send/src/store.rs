@@ -26,6 +26,18 @@ pub struct Effect {
     pub notice: bool,
     /// The user blocked the bot or the chat is gone.
     pub unreachable: bool,
+    /// For a visible effect: ms to wait for the chat's send slot (0: it is taken, go).
+    pub wait_ms: i64,
+}
+
+/// A chat's flood rule for `pace_take`: interval and burst tolerance in ms, for private chats
+/// and for groups.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatRules {
+    /// Private chats: (interval, burst).
+    pub private: (f64, f64),
+    /// Groups: (interval, burst).
+    pub group: (f64, f64),
 }
 
 /// What claiming an effect found.
@@ -40,10 +52,19 @@ pub enum Claim {
 }
 
 /// Claims effect `id` for `lease` unless it is done, leased, or behind an earlier visible
-/// effect of its chat that is still pending.
-pub async fn claim(pool: &PgPool, id: Uuid, lease: Duration) -> sqlx::Result<Claim> {
+/// effect of its chat that is still pending; a visible one also takes its chat's send slot.
+/// The send job `job` is marked received (published) in the same statement.
+pub async fn claim(
+    pool: &PgPool,
+    id: Uuid,
+    lease: Duration,
+    job: Uuid,
+    rules: ChatRules,
+) -> sqlx::Result<Claim> {
     let row: Option<Effect> = sqlx::query_as(
-        "UPDATE effects e SET lease_until = now() + make_interval(secs => $2)
+        "WITH received AS (
+             UPDATE outbox SET published_at = now() WHERE job_id = $3 AND published_at IS NULL)
+         UPDATE effects e SET lease_until = now() + make_interval(secs => $2)
          WHERE e.id = $1 AND e.state = 'pending'
            AND (e.lease_until IS NULL OR e.lease_until < now())
            AND NOT (e.visible AND EXISTS (
@@ -51,10 +72,18 @@ pub async fn claim(pool: &PgPool, id: Uuid, lease: Duration) -> sqlx::Result<Cla
                  AND p.visible AND p.seq < e.seq))
          RETURNING e.chat_id, e.method, e.params, e.blob, e.visible, e.bulk, e.notice,
            EXISTS (SELECT 1 FROM users u WHERE u.id = e.chat_id AND u.unreachable_at IS NOT NULL)
-             AS unreachable",
+             AS unreachable,
+           CASE WHEN NOT e.visible THEN 0
+                WHEN e.chat_id < 0 THEN pace_take('chat:' || e.chat_id, $6, $7)
+                ELSE pace_take('chat:' || e.chat_id, $4, $5) END AS wait_ms",
     )
     .bind(id)
     .bind(lease.as_secs_f64())
+    .bind(job)
+    .bind(rules.private.0)
+    .bind(rules.private.1)
+    .bind(rules.group.0)
+    .bind(rules.group.1)
     .fetch_optional(pool)
     .await?;
     if let Some(e) = row {

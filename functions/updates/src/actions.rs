@@ -106,12 +106,11 @@ async fn text_message(
         d.text(chat, texts::TOO_LONG, &[]);
         return Ok(());
     }
-    let Some(dialog_id) = store::active_dialog(c, ctx.sender.user_id).await? else {
+    let stored = store::store_text(c, ctx.sender.user_id, ctx.update_id, text).await?;
+    let Some((dialog_id, user_message_id)) = stored else {
         d.text(chat, texts::PICK_FIRST, &[]);
         return Ok(());
     };
-    let user_message_id =
-        store::store_user_message(c, dialog_id, ctx.update_id, text, ctx.sender.user_id).await?;
     let job = ReplyJob {
         chat_id: chat,
         user_id: ctx.sender.user_id,

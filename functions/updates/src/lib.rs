@@ -78,8 +78,8 @@ impl Stage for Updates {
         let source = format!("upd-{update_id}");
         let mut tx = self.deps.pool.begin().await?;
         // The chat first, then the claim: a chat's updates are decided one at a time.
-        store::lock_chat(&mut tx, sender.chat_id).await?;
-        if !store::claim_update(&mut tx, update_id).await? {
+        let (claimed, confirmed) = store::begin_update(&mut tx, update_id, &sender).await?;
+        if !claimed {
             tracing::info!(
                 update_id,
                 "update seen before; only its unpublished jobs are sent"
@@ -87,7 +87,6 @@ impl Stage for Updates {
             drop(tx);
             return self.deps.outbox.republish(&source).await;
         }
-        let confirmed = store::upsert_user(&mut tx, &sender).await?;
         let ctx = actions::Ctx {
             update_id,
             sender: &sender,

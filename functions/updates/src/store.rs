@@ -1,56 +1,47 @@
 //! The Postgres statements fn-updates runs, each inside the update's transaction.
-//! (A user who writes to the bot can be reached again: `upsert_user` clears `unreachable_at`.)
+//! The hot path (a text message) is two statements: [`begin_update`] and [`store_text`].
 
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 
 use crate::route::Sender;
 
-/// Marks the update processed; `false` when it already was (a redelivery).
-pub async fn claim_update(c: &mut PgConnection, update_id: i64) -> sqlx::Result<bool> {
-    let r =
-        sqlx::query("INSERT INTO processed_updates (update_id) VALUES ($1) ON CONFLICT DO NOTHING")
-            .bind(update_id)
-            .execute(c)
-            .await?;
-    Ok(r.rows_affected() == 1)
-}
-
-/// Serialises the updates of one chat across all copies of fn-updates until commit.
-pub async fn lock_chat(c: &mut PgConnection, chat_id: i64) -> sqlx::Result<()> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(chat_id)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-/// Creates or refreshes the user; returns whether they confirmed 18+.
-pub async fn upsert_user(c: &mut PgConnection, s: &Sender) -> sqlx::Result<bool> {
-    let row = sqlx::query(
-        "INSERT INTO users (id, first_name, username, language_code) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET first_name = $2, username = $3,
-             language_code = COALESCE($4, users.language_code), updated_at = now(),
-             unreachable_at = NULL
-         RETURNING age_confirmed_at IS NOT NULL",
+/// Opens an update's work, in one statement: serialises the chat's updates across all copies
+/// (advisory lock until commit), then claims the update (`false`: a redelivery), and creates or
+/// refreshes the user and their retention row (a user who writes can be reached again).
+/// Returns `(claimed, age confirmed)`.
+pub async fn begin_update(
+    c: &mut PgConnection,
+    update_id: i64,
+    s: &Sender,
+) -> sqlx::Result<(bool, bool)> {
+    // Every part reads from `l`, so the lock is taken before anything is written.
+    sqlx::query_as(
+        "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
+         c AS (INSERT INTO processed_updates (update_id) SELECT $1 FROM l
+               ON CONFLICT DO NOTHING RETURNING 1),
+         u AS (INSERT INTO users (id, first_name, username, language_code)
+               SELECT $3, $4, $5, $6 FROM l
+               ON CONFLICT (id) DO UPDATE SET first_name = EXCLUDED.first_name,
+                   username = EXCLUDED.username,
+                   language_code = COALESCE(EXCLUDED.language_code, users.language_code),
+                   updated_at = now(), unreachable_at = NULL
+               RETURNING age_confirmed_at IS NOT NULL AS confirmed),
+         r AS (INSERT INTO user_retention (user_id) SELECT $3 FROM u
+               ON CONFLICT (user_id) DO UPDATE SET last_seen = now(),
+                   total_sessions = user_retention.total_sessions
+                       + (user_retention.last_seen < now() - interval '30 minutes')::int,
+                   days_active = user_retention.days_active
+                       + (user_retention.last_seen::date < current_date)::int)
+         SELECT EXISTS (SELECT 1 FROM c), (SELECT confirmed FROM u)",
     )
+    .bind(update_id)
+    .bind(s.chat_id)
     .bind(s.user_id)
     .bind(&s.first_name)
     .bind(&s.username)
     .bind(&s.language)
-    .fetch_one(&mut *c)
-    .await?;
-    sqlx::query(
-        "INSERT INTO user_retention (user_id) VALUES ($1)
-         ON CONFLICT (user_id) DO UPDATE SET last_seen = now(),
-             total_sessions = user_retention.total_sessions
-                 + (user_retention.last_seen < now() - interval '30 minutes')::int,
-             days_active = user_retention.days_active
-                 + (user_retention.last_seen::date < current_date)::int",
-    )
-    .bind(s.user_id)
-    .execute(c)
-    .await?;
-    Ok(row.get(0))
+    .fetch_one(c)
+    .await
 }
 
 /// Records the 18+ confirmation (the first time only).
@@ -122,7 +113,7 @@ pub async fn open_dialog(
         .bind(girl_id)
         .execute(&mut *c)
         .await?;
-    bump_activity(c, user_id, Counter::Dialogs).await?;
+    count_dialog(c, user_id).await?;
     Ok(Some((dialog_id, greeting)))
 }
 
@@ -149,50 +140,45 @@ pub async fn owns_dialog(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> 
         .await
 }
 
-/// Stores a user message (keyed by update id) and returns its id.
-pub async fn store_user_message(
+/// Stores a user message (keyed by update id) in the user's active dialog and counts it, in
+/// one statement; returns `(dialog_id, message_id)`, or `None` when no dialog is open.
+pub async fn store_text(
     c: &mut PgConnection,
-    dialog_id: i64,
+    user_id: i64,
     update_id: i64,
     text: &str,
-    user_id: i64,
-) -> sqlx::Result<i64> {
-    let id = sqlx::query_scalar(
-        "INSERT INTO chat_messages (dialog_id, role, content, update_id) VALUES ($1, 'user', $2, $3) RETURNING id",
+) -> sqlx::Result<Option<(i64, i64)>> {
+    sqlx::query_as(
+        "WITH d AS (
+             SELECT s.active_dialog_id AS id FROM users u
+             JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
+             JOIN girls g ON g.id = s.girl_id AND g.is_active
+             WHERE u.id = $1 AND s.active_dialog_id IS NOT NULL),
+         m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id)
+               SELECT id, 'user', $2, $3 FROM d RETURNING id, dialog_id),
+         t AS (UPDATE dialogs SET updated_at = now() WHERE id IN (SELECT dialog_id FROM m)),
+         r AS (UPDATE user_retention SET total_messages = total_messages + 1
+               WHERE user_id = $1 AND EXISTS (SELECT 1 FROM m)),
+         a AS (INSERT INTO user_activity (user_id, activity_date, messages_count)
+               SELECT $1, current_date, 1 FROM m
+               ON CONFLICT (user_id, activity_date)
+               DO UPDATE SET messages_count = user_activity.messages_count + 1)
+         SELECT dialog_id, id FROM m",
     )
-    .bind(dialog_id)
+    .bind(user_id)
     .bind(text)
     .bind(update_id)
-    .fetch_one(&mut *c)
+    .fetch_optional(c)
+    .await
+}
+
+async fn count_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO user_activity (user_id, activity_date, dialogs_created) VALUES ($1, current_date, 1)
+         ON CONFLICT (user_id, activity_date) DO UPDATE SET dialogs_created = user_activity.dialogs_created + 1",
+    )
+    .bind(user_id)
+    .execute(c)
     .await?;
-    sqlx::query("UPDATE dialogs SET updated_at = now() WHERE id = $1")
-        .bind(dialog_id)
-        .execute(&mut *c)
-        .await?;
-    sqlx::query("UPDATE user_retention SET total_messages = total_messages + 1 WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *c)
-        .await?;
-    bump_activity(c, user_id, Counter::Messages).await?;
-    Ok(id)
-}
-
-enum Counter {
-    Messages,
-    Dialogs,
-}
-
-async fn bump_activity(c: &mut PgConnection, user_id: i64, counter: Counter) -> sqlx::Result<()> {
-    let sql = match counter {
-        Counter::Messages => {
-            "INSERT INTO user_activity (user_id, activity_date, messages_count) VALUES ($1, current_date, 1)
-             ON CONFLICT (user_id, activity_date) DO UPDATE SET messages_count = user_activity.messages_count + 1"
-        }
-        Counter::Dialogs => {
-            "INSERT INTO user_activity (user_id, activity_date, dialogs_created) VALUES ($1, current_date, 1)
-             ON CONFLICT (user_id, activity_date) DO UPDATE SET dialogs_created = user_activity.dialogs_created + 1"
-        }
-    };
-    sqlx::query(sql).bind(user_id).execute(c).await?;
     Ok(())
 }
