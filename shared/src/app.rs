@@ -66,8 +66,8 @@ pub async fn connect(
         .await
         .map_err(|e| e.to_string())?;
     db::check_schema(&pool).await.map_err(|e| e.to_string())?;
-    let (js, buckets) = broker(name, &common.nats_url, common.job_ttl).await?;
-    let jobs = JobBoard::new(buckets.jobs);
+    let (js, _) = broker(name, &common.nats_url, common.job_ttl).await?;
+    let jobs = JobBoard::new(js.client(), topology::JOBS_BUCKET);
     let outbox = Outbox::new(js.clone(), pool.clone(), jobs.clone());
     Ok(Deps {
         js,

@@ -140,9 +140,10 @@ impl Decision {
 
     /// Writes the effects and jobs into `tx`, commits it, and returns what to publish.
     pub async fn commit(self, mut tx: Transaction<'_, Postgres>) -> Result<Committed, sqlx::Error> {
+        let source = self.source.clone();
         let jobs = self.write(&mut tx).await?;
         tx.commit().await?;
-        Ok(Committed { jobs })
+        Ok(Committed { jobs, source })
     }
 
     async fn write(mut self, c: &mut PgConnection) -> sqlx::Result<Vec<OutboxJob>> {
@@ -219,6 +220,7 @@ async fn insert(
 #[must_use = "committed jobs must be published"]
 pub struct Committed {
     jobs: Vec<OutboxJob>,
+    source: String,
 }
 
 impl Committed {
@@ -248,6 +250,15 @@ impl Outbox {
 
     /// Publishes what a commit produced.
     pub async fn publish(&self, c: Committed) -> Result<(), HandlerError> {
+        // A new job starts PENDING; a job handed on under its own id (prompt → image) and
+        // send jobs (status belongs to the job they complete) do not.
+        for job in &c.jobs {
+            if job.subject != SEND_SUBJECT && job.job_id.to_string() != c.source {
+                self.board
+                    .note(job.job_id, JobState::Pending, "outbox", None)
+                    .await;
+            }
+        }
         self.send(c.jobs).await
     }
 
@@ -310,10 +321,6 @@ impl Outbox {
         // Send every publish first, then wait for the acks: one round trip for all of them.
         let mut acks = Vec::with_capacity(jobs.len());
         for job in &jobs {
-            if job.subject != SEND_SUBJECT {
-                self.board
-                    .advance_later(job.job_id, JobState::Pending, "outbox", None);
-            }
             let msg = PublishMessage::build()
                 .payload(job.payload.clone().into())
                 .message_id(format!("{}:{}", job.subject, job.job_id));

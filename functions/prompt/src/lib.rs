@@ -86,12 +86,10 @@ impl Stage for Prompt {
             d.notice(job.chat_id, texts::PHOTO_BLOCKED);
             let committed = d.commit(pool.begin().await?).await?;
             self.deps.outbox.publish(committed).await?;
-            self.deps.jobs.advance_later(
-                env.id,
-                JobState::Failed,
-                PROMPT_STAGE.name,
-                Some("blocked".into()),
-            );
+            let blocked = Some("blocked".into());
+            let jobs = &self.deps.jobs;
+            jobs.note(env.id, JobState::Failed, PROMPT_STAGE.name, blocked)
+                .await;
             return Ok(());
         }
         let image = ImageJob {

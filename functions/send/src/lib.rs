@@ -233,7 +233,8 @@ impl Stage for Send {
         if let Some(done) = job.completes {
             self.deps
                 .jobs
-                .advance_later(done, JobState::Completed, SEND_STAGE.name, None);
+                .note(done, JobState::Completed, SEND_STAGE.name, None)
+                .await;
         }
         Ok(())
     }

@@ -109,9 +109,13 @@ impl<S: Stage> Core<S> {
         let (job, chat, trace) = (input.job_id(), input.chat_id(), input.trace_id());
         let span =
             tracing::info_span!("handle", stage = S::SPEC.name, trace_id = %trace, delivered);
-        if first && let Some(id) = job {
+        if first
+            && delivered == 1
+            && let Some(id) = job
+        {
             self.jobs
-                .advance_later(id, JobState::Processing, S::SPEC.name, None);
+                .note(id, JobState::Processing, S::SPEC.name, None)
+                .await;
         }
         let work = tracing::Instrument::instrument(self.stage.handle(input), span);
         let result = match AssertUnwindSafe(work).catch_unwind().await {
@@ -192,7 +196,8 @@ impl<S: Stage> Core<S> {
         };
         if let Some(id) = job {
             self.jobs
-                .advance_later(id, JobState::Failed, stage, Some(reason.to_owned()));
+                .note(id, JobState::Failed, stage, Some(reason.to_owned()))
+                .await;
         }
         if let Err(e) = self.outbox.publish(committed).await {
             tracing::warn!(error = %e, "failure notice not published yet; the sweeper will");

@@ -203,7 +203,7 @@ impl Report {
         );
         let c = &self.turn_cost;
         out += &format!(
-            "\none text turn on the wire ({} turns counted): {:.1} SQL round trips; JetStream: {:.1} publishes, {:.1} KV writes, {:.1} KV reads (awaited: publishes), {:.1} acks, {:.1} pull requests\n",
+            "\none text turn on the wire ({} turns counted): {:.1} SQL round trips; JetStream: {:.1} publishes, {:.1} KV writes, {:.1} KV reads (KV writes and the typing action are not awaited), {:.1} acks, {:.1} pull requests\n",
             s.count_turns, c.sql, c.publishes, c.kv_writes, c.kv_reads, c.acks, c.pulls
         );
         let r = &self.realistic;
