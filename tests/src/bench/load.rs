@@ -86,15 +86,20 @@ pub async fn webhook_rate(sys: &System, count: usize, senders: usize) -> anyhow:
     Ok(count as f64 / started.elapsed().as_secs_f64())
 }
 
-type Waiters = Arc<Mutex<HashMap<(i64, String), oneshot::Sender<Call>>>>;
+/// Turns waiting for a call, keyed by (chat, text) or (chat, "photo").
+pub type Waiters = Arc<Mutex<HashMap<(i64, String), oneshot::Sender<Call>>>>;
 
-/// Routes stand-in calls to the turns waiting for them, keyed by (chat, method-specific key).
-fn dispatcher(sys: &System) -> Waiters {
+/// Routes calls Telegram accepted to the turns waiting for them, keyed by (chat, text) for
+/// messages and (chat, "photo") for photos.
+pub fn dispatcher(sys: &System) -> Waiters {
     let waiters: Waiters = Arc::default();
     let mut feed = sys.tg.subscribe();
     let w = waiters.clone();
     tokio::spawn(async move {
         while let Ok(call) = feed.recv().await {
+            if call.result.is_null() {
+                continue;
+            }
             let chat = call.params["chat_id"].as_i64().unwrap_or(0);
             let key = match call.method.as_str() {
                 "sendmessage" => call.params["text"].as_str().unwrap_or("").to_owned(),

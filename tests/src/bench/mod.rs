@@ -13,7 +13,7 @@ mod report;
 use std::time::Duration;
 
 pub use count::{TurnCost, text_turn_cost};
-pub use load::{FIRST_USER, seed as seed_users};
+pub use load::{FIRST_USER, Waiters, dispatcher, seed as seed_users};
 pub use report::{Percentiles, Report};
 
 use crate::system::{FUNCTIONS, System};

@@ -3,7 +3,6 @@
 //! up again).
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -11,11 +10,12 @@ use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use tokio::sync::oneshot;
 
+use crate::telegram::Call;
+
 use super::ChaosSizes;
-use crate::bench::FIRST_USER;
+use crate::bench::{FIRST_USER, Waiters, dispatcher};
 use crate::llm::answer_for;
 use crate::system::{FUNCTIONS, System};
-use crate::telegram::Call;
 use crate::updates::{self, User};
 
 /// How long a user waits for an answer before counting it lost.
@@ -34,31 +34,6 @@ pub struct Outcome {
     pub kills: usize,
     /// nats-server restarts.
     pub nats_restarts: usize,
-}
-
-type Waiters = Arc<std::sync::Mutex<HashMap<(i64, String), oneshot::Sender<Call>>>>;
-
-fn listen(sys: &System) -> Waiters {
-    let waiters: Waiters = Arc::default();
-    let mut feed = sys.tg.subscribe();
-    let w = waiters.clone();
-    tokio::spawn(async move {
-        while let Ok(call) = feed.recv().await {
-            if call.result.is_null() {
-                continue;
-            }
-            let chat = call.params["chat_id"].as_i64().unwrap_or(0);
-            let key = match call.method.as_str() {
-                "sendmessage" => call.params["text"].as_str().unwrap_or("").to_owned(),
-                "sendphoto" => "photo".to_owned(),
-                _ => continue,
-            };
-            if let Some(tx) = w.lock().unwrap().remove(&(chat, key)) {
-                let _ = tx.send(call);
-            }
-        }
-    });
-    waiters
 }
 
 /// Posts like Telegram: a refused or failed call is tried again until it is accepted.
@@ -189,7 +164,7 @@ pub async fn drive(
     sizes: &ChaosSizes,
     dialogs: &HashMap<i64, i64>,
 ) -> anyhow::Result<Outcome> {
-    let waiters = listen(sys);
+    let waiters = dispatcher(sys);
     let rounds = (sizes.turns / 2)
         .div_ceil(sizes.users.max(1) as usize)
         .max(1);
