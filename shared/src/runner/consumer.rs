@@ -4,7 +4,7 @@
 //! alive with progress acks, acks only after the stage returned `Ok` (its effects committed),
 //! naks with a delay after a failed try, and terminates what it gave up on. A deferred message
 //! (waiting its turn, not failing) gives its slot back while it waits and keeps its delivery
-//! count. On SIGTERM the loop stops pulling, hands parked messages back, and waits for the rest.
+//! count, and runs again when the delay is over. On SIGTERM the loop stops pulling, hands parked messages back, and waits for the rest.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -153,6 +153,9 @@ async fn handle_one<S: Stage>(
         first = false;
         match alive(&msg, shared.ack_wait, work).await {
             Outcome::Defer(delay) => {
+                // Parked: the slot goes back while it waits. It runs again without taking a
+                // slot (the pull loop may hold every free one for an open batch): what runs
+                // again was admitted once, and held messages are bounded by max_ack_pending.
                 permit = None;
                 let mut stopping = shared.stopping.clone();
                 let parked = async {
@@ -164,12 +167,6 @@ async fn handle_one<S: Stage>(
                 if alive(&msg, shared.ack_wait, parked).await {
                     break Outcome::Retry(delay);
                 }
-                let slot = shared.slots.clone().acquire_owned();
-                permit = Some(
-                    alive(&msg, shared.ack_wait, slot)
-                        .await
-                        .expect("semaphore is never closed"),
-                );
             }
             other => break other,
         }

@@ -114,12 +114,15 @@ pub fn dispatcher(sys: &System) -> Waiters {
     waiters
 }
 
-/// Every user sends `turns` messages, one after the other's answer, all users at once.
+/// Every user sends `turns` messages, one after the other's answer, all users at once. With
+/// `rotate`, each of a session's turns comes from another user (a user writing faster than
+/// Telegram's one message a second per chat would measure fn-send's pacing, not the pipeline).
 /// Returns the turns and the wall time.
 pub async fn text_turns(
     sys: &System,
     users: i64,
     turns: usize,
+    rotate: bool,
 ) -> anyhow::Result<(Vec<Turn>, Duration)> {
     let waiters = dispatcher(sys);
     let started = Instant::now();
@@ -129,6 +132,10 @@ pub async fn text_turns(
         tasks.push(async move {
             let mut done = Vec::with_capacity(turns);
             for t in 0..turns {
+                let user = match rotate {
+                    true => User::new(FIRST_USER + u + t as i64 * users, "Bench"),
+                    false => user.clone(),
+                };
                 let text = format!("u{} t{t}", user.id);
                 let (tx, rx) = oneshot::channel();
                 waiters

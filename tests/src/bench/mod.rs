@@ -87,16 +87,17 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
         let rss = sys.pid(name).and_then(procfs::rss_kb).unwrap_or(0);
         r.function(name, ready, rss);
     }
-    let most = sizes.users.max(sizes.latency_users).max(sizes.real_users);
+    let light = sizes.latency_users * sizes.latency_turns as i64;
+    let most = sizes.users.max(light).max(sizes.real_users);
     let dialogs = load::seed(&sys, most).await?;
     r.webhook_per_s = load::webhook_rate(&sys, sizes.webhook, 64).await?;
     drain(&sys).await?;
 
-    let (light, _) = load::text_turns(&sys, sizes.latency_users, sizes.latency_turns).await?;
+    let (light, _) = load::text_turns(&sys, sizes.latency_users, sizes.latency_turns, true).await?;
     let (floor_light, _) = floor::run(&sys, light.len(), sizes.latency_users as usize).await?;
     r.latency(&light, &floor_light);
 
-    let (heavy, wall) = load::text_turns(&sys, sizes.users, sizes.turns).await?;
+    let (heavy, wall) = load::text_turns(&sys, sizes.users, sizes.turns, false).await?;
     let (floor_heavy, floor_wall) = floor::run(&sys, heavy.len(), sizes.users as usize).await?;
     r.throughput(&heavy, wall, &floor_heavy, floor_wall);
 
