@@ -56,10 +56,16 @@ async fn user(
     id: i64,
     rounds: usize,
     photo: Option<i64>,
+    think_ms: u64,
 ) -> Outcome {
     let user = User::new(id, "Chaos");
     let mut out = Outcome::default();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ id as u64);
     for r in 0..rounds {
+        if think_ms > 0 {
+            let pause = think_ms / 2 + rng.next(think_ms as usize + 1) as u64;
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+        }
         let texts = [format!("c{id} r{r} a"), format!("c{id} r{r} b")];
         let mut rxs = Vec::new();
         for t in &texts {
@@ -170,13 +176,21 @@ pub async fn drive(
         .max(1);
     let done = AtomicBool::new(false);
     // The nats-server kills are spread over the expected length of the run.
-    let expected = Duration::from_millis((rounds as u64) * (2 * sizes.llm_ms + 400));
+    let expected =
+        Duration::from_millis((rounds as u64) * (2 * sizes.llm_ms + 400 + sizes.think_ms));
     let users = async {
         let mut tasks = FuturesUnordered::new();
         for u in 0..sizes.users {
             let id = FIRST_USER + u;
             let photo = ((u as usize) < sizes.photos).then(|| dialogs[&id]);
-            tasks.push(user(sys, waiters.clone(), id, rounds, photo));
+            tasks.push(user(
+                sys,
+                waiters.clone(),
+                id,
+                rounds,
+                photo,
+                sizes.think_ms,
+            ));
         }
         let mut all = Outcome::default();
         while let Some(o) = tasks.next().await {

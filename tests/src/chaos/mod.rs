@@ -29,6 +29,8 @@ pub struct ChaosSizes {
     pub nats_kills: usize,
     /// The LLM's time per answer (`CHAOS_LLM_MS`).
     pub llm_ms: u64,
+    /// A user's pause between rounds, ms (`CHAOS_THINK_MS`; each pause varies ±50 %).
+    pub think_ms: u64,
     /// The functions' ack wait (`CHAOS_ACK_WAIT_SECS`, the default of `ACK_WAIT_SECS`).
     pub ack_wait_secs: u64,
 }
@@ -49,6 +51,7 @@ impl ChaosSizes {
             kill_every: Duration::from_millis(get("CHAOS_KILL_EVERY_MS", 3000)),
             nats_kills: get("CHAOS_NATS_KILLS", 2) as usize,
             llm_ms: get("CHAOS_LLM_MS", 300),
+            think_ms: get("CHAOS_THINK_MS", 8000),
             ack_wait_secs: get("CHAOS_ACK_WAIT_SECS", 10),
         }
     }

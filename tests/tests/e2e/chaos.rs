@@ -15,6 +15,7 @@ async fn kills_everywhere_lose_nothing_and_double_nothing() {
         kill_every: Duration::from_millis(1500),
         nats_kills: 1,
         llm_ms: 200,
+        think_ms: 300,
         ack_wait_secs: 2,
     };
     let report = run(&sizes).await.unwrap();
