@@ -40,7 +40,7 @@ if [ -z "${BOT_TOKEN:-}" ]; then
   export BOT_TOKEN="000000:local-stand-in"
   export TELEGRAM_WEBHOOK_SECRET="${TELEGRAM_WEBHOOK_SECRET:-local-secret}"
   export TELEGRAM_API_URL="http://127.0.0.1:8081"
-  export VENICE_API_BASE_URL="http://127.0.0.1:8082/api/v1"
+  export VENICE_API_BASE_URL="http://127.0.0.1:8082/api/v1" VENICE_API_KEY="local-stand-in"
   export IMAGE_API_URL="http://127.0.0.1:8083"
   export INGRESS_MODE=webhook INGRESS_ADDR="${INGRESS_ADDR:-127.0.0.1:8080}"
   export STANDIN_WEBHOOK_URL="http://$INGRESS_ADDR/webhook" STANDIN_FILES_DIR="$root/.run/files"
