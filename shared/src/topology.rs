@@ -7,8 +7,14 @@ use async_nats::jetstream::{self, consumer, kv, stream};
 
 /// Stream of raw Telegram updates, published by fn-ingress.
 pub const UPDATES_STREAM: &str = "UPDATES";
-/// Subject of raw Telegram updates.
-pub const UPDATES_SUBJECT: &str = "updates.telegram";
+/// Subjects of raw Telegram updates, one per chat (`updates.telegram.<chat id>`, 0 when the
+/// update has no chat): fn-updates can ask the stream for a chat's oldest unhandled update.
+pub const UPDATES_SUBJECT: &str = "updates.telegram.>";
+
+/// The subject of chat `chat`'s updates.
+pub fn update_subject(chat: i64) -> String {
+    format!("updates.telegram.{chat}")
+}
 /// Stream of stage jobs.
 pub const JOBS_STREAM: &str = "JOBS";
 /// Reply jobs (GENERATE_REPLY in the seed).
@@ -111,6 +117,8 @@ fn stream_config(name: &str, subjects: &str) -> stream::Config {
         storage: stream::StorageType::File,
         duplicate_window: DUPLICATE_WINDOW,
         max_age: Duration::from_secs(7 * 24 * 3600),
+        // Direct gets: fn-updates reads a chat's oldest unhandled update.
+        allow_direct: true,
         ..Default::default()
     }
 }

@@ -2,7 +2,7 @@
 
 use async_nats::jetstream::{self, message::PublishMessage};
 use bytes::Bytes;
-use shared::topology::UPDATES_SUBJECT;
+use shared::topology::update_subject;
 
 /// Publishing failed: the broker did not confirm storage.
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +26,10 @@ impl Publisher {
         Self { js }
     }
 
-    /// Publishes and waits for the ack; returns `true` when the stream saw it before.
+    /// Publishes on the chat's subject and waits for the ack; returns `true` when the stream
+    /// saw it before.
     pub async fn publish(&self, update_id: i64, raw: Bytes) -> Result<bool, PublishError> {
+        let chat = shared::envelope::guess_chat_id(&raw).unwrap_or(0);
         let fail = |e: &dyn std::fmt::Display| PublishError {
             update_id,
             reason: e.to_string(),
@@ -35,7 +37,7 @@ impl Publisher {
         let ack = self
             .js
             .send_publish(
-                UPDATES_SUBJECT,
+                update_subject(chat),
                 PublishMessage::build()
                     .payload(raw)
                     .message_id(format!("tg-{update_id}")),

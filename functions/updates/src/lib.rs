@@ -3,7 +3,9 @@
 //! `update_id` (a redelivery, even a day later, has no second effect), applies the action and
 //! commits the answers and jobs it implies with it; they are published after the commit (the
 //! sweeper in fn-send repairs a crash in between). Updates of one chat are handled in the
-//! order they arrived, so two quick messages are stored and answered in the order sent.
+//! order they arrived, across all copies: each chat has its own subject, and an update waits
+//! (parked) while an older update of its chat is still in the stream, unhandled — so two quick
+//! messages are stored and answered in the order sent even when two copies take them.
 
 pub mod actions;
 pub mod route;
@@ -16,7 +18,7 @@ use shared::config::Env;
 use shared::effects::Decision;
 use shared::envelope::guess_chat_id;
 use shared::runner::Stage;
-use shared::topology::UPDATES_STAGE;
+use shared::topology::{UPDATES_STAGE, UPDATES_STREAM, update_subject};
 use shared::{HandlerError, personas};
 
 use crate::route::{TgUpdate, route};
@@ -39,9 +41,13 @@ impl FromEnv for Settings {
     }
 }
 
+/// How long an update waits before it looks again whether an older one of its chat is done.
+const ORDER_POLL: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// The updates stage.
 pub struct Updates {
     deps: Deps,
+    stream: async_nats::jetstream::stream::Stream,
     max_message_chars: usize,
 }
 
@@ -53,10 +59,41 @@ impl Updates {
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(personas = cards.len(), dir = %settings.personas_dir.display(), "personas loaded");
+        let stream = deps
+            .js
+            .get_stream(UPDATES_STREAM)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(Self {
+            stream,
             deps,
             max_message_chars: settings.max_message_chars,
         })
+    }
+}
+
+impl Updates {
+    /// Whether the oldest update of the chat still in the stream (handled updates are removed:
+    /// a work queue) is older than this one — then another copy has it, or it waits for a retry.
+    async fn older_pending(&self, chat: i64, update_id: i64) -> Result<bool, HandlerError> {
+        match self
+            .stream
+            .direct_get_first_for_subject(update_subject(chat))
+            .await
+        {
+            Ok(first) => {
+                let id = serde_json::from_slice::<serde_json::Value>(&first.payload)
+                    .ok()
+                    .and_then(|v| v["update_id"].as_i64());
+                Ok(id.is_some_and(|id| id < update_id))
+            }
+            Err(e) if e.kind() == async_nats::jetstream::stream::DirectGetErrorKind::NotFound => {
+                Ok(false)
+            }
+            Err(e) => Err(HandlerError::transient(format!(
+                "reading the chat's updates: {e}"
+            ))),
+        }
     }
 }
 
@@ -66,6 +103,7 @@ impl Stage for Updates {
     const CONCURRENCY: usize = 32;
 
     fn order_key(payload: &[u8]) -> Option<i64> {
+        // Within a copy, a chat's updates run one after the other; across copies, `older_pending`.
         guess_chat_id(payload)
     }
 
@@ -75,6 +113,12 @@ impl Stage for Updates {
             tracing::debug!(update_id, "update ignored");
             return Ok(());
         };
+        if self.older_pending(sender.chat_id, update_id).await? {
+            return Err(HandlerError::defer(
+                "an older update of the chat goes first",
+                ORDER_POLL,
+            ));
+        }
         let source = format!("upd-{update_id}");
         let mut tx = self.deps.pool.begin().await?;
         // The chat first, then the claim: a chat's updates are decided one at a time.

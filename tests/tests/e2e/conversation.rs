@@ -196,3 +196,36 @@ async fn two_quick_messages_are_answered_in_order_each_seeing_the_last_answer() 
             .unwrap();
     assert_eq!(stored, ["first", "second"], "stored in the order sent");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quick_messages_stay_in_order_with_two_copies_of_fn_updates() {
+    let sys = System::start("ordering-two-copies", &[]).await.unwrap();
+    sys.start_copy("fn-updates", "fn-updates-2", &[])
+        .await
+        .unwrap();
+    let chat = Chat::new(&sys, 5004);
+    chat.open_dialog().await;
+    let texts: Vec<String> = (1..=8).map(|i| format!("quick {i}")).collect();
+    let since = sys.tg.calls().len();
+    for t in &texts {
+        chat.say(t).await;
+    }
+    chat.expect_message(since, |c| text_of(c) == answer_for("quick 8"))
+        .await;
+    let pool = sys.pool().await.unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT content FROM chat_messages WHERE role = 'user' ORDER BY id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, texts, "stored in the order sent");
+    let answers: Vec<String> = sys
+        .tg
+        .calls_of("sendmessage")
+        .into_iter()
+        .filter(|c| !c.result.is_null() && text_of(c).starts_with("I love hearing that: \"quick"))
+        .map(|c| text_of(&c).to_owned())
+        .collect();
+    let expected: Vec<String> = texts.iter().map(|t| answer_for(t)).collect();
+    assert_eq!(answers, expected, "answered once each, in order");
+}

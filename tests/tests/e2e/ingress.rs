@@ -58,7 +58,7 @@ async fn the_same_update_twice_has_one_effect_even_past_the_dedup_window() {
     // day-late redelivery would be) must be caught by Postgres.
     let js = sys.js().await.unwrap();
     let raw = serde_json::to_vec(&start).unwrap();
-    js.publish(shared::topology::UPDATES_SUBJECT, raw.into())
+    js.publish(shared::topology::update_subject(chat.user.id), raw.into())
         .await
         .unwrap()
         .await

@@ -82,7 +82,7 @@ async fn undecodable_messages_are_terminated_recorded_and_the_function_keeps_ser
     .unwrap()
     .await
     .unwrap();
-    js.publish(shared::topology::UPDATES_SUBJECT, "[]".into())
+    js.publish(shared::topology::update_subject(0), "[]".into())
         .await
         .unwrap()
         .await
