@@ -188,13 +188,11 @@ async fn two_quick_messages_are_answered_in_order_each_seeing_the_last_answer() 
         ["first", &answer_for("first"), "second"],
         "the second call sees the first answer"
     );
-    let pool = sys.pool().await.unwrap();
-    let stored: Vec<String> =
-        sqlx::query_scalar("SELECT content FROM chat_messages WHERE role = 'user' ORDER BY id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    assert_eq!(stored, ["first", "second"], "stored in the order sent");
+    assert_eq!(
+        stored_user_texts(&sys).await,
+        ["first", "second"],
+        "stored in the order sent"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -212,13 +210,11 @@ async fn quick_messages_stay_in_order_with_two_copies_of_fn_updates() {
     }
     chat.expect_message(since, |c| text_of(c) == answer_for("quick 8"))
         .await;
-    let pool = sys.pool().await.unwrap();
-    let stored: Vec<String> =
-        sqlx::query_scalar("SELECT content FROM chat_messages WHERE role = 'user' ORDER BY id")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-    assert_eq!(stored, texts, "stored in the order sent");
+    assert_eq!(
+        stored_user_texts(&sys).await,
+        texts,
+        "stored in the order sent"
+    );
     let answers: Vec<String> = sys
         .tg
         .calls_of("sendmessage")
@@ -228,4 +224,13 @@ async fn quick_messages_stay_in_order_with_two_copies_of_fn_updates() {
         .collect();
     let expected: Vec<String> = texts.iter().map(|t| answer_for(t)).collect();
     assert_eq!(answers, expected, "answered once each, in order");
+}
+
+/// The users' messages as stored, in storage order.
+async fn stored_user_texts(sys: &System) -> Vec<String> {
+    let pool = sys.pool().await.unwrap();
+    sqlx::query_scalar("SELECT content FROM chat_messages WHERE role = 'user' ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap()
 }
