@@ -223,18 +223,8 @@ pub struct Committed {
     source: String,
 }
 
-impl Committed {
-    /// How many jobs wait to be published.
-    pub fn len(&self) -> usize {
-        self.jobs.len()
-    }
-    /// True when the decision implied nothing to publish.
-    pub fn is_empty(&self) -> bool {
-        self.jobs.is_empty()
-    }
-}
-
-/// Publishes committed jobs and marks them published.
+/// Publishes committed jobs (their consumers mark them published), re-publishes what a crash
+/// left behind, and sends chat actions.
 #[derive(Clone)]
 pub struct Outbox {
     js: async_nats::jetstream::Context,

@@ -123,16 +123,15 @@ fn stream_config(name: &str, subjects: &str) -> stream::Config {
     }
 }
 
-/// The KV buckets, opened (or created) by [`ensure_streams`].
+/// The KV buckets opened by [`ensure_streams`] that a function reads back (job status is
+/// only written, by plain publishes to its subject).
 #[derive(Clone)]
 pub struct Buckets {
-    /// Job status, entries expiring after `JOB_TTL_SECS`.
-    pub jobs: kv::Store,
     /// Ingress state (the polling offset).
     pub ingress: kv::Store,
 }
 
-/// Creates (or updates) both streams and opens both KV buckets, creating them when missing.
+/// Creates (or updates) both streams and both KV buckets when missing.
 /// Safe to call from every copy of every function at every start.
 pub async fn ensure_streams(
     js: &jetstream::Context,
@@ -144,8 +143,8 @@ pub async fn ensure_streams(
     js.create_or_update_stream(stream_config(JOBS_STREAM, "jobs.>"))
         .await
         .map_err(|e| err(JOBS_STREAM)(e.into()))?;
+    bucket(js, JOBS_BUCKET, job_ttl).await?;
     Ok(Buckets {
-        jobs: bucket(js, JOBS_BUCKET, job_ttl).await?,
         ingress: bucket(js, INGRESS_BUCKET, Duration::ZERO).await?,
     })
 }

@@ -100,7 +100,7 @@ impl Stage for Image {
         }
         let raw = self.api.txt2img(job).await?;
         // Decoding a large picture is CPU and memory heavy: at most one per core at a time.
-        let _cpu = self
+        let cpu = self
             .decode
             .acquire()
             .await
@@ -109,7 +109,7 @@ impl Stage for Image {
             .await
             .map_err(|e| HandlerError::transient(format!("image task: {e}")))?
             .map_err(|e| HandlerError::transient(e.to_string()))?;
-        drop(_cpu);
+        drop(cpu);
         if !self.record(&env, png).await? {
             return self.deps.outbox.republish(&env.id.to_string()).await;
         }
