@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use sqlx::{PgConnection, PgPool, Postgres, Transaction};
+use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::envelope::{Envelope, SendJob};
@@ -141,12 +142,53 @@ impl Decision {
     /// Writes the effects and jobs into `tx`, commits it, and returns what to publish.
     pub async fn commit(self, mut tx: Transaction<'_, Postgres>) -> Result<Committed, sqlx::Error> {
         let source = self.source.clone();
-        let jobs = self.write(&mut tx).await?;
+        let rows = self.rows();
+        if !rows.is_empty() {
+            let sql = AssertSqlSafe(insert_sql(None));
+            bind_rows(sqlx::query_as::<_, (i32,)>(sql), &rows, &source)
+                .fetch_one(&mut *tx)
+                .await?;
+        }
         tx.commit().await?;
-        Ok(Committed { jobs, source })
+        Ok(Committed {
+            jobs: rows.jobs,
+            source,
+        })
     }
 
-    async fn write(mut self, c: &mut PgConnection) -> sqlx::Result<Vec<OutboxJob>> {
+    /// Writes the decision together with the caller's own write, in one statement (one round
+    /// trip, atomic without a transaction): `gate` is a data-modifying query (an
+    /// `INSERT … ON CONFLICT DO NOTHING RETURNING …`, say) whose parameters are numbered from
+    /// `$12` and bound by `bind`; the effects and jobs are written only when it returns a row.
+    /// Returns that row and what to publish, or `None` when the gate wrote nothing.
+    pub async fn commit_gated<T>(
+        self,
+        pool: &PgPool,
+        gate: &'static str,
+        bind: impl for<'q> FnOnce(GatedQuery<'q, T>) -> GatedQuery<'q, T>,
+    ) -> sqlx::Result<Option<(T, Committed)>>
+    where
+        T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    {
+        let source = self.source.clone();
+        let rows = self.rows();
+        // Built from this file's text and the caller's constant: no input reaches the SQL.
+        let sql = AssertSqlSafe(insert_sql(Some(gate)));
+        let query = bind_rows(sqlx::query_as::<_, T>(sql), &rows, &source);
+        let row = bind(query).fetch_optional(pool).await?;
+        Ok(row.map(|row| {
+            (
+                row,
+                Committed {
+                    jobs: rows.jobs,
+                    source,
+                },
+            )
+        }))
+    }
+
+    /// The rows to write: the effects, and the jobs with one send job per chat added.
+    fn rows(mut self) -> Rows {
         let mut chats: Vec<i64> = Vec::new();
         for e in &self.effects {
             if !chats.contains(&e.chat_id) {
@@ -167,53 +209,69 @@ impl Decision {
             };
             self.job(SEND_SUBJECT, &Envelope::new(self.trace_id.clone(), job));
         }
-        if !self.effects.is_empty() || !self.jobs.is_empty() {
-            insert(c, &self.effects, &self.jobs, &self.source).await?;
+        Rows {
+            effects: self.effects,
+            jobs: self.jobs,
         }
-        Ok(self.jobs)
     }
 }
 
-/// Effects and outbox rows in one statement (one round trip); `seq` follows the effects'
-/// order (WITH ORDINALITY).
-async fn insert(
-    c: &mut PgConnection,
-    effects: &[NewEffect],
-    jobs: &[OutboxJob],
-    source: &str,
-) -> sqlx::Result<()> {
-    sqlx::query(
-        "WITH e AS (
+/// A query written with [`Decision::commit_gated`], before the caller's parameters are bound.
+pub type GatedQuery<'q, T> = sqlx::query::QueryAs<'q, Postgres, T, PgArguments>;
+
+struct Rows {
+    effects: Vec<NewEffect>,
+    jobs: Vec<OutboxJob>,
+}
+
+impl Rows {
+    fn is_empty(&self) -> bool {
+        self.effects.is_empty() && self.jobs.is_empty()
+    }
+}
+
+/// Effects and outbox rows in one statement; `seq` follows the effects' order (WITH
+/// ORDINALITY). With a gate, the gate runs first (as the CTE `gate`, its row returned) and the
+/// rows are written only when it returned one.
+fn insert_sql(gate: Option<&'static str>) -> String {
+    let (head, when, tail) = match gate {
+        Some(g) => (
+            format!("gate AS ({g}), "),
+            "WHERE EXISTS (SELECT 1 FROM gate)",
+            "SELECT * FROM gate",
+        ),
+        None => (String::new(), "", "SELECT 1"),
+    };
+    format!(
+        "WITH {head}e AS (
              INSERT INTO effects (id, chat_id, method, params, blob, visible, notice)
              SELECT id, chat_id, method, params, blob, visible, notice
              FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::bytea[],
                          $6::bool[], $7::bool[])
                   WITH ORDINALITY AS t(id, chat_id, method, params, blob, visible, notice, n)
-             ORDER BY n)
-         INSERT INTO outbox (job_id, source, subject, payload)
-         SELECT job_id, $8, subject, payload
-         FROM UNNEST($9::uuid[], $10::text[], $11::bytea[]) AS j(job_id, subject, payload)
-         ON CONFLICT (job_id) DO NOTHING",
+             {when} ORDER BY n),
+         o AS (INSERT INTO outbox (job_id, source, subject, payload)
+             SELECT job_id, $8, subject, payload
+             FROM UNNEST($9::uuid[], $10::text[], $11::bytea[]) AS j(job_id, subject, payload)
+             {when} ON CONFLICT (job_id) DO NOTHING)
+         {tail}"
     )
-    .bind(effects.iter().map(|e| e.id).collect::<Vec<_>>())
-    .bind(effects.iter().map(|e| e.chat_id).collect::<Vec<_>>())
-    .bind(
-        effects
-            .iter()
-            .map(|e| e.method.to_owned())
-            .collect::<Vec<_>>(),
-    )
-    .bind(effects.iter().map(|e| e.params.clone()).collect::<Vec<_>>())
-    .bind(effects.iter().map(|e| e.blob.clone()).collect::<Vec<_>>())
-    .bind(effects.iter().map(|e| e.visible).collect::<Vec<_>>())
-    .bind(effects.iter().map(|e| e.notice).collect::<Vec<_>>())
-    .bind(source)
-    .bind(jobs.iter().map(|j| j.job_id).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|j| j.subject.clone()).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|j| j.payload.clone()).collect::<Vec<_>>())
-    .execute(c)
-    .await?;
-    Ok(())
+}
+
+/// Binds a decision's rows as parameters `$1`–`$11` of [`insert_sql`].
+fn bind_rows<'q, T>(q: GatedQuery<'q, T>, rows: &Rows, source: &str) -> GatedQuery<'q, T> {
+    let (e, j) = (&rows.effects, &rows.jobs);
+    q.bind(e.iter().map(|e| e.id).collect::<Vec<_>>())
+        .bind(e.iter().map(|e| e.chat_id).collect::<Vec<_>>())
+        .bind(e.iter().map(|e| e.method.to_owned()).collect::<Vec<_>>())
+        .bind(e.iter().map(|e| e.params.clone()).collect::<Vec<_>>())
+        .bind(e.iter().map(|e| e.blob.clone()).collect::<Vec<_>>())
+        .bind(e.iter().map(|e| e.visible).collect::<Vec<_>>())
+        .bind(e.iter().map(|e| e.notice).collect::<Vec<_>>())
+        .bind(source.to_owned())
+        .bind(j.iter().map(|j| j.job_id).collect::<Vec<_>>())
+        .bind(j.iter().map(|j| j.subject.clone()).collect::<Vec<_>>())
+        .bind(j.iter().map(|j| j.payload.clone()).collect::<Vec<_>>())
 }
 
 /// Jobs whose rows are committed: the only thing [`Outbox::publish`] accepts.
@@ -221,6 +279,17 @@ async fn insert(
 pub struct Committed {
     jobs: Vec<OutboxJob>,
     source: String,
+}
+
+impl Committed {
+    /// Jobs a caller's own single, autocommitted statement wrote to the outbox (for a hot path
+    /// that builds a job's payload in SQL); only rows already committed may be passed.
+    pub fn written(source: impl Into<String>, jobs: Vec<OutboxJob>) -> Self {
+        Self {
+            jobs,
+            source: source.into(),
+        }
+    }
 }
 
 /// Publishes committed jobs (their consumers mark them published), re-publishes what a crash

@@ -21,7 +21,9 @@ use shared::runner::Stage;
 use shared::telegram::photo_button;
 use shared::topology::REPLY_STAGE;
 
-use crate::llm::{Llm, LlmError, LlmSettings};
+use uuid::Uuid;
+
+use crate::llm::{ChatMessage, Llm, LlmError, LlmSettings};
 
 /// How often a waiting message looks again whether its turn has come.
 const ORDER_POLL: Duration = Duration::from_millis(300);
@@ -79,7 +81,13 @@ impl Reply {
     }
 
     /// Asks the model; a prompt too long for its context is retried with half the history.
-    async fn generate(&self, job: &ReplyJob, trace: &str) -> Result<String, HandlerError> {
+    async fn generate(
+        &self,
+        id: Uuid,
+        job: &ReplyJob,
+        trace: &str,
+        mut messages: Vec<ChatMessage>,
+    ) -> Result<String, HandlerError> {
         let (outbox, chat, trace) = (self.deps.outbox.clone(), job.chat_id, trace.to_owned());
         let typing = tokio::spawn(async move {
             let mut tick = tokio::time::interval(TYPING_EVERY);
@@ -90,12 +98,6 @@ impl Reply {
         });
         let mut history = self.history;
         let answer = loop {
-            let messages =
-                context::load(&self.deps.pool, job.dialog_id, job.user_message_id, history)
-                    .await?
-                    .ok_or_else(|| {
-                        HandlerError::permanent("the dialog or the message to answer is gone")
-                    })?;
             match self.llm.complete(&messages).await {
                 Err(LlmError::ContextOverflow) if history > 2 => {
                     history /= 2;
@@ -103,12 +105,24 @@ impl Reply {
                         history,
                         "prompt too long for the model; trimming the history"
                     );
+                    let begin = store::begin(&self.deps.pool, id, job, history).await?;
+                    messages = to_messages(begin).ok_or_else(|| {
+                        HandlerError::permanent("the dialog or the message to answer is gone")
+                    })?;
                 }
                 other => break other.map_err(HandlerError::from),
             }
         };
         typing.abort();
         answer
+    }
+}
+
+/// The model's messages from a job's first statement; `None` when the dialog or message is gone.
+fn to_messages(b: store::Begin) -> Option<Vec<ChatMessage>> {
+    match (b.system_prompt, b.user_name, b.turns) {
+        (Some(system), Some(user), Some(turns)) => Some(context::messages(&system, &user, turns.0)),
+        _ => None,
     }
 }
 
@@ -121,26 +135,22 @@ impl Stage for Reply {
         let job = &env.payload;
         let source = env.id.to_string();
         let pool = &self.deps.pool;
-        let (answered, earlier) = store::state(pool, env.id, job).await?;
-        if answered {
+        let begin = store::begin(pool, env.id, job, self.history).await?;
+        if begin.answered {
             tracing::info!(job = %env.id, "answer already stored");
             return self.deps.outbox.republish(&source).await;
         }
-        if earlier {
+        if begin.earlier {
             return Err(HandlerError::defer(
                 "an earlier message is answered first",
                 ORDER_POLL,
             ));
         }
-        let text = self.generate(job, &env.trace_id).await?;
-        let mut tx = pool.begin().await?;
-        let stored = store::answer(&mut tx, env.id, job, &text).await?;
-        if stored.is_none() {
-            // A copy that raced us stored its answer first: that one is sent.
-            drop(tx);
-            return self.deps.outbox.republish(&source).await;
-        }
-        let mut d = Decision::new(source, env.trace_id.clone());
+        let messages = to_messages(begin).ok_or_else(|| {
+            HandlerError::permanent("the dialog or the message to answer is gone")
+        })?;
+        let text = self.generate(env.id, job, &env.trace_id, messages).await?;
+        let mut d = Decision::new(source.clone(), env.trace_id.clone());
         let parts = context::split(&text, context::TELEGRAM_TEXT_LIMIT);
         for (i, part) in parts.iter().enumerate() {
             let last = i + 1 == parts.len();
@@ -155,8 +165,11 @@ impl Stage for Reply {
             );
         }
         d.completes(env.id);
-        let committed = d.commit(tx).await?;
-        self.deps.outbox.publish(committed).await
+        match store::answer(pool, env.id, job, &text, d).await? {
+            Some(committed) => self.deps.outbox.publish(committed).await,
+            // A copy that raced us stored its answer first: that one is sent.
+            None => self.deps.outbox.republish(&source).await,
+        }
     }
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
         if let Err(e) = store::mark_unanswered(&self.deps.pool, env.payload.user_message_id).await {

@@ -1,49 +1,86 @@
-//! The Postgres statements fn-reply runs: where a job stands (answered? an earlier message
-//! of the dialog still waiting?), the answer (keyed by job id), and the mark on a
-//! message whose answer was given up on.
+//! The Postgres statements fn-reply runs: where a job stands and what the model sees (one
+//! statement), the answer with the messages that carry it (one statement, keyed by job id),
+//! and the mark on a message whose answer was given up on.
 
+use shared::effects::{Committed, Decision};
 use shared::envelope::ReplyJob;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgPool;
+use sqlx::types::Json;
 use uuid::Uuid;
 
-/// Where job `id` stands, in one statement that also marks it received (published): whether
-/// its answer is stored (with its messages, committed together), and whether an earlier
-/// message of the dialog (from the last 150 s, not given up on) still has no answer — then
-/// this one waits, so answers come in order and each sees the last.
-pub async fn state(pool: &PgPool, id: Uuid, job: &ReplyJob) -> sqlx::Result<(bool, bool)> {
+/// Where a job stands, read in its first statement.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Begin {
+    /// Its answer is stored (with its messages, committed together).
+    pub answered: bool,
+    /// An earlier message of the dialog (from the last 150 s, not given up on) still has no
+    /// answer: this one waits, so answers come in order and each sees the last.
+    pub earlier: bool,
+    /// The persona's system prompt; `None` when there is nothing to do (answered, earlier, or
+    /// the dialog or message is gone).
+    pub system_prompt: Option<String>,
+    /// The user's first name, for `{{user}}`.
+    pub user_name: Option<String>,
+    /// The latest turns up to the message answered, oldest first: `(role, content)`.
+    pub turns: Option<Json<Vec<(String, String)>>>,
+}
+
+/// Marks job `id` received (published), says where it stands and, when it is to be answered
+/// now, loads the persona and the last `history` turns — one statement.
+pub async fn begin(pool: &PgPool, id: Uuid, job: &ReplyJob, history: i64) -> sqlx::Result<Begin> {
     sqlx::query_as(
+        // An answer is placed right after the message it answers (its id may be larger than
+        // later user messages when those arrived while it was being written).
         "WITH received AS (
-             UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL)
-         SELECT EXISTS (SELECT 1 FROM chat_messages WHERE job_id = $1),
+             UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL),
+         st AS (SELECT EXISTS (SELECT 1 FROM chat_messages WHERE job_id = $1) AS answered,
                 EXISTS (SELECT 1 FROM chat_messages u
                  WHERE u.dialog_id = $2 AND u.role = 'user' AND u.id < $3
                    AND u.created_at > now() - interval '150 seconds' AND u.reply_failed_at IS NULL
-                   AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))",
+                   AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))
+                AS earlier)
+         SELECT st.answered, st.earlier, c.system_prompt, c.user_name, c.turns
+         FROM st LEFT JOIN LATERAL (
+             SELECT g.system_prompt, u.first_name AS user_name, COALESCE((
+                 SELECT json_agg(json_build_array(t.role, t.content) ORDER BY t.k, t.id)
+                 FROM (SELECT role, content, COALESCE(reply_to, id) AS k, id FROM chat_messages
+                       WHERE dialog_id = $2 AND (id <= $3 OR reply_to < $3)
+                       ORDER BY COALESCE(reply_to, id) DESC, id DESC LIMIT $4) t), '[]'::json)
+                 AS turns
+             FROM dialogs d
+             JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
+             JOIN chat_messages m ON m.id = $3 AND m.dialog_id = d.id
+             WHERE d.id = $2 AND NOT st.answered AND NOT st.earlier) c ON true",
     )
     .bind(id)
     .bind(job.dialog_id)
     .bind(job.user_message_id)
+    .bind(history)
     .fetch_one(pool)
     .await
 }
 
-/// Stores the answer of job `id`; `None` when a copy that raced us stored one first.
+/// Stores the answer of job `id` together with the decision that sends it, in one statement;
+/// `None` when a copy that raced us stored its answer first (then nothing was written).
 pub async fn answer(
-    c: &mut PgConnection,
+    pool: &PgPool,
     id: Uuid,
     job: &ReplyJob,
     text: &str,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "INSERT INTO chat_messages (dialog_id, role, content, job_id, reply_to)
-         VALUES ($1, 'assistant', $2, $3, $4) ON CONFLICT (job_id) DO NOTHING RETURNING id",
-    )
-    .bind(job.dialog_id)
-    .bind(text)
-    .bind(id)
-    .bind(job.user_message_id)
-    .fetch_optional(c)
-    .await
+    d: Decision,
+) -> sqlx::Result<Option<Committed>> {
+    let gate = "INSERT INTO chat_messages (dialog_id, role, content, job_id, reply_to)
+                VALUES ($12, 'assistant', $13, $14, $15) ON CONFLICT (job_id) DO NOTHING
+                RETURNING id";
+    let stored = d
+        .commit_gated::<(i64,)>(pool, gate, |q| {
+            q.bind(job.dialog_id)
+                .bind(text.to_owned())
+                .bind(id)
+                .bind(job.user_message_id)
+        })
+        .await?;
+    Ok(stored.map(|(_, committed)| committed))
 }
 
 /// Marks a user message whose answer was given up on, so it never holds the dialog.

@@ -15,13 +15,14 @@ use std::path::PathBuf;
 
 use shared::app::{Deps, FromEnv};
 use shared::config::Env;
-use shared::effects::Decision;
+use shared::effects::{Committed, Decision};
 use shared::envelope::guess_chat_id;
 use shared::runner::Stage;
 use shared::topology::{UPDATES_STAGE, UPDATES_STREAM, update_subject};
 use shared::{HandlerError, personas};
 
-use crate::route::{TgUpdate, route};
+use crate::route::{Action, TgUpdate, route};
+use crate::store::TextTurn;
 
 /// fn-updates settings.
 #[derive(Debug, Clone)]
@@ -120,6 +121,19 @@ impl Stage for Updates {
             ));
         }
         let source = format!("upd-{update_id}");
+        if let Action::Text(text) = &action
+            && text.chars().count() <= self.max_message_chars
+        {
+            let job = uuid::Uuid::new_v4();
+            match store::text_turn(&self.deps.pool, update_id, &sender, text, job, &source).await? {
+                TextTurn::Stored(job) => {
+                    let committed = Committed::written(source, vec![job]);
+                    return self.deps.outbox.publish(committed).await;
+                }
+                TextTurn::Seen => return self.deps.outbox.republish(&source).await,
+                TextTurn::Other => {}
+            }
+        }
         let mut tx = self.deps.pool.begin().await?;
         // The chat first, then the claim: a chat's updates are decided one at a time.
         let (claimed, confirmed) = store::begin_update(&mut tx, update_id, &sender).await?;

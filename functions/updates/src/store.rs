@@ -1,9 +1,98 @@
-//! The Postgres statements fn-updates runs, each inside the update's transaction.
-//! The hot path (a text message) is two statements: [`begin_update`] and [`store_text`].
+//! The Postgres statements fn-updates runs. The hot path — a text message from a confirmed user
+//! in an open dialog — is one autocommitted statement, [`text_turn`]; every other update runs
+//! [`begin_update`] and its action's statements in one transaction.
 
-use sqlx::PgConnection;
+use shared::effects::OutboxJob;
+use shared::topology::REPLY_SUBJECT;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
 
 use crate::route::Sender;
+
+/// What [`text_turn`] did.
+#[derive(Debug)]
+pub enum TextTurn {
+    /// The message is stored and its reply job written to the outbox, to publish.
+    Stored(OutboxJob),
+    /// The update was claimed before: a redelivery.
+    Seen,
+    /// Not the hot path (the user has not confirmed 18+ or has no open dialog): nothing was
+    /// written; the update takes the general path.
+    Other,
+}
+
+/// A text message in one statement, atomic without a transaction: serialises the chat (as
+/// [`begin_update`]), claims the update, refreshes the user, their retention and activity,
+/// stores the message and writes the reply job (`job_id`, payload built here) to the outbox.
+/// Writes nothing unless the user confirmed 18+ and has an open dialog. The statement's
+/// snapshot predates the lock; that is sound because an update starts only after the older
+/// updates of its chat are committed (fn-updates' per-chat order), so the lock only guards
+/// against a copy handling the same update, which the claim settles.
+pub async fn text_turn(
+    pool: &PgPool,
+    update_id: i64,
+    s: &Sender,
+    text: &str,
+    job_id: Uuid,
+    trace_id: &str,
+) -> sqlx::Result<TextTurn> {
+    let row: (bool, bool, Option<Vec<u8>>) = sqlx::query_as(
+        "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
+         d AS (SELECT s.active_dialog_id AS id FROM l, users u
+               JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
+               JOIN girls g ON g.id = s.girl_id AND g.is_active
+               WHERE u.id = $3 AND u.age_confirmed_at IS NOT NULL
+                 AND s.active_dialog_id IS NOT NULL),
+         c AS (INSERT INTO processed_updates (update_id) SELECT $1 FROM d
+               ON CONFLICT DO NOTHING RETURNING 1),
+         m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id)
+               SELECT d.id, 'user', $7, $1 FROM d, c RETURNING id, dialog_id),
+         u AS (UPDATE users SET first_name = $4, username = $5,
+                   language_code = COALESCE($6, language_code), updated_at = now(),
+                   unreachable_at = NULL
+               WHERE id = $3 AND EXISTS (SELECT 1 FROM m)),
+         t AS (UPDATE dialogs SET updated_at = now() WHERE id IN (SELECT dialog_id FROM m)),
+         r AS (INSERT INTO user_retention (user_id, total_messages) SELECT $3, 1 FROM m
+               ON CONFLICT (user_id) DO UPDATE SET last_seen = now(),
+                   total_sessions = user_retention.total_sessions
+                       + (user_retention.last_seen < now() - interval '30 minutes')::int,
+                   days_active = user_retention.days_active
+                       + (user_retention.last_seen::date < current_date)::int,
+                   total_messages = user_retention.total_messages + 1),
+         a AS (INSERT INTO user_activity (user_id, activity_date, messages_count)
+               SELECT $3, current_date, 1 FROM m
+               ON CONFLICT (user_id, activity_date)
+               DO UPDATE SET messages_count = user_activity.messages_count + 1),
+         o AS (INSERT INTO outbox (job_id, source, subject, payload)
+               SELECT $8, $9, $10, convert_to(json_build_object(
+                   'id', $8, 'trace_id', $9,
+                   'payload', json_build_object('chat_id', $2, 'user_id', $3,
+                       'dialog_id', m.dialog_id, 'user_message_id', m.id))::text, 'UTF8')
+               FROM m RETURNING payload)
+         SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o)",
+    )
+    .bind(update_id)
+    .bind(s.chat_id)
+    .bind(s.user_id)
+    .bind(&s.first_name)
+    .bind(&s.username)
+    .bind(&s.language)
+    .bind(text)
+    .bind(job_id)
+    .bind(trace_id)
+    .bind(REPLY_SUBJECT)
+    .fetch_one(pool)
+    .await?;
+    Ok(match row {
+        (_, _, Some(payload)) => TextTurn::Stored(OutboxJob {
+            job_id,
+            subject: REPLY_SUBJECT.to_owned(),
+            payload,
+        }),
+        (true, false, None) => TextTurn::Seen,
+        _ => TextTurn::Other,
+    })
+}
 
 /// Opens an update's work, in one statement: serialises the chat's updates across all copies
 /// (advisory lock until commit), then claims the update (`false`: a redelivery), and creates or
