@@ -101,8 +101,7 @@ impl<S: Stage> Core<S> {
             Err(e) => {
                 let reason = format!("undecodable payload: {e}");
                 let chat = guess_chat_id(payload);
-                return self
-                    .give_up(subject, payload, &reason, delivered, chat, None)
+                return Box::pin(self.give_up(subject, payload, &reason, delivered, chat, None))
                     .await;
             }
         };
@@ -142,13 +141,14 @@ impl<S: Stage> Core<S> {
             }
             Err(e) => {
                 let reason = e.to_string();
-                let outcome = self
-                    .give_up(subject, payload, &reason, delivered, chat, job)
-                    .await;
+                // Boxed (as is the other give-up): the rare paths' futures are large, and a
+                // future reserves room for its largest await while every message waits.
+                let outcome =
+                    Box::pin(self.give_up(subject, payload, &reason, delivered, chat, job)).await;
                 if outcome == Outcome::Dropped
                     && let Ok(input) = serde_json::from_slice(payload)
                 {
-                    self.stage.abandoned(input).await;
+                    Box::pin(self.stage.abandoned(input)).await;
                 }
                 outcome
             }

@@ -118,11 +118,8 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
     )
     .await?;
     for name in FUNCTIONS {
-        r.after_load(
-            name,
-            sys.pid(name).and_then(procfs::rss_kb).unwrap_or(0),
-            true,
-        );
+        let peak = r.realistic.peak_rss_kb.get(name).copied().unwrap_or(0);
+        r.after_load(name, peak, true);
     }
     Ok(r)
 }

@@ -1,7 +1,8 @@
 //! The realistic section of `make bench`: Telegram answering every call after 30 ms and the
 //! LLM after 5 s, `BENCH_REAL_USERS` (1000) users each sending one message at once to one copy
 //! of each function. Measures turns per second, each turn's time (webhook accepted → answer at
-//! Telegram), the most turns in flight at once, and answers sent more than once.
+//! Telegram), the most turns in flight at once, answers sent more than once, and each
+//! function's peak resident memory.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub struct Realistic {
     pub max_in_flight: i64,
     /// Answers Telegram received more than once.
     pub duplicates: usize,
+    /// Each function's highest resident memory during the section, kB (sampled every 50 ms).
+    pub peak_rss_kb: HashMap<String, u64>,
 }
 
 /// Runs the section on a system whose users `FIRST_USER..` have open dialogs.
@@ -60,6 +63,25 @@ pub async fn run(
             }
         }
     });
+    let peaks: Arc<std::sync::Mutex<HashMap<String, u64>>> = Arc::default();
+    let sampler = {
+        let pids: Vec<(String, u32)> = crate::system::FUNCTIONS
+            .iter()
+            .filter_map(|name| Some((name.to_string(), sys.pid(name)?)))
+            .collect();
+        let peaks = peaks.clone();
+        tokio::spawn(async move {
+            loop {
+                for (name, pid) in &pids {
+                    let kb = super::procfs::rss_kb(*pid).unwrap_or(0);
+                    let mut p = peaks.lock().unwrap();
+                    let e = p.entry(name.clone()).or_default();
+                    *e = (*e).max(kb);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
     let in_flight = Arc::new(AtomicI64::new(0));
     let peak = Arc::new(AtomicI64::new(0));
     let started = Instant::now();
@@ -89,6 +111,7 @@ pub async fn run(
         turns.push(t?);
     }
     let wall = started.elapsed();
+    sampler.abort();
     // Anything sent twice arrives within a moment of the first: give it that moment.
     tokio::time::sleep(Duration::from_secs(3)).await;
     listener.abort();
@@ -111,5 +134,6 @@ pub async fn run(
         turn: super::report::Percentiles::of(turns),
         max_in_flight: peak.load(Ordering::SeqCst),
         duplicates: counts.values().map(|n| n - 1).sum(),
+        peak_rss_kb: peaks.lock().unwrap().clone(),
     })
 }

@@ -18,7 +18,7 @@ pub struct FunctionFigures {
     pub rss_idle_mb: f64,
     /// Resident memory after the load, MB.
     pub rss_after_mb: f64,
-    /// Resident memory after the realistic section, MB.
+    /// Highest resident memory during the realistic section, MB.
     pub rss_real_mb: f64,
 }
 
@@ -217,7 +217,7 @@ impl Report {
         out += &format!("{:<44} {:>30}\n", "answers sent twice", r.duplicates);
         out += &format!(
             "\n{:<12} {:>14} {:>16} {:>18} {:>18}\n",
-            "function", "exec→ready ms", "RSS idle MB", "RSS after load MB", "RSS realistic MB"
+            "function", "exec→ready ms", "RSS idle MB", "RSS after load MB", "RSS realistic peak"
         );
         for f in &self.functions {
             out += &format!(
