@@ -13,6 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 
 use super::{Core, Outcome, Stage, sign};
 use crate::config::Secret;
@@ -102,6 +103,14 @@ pub async fn run_http<S: Stage>(
     serve(S::SPEC.name, http_router(core, auth), addr).await
 }
 
+/// Small responses go out at once: without TCP_NODELAY a response written in two pieces can
+/// wait for the peer's delayed ACK (up to 40 ms on Linux).
+pub fn no_delay(stream: &mut tokio::net::TcpStream) {
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "TCP_NODELAY not set");
+    }
+}
+
 /// Serves any router of function `name` through the AWS Lambda runtime when
 /// `AWS_LAMBDA_RUNTIME_API` is set, else on `addr`, until SIGTERM/SIGINT.
 pub async fn serve(name: &str, app: Router, addr: &str) -> Result<(), std::io::Error> {
@@ -111,7 +120,7 @@ pub async fn serve(name: &str, app: Router, addr: &str) -> Result<(), std::io::E
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(function = name, addr = %listener.local_addr()?, "ready: serving HTTP");
-    axum::serve(listener, app)
+    axum::serve(listener.tap_io(no_delay), app)
         .with_graceful_shutdown(shutdown::signal())
         .await
 }

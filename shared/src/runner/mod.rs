@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 
 pub use consumer::run_consumer;
-pub use http::{DELIVERY_HEADER, InvokeAuth, http_router, run_http, serve};
+pub use http::{DELIVERY_HEADER, InvokeAuth, http_router, no_delay, run_http, serve};
 pub use sign::{SIGNATURE_HEADER, sign, verify};
 
 use crate::deadletter::{self, DeadLetter};
