@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 use shared::HandlerError;
 use shared::config::Secret;
 
+/// Idle connections kept to the LLM API between bursts.
+const IDLE_CONNECTIONS: usize = 32;
+
 /// One message of the conversation sent to the model.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ChatMessage {
@@ -107,6 +110,9 @@ impl Llm {
         let http = reqwest::Client::builder()
             .timeout(s.timeout)
             .connect_timeout(Duration::from_secs(10))
+            // After a burst, keep a few warm connections, not one per turn that was in flight
+            // (each holds its buffers).
+            .pool_max_idle_per_host(IDLE_CONNECTIONS)
             .build()
             .map_err(|e| e.to_string())?;
         Ok(Self {
