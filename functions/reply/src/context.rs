@@ -8,8 +8,14 @@ use shared::personas::expand_user;
 /// Telegram's text limit in characters.
 pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
 
-/// The messages for one reply: the persona's system prompt, then the turns oldest first.
-pub fn messages(system: &str, user_name: &str, turns: Vec<(String, String)>) -> Vec<ChatMessage> {
+/// The messages for one reply: the persona's system prompt (with scenario and example
+/// dialogue), the turns oldest first, then the card's post-history instructions.
+pub fn messages(
+    system: &str,
+    post_history: &str,
+    user_name: &str,
+    turns: Vec<(String, String)>,
+) -> Vec<ChatMessage> {
     let mut messages = vec![ChatMessage {
         role: "system".into(),
         content: expand_user(system, user_name),
@@ -19,6 +25,12 @@ pub fn messages(system: &str, user_name: &str, turns: Vec<(String, String)>) -> 
             .into_iter()
             .map(|(role, content)| ChatMessage { role, content }),
     );
+    if !post_history.trim().is_empty() {
+        messages.push(ChatMessage {
+            role: "system".into(),
+            content: expand_user(post_history, user_name),
+        });
+    }
     messages
 }
 
@@ -50,6 +62,22 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::split;
+
+    #[test]
+    fn post_history_instructions_come_after_the_turns() {
+        let turns = vec![("user".to_owned(), "hi".to_owned())];
+        let m = super::messages(
+            "You are Stacy with {{user}}.",
+            "Answer {{User}} briefly.",
+            "Ann",
+            turns,
+        );
+        let roles: Vec<&str> = m.iter().map(|m| m.role.as_str()).collect();
+        assert_eq!(roles, ["system", "user", "system"]);
+        assert_eq!(m[0].content, "You are Stacy with Ann.");
+        assert_eq!(m[2].content, "Answer Ann briefly.");
+        assert_eq!(super::messages("s", " ", "Ann", Vec::new()).len(), 1);
+    }
 
     #[test]
     fn short_text_is_one_piece() {

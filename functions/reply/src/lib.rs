@@ -121,7 +121,12 @@ impl Reply {
 /// The model's messages from a job's first statement; `None` when the dialog or message is gone.
 fn to_messages(b: store::Begin) -> Option<Vec<ChatMessage>> {
     match (b.system_prompt, b.user_name, b.turns) {
-        (Some(system), Some(user), Some(turns)) => Some(context::messages(&system, &user, turns.0)),
+        (Some(system), Some(user), Some(turns)) => Some(context::messages(
+            &system,
+            &b.post_history.unwrap_or_default(),
+            &user,
+            turns.0,
+        )),
         _ => None,
     }
 }

@@ -19,6 +19,8 @@ pub struct Begin {
     /// The persona's system prompt; `None` when there is nothing to do (answered, earlier, or
     /// the dialog or message is gone).
     pub system_prompt: Option<String>,
+    /// What goes after the history (may be empty).
+    pub post_history: Option<String>,
     /// The user's first name, for `{{user}}`.
     pub user_name: Option<String>,
     /// The latest turns up to the message answered, oldest first: `(role, content)`.
@@ -39,9 +41,9 @@ pub async fn begin(pool: &PgPool, id: Uuid, job: &ReplyJob, history: i64) -> sql
                    AND u.created_at > now() - interval '150 seconds' AND u.reply_failed_at IS NULL
                    AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))
                 AS earlier)
-         SELECT st.answered, st.earlier, c.system_prompt, c.user_name, c.turns
+         SELECT st.answered, st.earlier, c.system_prompt, c.post_history, c.user_name, c.turns
          FROM st LEFT JOIN LATERAL (
-             SELECT g.system_prompt, u.first_name AS user_name, COALESCE((
+             SELECT g.system_prompt, g.post_history, u.first_name AS user_name, COALESCE((
                  SELECT json_agg(json_build_array(t.role, t.content) ORDER BY t.k, t.id)
                  FROM (SELECT role, content, COALESCE(reply_to, id) AS k, id FROM chat_messages
                        WHERE dialog_id = $2 AND (id <= $3 OR reply_to < $3)

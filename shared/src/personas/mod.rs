@@ -1,11 +1,20 @@
-//! Personas: Character Card V2 JSON files in `personas/`, validated at load (an adult age is
-//! required, by this loader and by a database constraint) and synced into the `girls` table.
-//! Our own fields live under `data.extensions.companion`; unknown keys are kept in `card`.
+//! Personas: Character Cards in `personas/` — V2 or V3 JSON (`<slug>.json`, avatar in
+//! `avatars/<slug>.png`) or a PNG with the card embedded (`<slug>.png`, its own avatar) —
+//! validated at load (an adult age is required, by this loader and by a database constraint)
+//! and synced into the `girls` table. Our own fields live under `data.extensions.companion`;
+//! unknown keys are kept, and a persona exports back to a card PNG.
 
+mod card;
+pub mod png;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
 use sqlx::PgPool;
+
+pub use card::{DEFAULT_SYSTEM_PROMPT, parse};
 
 /// Extension key holding our fields.
 pub const EXTENSION: &str = "companion";
@@ -19,50 +28,30 @@ pub enum PersonaError {
         file: String,
         source: std::io::Error,
     },
-    /// Not a Character Card V2.
-    #[error("{file}: not a chara_card_v2 card: {reason}")]
-    Format { file: String, reason: String },
+    /// A field is missing or wrong.
+    #[error("{file}: {field}: {reason}")]
+    Format {
+        file: String,
+        field: String,
+        reason: String,
+    },
     /// Not an adult, or no age given.
-    #[error("{file}: rejected: the persona must state an adult age (18+), got {age:?}")]
+    #[error(
+        "{file}: data.extensions.companion.age: the persona must state an adult age (18+), got {age:?}"
+    )]
     NotAdult { file: String, age: Option<i64> },
+    /// A PNG without a usable card.
+    #[error("{file}: {source}")]
+    Png {
+        file: String,
+        source: png::PngCardError,
+    },
+    /// Two files give the same persona.
+    #[error("{0} and {1} both define persona {2:?}")]
+    Duplicate(String, String, String),
     /// Database sync failed.
     #[error("syncing personas: {0}")]
     Db(#[from] sqlx::Error),
-}
-
-#[derive(Deserialize)]
-struct Card {
-    spec: String,
-    data: CardData,
-}
-
-#[derive(Deserialize)]
-struct CardData {
-    name: String,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    personality: String,
-    #[serde(default)]
-    scenario: String,
-    first_mes: String,
-    #[serde(default)]
-    system_prompt: String,
-    #[serde(default)]
-    extensions: serde_json::Map<String, serde_json::Value>,
-}
-
-#[derive(Deserialize, Default)]
-struct Companion {
-    age: Option<i64>,
-    #[serde(default)]
-    appearance: String,
-    #[serde(default)]
-    clothing: String,
-    #[serde(default)]
-    negative_prompt: String,
-    #[serde(default)]
-    sort_order: i32,
 }
 
 /// A validated persona, ready to store.
@@ -74,10 +63,17 @@ pub struct Persona {
     pub name: String,
     /// Adult age.
     pub age: i32,
-    /// Full system prompt, macros expanded (`{{user}}` stays for the reply stage).
+    /// System prompt, description, personality, scenario, the adults-only line and the
+    /// example dialogue, `{{char}}` expanded (`{{user}}` stays for the reply stage).
     pub system_prompt: String,
+    /// What goes after the history (may be empty).
+    pub post_history: String,
     /// First message.
     pub greeting: String,
+    /// Other first messages, browsable under the greeting.
+    pub alternate_greetings: Vec<String>,
+    /// One-line pitch for the picker, by language code.
+    pub pitch: BTreeMap<String, String>,
     /// Image tags for the look.
     pub appearance: String,
     /// Constant clothing.
@@ -88,63 +84,8 @@ pub struct Persona {
     pub sort_order: i32,
     /// The whole card as JSON.
     pub card: serde_json::Value,
-}
-
-/// Parses one card; `slug` names it in errors and in the database.
-pub fn parse(slug: &str, bytes: &[u8]) -> Result<Persona, PersonaError> {
-    let file = slug.to_owned();
-    let format = |reason: String| PersonaError::Format {
-        file: file.clone(),
-        reason,
-    };
-    let raw: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| format(e.to_string()))?;
-    let card: Card = serde_json::from_value(raw.clone()).map_err(|e| format(e.to_string()))?;
-    if card.spec != "chara_card_v2" {
-        return Err(format(format!("spec is {:?}", card.spec)));
-    }
-    let d = card.data;
-    let ours: Companion = d
-        .extensions
-        .get(EXTENSION)
-        .map(|v| serde_json::from_value(v.clone()))
-        .transpose()
-        .map_err(|e| format(format!("extensions.{EXTENSION}: {e}")))?
-        .unwrap_or_default();
-    let age = match ours.age {
-        Some(a) if (18..=150).contains(&a) => a as i32,
-        other => return Err(PersonaError::NotAdult { file, age: other }),
-    };
-    let name = d.name.trim().to_owned();
-    if name.is_empty() || d.first_mes.trim().is_empty() {
-        return Err(format("name and first_mes must not be empty".into()));
-    }
-    let expand = |s: &str| expand_char(s, &name);
-    let mut parts = vec![expand(&d.system_prompt), expand(&d.description)];
-    if !d.personality.trim().is_empty() {
-        parts.push(format!("{name}'s personality: {}", expand(&d.personality)));
-    }
-    if !d.scenario.trim().is_empty() {
-        parts.push(format!("Scenario: {}", expand(&d.scenario)));
-    }
-    parts.push(format!("{name} is {age} years old, an adult."));
-    let system_prompt = parts
-        .into_iter()
-        .filter(|p| !p.trim().is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    Ok(Persona {
-        slug: slug.to_owned(),
-        age,
-        system_prompt,
-        greeting: expand(&d.first_mes),
-        appearance: ours.appearance,
-        clothing: ours.clothing,
-        negative_prompt: ours.negative_prompt,
-        sort_order: ours.sort_order,
-        name,
-        card: raw,
-    })
+    /// Avatar PNG, when the persona has one.
+    pub avatar: Option<Vec<u8>>,
 }
 
 /// Replaces `{{char}}` / `<BOT>` (any case) with the persona's name.
@@ -170,35 +111,77 @@ fn replace_ci(text: &str, pattern: &str, with: &str) -> String {
     out
 }
 
-/// Loads every `*.json` card in `dir`. Any bad card fails the load: a persona silently
-/// missing is worse than a start-up error naming the file.
-pub fn load_dir(dir: &Path) -> Result<Vec<Persona>, PersonaError> {
-    let io = |source| PersonaError::Io {
-        file: dir.display().to_string(),
+/// Parses a card PNG (the card from its `ccv3` or `chara` chunk, the image as avatar).
+pub fn parse_png(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaError> {
+    let json = png::read_card(bytes).map_err(|source| PersonaError::Png {
+        file: file.to_owned(),
         source,
+    })?;
+    let mut p = parse(file, slug, &json)?;
+    p.avatar = Some(bytes.to_vec());
+    Ok(p)
+}
+
+/// The persona as a card PNG on its avatar: `chara` holds the card as V2, `ccv3` as V3.
+pub fn export_png(p: &Persona) -> Result<Vec<u8>, png::PngCardError> {
+    let avatar = p
+        .avatar
+        .as_deref()
+        .ok_or(png::PngCardError::NotPng("the persona has no avatar"))?;
+    let mut v2 = p.card.clone();
+    v2["spec"] = "chara_card_v2".into();
+    v2["spec_version"] = "2.0".into();
+    let mut v3 = p.card.clone();
+    v3["spec"] = "chara_card_v3".into();
+    v3["spec_version"] = "3.0".into();
+    if v3["data"].get("group_only_greetings").is_none() {
+        v3["data"]["group_only_greetings"] = serde_json::json!([]);
+    }
+    let json = |v: &serde_json::Value| serde_json::to_vec(v).expect("a card serializes");
+    png::write_card(avatar, &json(&v2), &json(&v3))
+}
+
+/// Loads every card in `dir` (`*.json` and `*.png`). Any bad card fails the load: a persona
+/// silently missing is worse than a start-up error naming the file.
+pub fn load_dir(dir: &Path) -> Result<Vec<Persona>, PersonaError> {
+    let io = |file: &Path| {
+        let file = file.display().to_string();
+        move |source| PersonaError::Io { file, source }
     };
     let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map_err(io)?
+        .map_err(io(dir))?
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "png"))
         .collect();
     files.sort();
-    files
-        .iter()
-        .map(|p| {
-            let slug = p
-                .file_stem()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned();
-            let bytes = std::fs::read(p).map_err(|source| PersonaError::Io {
-                file: p.display().to_string(),
-                source,
-            })?;
-            parse(&slug, &bytes)
-        })
-        .collect()
+    let mut out: Vec<(String, Persona)> = Vec::new();
+    for path in &files {
+        let file = path.display().to_string();
+        let slug = path
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let bytes = std::fs::read(path).map_err(io(path))?;
+        let persona = if path.extension().is_some_and(|x| x == "png") {
+            parse_png(&file, &slug, &bytes)?
+        } else {
+            let mut p = parse(&file, &slug, &bytes)?;
+            let avatar = dir.join("avatars").join(format!("{slug}.png"));
+            p.avatar = match std::fs::read(&avatar) {
+                Ok(b) => Some(b),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => return Err(io(&avatar)(e)),
+            };
+            p
+        };
+        if let Some((other, _)) = out.iter().find(|(_, p)| p.slug == slug) {
+            return Err(PersonaError::Duplicate(other.clone(), file, slug));
+        }
+        out.push((file, persona));
+    }
+    Ok(out.into_iter().map(|(_, p)| p).collect())
 }
 
 /// Upserts personas by slug; personas whose file is gone are deactivated, not deleted
@@ -208,11 +191,13 @@ pub async fn sync(pool: &PgPool, personas: &[Persona]) -> Result<(), PersonaErro
     for p in personas {
         sqlx::query(
             "INSERT INTO girls (slug, name, age, system_prompt, greeting, clothing_description,
-                                appearance, negative_prompt, card, sort_order, is_active, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, TRUE, now())
+                                appearance, negative_prompt, card, sort_order, post_history,
+                                alternate_greetings, pitch, avatar, is_active, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, TRUE, now())
              ON CONFLICT (slug) DO UPDATE SET name = $2, age = $3, system_prompt = $4, greeting = $5,
                  clothing_description = $6, appearance = $7, negative_prompt = $8, card = $9,
-                 sort_order = $10, is_active = TRUE, updated_at = now()",
+                 sort_order = $10, post_history = $11, alternate_greetings = $12, pitch = $13,
+                 avatar = $14, is_active = TRUE, updated_at = now()",
         )
         .bind(&p.slug)
         .bind(&p.name)
@@ -224,6 +209,10 @@ pub async fn sync(pool: &PgPool, personas: &[Persona]) -> Result<(), PersonaErro
         .bind(&p.negative_prompt)
         .bind(&p.card)
         .bind(p.sort_order)
+        .bind(&p.post_history)
+        .bind(&p.alternate_greetings)
+        .bind(sqlx::types::Json(&p.pitch))
+        .bind(&p.avatar)
         .execute(&mut *tx)
         .await?;
     }
@@ -234,53 +223,4 @@ pub async fn sync(pool: &PgPool, personas: &[Persona]) -> Result<(), PersonaErro
         .await?;
     tx.commit().await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn card(age: &str) -> String {
-        format!(
-            r#"{{"spec":"chara_card_v2","spec_version":"2.0","data":{{"name":"Mira","description":"{{{{char}}}} paints.",
-            "first_mes":"Hi {{{{user}}}}, I'm {{{{char}}}}.","extensions":{{"companion":{{"age":{age}}},"other":{{"k":1}}}}}}}}"#
-        )
-    }
-
-    #[test]
-    fn adult_card_loads_with_macros_expanded() {
-        let p = parse("mira", card("24").as_bytes()).unwrap();
-        assert_eq!(p.age, 24);
-        assert!(p.system_prompt.contains("Mira paints."));
-        assert_eq!(p.greeting, "Hi {{user}}, I'm Mira.");
-        assert_eq!(p.card["data"]["extensions"]["other"]["k"], 1);
-    }
-
-    #[test]
-    fn minor_or_missing_age_is_rejected() {
-        assert!(matches!(
-            parse("x", card("17").as_bytes()),
-            Err(PersonaError::NotAdult { .. })
-        ));
-        assert!(matches!(
-            parse("x", card("null").as_bytes()),
-            Err(PersonaError::NotAdult { .. })
-        ));
-    }
-
-    #[test]
-    fn shipped_personas_are_valid_adults() {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../personas");
-        let all = load_dir(&dir).unwrap();
-        assert!(all.len() >= 2);
-        assert!(all.iter().all(|p| p.age >= 18));
-    }
-
-    #[test]
-    fn user_macro_is_case_insensitive() {
-        assert_eq!(
-            expand_user("Hi {{User}} and <USER>", "Ann"),
-            "Hi Ann and Ann"
-        );
-    }
 }

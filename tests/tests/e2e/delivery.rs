@@ -54,7 +54,7 @@ async fn an_llm_slower_than_the_ack_wait_answers_each_message_once_with_one_call
             .filter(|r| {
                 r["messages"]
                     .as_array()
-                    .and_then(|m| m.last())
+                    .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
                     .map(|m| m["content"] == asked.as_str())
                     == Some(true)
             })
