@@ -3,6 +3,7 @@
 //! Telegram client, user-facing texts, and the runners every stage is driven by.
 
 pub mod app;
+pub mod buttons;
 pub mod config;
 pub mod db;
 pub mod deadletter;

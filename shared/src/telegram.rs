@@ -166,7 +166,7 @@ pub fn sort(code: u16, description: &str, retry_after: Option<f64>) -> TgError {
 
 /// Callback data of the photo button under a dialog's messages.
 pub fn photo_callback(dialog_id: i64) -> String {
-    format!("photo:{dialog_id}")
+    crate::buttons::Button::Photo(dialog_id).encode()
 }
 
 /// The photo button shown under a dialog's messages.

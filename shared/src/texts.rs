@@ -24,9 +24,13 @@ pub const PHOTO_ON_ITS_WAY: &str = "📸 One moment, I'm getting a photo ready�
 /// Non-text messages.
 pub const UNSUPPORTED: &str =
     "I can only read text messages for now. Please write to me in words 🙂";
-/// Too-long messages.
-pub const TOO_LONG: &str =
-    "That message is too long for me. Please keep it under 4,000 characters.";
+/// Too-long messages, naming the configured limit.
+pub fn too_long(limit: usize) -> String {
+    format!(
+        "That message is too long for me: I can read up to {limit} characters at a time. \
+Please split it into shorter messages."
+    )
+}
 /// Unknown commands.
 pub const UNKNOWN_COMMAND: &str = "I don't know that command. Try /start or /photo.";
 /// Polite failure notice when a job is given up on.

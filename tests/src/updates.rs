@@ -10,6 +10,8 @@ pub struct User {
     pub id: i64,
     /// First name.
     pub first_name: String,
+    /// Telegram's `language_code` (the app's language).
+    pub language: String,
 }
 
 impl User {
@@ -18,11 +20,18 @@ impl User {
         Self {
             id,
             first_name: first_name.to_owned(),
+            language: "en".to_owned(),
         }
     }
 
+    /// The same user with their app in `language`.
+    pub fn speaking(mut self, language: &str) -> Self {
+        self.language = language.to_owned();
+        self
+    }
+
     fn json(&self) -> Value {
-        json!({"id": self.id, "is_bot": false, "first_name": self.first_name, "language_code": "en"})
+        json!({"id": self.id, "is_bot": false, "first_name": self.first_name, "language_code": self.language})
     }
 
     fn chat(&self) -> Value {

@@ -2,6 +2,7 @@
 //! [`Decision`] the answers to the user and the jobs for other stages, all sent only after the
 //! commit. Everything said comes from `shared::texts`.
 
+use shared::buttons::Button;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, PromptJob, ReplyJob};
 use shared::telegram::{ButtonRow, photo_button};
@@ -10,7 +11,7 @@ use shared::{HandlerError, texts};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::route::{AGE_CALLBACK, Action, Sender, persona_callback};
+use crate::route::{Action, Sender};
 use crate::store;
 
 /// What an action needs besides the transaction.
@@ -33,11 +34,7 @@ pub async fn apply(
     action: Action,
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
-    let needs_age = matches!(
-        action,
-        Action::Text(_) | Action::Photo { .. } | Action::ChoosePersona { .. }
-    );
-    if needs_age && !ctx.confirmed {
+    if needs_age(&action) && !ctx.confirmed {
         if let Action::Photo {
             callback: Some(id), ..
         }
@@ -95,6 +92,20 @@ pub async fn apply(
     Ok(())
 }
 
+/// Whether an action is only for users who confirmed 18+. Every action is listed, with no
+/// catch-all: a new action does not compile until it is placed on one side of the gate.
+fn needs_age(action: &Action) -> bool {
+    match action {
+        Action::Text(_) | Action::Photo { .. } | Action::ChoosePersona { .. } => true,
+        Action::Start
+        | Action::Help
+        | Action::ConfirmAge { .. }
+        | Action::UnknownCommand
+        | Action::Unsupported
+        | Action::StaleButton { .. } => false,
+    }
+}
+
 async fn text_message(
     c: &mut PgConnection,
     ctx: &Ctx<'_>,
@@ -103,7 +114,7 @@ async fn text_message(
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
     if text.chars().count() > ctx.max_chars {
-        d.text(chat, texts::TOO_LONG, &[]);
+        d.text(chat, &texts::too_long(ctx.max_chars), &[]);
         return Ok(());
     }
     let stored = store::store_text(c, ctx.sender.user_id, ctx.update_id, text).await?;
@@ -159,6 +170,14 @@ impl Ctx<'_> {
     fn trace_id(&self) -> String {
         format!("upd-{}", self.update_id)
     }
+
+    /// The user's interface language: `ru` for Russian speakers, English otherwise.
+    fn language(&self) -> &'static str {
+        match self.sender.language.as_deref() {
+            Some(l) if l.to_ascii_lowercase().starts_with("ru") => "ru",
+            _ => "en",
+        }
+    }
 }
 
 async fn persona_menu(
@@ -172,17 +191,25 @@ async fn persona_menu(
         d.text(ctx.sender.chat_id, texts::NO_PERSONAS, &[]);
         return Ok(());
     }
+    let lang = ctx.language();
+    let mut menu = text.to_owned();
+    for p in &list {
+        menu += &format!("\n\n{}, {}", p.name, p.age);
+        if let Some(pitch) = p.pitch.0.get(lang).or_else(|| p.pitch.0.get("en")) {
+            menu += &format!(" — {pitch}");
+        }
+    }
     let rows: Vec<ButtonRow> = list
         .into_iter()
-        .map(|(id, name)| vec![(name, persona_callback(id))])
+        .map(|p| vec![(format!("💬 {}", p.name), Button::Persona(p.id).encode())])
         .collect();
-    d.text(ctx.sender.chat_id, text, &rows);
+    d.text(ctx.sender.chat_id, &menu, &rows);
     Ok(())
 }
 
 fn age_button() -> Vec<ButtonRow> {
     vec![vec![(
         texts::AGE_CONFIRM_BUTTON.to_owned(),
-        AGE_CALLBACK.to_owned(),
+        Button::ConfirmAge.encode(),
     )]]
 }

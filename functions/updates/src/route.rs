@@ -2,6 +2,7 @@
 //! kinds we cannot read. Pure parsing, no I/O, so every branch is unit-tested.
 
 use serde::Deserialize;
+use shared::buttons::Button;
 use shared::envelope::JobInfo;
 use teloxide::types::{Update, UpdateKind, User};
 
@@ -60,14 +61,6 @@ pub enum Action {
     StaleButton { callback: String },
 }
 
-/// Callback data of the age button.
-pub const AGE_CALLBACK: &str = "age:yes";
-
-/// Callback data of a persona button.
-pub fn persona_callback(girl_id: i32) -> String {
-    format!("persona:{girl_id}")
-}
-
 /// The sender and action of an update, or `None` for updates the bot ignores (edits,
 /// membership changes, group chats, bots).
 pub fn route(update: &Update) -> Option<(Sender, Action)> {
@@ -124,18 +117,14 @@ fn command(text: &str) -> Action {
 }
 
 fn button(data: &str, callback: String) -> Action {
-    let (kind, arg) = data.split_once(':').unwrap_or((data, ""));
-    match (kind, arg.parse::<i64>()) {
-        ("age", _) if data == AGE_CALLBACK => Action::ConfirmAge { callback },
-        ("persona", Ok(id)) if i32::try_from(id).is_ok() => Action::ChoosePersona {
-            girl_id: id as i32,
-            callback,
-        },
-        ("photo", Ok(id)) => Action::Photo {
+    match Button::decode(data) {
+        Some(Button::ConfirmAge) => Action::ConfirmAge { callback },
+        Some(Button::Persona(girl_id)) => Action::ChoosePersona { girl_id, callback },
+        Some(Button::Photo(id)) => Action::Photo {
             dialog_id: Some(id),
             callback: Some(callback),
         },
-        _ => Action::StaleButton { callback },
+        None => Action::StaleButton { callback },
     }
 }
 

@@ -144,9 +144,22 @@ pub async fn confirm_age(c: &mut PgConnection, user_id: i64) -> sqlx::Result<()>
     Ok(())
 }
 
-/// Active personas for the menu: `(id, name)`.
-pub async fn personas(c: &mut PgConnection) -> sqlx::Result<Vec<(i32, String)>> {
-    sqlx::query_as("SELECT id, name FROM girls WHERE is_active ORDER BY sort_order, id")
+/// A persona as the picker shows it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct MenuPersona {
+    /// Database id.
+    pub id: i32,
+    /// Display name.
+    pub name: String,
+    /// Age.
+    pub age: i32,
+    /// One-line pitch by language code.
+    pub pitch: sqlx::types::Json<std::collections::BTreeMap<String, String>>,
+}
+
+/// Active personas for the menu, in their order.
+pub async fn personas(c: &mut PgConnection) -> sqlx::Result<Vec<MenuPersona>> {
+    sqlx::query_as("SELECT id, name, age, pitch FROM girls WHERE is_active ORDER BY sort_order, id")
         .fetch_all(c)
         .await
 }

@@ -25,13 +25,29 @@ async fn start_persona_text_and_photo_reach_the_user() {
         .find(|b| b.starts_with("photo:"))
         .expect("photo button");
 
-    // The LLM saw the persona's system prompt, the greeting and the user's words.
+    // The LLM saw the card's system prompt (adults only, example dialogue; no creator notes),
+    // the greeting, the user's words, and then the card's post-history instructions.
     let request = sys.llm.requests().last().cloned().unwrap();
     let messages = request["messages"].as_array().unwrap();
+    let system = messages[0]["content"].as_str().unwrap();
     assert_eq!(messages[0]["role"], "system");
-    assert_eq!(
-        messages.last().unwrap()["content"],
-        "I just got back from the beach"
+    assert!(
+        system.starts_with("You are Stacy, texting with Ann"),
+        "{system}"
+    );
+    assert!(system.contains("Every character in this conversation is an adult. Stacy is 19"));
+    assert!(system.contains("Examples of how Stacy writes:") && !system.contains("original bot"));
+    let n = messages.len();
+    assert_eq!(messages[1]["role"], "assistant", "the greeting");
+    assert_eq!(messages[n - 2]["content"], "I just got back from the beach");
+    assert_eq!(messages[n - 1]["role"], "system");
+    assert!(
+        messages[n - 1]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Reply as Stacy"),
+        "post-history instructions close the prompt: {:?}",
+        messages[n - 1]
     );
     assert_eq!(
         request["venice_parameters"]["include_venice_system_prompt"],
@@ -180,6 +196,7 @@ async fn two_quick_messages_are_answered_in_order_each_seeing_the_last_answer() 
         .as_array()
         .unwrap()
         .iter()
+        .filter(|m| m["role"] != "system")
         .filter_map(|m| m["content"].as_str())
         .collect();
     let tail = &contents[contents.len() - 3..];
@@ -233,4 +250,61 @@ async fn stored_user_texts(sys: &System) -> Vec<String> {
         .fetch_all(&pool)
         .await
         .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_picker_shows_each_persona_with_age_and_pitch_in_the_users_language() {
+    let sys = System::start("picker", &[]).await.unwrap();
+    for (id, lang, pitch) in [
+        (5101, "en", "Stacy, 19 — Design student"),
+        (5102, "ru-RU", "Stacy, 19 — Студентка-дизайнер"),
+    ] {
+        let mut chat = Chat::new(&sys, id);
+        chat.user = chat.user.clone().speaking(lang);
+        chat.open_dialog().await;
+        let menu = sys
+            .tg
+            .calls_of("sendmessage")
+            .into_iter()
+            .find(|c| c.params["chat_id"] == id && text_of(c).contains("Amanda, 32"))
+            .expect("the picker");
+        let text = text_of(&menu);
+        assert!(text.contains(pitch), "{lang}: {text}");
+        let order: Vec<usize> = ["Stacy", "Amanda", "Jane"]
+            .iter()
+            .map(|n| text.find(&format!("{n}, ")).unwrap())
+            .collect();
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "the seed's three first: {text}"
+        );
+        assert_eq!(buttons_of(&menu).len(), 5, "one button per persona");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_over_the_limit_gets_a_note_naming_it_and_no_llm_call() {
+    let sys = System::start("too-long", &[("MAX_MESSAGE_CHARS", "50")])
+        .await
+        .unwrap();
+    let chat = Chat::new(&sys, 5201);
+    chat.open_dialog().await;
+    let (since, asked) = (sys.tg.calls().len(), sys.llm.requests().len());
+    chat.say(&"ж".repeat(51)).await;
+    let note = chat
+        .expect_message(since, |c| text_of(c).contains("too long"))
+        .await;
+    assert!(
+        text_of(&note).contains("up to 50 characters"),
+        "{}",
+        text_of(&note)
+    );
+    chat.say(&"ж".repeat(50)).await;
+    chat.expect_message(since, |c| text_of(c) == answer_for(&"ж".repeat(50)))
+        .await;
+    assert_eq!(
+        sys.llm.requests().len(),
+        asked + 1,
+        "only the message within the limit"
+    );
 }

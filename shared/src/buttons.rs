@@ -1,0 +1,104 @@
+//! Inline-button data, typed: every button the bot shows is one [`Button`], encoded into
+//! Telegram's `callback_data` (at most 64 bytes) and decoded strictly — anything that is not
+//! exactly what [`Button::encode`] writes (old keyboards, forged or truncated data) decodes to
+//! `None` and is answered as a stale button.
+
+use std::fmt::Write;
+
+/// Telegram's limit on `callback_data`, in bytes.
+pub const CALLBACK_DATA_LIMIT: usize = 64;
+
+/// A button's meaning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Button {
+    /// "I am 18 or older".
+    ConfirmAge,
+    /// Talk to persona `girl_id`.
+    Persona(i32),
+    /// A photo for dialog `dialog_id`.
+    Photo(i64),
+}
+
+impl Button {
+    /// The `callback_data` for this button.
+    pub fn encode(&self) -> String {
+        let mut s = String::new();
+        // Writing to a String cannot fail.
+        let _ = match self {
+            Button::ConfirmAge => write!(s, "age:yes"),
+            Button::Persona(id) => write!(s, "persona:{id}"),
+            Button::Photo(dialog) => write!(s, "photo:{dialog}"),
+        };
+        debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
+        s
+    }
+
+    /// The button `data` encodes, or `None` when it is not one of ours as written today.
+    pub fn decode(data: &str) -> Option<Self> {
+        if data.len() > CALLBACK_DATA_LIMIT {
+            return None;
+        }
+        let (kind, arg) = data.split_once(':')?;
+        let button = match kind {
+            "age" if arg == "yes" => Button::ConfirmAge,
+            "persona" => Button::Persona(id(arg)?),
+            "photo" => Button::Photo(id(arg)?),
+            _ => return None,
+        };
+        // Only the canonical spelling: "+7", "007" or trailing junk are not ours.
+        (button.encode() == data).then_some(button)
+    }
+}
+
+/// A positive database id.
+fn id<T: std::str::FromStr + PartialOrd + Default>(s: &str) -> Option<T> {
+    s.parse::<T>().ok().filter(|v| *v > T::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_button_round_trips_within_the_limit() {
+        let all = [
+            Button::ConfirmAge,
+            Button::Persona(1),
+            Button::Persona(i32::MAX),
+            Button::Photo(1),
+            Button::Photo(i64::MAX),
+        ];
+        for b in all {
+            let data = b.encode();
+            assert!(data.len() <= CALLBACK_DATA_LIMIT, "{data}");
+            assert_eq!(Button::decode(&data), Some(b), "{data}");
+        }
+    }
+
+    #[test]
+    fn tampered_or_foreign_data_is_refused() {
+        let bad = [
+            "",
+            "age",
+            "age:no",
+            "age:yes:1",
+            "persona:",
+            "persona:x",
+            "persona:-3",
+            "persona:0",
+            "persona:+3",
+            "persona:03",
+            "persona:3 ",
+            "persona:2147483648",
+            "photo:9223372036854775808",
+            "photo:1:2",
+            "PHOTO:1",
+            "admin:1",
+        ];
+        for data in bad {
+            assert_eq!(Button::decode(data), None, "{data:?}");
+        }
+        let long = format!("photo:{}", "1".repeat(70));
+        assert_eq!(Button::decode(&long), None);
+    }
+}
