@@ -32,7 +32,7 @@ Please split it into shorter messages."
     )
 }
 /// Unknown commands.
-pub const UNKNOWN_COMMAND: &str = "I don't know that command. Try /start or /photo.";
+pub const UNKNOWN_COMMAND: &str = "I don't know that command. Send /help to see what I understand.";
 /// Polite failure notice when a job is given up on.
 pub const SORRY: &str = "Sorry, something went wrong on my side and I couldn't finish that. \
 Please try again in a moment.";
@@ -43,7 +43,30 @@ pub const PERSONA_GONE: &str =
 pub const PHOTO_BLOCKED: &str = "I can't make that picture: it mentions something that suggests a minor. \
 Every character here is an adult, and so is every picture.";
 /// `/help`.
-pub const HELP: &str = "/start — pick a character\n/photo — ask for a photo of the current moment\n\
+pub const HELP: &str = "/start — welcome and the list of characters\n\
+/persona — talk to someone else (your latest chat with her continues)\n\
+/new — start a new chat with the current character\n\
+/photo — ask for a photo of the current moment\n\
 /help — this message";
+/// Taking up the latest dialog with a persona again.
+pub fn resumed(name: &str, messages: i64, last: Option<&str>) -> String {
+    let mut text = format!(
+        "💬 Your chat with {name} continues ({messages} messages; /new starts a fresh one)."
+    );
+    if let Some(last) = last {
+        text += &format!("\n\nHer last message:\n{}", shorten(last, 1000));
+    }
+    text
+}
+
+/// At most `max` characters of `text`, cut at a word boundary with "…" when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let head: String = text.chars().take(max).collect();
+    let cut = head.rfind(char::is_whitespace).unwrap_or(head.len());
+    format!("{}…", head[..cut].trim_end())
+}
 /// A button from a keyboard that no longer applies.
 pub const STALE_BUTTON: &str = "This button is out of date. Send /start to begin again.";

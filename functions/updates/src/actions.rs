@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::route::{Action, Sender};
-use crate::store;
+use crate::{dialogs, store};
 
 /// What an action needs besides the transaction.
 pub struct Ctx<'a> {
@@ -64,16 +64,19 @@ pub async fn apply(
         }
         Action::ChoosePersona { girl_id, callback } => {
             d.answer_callback(chat, &callback, None);
-            let seed = (Uuid::new_v4().as_u64_pair().0 & 0xffff_ffff) as i64;
-            match store::open_dialog(c, ctx.sender.user_id, girl_id, seed).await? {
-                Some((dialog, greeting)) => {
-                    d.text(chat, &greeting, &photo_button(dialog));
+            match dialogs::resume(c, ctx.sender.user_id, girl_id).await? {
+                Some(r) => {
+                    let text = texts::resumed(&r.name, r.messages, r.last.as_deref());
+                    d.text(chat, &text, &photo_button(r.dialog_id));
                 }
-                None => {
-                    d.text(chat, texts::PERSONA_GONE, &[]);
-                }
+                None => new_dialog(c, ctx, d, girl_id).await?,
             }
         }
+        Action::NewDialog => match dialogs::current_persona(c, ctx.sender.user_id).await? {
+            Some(girl_id) => new_dialog(c, ctx, d, girl_id).await?,
+            None => persona_menu(c, ctx, d, texts::CHOOSE_PERSONA).await?,
+        },
+        Action::Personas => persona_menu(c, ctx, d, texts::CHOOSE_PERSONA).await?,
         Action::Text(text) => text_message(c, ctx, d, &text).await?,
         Action::Photo {
             dialog_id,
@@ -96,7 +99,11 @@ pub async fn apply(
 /// catch-all: a new action does not compile until it is placed on one side of the gate.
 fn needs_age(action: &Action) -> bool {
     match action {
-        Action::Text(_) | Action::Photo { .. } | Action::ChoosePersona { .. } => true,
+        Action::Text(_)
+        | Action::Photo { .. }
+        | Action::ChoosePersona { .. }
+        | Action::NewDialog
+        | Action::Personas => true,
         Action::Start
         | Action::Help
         | Action::ConfirmAge { .. }
@@ -104,6 +111,22 @@ fn needs_age(action: &Action) -> bool {
         | Action::Unsupported
         | Action::StaleButton { .. } => false,
     }
+}
+
+/// Opens a new dialog with `girl_id` and sends her greeting.
+async fn new_dialog(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    girl_id: i32,
+) -> Result<(), HandlerError> {
+    let chat = ctx.sender.chat_id;
+    let seed = (Uuid::new_v4().as_u64_pair().0 & 0xffff_ffff) as i64;
+    match dialogs::open_dialog(c, ctx.sender.user_id, girl_id, seed).await? {
+        Some((dialog, greeting)) => d.text(chat, &greeting, &photo_button(dialog)),
+        None => d.text(chat, texts::PERSONA_GONE, &[]),
+    };
+    Ok(())
 }
 
 async fn text_message(
@@ -142,9 +165,9 @@ async fn photo(
     let chat = ctx.sender.chat_id;
     let user = ctx.sender.user_id;
     let dialog_id = match dialog {
-        Some(id) if store::owns_dialog(c, user, id).await? => Some(id),
+        Some(id) if dialogs::owns_dialog(c, user, id).await? => Some(id),
         Some(_) => None,
-        None => store::active_dialog(c, user).await?,
+        None => dialogs::active_dialog(c, user).await?,
     };
     let answer = |d: &mut Decision, text: &str| match &callback {
         Some(id) => d.answer_callback(chat, id, Some(text)),

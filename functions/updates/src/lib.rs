@@ -8,6 +8,7 @@
 //! messages are stored and answered in the order sent even when two copies take them.
 
 pub mod actions;
+pub mod dialogs;
 pub mod route;
 pub mod store;
 

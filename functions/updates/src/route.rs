@@ -49,8 +49,12 @@ pub enum Action {
     },
     /// The 18+ confirmation button.
     ConfirmAge { callback: String },
-    /// A persona button.
+    /// A persona button: her latest dialog, or a new one.
     ChoosePersona { girl_id: i32, callback: String },
+    /// `/new`: a new dialog with the current persona.
+    NewDialog,
+    /// `/persona`: the persona picker.
+    Personas,
     /// A chat message for the current persona.
     Text(String),
     /// A command we do not know.
@@ -108,6 +112,8 @@ fn command(text: &str) -> Action {
     match name.to_ascii_lowercase().as_str() {
         "start" => Action::Start,
         "help" => Action::Help,
+        "new" => Action::NewDialog,
+        "persona" => Action::Personas,
         "photo" => Action::Photo {
             dialog_id: None,
             callback: None,

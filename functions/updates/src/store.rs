@@ -164,84 +164,6 @@ pub async fn personas(c: &mut PgConnection) -> sqlx::Result<Vec<MenuPersona>> {
         .await
 }
 
-/// Opens a new dialog with a persona, stores her greeting and makes it the active dialog.
-/// Returns `(dialog_id, greeting)`, or `None` when the persona is not available.
-pub async fn open_dialog(
-    c: &mut PgConnection,
-    user_id: i64,
-    girl_id: i32,
-    seed: i64,
-) -> sqlx::Result<Option<(i64, String)>> {
-    let Some((name, greeting)): Option<(String, String)> =
-        sqlx::query_as("SELECT name, greeting FROM girls WHERE id = $1 AND is_active")
-            .bind(girl_id)
-            .fetch_optional(&mut *c)
-            .await?
-    else {
-        return Ok(None);
-    };
-    let first_name: String = sqlx::query_scalar("SELECT first_name FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(&mut *c)
-        .await?;
-    let greeting = shared::personas::expand_user(&greeting, &first_name);
-    let dialog_id: i64 = sqlx::query_scalar(
-        "INSERT INTO dialogs (user_id, girl_id, title, image_seed) VALUES ($1, $2, $3, $4) RETURNING id",
-    )
-    .bind(user_id)
-    .bind(girl_id)
-    .bind(format!("{name} · {}", chrono::Utc::now().format("%Y-%m-%d %H:%M")))
-    .bind(seed)
-    .fetch_one(&mut *c)
-    .await?;
-    sqlx::query(
-        "INSERT INTO chat_messages (dialog_id, role, content) VALUES ($1, 'assistant', $2)",
-    )
-    .bind(dialog_id)
-    .bind(&greeting)
-    .execute(&mut *c)
-    .await?;
-    sqlx::query(
-        "INSERT INTO user_selected_girls (user_id, girl_id, active_dialog_id) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id, girl_id) DO UPDATE SET active_dialog_id = $3, updated_at = now()",
-    )
-    .bind(user_id)
-    .bind(girl_id)
-    .bind(dialog_id)
-    .execute(&mut *c)
-    .await?;
-    sqlx::query("UPDATE users SET current_girl_id = $2 WHERE id = $1")
-        .bind(user_id)
-        .bind(girl_id)
-        .execute(&mut *c)
-        .await?;
-    count_dialog(c, user_id).await?;
-    Ok(Some((dialog_id, greeting)))
-}
-
-/// The dialog the user is talking in, if any.
-pub async fn active_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "SELECT s.active_dialog_id FROM users u
-         JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
-         JOIN girls g ON g.id = s.girl_id AND g.is_active
-         WHERE u.id = $1",
-    )
-    .bind(user_id)
-    .fetch_optional(c)
-    .await
-    .map(Option::flatten)
-}
-
-/// Whether `dialog_id` belongs to `user_id`.
-pub async fn owns_dialog(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dialogs WHERE id = $1 AND user_id = $2)")
-        .bind(dialog_id)
-        .bind(user_id)
-        .fetch_one(c)
-        .await
-}
-
 /// Stores a user message (keyed by update id) in the user's active dialog and counts it, in
 /// one statement; returns `(dialog_id, message_id)`, or `None` when no dialog is open.
 pub async fn store_text(
@@ -272,15 +194,4 @@ pub async fn store_text(
     .bind(update_id)
     .fetch_optional(c)
     .await
-}
-
-async fn count_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO user_activity (user_id, activity_date, dialogs_created) VALUES ($1, current_date, 1)
-         ON CONFLICT (user_id, activity_date) DO UPDATE SET dialogs_created = user_activity.dialogs_created + 1",
-    )
-    .bind(user_id)
-    .execute(c)
-    .await?;
-    Ok(())
 }

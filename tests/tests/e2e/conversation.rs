@@ -308,3 +308,72 @@ async fn a_message_over_the_limit_gets_a_note_naming_it_and_no_llm_call() {
         "only the message within the limit"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn choosing_a_persona_again_resumes_her_latest_dialog_and_new_starts_another() {
+    let sys = System::start("dialogs", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 5301);
+    chat.open_dialog().await;
+    let since = sys.tg.calls().len();
+    chat.say("one").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("one"))
+        .await;
+
+    // Another persona: a new dialog with her greeting.
+    let pick = |name: &'static str| {
+        let chat = &chat;
+        async move {
+            let since = chat.sys.tg.calls().len();
+            chat.say("/persona").await;
+            let menu = chat
+                .expect_message(since, |c| text_of(c).contains("Amanda, 32"))
+                .await;
+            let names = ["Stacy", "Amanda", "Jane"];
+            let i = names.iter().position(|n| *n == name).unwrap();
+            let since = chat.sys.tg.calls().len();
+            chat.press(&menu, &buttons_of(&menu)[i]).await;
+            chat.expect_message(since, |c| {
+                buttons_of(c).iter().any(|b| b.starts_with("photo:"))
+            })
+            .await
+        }
+    };
+    let amanda = pick("Amanda").await;
+    assert!(
+        text_of(&amanda).contains("neighbour"),
+        "{}",
+        text_of(&amanda)
+    );
+
+    // Back to Stacy: the same dialog, with what was said.
+    let back = pick("Stacy").await;
+    let text = text_of(&back);
+    assert!(
+        text.contains("Your chat with Stacy continues (3 messages"),
+        "{text}"
+    );
+    assert!(text.ends_with(&answer_for("one")), "{text}");
+    let since = sys.tg.calls().len();
+    chat.say("two").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("two"))
+        .await;
+    let history = |r: &serde_json::Value| r["messages"].to_string();
+    assert!(history(sys.llm.requests().last().unwrap()).contains("\"one\""));
+
+    // /new: a fresh dialog with Stacy, without the old history.
+    let since = sys.tg.calls().len();
+    chat.say("/new").await;
+    chat.expect_message(since, |c| {
+        buttons_of(c).iter().any(|b| b.starts_with("photo:")) && text_of(c).contains("omg hi")
+    })
+    .await;
+    let since = sys.tg.calls().len();
+    chat.say("three").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("three"))
+        .await;
+    let last = history(sys.llm.requests().last().unwrap());
+    assert!(
+        !last.contains("\"one\"") && !last.contains("\"two\""),
+        "{last}"
+    );
+}

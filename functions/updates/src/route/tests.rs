@@ -37,6 +37,9 @@ fn commands_are_recognised_with_bot_suffix_and_payload() {
         }
     );
     assert_eq!(parse(&message("/nope")).unwrap().1, Action::UnknownCommand);
+    assert_eq!(parse(&message("/new")).unwrap().1, Action::NewDialog);
+    assert_eq!(parse(&message("/Persona")).unwrap().1, Action::Personas);
+    assert_eq!(parse(&message("/help")).unwrap().1, Action::Help);
 }
 
 #[test]

@@ -1,0 +1,145 @@
+//! The Postgres statements about a user's dialogs, inside the update's transaction: open a
+//! new one with the persona's greeting, resume the latest one with a persona, and find or
+//! check the dialog a photo is for.
+
+use sqlx::PgConnection;
+
+/// A dialog taken up again.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Resumed {
+    /// The dialog.
+    pub dialog_id: i64,
+    /// The persona's name.
+    pub name: String,
+    /// Messages in it.
+    pub messages: i64,
+    /// Her last message, if any.
+    pub last: Option<String>,
+}
+
+/// Makes the user's latest dialog with persona `girl_id` the current one; `None` when they
+/// have none (or the persona is gone).
+pub async fn resume(
+    c: &mut PgConnection,
+    user_id: i64,
+    girl_id: i32,
+) -> sqlx::Result<Option<Resumed>> {
+    sqlx::query_as(
+        "WITH s AS (
+             SELECT s.active_dialog_id AS id, g.name FROM user_selected_girls s
+             JOIN girls g ON g.id = s.girl_id AND g.is_active
+             JOIN dialogs d ON d.id = s.active_dialog_id AND d.user_id = s.user_id
+             WHERE s.user_id = $1 AND s.girl_id = $2),
+         u AS (UPDATE users SET current_girl_id = $2, updated_at = now()
+               WHERE id = $1 AND EXISTS (SELECT 1 FROM s))
+         SELECT s.id AS dialog_id, s.name,
+                (SELECT count(*) FROM chat_messages WHERE dialog_id = s.id) AS messages,
+                (SELECT content FROM chat_messages WHERE dialog_id = s.id AND role = 'assistant'
+                 ORDER BY id DESC LIMIT 1) AS last
+         FROM s",
+    )
+    .bind(user_id)
+    .bind(girl_id)
+    .fetch_optional(c)
+    .await
+}
+
+/// The persona the user is talking to, if any.
+pub async fn current_persona(c: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<i32>> {
+    sqlx::query_scalar(
+        "SELECT u.current_girl_id FROM users u JOIN girls g ON g.id = u.current_girl_id
+         WHERE u.id = $1 AND g.is_active",
+    )
+    .bind(user_id)
+    .fetch_optional(c)
+    .await
+}
+
+/// Opens a new dialog with a persona, stores her greeting and makes it the active dialog.
+/// Returns `(dialog_id, greeting)`, or `None` when the persona is not available.
+pub async fn open_dialog(
+    c: &mut PgConnection,
+    user_id: i64,
+    girl_id: i32,
+    seed: i64,
+) -> sqlx::Result<Option<(i64, String)>> {
+    let Some((name, greeting)): Option<(String, String)> =
+        sqlx::query_as("SELECT name, greeting FROM girls WHERE id = $1 AND is_active")
+            .bind(girl_id)
+            .fetch_optional(&mut *c)
+            .await?
+    else {
+        return Ok(None);
+    };
+    let first_name: String = sqlx::query_scalar("SELECT first_name FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_one(&mut *c)
+        .await?;
+    let greeting = shared::personas::expand_user(&greeting, &first_name);
+    let dialog_id: i64 = sqlx::query_scalar(
+        "INSERT INTO dialogs (user_id, girl_id, title, image_seed) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(girl_id)
+    .bind(format!("{name} · {}", chrono::Utc::now().format("%Y-%m-%d %H:%M")))
+    .bind(seed)
+    .fetch_one(&mut *c)
+    .await?;
+    sqlx::query(
+        "INSERT INTO chat_messages (dialog_id, role, content) VALUES ($1, 'assistant', $2)",
+    )
+    .bind(dialog_id)
+    .bind(&greeting)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query(
+        "INSERT INTO user_selected_girls (user_id, girl_id, active_dialog_id) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, girl_id) DO UPDATE SET active_dialog_id = $3, updated_at = now()",
+    )
+    .bind(user_id)
+    .bind(girl_id)
+    .bind(dialog_id)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query("UPDATE users SET current_girl_id = $2 WHERE id = $1")
+        .bind(user_id)
+        .bind(girl_id)
+        .execute(&mut *c)
+        .await?;
+    count_dialog(c, user_id).await?;
+    Ok(Some((dialog_id, greeting)))
+}
+
+/// The dialog the user is talking in, if any.
+pub async fn active_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT s.active_dialog_id FROM users u
+         JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
+         JOIN girls g ON g.id = s.girl_id AND g.is_active
+         WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(c)
+    .await
+    .map(Option::flatten)
+}
+
+/// Whether `dialog_id` belongs to `user_id`.
+pub async fn owns_dialog(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dialogs WHERE id = $1 AND user_id = $2)")
+        .bind(dialog_id)
+        .bind(user_id)
+        .fetch_one(c)
+        .await
+}
+
+async fn count_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO user_activity (user_id, activity_date, dialogs_created) VALUES ($1, current_date, 1)
+         ON CONFLICT (user_id, activity_date) DO UPDATE SET dialogs_created = user_activity.dialogs_created + 1",
+    )
+    .bind(user_id)
+    .execute(c)
+    .await?;
+    Ok(())
+}
