@@ -17,6 +17,8 @@ pub enum Button {
     Persona(i32),
     /// A photo for dialog `dialog_id`.
     Photo(i64),
+    /// Show variant `index` of message `message` (`chat_messages.id`) in place.
+    Swipe { message: i64, index: i16 },
 }
 
 impl Button {
@@ -28,6 +30,7 @@ impl Button {
             Button::ConfirmAge => write!(s, "age:yes"),
             Button::Persona(id) => write!(s, "persona:{id}"),
             Button::Photo(dialog) => write!(s, "photo:{dialog}"),
+            Button::Swipe { message, index } => write!(s, "sw:{message}:{index}"),
         };
         debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
         s
@@ -43,6 +46,14 @@ impl Button {
             "age" if arg == "yes" => Button::ConfirmAge,
             "persona" => Button::Persona(id(arg)?),
             "photo" => Button::Photo(id(arg)?),
+            "sw" => {
+                let (message, index) = arg.split_once(':')?;
+                let index = index.parse::<i16>().ok().filter(|i| *i >= 0)?;
+                Button::Swipe {
+                    message: id(message)?,
+                    index,
+                }
+            }
             _ => return None,
         };
         // Only the canonical spelling: "+7", "007" or trailing junk are not ours.
@@ -67,6 +78,14 @@ mod tests {
             Button::Persona(i32::MAX),
             Button::Photo(1),
             Button::Photo(i64::MAX),
+            Button::Swipe {
+                message: i64::MAX,
+                index: 0,
+            },
+            Button::Swipe {
+                message: 7,
+                index: i16::MAX,
+            },
         ];
         for b in all {
             let data = b.encode();
@@ -94,6 +113,13 @@ mod tests {
             "photo:1:2",
             "PHOTO:1",
             "admin:1",
+            "sw:1",
+            "sw:1:-1",
+            "sw:0:1",
+            "sw:1:01",
+            "sw:1:2:3",
+            "sw:x:1",
+            "sw:1:32768",
         ];
         for data in bad {
             assert_eq!(Button::decode(data), None, "{data:?}");

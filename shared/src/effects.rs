@@ -7,17 +7,15 @@
 //! there; jobs are rows of `outbox`, published after the commit and swept up by fn-send when a
 //! crash came between the commit and the publish.
 
-use std::time::Duration;
-
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
+
+pub use crate::outbox::{Committed, Outbox};
 use uuid::Uuid;
 
 use crate::envelope::{Envelope, SendJob};
-use crate::error::HandlerError;
-use crate::jobs::{JobBoard, JobState};
 use crate::telegram::{ButtonRow, keyboard};
 use crate::topology::SEND_SUBJECT;
 
@@ -89,6 +87,15 @@ impl Decision {
             params["reply_markup"] = keyboard(buttons);
         }
         self.push(chat_id, "sendMessage", params, true)
+    }
+
+    /// Replaces the text and buttons of message `message_id` (sent earlier) in place.
+    pub fn edit_text(&mut self, chat_id: i64, message_id: i64, text: &str, buttons: &[ButtonRow]) {
+        let mut params = json!({"chat_id": chat_id, "message_id": message_id, "text": text});
+        if !buttons.is_empty() {
+            params["reply_markup"] = keyboard(buttons);
+        }
+        self.push(chat_id, "editMessageText", params, true);
     }
 
     /// A message telling the user something failed (never itself followed by another notice).
@@ -272,133 +279,4 @@ fn bind_rows<'q, T>(q: GatedQuery<'q, T>, rows: &Rows, source: &str) -> GatedQue
         .bind(j.iter().map(|j| j.job_id).collect::<Vec<_>>())
         .bind(j.iter().map(|j| j.subject.clone()).collect::<Vec<_>>())
         .bind(j.iter().map(|j| j.payload.clone()).collect::<Vec<_>>())
-}
-
-/// Jobs whose rows are committed: the only thing [`Outbox::publish`] accepts.
-#[must_use = "committed jobs must be published"]
-pub struct Committed {
-    jobs: Vec<OutboxJob>,
-    source: String,
-}
-
-impl Committed {
-    /// Jobs a caller's own single, autocommitted statement wrote to the outbox (for a hot path
-    /// that builds a job's payload in SQL); only rows already committed may be passed.
-    pub fn written(source: impl Into<String>, jobs: Vec<OutboxJob>) -> Self {
-        Self {
-            jobs,
-            source: source.into(),
-        }
-    }
-}
-
-/// Publishes committed jobs (their consumers mark them published), re-publishes what a crash
-/// left behind, and sends chat actions.
-#[derive(Clone)]
-pub struct Outbox {
-    js: async_nats::jetstream::Context,
-    pool: PgPool,
-    board: JobBoard,
-}
-
-impl Outbox {
-    /// Wraps the connections.
-    pub fn new(js: async_nats::jetstream::Context, pool: PgPool, board: JobBoard) -> Self {
-        Self { js, pool, board }
-    }
-
-    /// Publishes what a commit produced.
-    pub async fn publish(&self, c: Committed) -> Result<(), HandlerError> {
-        // A new job starts PENDING; a job handed on under its own id (prompt → image) and
-        // send jobs (status belongs to the job they complete) do not.
-        for job in &c.jobs {
-            if job.subject != SEND_SUBJECT && job.job_id.to_string() != c.source {
-                self.board
-                    .note(job.job_id, JobState::Pending, "outbox", None)
-                    .await;
-            }
-        }
-        self.send(c.jobs).await
-    }
-
-    /// Publishes whatever `source` left unconsumed (its handler crashed after the commit).
-    pub async fn republish(&self, source: &str) -> Result<(), HandlerError> {
-        let jobs: Vec<OutboxJob> = sqlx::query_as(
-            "SELECT job_id, subject, payload FROM outbox
-             WHERE source = $1 AND published_at IS NULL ORDER BY created_at",
-        )
-        .bind(source)
-        .fetch_all(&self.pool)
-        .await?;
-        self.send(jobs).await
-    }
-
-    /// Re-publishes up to `limit` rows committed more than `grace` ago and still unpublished;
-    /// rows are leased for a minute first, so several sweepers never take the same row.
-    pub async fn sweep(&self, grace: Duration, limit: i64) -> Result<usize, HandlerError> {
-        let jobs: Vec<OutboxJob> = sqlx::query_as(
-            "UPDATE outbox SET sweep_until = now() + interval '60 seconds'
-             WHERE job_id IN (
-                 SELECT job_id FROM outbox
-                 WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1)
-                   AND (sweep_until IS NULL OR sweep_until < now())
-                 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-             RETURNING job_id, subject, payload",
-        )
-        .bind(grace.as_secs_f64())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let n = jobs.len();
-        if n > 0 {
-            tracing::warn!(jobs = n, "sweeper re-publishing jobs a crash left behind");
-        }
-        self.send(jobs).await?;
-        Ok(n)
-    }
-
-    /// A chat action ("typing…"): best effort, never stored.
-    pub async fn chat_action(&self, chat_id: i64, action: &str, trace_id: &str) {
-        let job = SendJob {
-            chat_id,
-            effects: Vec::new(),
-            completes: None,
-            action: Some(action.to_owned()),
-        };
-        let env = Envelope::new(trace_id, job);
-        let payload = serde_json::to_vec(&env).expect("jobs serialize");
-        if let Err(e) = self.js.publish(SEND_SUBJECT, payload.into()).await {
-            tracing::debug!(error = %e, "chat action not published");
-        }
-    }
-
-    async fn send(&self, jobs: Vec<OutboxJob>) -> Result<(), HandlerError> {
-        if jobs.is_empty() {
-            return Ok(());
-        }
-        use async_nats::jetstream::message::PublishMessage;
-        // Send every publish first, then wait for the acks: one round trip for all of them.
-        let mut acks = Vec::with_capacity(jobs.len());
-        for job in &jobs {
-            let msg = PublishMessage::build()
-                .payload(job.payload.clone().into())
-                .message_id(format!("{}:{}", job.subject, job.job_id));
-            let ack = self
-                .js
-                .send_publish(job.subject.clone(), msg)
-                .await
-                .map_err(|e| HandlerError::transient(format!("publish {}: {e}", job.subject)))?;
-            acks.push(ack);
-        }
-        for ack in acks {
-            ack.await
-                .map_err(|e| HandlerError::transient(format!("publish not stored: {e}")))?;
-        }
-        // Not marked here: the consuming stage marks a job published in its first statement
-        // (a `WITH received AS (UPDATE outbox SET published_at = now() WHERE job_id = …)`
-        // clause), which costs no round trip of its own. Until then the sweeper may
-        // publish it again after the grace period, and the stream's duplicate window (or the
-        // consumer's idempotency) drops the copy.
-        Ok(())
-    }
 }

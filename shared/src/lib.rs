@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod outbox;
 pub mod personas;
 pub mod runner;
 pub mod safety;

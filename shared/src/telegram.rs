@@ -177,6 +177,34 @@ pub fn photo_button(dialog_id: i64) -> Vec<ButtonRow> {
     )]]
 }
 
+/// The buttons under a message with `variants` versions showing number `index`: ◀ n/N ▶ (when
+/// there is more than one), then the photo button.
+pub fn variant_buttons(
+    message_id: i64,
+    index: i16,
+    variants: i16,
+    dialog_id: i64,
+) -> Vec<ButtonRow> {
+    use crate::buttons::Button;
+    let mut rows = Vec::new();
+    if variants > 1 {
+        let to = |i: i16| {
+            Button::Swipe {
+                message: message_id,
+                index: i.rem_euclid(variants),
+            }
+            .encode()
+        };
+        rows.push(vec![
+            ("◀".to_owned(), to(index - 1)),
+            (format!("{}/{variants}", index + 1), to(index)),
+            ("▶".to_owned(), to(index + 1)),
+        ]);
+    }
+    rows.extend(photo_button(dialog_id));
+    rows
+}
+
 /// An `InlineKeyboardMarkup` for the rows.
 pub fn keyboard(rows: &[ButtonRow]) -> Value {
     let rows: Vec<Vec<Value>> = rows

@@ -68,5 +68,7 @@ fn shorten(text: &str, max: usize) -> String {
     let cut = head.rfind(char::is_whitespace).unwrap_or(head.len());
     format!("{}…", head[..cut].trim_end())
 }
+/// ◀ ▶ pressed under a message that is no longer the dialog's last.
+pub const SWIPE_TOO_LATE: &str = "The story has moved on: only the latest message can be changed.";
 /// A button from a keyboard that no longer applies.
 pub const STALE_BUTTON: &str = "This button is out of date. Send /start to begin again.";

@@ -5,7 +5,7 @@
 use shared::buttons::Button;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, PromptJob, ReplyJob};
-use shared::telegram::{ButtonRow, photo_button};
+use shared::telegram::{ButtonRow, photo_button, variant_buttons};
 use shared::topology::{PROMPT_SUBJECT, REPLY_SUBJECT};
 use shared::{HandlerError, texts};
 use sqlx::PgConnection;
@@ -77,6 +77,23 @@ pub async fn apply(
             None => persona_menu(c, ctx, d, texts::CHOOSE_PERSONA).await?,
         },
         Action::Personas => persona_menu(c, ctx, d, texts::CHOOSE_PERSONA).await?,
+        Action::Swipe {
+            message_id,
+            index,
+            callback,
+            shown,
+        } => {
+            let swiped = dialogs::swipe(c, ctx.sender.user_id, message_id, index).await?;
+            match (swiped, shown) {
+                (Some(s), Some(shown)) => {
+                    d.answer_callback(chat, &callback, None);
+                    let n = i16::try_from(s.variants).unwrap_or(i16::MAX);
+                    let buttons = variant_buttons(message_id, index, n, s.dialog_id);
+                    d.edit_text(chat, shown, &s.content, &buttons);
+                }
+                _ => d.answer_callback(chat, &callback, Some(texts::SWIPE_TOO_LATE)),
+            }
+        }
         Action::Text(text) => text_message(c, ctx, d, &text).await?,
         Action::Photo {
             dialog_id,
@@ -103,7 +120,8 @@ fn needs_age(action: &Action) -> bool {
         | Action::Photo { .. }
         | Action::ChoosePersona { .. }
         | Action::NewDialog
-        | Action::Personas => true,
+        | Action::Personas
+        | Action::Swipe { .. } => true,
         Action::Start
         | Action::Help
         | Action::ConfirmAge { .. }
@@ -123,9 +141,15 @@ async fn new_dialog(
     let chat = ctx.sender.chat_id;
     let seed = (Uuid::new_v4().as_u64_pair().0 & 0xffff_ffff) as i64;
     match dialogs::open_dialog(c, ctx.sender.user_id, girl_id, seed).await? {
-        Some((dialog, greeting)) => d.text(chat, &greeting, &photo_button(dialog)),
-        None => d.text(chat, texts::PERSONA_GONE, &[]),
-    };
+        Some(o) => {
+            let n = i16::try_from(o.variants).unwrap_or(i16::MAX);
+            let buttons = variant_buttons(o.message_id, 0, n, o.dialog_id);
+            d.text(chat, &o.greeting, &buttons);
+        }
+        None => {
+            d.text(chat, texts::PERSONA_GONE, &[]);
+        }
+    }
     Ok(())
 }
 

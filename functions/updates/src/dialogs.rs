@@ -1,6 +1,6 @@
 //! The Postgres statements about a user's dialogs, inside the update's transaction: open a
-//! new one with the persona's greeting, resume the latest one with a persona, and find or
-//! check the dialog a photo is for.
+//! new one with the persona's greetings, resume the latest one with a persona, browse a
+//! message's variants, and find or check the dialog a photo is for.
 
 use sqlx::PgConnection;
 
@@ -62,12 +62,13 @@ pub async fn open_dialog(
     user_id: i64,
     girl_id: i32,
     seed: i64,
-) -> sqlx::Result<Option<(i64, String)>> {
-    let Some((name, greeting)): Option<(String, String)> =
-        sqlx::query_as("SELECT name, greeting FROM girls WHERE id = $1 AND is_active")
-            .bind(girl_id)
-            .fetch_optional(&mut *c)
-            .await?
+) -> sqlx::Result<Option<Opened>> {
+    let Some((name, greeting, alternates)): Option<(String, String, Vec<String>)> = sqlx::query_as(
+        "SELECT name, greeting, alternate_greetings FROM girls WHERE id = $1 AND is_active",
+    )
+    .bind(girl_id)
+    .fetch_optional(&mut *c)
+    .await?
     else {
         return Ok(None);
     };
@@ -75,7 +76,10 @@ pub async fn open_dialog(
         .bind(user_id)
         .fetch_one(&mut *c)
         .await?;
-    let greeting = shared::personas::expand_user(&greeting, &first_name);
+    let mut greetings: Vec<String> = std::iter::once(&greeting)
+        .chain(&alternates)
+        .map(|g| shared::personas::expand_user(g, &first_name))
+        .collect();
     let dialog_id: i64 = sqlx::query_scalar(
         "INSERT INTO dialogs (user_id, girl_id, title, image_seed) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -85,12 +89,15 @@ pub async fn open_dialog(
     .bind(seed)
     .fetch_one(&mut *c)
     .await?;
-    sqlx::query(
-        "INSERT INTO chat_messages (dialog_id, role, content) VALUES ($1, 'assistant', $2)",
+    // The first greeting is shown; the others are its variants, browsable in place.
+    let message_id: i64 = sqlx::query_scalar(
+        "INSERT INTO chat_messages (dialog_id, role, content, variants)
+         VALUES ($1, 'assistant', $2, $3) RETURNING id",
     )
     .bind(dialog_id)
-    .bind(&greeting)
-    .execute(&mut *c)
+    .bind(&greetings[0])
+    .bind((greetings.len() > 1).then_some(&greetings))
+    .fetch_one(&mut *c)
     .await?;
     sqlx::query(
         "INSERT INTO user_selected_girls (user_id, girl_id, active_dialog_id) VALUES ($1, $2, $3)
@@ -107,7 +114,61 @@ pub async fn open_dialog(
         .execute(&mut *c)
         .await?;
     count_dialog(c, user_id).await?;
-    Ok(Some((dialog_id, greeting)))
+    Ok(Some(Opened {
+        dialog_id,
+        message_id,
+        variants: greetings.len(),
+        greeting: greetings.swap_remove(0),
+    }))
+}
+
+/// A new dialog.
+#[derive(Debug)]
+pub struct Opened {
+    /// The dialog.
+    pub dialog_id: i64,
+    /// Its greeting message (`chat_messages.id`).
+    pub message_id: i64,
+    /// The greeting shown.
+    pub greeting: String,
+    /// How many greetings there are to browse.
+    pub variants: usize,
+}
+
+/// A message switched to another of its variants.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Swiped {
+    /// The variant now chosen.
+    pub content: String,
+    /// How many variants there are.
+    pub variants: i32,
+    /// The dialog it belongs to.
+    pub dialog_id: i64,
+}
+
+/// Makes variant `index` the content of message `message_id`, if it belongs to the user, has
+/// that variant, and is still the dialog's last message (the history is never rewritten
+/// under later turns).
+pub async fn swipe(
+    c: &mut PgConnection,
+    user_id: i64,
+    message_id: i64,
+    index: i16,
+) -> sqlx::Result<Option<Swiped>> {
+    sqlx::query_as(
+        "UPDATE chat_messages m SET variant = $3, content = m.variants[$3 + 1]
+         FROM dialogs d
+         WHERE m.id = $2 AND d.id = m.dialog_id AND d.user_id = $1
+           AND $3 < cardinality(m.variants)
+           AND NOT EXISTS (SELECT 1 FROM chat_messages l
+                           WHERE l.dialog_id = m.dialog_id AND l.id > m.id)
+         RETURNING m.content, cardinality(m.variants) AS variants, m.dialog_id",
+    )
+    .bind(user_id)
+    .bind(message_id)
+    .bind(index)
+    .fetch_optional(c)
+    .await
 }
 
 /// The dialog the user is talking in, if any.

@@ -51,6 +51,14 @@ pub enum Action {
     ConfirmAge { callback: String },
     /// A persona button: her latest dialog, or a new one.
     ChoosePersona { girl_id: i32, callback: String },
+    /// ◀ / ▶ under a message with variants.
+    Swipe {
+        message_id: i64,
+        index: i16,
+        callback: String,
+        /// The Telegram message the button was under.
+        shown: Option<i64>,
+    },
     /// `/new`: a new dialog with the current persona.
     NewDialog,
     /// `/persona`: the persona picker.
@@ -86,7 +94,8 @@ pub fn route(update: &Update) -> Option<(Sender, Action)> {
                 .unwrap_or(q.from.id.0 as i64);
             let callback = q.id.0.clone();
             let data = q.data.as_deref().unwrap_or_default();
-            Some((sender(&q.from, chat_id)?, button(data, callback)))
+            let shown = q.message.as_ref().map(|m| i64::from(m.id().0));
+            Some((sender(&q.from, chat_id)?, button(data, callback, shown)))
         }
         _ => None,
     }
@@ -122,13 +131,19 @@ fn command(text: &str) -> Action {
     }
 }
 
-fn button(data: &str, callback: String) -> Action {
+fn button(data: &str, callback: String, shown: Option<i64>) -> Action {
     match Button::decode(data) {
         Some(Button::ConfirmAge) => Action::ConfirmAge { callback },
         Some(Button::Persona(girl_id)) => Action::ChoosePersona { girl_id, callback },
         Some(Button::Photo(id)) => Action::Photo {
             dialog_id: Some(id),
             callback: Some(callback),
+        },
+        Some(Button::Swipe { message, index }) => Action::Swipe {
+            message_id: message,
+            index,
+            callback,
+            shown,
         },
         None => Action::StaleButton { callback },
     }

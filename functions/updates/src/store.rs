@@ -4,7 +4,9 @@
 
 use shared::effects::OutboxJob;
 use shared::topology::REPLY_SUBJECT;
-use sqlx::{PgConnection, PgPool};
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryAs;
+use sqlx::{PgConnection, PgPool, Postgres};
 use uuid::Uuid;
 
 use crate::route::Sender;
@@ -36,8 +38,9 @@ pub async fn text_turn(
     job_id: Uuid,
     trace_id: &str,
 ) -> sqlx::Result<TextTurn> {
-    let row: (bool, bool, Option<Vec<u8>>) = sqlx::query_as(
-        "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
+    let row: (bool, bool, Option<Vec<u8>>) = with_sender(
+        sqlx::query_as(
+            "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
          d AS (SELECT s.active_dialog_id AS id FROM l, users u
                JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
                JOIN girls g ON g.id = s.girl_id AND g.is_active
@@ -70,13 +73,10 @@ pub async fn text_turn(
                        'dialog_id', m.dialog_id, 'user_message_id', m.id))::text, 'UTF8')
                FROM m RETURNING payload)
          SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o)",
+        ),
+        update_id,
+        s,
     )
-    .bind(update_id)
-    .bind(s.chat_id)
-    .bind(s.user_id)
-    .bind(&s.first_name)
-    .bind(&s.username)
-    .bind(&s.language)
     .bind(text)
     .bind(job_id)
     .bind(trace_id)
@@ -94,6 +94,20 @@ pub async fn text_turn(
     })
 }
 
+/// Binds `$1`–`$6`: the update id, then the sender's chat, id, first name, username, language.
+fn with_sender<'q, T>(
+    q: QueryAs<'q, Postgres, T, PgArguments>,
+    update_id: i64,
+    s: &'q Sender,
+) -> QueryAs<'q, Postgres, T, PgArguments> {
+    q.bind(update_id)
+        .bind(s.chat_id)
+        .bind(s.user_id)
+        .bind(&s.first_name)
+        .bind(&s.username)
+        .bind(&s.language)
+}
+
 /// Opens an update's work, in one statement: serialises the chat's updates across all copies
 /// (advisory lock until commit), then claims the update (`false`: a redelivery), and creates or
 /// refreshes the user and their retention row (a user who writes can be reached again).
@@ -104,8 +118,9 @@ pub async fn begin_update(
     s: &Sender,
 ) -> sqlx::Result<(bool, bool)> {
     // Every part reads from `l`, so the lock is taken before anything is written.
-    sqlx::query_as(
-        "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
+    with_sender(
+        sqlx::query_as(
+            "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
          c AS (INSERT INTO processed_updates (update_id) SELECT $1 FROM l
                ON CONFLICT DO NOTHING RETURNING 1),
          u AS (INSERT INTO users (id, first_name, username, language_code)
@@ -122,13 +137,10 @@ pub async fn begin_update(
                    days_active = user_retention.days_active
                        + (user_retention.last_seen::date < current_date)::int)
          SELECT EXISTS (SELECT 1 FROM c), (SELECT confirmed FROM u)",
+        ),
+        update_id,
+        s,
     )
-    .bind(update_id)
-    .bind(s.chat_id)
-    .bind(s.user_id)
-    .bind(&s.first_name)
-    .bind(&s.username)
-    .bind(&s.language)
     .fetch_one(c)
     .await
 }

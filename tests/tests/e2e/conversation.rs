@@ -377,3 +377,56 @@ async fn choosing_a_persona_again_resumes_her_latest_dialog_and_new_starts_anoth
         "{last}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alternate_greetings_are_browsed_in_place_and_the_chosen_one_is_kept() {
+    let sys = System::start("greetings", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 5401);
+    let greeting = chat.open_dialog().await;
+    let buttons = buttons_of(&greeting);
+    assert_eq!(buttons.len(), 4, "◀ 1/3 ▶ and 📸: {buttons:?}");
+    let labels: Vec<String> = greeting.params["reply_markup"]["inline_keyboard"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(labels, ["◀", "1/3", "▶"]);
+
+    // ▶ shows the second greeting in the same message.
+    let since = sys.tg.calls().len();
+    chat.press(&greeting, &buttons[2]).await;
+    let edit = sys
+        .wait_call(since, STEP, |c| c.method == "editmessagetext")
+        .await
+        .unwrap();
+    let second = text_of(&edit);
+    assert!(second.starts_with("Ann! quick, emergency"), "{second}");
+    assert_eq!(edit.params["message_id"], greeting.result["message_id"]);
+    assert_eq!(
+        edit.params["reply_markup"]["inline_keyboard"][0][1]["text"],
+        "2/3"
+    );
+
+    // The chosen greeting is what the model sees.
+    let since = sys.tg.calls().len();
+    chat.say("pink, obviously").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("pink, obviously"))
+        .await;
+    let request = sys.llm.requests().last().cloned().unwrap();
+    assert_eq!(request["messages"][1]["content"], second);
+
+    // Once the story moved on, the greeting stays as it is.
+    let since = sys.tg.calls().len();
+    chat.press(&greeting, &buttons[0]).await;
+    let toast = sys
+        .wait_call(since, STEP, |c| c.method == "answercallbackquery")
+        .await
+        .unwrap();
+    assert_eq!(toast.params["text"], shared::texts::SWIPE_TOO_LATE);
+    assert!(
+        sys.tg.calls()[since..]
+            .iter()
+            .all(|c| c.method != "editmessagetext")
+    );
+}
