@@ -31,6 +31,13 @@ pub fn too_long(limit: usize) -> String {
 Please split it into shorter messages."
     )
 }
+/// Over the per-user message rate (said once per wait).
+pub fn slow_down(seconds: u64) -> String {
+    format!(
+        "You're writing faster than I can keep up 🙂 Give me a moment: I'll read new messages \
+again in about {seconds} s. Messages sent before then go unanswered."
+    )
+}
 /// Unknown commands.
 pub const UNKNOWN_COMMAND: &str = "I don't know that command. Send /help to see what I understand.";
 /// Polite failure notice when a job is given up on.

@@ -89,6 +89,8 @@ impl System {
             ("SWEEP_INTERVAL_SECS", "1".to_owned()),
             ("SWEEP_GRACE_SECS", "2".to_owned()),
             ("INVOKE_SECRET", INVOKE_SECRET.to_owned()),
+            // Scripted users type far faster than people; the rate limit has its own test.
+            ("MESSAGES_PER_MINUTE", "100000".to_owned()),
             ("RUST_LOG", "info".to_owned()),
         ]
         .into_iter()

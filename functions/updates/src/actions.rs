@@ -24,6 +24,8 @@ pub struct Ctx<'a> {
     pub confirmed: bool,
     /// Longest accepted message.
     pub max_chars: usize,
+    /// How fast the user may write.
+    pub rate: store::Rate,
 }
 
 /// Applies one action.
@@ -162,6 +164,13 @@ async fn text_message(
     let chat = ctx.sender.chat_id;
     if text.chars().count() > ctx.max_chars {
         d.text(chat, &texts::too_long(ctx.max_chars), &[]);
+        return Ok(());
+    }
+    if let Some((wait, tell)) = store::rate_take(c, ctx.sender.user_id, ctx.rate).await? {
+        // Over the limit: one note, then silence until the wait is over.
+        if tell {
+            d.text(chat, &texts::slow_down(wait.as_secs().max(1)), &[]);
+        }
         return Ok(());
     }
     let stored = store::store_text(c, ctx.sender.user_id, ctx.update_id, text).await?;

@@ -23,7 +23,7 @@ use shared::topology::{UPDATES_STAGE, UPDATES_STREAM, update_subject};
 use shared::{HandlerError, personas};
 
 use crate::route::{Action, TgUpdate, route};
-use crate::store::TextTurn;
+use crate::store::{Rate, TextTurn};
 
 /// fn-updates settings.
 #[derive(Debug, Clone)]
@@ -32,6 +32,8 @@ pub struct Settings {
     pub personas_dir: PathBuf,
     /// Longest accepted user message, in characters.
     pub max_message_chars: usize,
+    /// Messages one user may send per minute.
+    pub messages_per_minute: u32,
 }
 
 impl FromEnv for Settings {
@@ -39,6 +41,13 @@ impl FromEnv for Settings {
         Self {
             personas_dir: PathBuf::from(env.string("PERSONAS_DIR", "personas")),
             max_message_chars: env.parse("MAX_MESSAGE_CHARS", 4000),
+            messages_per_minute: {
+                let n = env.parse("MESSAGES_PER_MINUTE", 20u32);
+                if n == 0 {
+                    env.problem("MESSAGES_PER_MINUTE must be at least 1");
+                }
+                n
+            },
         }
     }
 }
@@ -51,6 +60,7 @@ pub struct Updates {
     deps: Deps,
     stream: async_nats::jetstream::stream::Stream,
     max_message_chars: usize,
+    rate: Rate,
 }
 
 impl Updates {
@@ -70,6 +80,7 @@ impl Updates {
             stream,
             deps,
             max_message_chars: settings.max_message_chars,
+            rate: Rate::per_minute(settings.messages_per_minute),
         })
     }
 }
@@ -126,7 +137,8 @@ impl Stage for Updates {
             && text.chars().count() <= self.max_message_chars
         {
             let job = uuid::Uuid::new_v4();
-            match store::text_turn(&self.deps.pool, update_id, &sender, text, job, &source).await? {
+            let pool = &self.deps.pool;
+            match store::text_turn(pool, update_id, &sender, text, job, &source, self.rate).await? {
                 TextTurn::Stored(job) => {
                     let committed = Committed::written(source, vec![job]);
                     return self.deps.outbox.publish(committed).await;
@@ -151,6 +163,7 @@ impl Stage for Updates {
             sender: &sender,
             confirmed,
             max_chars: self.max_message_chars,
+            rate: self.rate,
         };
         let mut decision = Decision::new(source.clone(), source);
         actions::apply(&mut tx, &ctx, &mut decision, action).await?;

@@ -11,6 +11,50 @@ use uuid::Uuid;
 
 use crate::route::Sender;
 
+/// How fast one user may write: a GCRA allowing a minute's worth at once, then one message per
+/// `interval_ms`.
+#[derive(Debug, Clone, Copy)]
+pub struct Rate {
+    /// Time per message, ms.
+    pub interval_ms: f64,
+    /// Credit for a burst, ms.
+    pub burst_ms: f64,
+}
+
+impl Rate {
+    /// `per_minute` messages a minute.
+    pub fn per_minute(per_minute: u32) -> Self {
+        let interval_ms = 60_000.0 / f64::from(per_minute.max(1));
+        Self {
+            interval_ms,
+            burst_ms: 60_000.0 - interval_ms,
+        }
+    }
+}
+
+/// Takes one of the user's message slots: `Ok(None)` when the message may go, else
+/// `Some(wait)` and whether they should be told (the first time in this wait).
+pub async fn rate_take(
+    c: &mut PgConnection,
+    user_id: i64,
+    rate: Rate,
+) -> sqlx::Result<Option<(std::time::Duration, bool)>> {
+    let (wait, tell): (i64, bool) = sqlx::query_as(
+        "WITH t AS (SELECT rate_take('user:' || $1, $2, $3) AS wait),
+         n AS (UPDATE users SET rate_noted_until = now() + make_interval(secs => t.wait / 1000.0)
+               FROM t WHERE t.wait > 0 AND id = $1
+                 AND (rate_noted_until IS NULL OR rate_noted_until < now())
+               RETURNING 1)
+         SELECT t.wait, EXISTS (SELECT 1 FROM n) FROM t",
+    )
+    .bind(user_id)
+    .bind(rate.interval_ms)
+    .bind(rate.burst_ms)
+    .fetch_one(c)
+    .await?;
+    Ok((wait > 0).then(|| (std::time::Duration::from_millis(wait as u64), tell)))
+}
+
 /// What [`text_turn`] did.
 #[derive(Debug)]
 pub enum TextTurn {
@@ -26,7 +70,7 @@ pub enum TextTurn {
 /// A text message in one statement, atomic without a transaction: serialises the chat (as
 /// [`begin_update`]), claims the update, refreshes the user, their retention and activity,
 /// stores the message and writes the reply job (`job_id`, payload built here) to the outbox.
-/// Writes nothing unless the user confirmed 18+ and has an open dialog. The statement's
+/// Writes nothing unless the user confirmed 18+, has an open dialog and is within their rate. The statement's
 /// snapshot predates the lock; that is sound because an update starts only after the older
 /// updates of its chat are committed (fn-updates' per-chat order), so the lock only guards
 /// against a copy handling the same update, which the claim settles.
@@ -37,15 +81,17 @@ pub async fn text_turn(
     text: &str,
     job_id: Uuid,
     trace_id: &str,
+    rate: Rate,
 ) -> sqlx::Result<TextTurn> {
     let row: (bool, bool, Option<Vec<u8>>) = with_sender(
         sqlx::query_as(
             "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
-         d AS (SELECT s.active_dialog_id AS id FROM l, users u
+         rl AS (SELECT rate_take('user:' || $3, $11, $12) AS wait FROM l),
+         d AS (SELECT s.active_dialog_id AS id FROM l, rl, users u
                JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
                JOIN girls g ON g.id = s.girl_id AND g.is_active
                WHERE u.id = $3 AND u.age_confirmed_at IS NOT NULL
-                 AND s.active_dialog_id IS NOT NULL),
+                 AND s.active_dialog_id IS NOT NULL AND rl.wait = 0),
          c AS (INSERT INTO processed_updates (update_id) SELECT $1 FROM d
                ON CONFLICT DO NOTHING RETURNING 1),
          m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id)
@@ -81,6 +127,8 @@ pub async fn text_turn(
     .bind(job_id)
     .bind(trace_id)
     .bind(REPLY_SUBJECT)
+    .bind(rate.interval_ms)
+    .bind(rate.burst_ms)
     .fetch_one(pool)
     .await?;
     Ok(match row {
@@ -206,4 +254,22 @@ pub async fn store_text(
     .bind(update_id)
     .fetch_optional(c)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rate;
+
+    #[test]
+    fn a_minutes_worth_at_once_then_one_per_interval() {
+        let r = Rate::per_minute(20);
+        assert_eq!(r.interval_ms, 3000.0);
+        // GCRA: the burst credit admits 20 at once (19 intervals of credit plus the first).
+        assert_eq!(((r.burst_ms / r.interval_ms) as u32) + 1, 20);
+        assert_eq!(
+            Rate::per_minute(0).interval_ms,
+            60_000.0,
+            "never divides by zero"
+        );
+    }
 }

@@ -430,3 +430,32 @@ async fn alternate_greetings_are_browsed_in_place_and_the_chosen_one_is_kept() {
             .all(|c| c.method != "editmessagetext")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_over_the_rate_hears_once_and_the_rest_goes_unanswered() {
+    let sys = System::start("rate", &[("MESSAGES_PER_MINUTE", "3")])
+        .await
+        .unwrap();
+    let chat = Chat::new(&sys, 5501);
+    chat.open_dialog().await;
+    let (since, asked) = (sys.tg.calls().len(), sys.llm.requests().len());
+    for i in 0..6 {
+        chat.say(&format!("quick {i}")).await;
+    }
+    chat.expect_message(since, |c| text_of(c) == answer_for("quick 2"))
+        .await;
+    let note = chat
+        .expect_message(since, |c| text_of(c).starts_with("You're writing faster"))
+        .await;
+    // Give any wrongly accepted message time to be answered.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    assert_eq!(sys.llm.requests().len(), asked + 3, "three within the rate");
+    let notes = sys.tg.calls()[since..]
+        .iter()
+        .filter(|c| text_of(c).starts_with("You're writing faster"))
+        .count();
+    assert_eq!(notes, 1, "one note, then silence: {}", text_of(&note));
+    for i in 3..6 {
+        assert_eq!(chat.count_text(&answer_for(&format!("quick {i}"))), 0);
+    }
+}
