@@ -17,6 +17,8 @@ pub enum Button {
     Persona(i32),
     /// A photo for dialog `dialog_id`.
     Photo(i64),
+    /// Answer user message `message` again after its answer failed.
+    Retry(i64),
     /// Show variant `index` of message `message` (`chat_messages.id`) in place.
     Swipe { message: i64, index: i16 },
 }
@@ -30,6 +32,7 @@ impl Button {
             Button::ConfirmAge => write!(s, "age:yes"),
             Button::Persona(id) => write!(s, "persona:{id}"),
             Button::Photo(dialog) => write!(s, "photo:{dialog}"),
+            Button::Retry(message) => write!(s, "retry:{message}"),
             Button::Swipe { message, index } => write!(s, "sw:{message}:{index}"),
         };
         debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
@@ -46,6 +49,7 @@ impl Button {
             "age" if arg == "yes" => Button::ConfirmAge,
             "persona" => Button::Persona(id(arg)?),
             "photo" => Button::Photo(id(arg)?),
+            "retry" => Button::Retry(id(arg)?),
             "sw" => {
                 let (message, index) = arg.split_once(':')?;
                 let index = index.parse::<i16>().ok().filter(|i| *i >= 0)?;
@@ -78,6 +82,7 @@ mod tests {
             Button::Persona(i32::MAX),
             Button::Photo(1),
             Button::Photo(i64::MAX),
+            Button::Retry(42),
             Button::Swipe {
                 message: i64::MAX,
                 index: 0,
@@ -113,6 +118,8 @@ mod tests {
             "photo:1:2",
             "PHOTO:1",
             "admin:1",
+            "retry:",
+            "retry:-1",
             "sw:1",
             "sw:1:-1",
             "sw:0:1",

@@ -99,8 +99,8 @@ impl Decision {
     }
 
     /// A message telling the user something failed (never itself followed by another notice).
-    pub fn notice(&mut self, chat_id: i64, text: &str) {
-        self.text(chat_id, text, &[]);
+    pub fn notice(&mut self, chat_id: i64, text: &str, buttons: &[ButtonRow]) {
+        self.text(chat_id, text, buttons);
         if let Some(last) = self.effects.last_mut() {
             last.notice = true;
         }

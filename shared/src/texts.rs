@@ -43,6 +43,10 @@ pub const UNKNOWN_COMMAND: &str = "I don't know that command. Send /help to see 
 /// Polite failure notice when a job is given up on.
 pub const SORRY: &str = "Sorry, something went wrong on my side and I couldn't finish that. \
 Please try again in a moment.";
+/// Under the failure notice of a reply.
+pub const TRY_AGAIN_BUTTON: &str = "🔁 Try again";
+/// "Try again" pressed for a message that needs nothing.
+pub const NOTHING_TO_RETRY: &str = "That message already has its answer.";
 /// A persona that was removed.
 pub const PERSONA_GONE: &str =
     "That character is no longer available. Send /start to pick another.";

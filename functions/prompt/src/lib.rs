@@ -83,7 +83,7 @@ impl Stage for Prompt {
         let mut d = Decision::new(source, env.trace_id.clone());
         if let Some(term) = safety::minor_term(&format!("{prompt}\n{asked}")) {
             tracing::warn!(job = %env.id, %term, "image blocked by the minor-terms filter");
-            d.notice(job.chat_id, texts::PHOTO_BLOCKED);
+            d.notice(job.chat_id, texts::PHOTO_BLOCKED, &[]);
             let committed = d.commit(pool.begin().await?).await?;
             self.deps.outbox.publish(committed).await?;
             let blocked = Some("blocked".into());

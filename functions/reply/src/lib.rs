@@ -14,11 +14,13 @@ use std::time::Duration;
 
 use shared::HandlerError;
 use shared::app::{Deps, FromEnv};
+use shared::buttons::Button;
 use shared::config::Env;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, ReplyJob};
 use shared::runner::Stage;
-use shared::telegram::photo_button;
+use shared::telegram::{ButtonRow, photo_button};
+use shared::texts;
 use shared::topology::REPLY_STAGE;
 
 use uuid::Uuid;
@@ -176,6 +178,11 @@ impl Stage for Reply {
             None => self.deps.outbox.republish(&source).await,
         }
     }
+    fn failure_buttons(env: &Envelope<ReplyJob>) -> Vec<ButtonRow> {
+        let retry = Button::Retry(env.payload.user_message_id).encode();
+        vec![vec![(texts::TRY_AGAIN_BUTTON.to_owned(), retry)]]
+    }
+
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
         if let Err(e) = store::mark_unanswered(&self.deps.pool, env.payload.user_message_id).await {
             tracing::warn!(error = %e, "could not mark the unanswered message");

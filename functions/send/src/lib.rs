@@ -201,7 +201,7 @@ impl Send {
         store::failed(&self.deps.pool, id, why).await?;
         if e.visible && !e.notice {
             let mut d = Decision::new(format!("effect-{id}"), id.to_string());
-            d.notice(e.chat_id, texts::SORRY);
+            d.notice(e.chat_id, texts::SORRY, &[]);
             let committed = d.commit(self.deps.pool.begin().await?).await?;
             self.deps.outbox.publish(committed).await?;
         }

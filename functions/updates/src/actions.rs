@@ -79,6 +79,22 @@ pub async fn apply(
             None => persona_menu(c, ctx, d, texts::CHOOSE_PERSONA).await?,
         },
         Action::Personas => persona_menu(c, ctx, d, texts::CHOOSE_PERSONA).await?,
+        Action::Retry {
+            message_id,
+            callback,
+        } => match dialogs::retry(c, ctx.sender.user_id, message_id).await? {
+            Some(dialog_id) => {
+                d.answer_callback(chat, &callback, None);
+                let job = ReplyJob {
+                    chat_id: chat,
+                    user_id: ctx.sender.user_id,
+                    dialog_id,
+                    user_message_id: message_id,
+                };
+                d.job(REPLY_SUBJECT, &Envelope::new(ctx.trace_id(), job));
+            }
+            None => d.answer_callback(chat, &callback, Some(texts::NOTHING_TO_RETRY)),
+        },
         Action::Swipe {
             message_id,
             index,
@@ -123,7 +139,8 @@ fn needs_age(action: &Action) -> bool {
         | Action::ChoosePersona { .. }
         | Action::NewDialog
         | Action::Personas
-        | Action::Swipe { .. } => true,
+        | Action::Swipe { .. }
+        | Action::Retry { .. } => true,
         Action::Start
         | Action::Help
         | Action::ConfirmAge { .. }

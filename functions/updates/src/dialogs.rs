@@ -44,6 +44,27 @@ pub async fn resume(
     .await
 }
 
+/// Makes user message `message_id` wait for an answer again after its answer was given up on;
+/// returns its dialog, or `None` when it is not the user's or needs nothing.
+pub async fn retry(
+    c: &mut PgConnection,
+    user_id: i64,
+    message_id: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "UPDATE chat_messages m SET reply_failed_at = NULL
+         FROM dialogs d
+         WHERE m.id = $2 AND d.id = m.dialog_id AND d.user_id = $1 AND m.role = 'user'
+           AND m.reply_failed_at IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = m.id)
+         RETURNING m.dialog_id",
+    )
+    .bind(user_id)
+    .bind(message_id)
+    .fetch_optional(c)
+    .await
+}
+
 /// The persona the user is talking to, if any.
 pub async fn current_persona(c: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<i32>> {
     sqlx::query_scalar(

@@ -51,6 +51,8 @@ pub enum Action {
     ConfirmAge { callback: String },
     /// A persona button: her latest dialog, or a new one.
     ChoosePersona { girl_id: i32, callback: String },
+    /// "Try again" under the notice of a failed answer.
+    Retry { message_id: i64, callback: String },
     /// ◀ / ▶ under a message with variants.
     Swipe {
         message_id: i64,
@@ -138,6 +140,10 @@ fn button(data: &str, callback: String, shown: Option<i64>) -> Action {
         Some(Button::Photo(id)) => Action::Photo {
             dialog_id: Some(id),
             callback: Some(callback),
+        },
+        Some(Button::Retry(message_id)) => Action::Retry {
+            message_id,
+            callback,
         },
         Some(Button::Swipe { message, index }) => Action::Swipe {
             message_id: message,

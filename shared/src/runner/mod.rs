@@ -26,6 +26,7 @@ use crate::effects::{Decision, Outbox};
 use crate::envelope::{JobInfo, guess_chat_id};
 use crate::error::{HandlerError, backoff};
 use crate::jobs::{JobBoard, JobState};
+use crate::telegram::ButtonRow;
 use crate::texts;
 use crate::topology::{MAX_DELIVER, StageSpec};
 
@@ -47,6 +48,11 @@ pub trait Stage: Send + Sync + 'static {
     }
     /// Does the work. Effects must be keyed so a redelivery does not repeat them.
     fn handle(&self, input: Self::Input) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    /// Buttons under the polite notice when the runner gives up on `input` (a "try again").
+    fn failure_buttons(input: &Self::Input) -> Vec<ButtonRow> {
+        let _ = input;
+        Vec::new()
+    }
     /// Called once when the runner gives up on a decodable input (after it was recorded as a
     /// dead letter), so the stage can mark what will never be done.
     fn abandoned(&self, input: Self::Input) -> impl Future<Output = ()> + Send {
@@ -101,11 +107,12 @@ impl<S: Stage> Core<S> {
             Err(e) => {
                 let reason = format!("undecodable payload: {e}");
                 let chat = guess_chat_id(payload);
-                return Box::pin(self.give_up(subject, payload, &reason, delivered, chat, None))
-                    .await;
+                let g = self.give_up(subject, payload, &reason, delivered, chat, None, Vec::new());
+                return Box::pin(g).await;
             }
         };
         let (job, chat, trace) = (input.job_id(), input.chat_id(), input.trace_id());
+        let buttons = S::failure_buttons(&input);
         let span =
             tracing::info_span!("handle", stage = S::SPEC.name, trace_id = %trace, delivered);
         if first
@@ -143,8 +150,8 @@ impl<S: Stage> Core<S> {
                 let reason = e.to_string();
                 // Boxed (as is the other give-up): the rare paths' futures are large, and a
                 // future reserves room for its largest await while every message waits.
-                let outcome =
-                    Box::pin(self.give_up(subject, payload, &reason, delivered, chat, job)).await;
+                let g = self.give_up(subject, payload, &reason, delivered, chat, job, buttons);
+                let outcome = Box::pin(g).await;
                 if outcome == Outcome::Dropped
                     && let Ok(input) = serde_json::from_slice(payload)
                 {
@@ -155,6 +162,7 @@ impl<S: Stage> Core<S> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn give_up(
         &self,
         subject: &str,
@@ -163,6 +171,7 @@ impl<S: Stage> Core<S> {
         delivered: i64,
         chat: Option<i64>,
         job: Option<uuid::Uuid>,
+        buttons: Vec<ButtonRow>,
     ) -> Outcome {
         let stage = S::SPEC.name;
         tracing::error!(stage, subject, reason, delivered, "giving up on message");
@@ -179,7 +188,7 @@ impl<S: Stage> Core<S> {
         if S::NOTIFY_ON_FAILURE
             && let Some(chat) = chat
         {
-            notice.notice(chat, texts::SORRY);
+            notice.notice(chat, texts::SORRY, &buttons);
         }
         let stored = async {
             let mut tx = self.pool.begin().await?;

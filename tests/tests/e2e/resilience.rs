@@ -3,10 +3,10 @@
 use shared::topology::REPLY_SUBJECT;
 use standins::llm::answer_for;
 use standins::script::Step;
-use standins::system::{System, text_of};
+use standins::system::{System, buttons_of, text_of};
 use standins::telegram::Failure;
 
-use crate::helpers::Chat;
+use crate::helpers::{Chat, STEP};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn llm_500_then_200_and_telegram_429_still_deliver_the_reply() {
@@ -132,8 +132,13 @@ async fn a_refused_message_gets_a_polite_answer_and_does_not_hold_up_the_next() 
     }]);
     let since = sys.tg.calls().len();
     chat.say("this one fails").await;
-    chat.expect_message(since, |c| text_of(c) == shared::texts::SORRY)
+    let sorry = chat
+        .expect_message(since, |c| text_of(c) == shared::texts::SORRY)
         .await;
+    let retry = buttons_of(&sorry)
+        .into_iter()
+        .find(|b| b.starts_with("retry:"))
+        .expect("a try-again button under the notice");
     // The next message is not kept waiting for an answer to the failed one (the wait for
     // earlier messages is 150 s; the step timeout is far shorter).
     let since = sys.tg.calls().len();
@@ -147,6 +152,20 @@ async fn a_refused_message_gets_a_polite_answer_and_does_not_hold_up_the_next() 
             .await
             .unwrap();
     assert_eq!(failed, 1);
+
+    // "Try again": the stored message is answered now (the LLM is back), and only once.
+    let since = sys.tg.calls().len();
+    chat.press(&sorry, &retry).await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("this one fails"))
+        .await;
+    let since = sys.tg.calls().len();
+    chat.press(&sorry, &retry).await;
+    let toast = sys
+        .wait_call(since, STEP, |c| c.method == "answercallbackquery")
+        .await
+        .unwrap();
+    assert_eq!(toast.params["text"], shared::texts::NOTHING_TO_RETRY);
+    assert_eq!(chat.count_text(&answer_for("this one fails")), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
