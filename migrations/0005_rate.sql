@@ -11,17 +11,20 @@ CREATE FUNCTION rate_take(p_key TEXT, p_interval_ms DOUBLE PRECISION, p_burst_ms
 RETURNS BIGINT LANGUAGE plpgsql AS $$
 DECLARE
     v_now  TIMESTAMPTZ := clock_timestamp();
-    v_tat  TIMESTAMPTZ;
-    v_wait DOUBLE PRECISION;
+    v_wait BIGINT;
 BEGIN
-    INSERT INTO rate_limits (key, tat) VALUES (p_key, v_now) ON CONFLICT (key) DO NOTHING;
-    SELECT GREATEST(tat, v_now) INTO v_tat FROM rate_limits WHERE key = p_key FOR UPDATE;
-    v_wait := extract(epoch FROM v_tat - v_now) * 1000 - p_burst_ms;
-    IF v_wait > 0 THEN
-        RETURN ceil(v_wait)::BIGINT;
+    -- Allowed (the next arrival time is within the burst credit): one upsert takes the slot.
+    INSERT INTO rate_limits AS r (key, tat)
+    VALUES (p_key, v_now + p_interval_ms * interval '1 millisecond')
+    ON CONFLICT (key) DO UPDATE
+        SET tat = GREATEST(r.tat, v_now) + p_interval_ms * interval '1 millisecond'
+        WHERE r.tat <= v_now + p_burst_ms * interval '1 millisecond';
+    IF FOUND THEN
+        RETURN 0;
     END IF;
-    UPDATE rate_limits SET tat = v_tat + p_interval_ms * interval '1 millisecond' WHERE key = p_key;
-    RETURN 0;
+    SELECT GREATEST(1, ceil(extract(epoch FROM tat - v_now) * 1000 - p_burst_ms))::BIGINT
+      INTO v_wait FROM rate_limits WHERE key = p_key;
+    RETURN v_wait;
 END $$;
 
 ALTER TABLE users ADD COLUMN rate_noted_until TIMESTAMPTZ;
