@@ -108,9 +108,7 @@ impl Reply {
                         "prompt too long for the model; trimming the history"
                     );
                     let begin = store::begin(&self.deps.pool, id, job, history).await?;
-                    messages = to_messages(begin).ok_or_else(|| {
-                        HandlerError::permanent("the dialog or the message to answer is gone")
-                    })?;
+                    messages = to_messages(begin)?;
                 }
                 other => break other.map_err(HandlerError::from),
             }
@@ -120,16 +118,19 @@ impl Reply {
     }
 }
 
-/// The model's messages from a job's first statement; `None` when the dialog or message is gone.
-fn to_messages(b: store::Begin) -> Option<Vec<ChatMessage>> {
+/// The model's messages from a job's first statement; an error when the dialog or the
+/// message is gone (nothing to answer, ever).
+fn to_messages(b: store::Begin) -> Result<Vec<ChatMessage>, HandlerError> {
     match (b.system_prompt, b.user_name, b.turns) {
-        (Some(system), Some(user), Some(turns)) => Some(context::messages(
+        (Some(system), Some(user), Some(turns)) => Ok(context::messages(
             &system,
             &b.post_history.unwrap_or_default(),
             &user,
             turns.0,
         )),
-        _ => None,
+        _ => Err(HandlerError::permanent(
+            "the dialog or the message to answer is gone",
+        )),
     }
 }
 
@@ -153,9 +154,7 @@ impl Stage for Reply {
                 ORDER_POLL,
             ));
         }
-        let messages = to_messages(begin).ok_or_else(|| {
-            HandlerError::permanent("the dialog or the message to answer is gone")
-        })?;
+        let messages = to_messages(begin)?;
         let text = self.generate(env.id, job, &env.trace_id, messages).await?;
         let mut d = Decision::new(source.clone(), env.trace_id.clone());
         let parts = context::split(&text, context::TELEGRAM_TEXT_LIMIT);

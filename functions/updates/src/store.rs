@@ -11,6 +11,18 @@ use uuid::Uuid;
 
 use crate::route::Sender;
 
+/// How a user's retention row is refreshed when they are active (a new session after 30 idle
+/// minutes, a new active day), shared by both statements that record activity.
+macro_rules! touch_retention {
+    () => {
+        "last_seen = now(),
+                   total_sessions = user_retention.total_sessions
+                       + (user_retention.last_seen < now() - interval '30 minutes')::int,
+                   days_active = user_retention.days_active
+                       + (user_retention.last_seen::date < current_date)::int"
+    };
+}
+
 /// How fast one user may write: a GCRA allowing a minute's worth at once, then one message per
 /// `interval_ms`.
 #[derive(Debug, Clone, Copy)]
@@ -84,7 +96,7 @@ pub async fn text_turn(
     rate: Rate,
 ) -> sqlx::Result<TextTurn> {
     let row: (bool, bool, Option<Vec<u8>>) = with_sender(
-        sqlx::query_as(
+        sqlx::query_as(concat!(
             "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
          rl AS (SELECT rate_take('user:' || $3, $11, $12) AS wait FROM l),
          d AS (SELECT s.active_dialog_id AS id FROM l, rl, users u
@@ -102,11 +114,9 @@ pub async fn text_turn(
                WHERE id = $3 AND EXISTS (SELECT 1 FROM m)),
          t AS (UPDATE dialogs SET updated_at = now() WHERE id IN (SELECT dialog_id FROM m)),
          r AS (INSERT INTO user_retention (user_id, total_messages) SELECT $3, 1 FROM m
-               ON CONFLICT (user_id) DO UPDATE SET last_seen = now(),
-                   total_sessions = user_retention.total_sessions
-                       + (user_retention.last_seen < now() - interval '30 minutes')::int,
-                   days_active = user_retention.days_active
-                       + (user_retention.last_seen::date < current_date)::int,
+               ON CONFLICT (user_id) DO UPDATE SET ",
+            touch_retention!(),
+            ",
                    total_messages = user_retention.total_messages + 1),
          a AS (INSERT INTO user_activity (user_id, activity_date, messages_count)
                SELECT $3, current_date, 1 FROM m
@@ -118,8 +128,8 @@ pub async fn text_turn(
                    'payload', json_build_object('chat_id', $2, 'user_id', $3,
                        'dialog_id', m.dialog_id, 'user_message_id', m.id))::text, 'UTF8')
                FROM m RETURNING payload)
-         SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o)",
-        ),
+         SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o)"
+        )),
         update_id,
         s,
     )
@@ -167,7 +177,7 @@ pub async fn begin_update(
 ) -> sqlx::Result<(bool, bool)> {
     // Every part reads from `l`, so the lock is taken before anything is written.
     with_sender(
-        sqlx::query_as(
+        sqlx::query_as(concat!(
             "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
          c AS (INSERT INTO processed_updates (update_id) SELECT $1 FROM l
                ON CONFLICT DO NOTHING RETURNING 1),
@@ -179,13 +189,11 @@ pub async fn begin_update(
                    updated_at = now(), unreachable_at = NULL
                RETURNING age_confirmed_at IS NOT NULL AS confirmed),
          r AS (INSERT INTO user_retention (user_id) SELECT $3 FROM u
-               ON CONFLICT (user_id) DO UPDATE SET last_seen = now(),
-                   total_sessions = user_retention.total_sessions
-                       + (user_retention.last_seen < now() - interval '30 minutes')::int,
-                   days_active = user_retention.days_active
-                       + (user_retention.last_seen::date < current_date)::int)
-         SELECT EXISTS (SELECT 1 FROM c), (SELECT confirmed FROM u)",
-        ),
+               ON CONFLICT (user_id) DO UPDATE SET ",
+            touch_retention!(),
+            ")
+         SELECT EXISTS (SELECT 1 FROM c), (SELECT confirmed FROM u)"
+        )),
         update_id,
         s,
     )
