@@ -21,6 +21,22 @@ pub enum Button {
     Retry(i64),
     /// Show variant `index` of message `message` (`chat_messages.id`) in place.
     Swipe { message: i64, index: i16 },
+    /// Write another answer to user message `message` (🔄).
+    Regenerate(i64),
+    /// Stop the answer to user message `message` that is streaming (⏹).
+    Stop(i64),
+    /// Page `page` (from 0) of the user's dialogs.
+    Chats(i16),
+    /// Continue dialog `dialog`.
+    Open(i64),
+    /// Rename dialog `dialog` (the next text is its title).
+    Rename(i64),
+    /// Ask whether to delete dialog `dialog`.
+    Delete(i64),
+    /// Delete dialog `dialog`, confirmed.
+    DeleteConfirmed(i64),
+    /// Speak this interface language.
+    Lang(crate::locale::Lang),
 }
 
 impl Button {
@@ -34,6 +50,14 @@ impl Button {
             Button::Photo(dialog) => write!(s, "photo:{dialog}"),
             Button::Retry(message) => write!(s, "retry:{message}"),
             Button::Swipe { message, index } => write!(s, "sw:{message}:{index}"),
+            Button::Regenerate(message) => write!(s, "re:{message}"),
+            Button::Stop(message) => write!(s, "stop:{message}"),
+            Button::Chats(page) => write!(s, "chats:{page}"),
+            Button::Open(dialog) => write!(s, "open:{dialog}"),
+            Button::Rename(dialog) => write!(s, "ren:{dialog}"),
+            Button::Delete(dialog) => write!(s, "del:{dialog}"),
+            Button::DeleteConfirmed(dialog) => write!(s, "delok:{dialog}"),
+            Button::Lang(lang) => write!(s, "lang:{}", lang.code()),
         };
         debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
         s
@@ -58,6 +82,14 @@ impl Button {
                     index,
                 }
             }
+            "re" => Button::Regenerate(id(arg)?),
+            "stop" => Button::Stop(id(arg)?),
+            "chats" => Button::Chats(arg.parse::<i16>().ok().filter(|p| *p >= 0)?),
+            "open" => Button::Open(id(arg)?),
+            "ren" => Button::Rename(id(arg)?),
+            "del" => Button::Delete(id(arg)?),
+            "delok" => Button::DeleteConfirmed(id(arg)?),
+            "lang" => Button::Lang(crate::locale::Lang::from_code(arg)?),
             _ => return None,
         };
         // Only the canonical spelling: "+7", "007" or trailing junk are not ours.
@@ -91,6 +123,16 @@ mod tests {
                 message: 7,
                 index: i16::MAX,
             },
+            Button::Regenerate(i64::MAX),
+            Button::Stop(3),
+            Button::Chats(0),
+            Button::Chats(i16::MAX),
+            Button::Open(5),
+            Button::Rename(5),
+            Button::Delete(5),
+            Button::DeleteConfirmed(i64::MAX),
+            Button::Lang(crate::locale::Lang::Ru),
+            Button::Lang(crate::locale::Lang::En),
         ];
         for b in all {
             let data = b.encode();
@@ -127,6 +169,14 @@ mod tests {
             "sw:1:2:3",
             "sw:x:1",
             "sw:1:32768",
+            "re:0",
+            "stop:-2",
+            "chats:-1",
+            "chats:01",
+            "open:",
+            "delok:x",
+            "lang:de",
+            "lang:RU",
         ];
         for data in bad {
             assert_eq!(Button::decode(data), None, "{data:?}");

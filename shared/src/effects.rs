@@ -67,7 +67,17 @@ impl Decision {
     }
 
     fn push(&mut self, chat_id: i64, method: &'static str, params: Value, visible: bool) -> Uuid {
-        let id = Uuid::new_v4();
+        self.push_as(Uuid::new_v4(), chat_id, method, params, visible)
+    }
+
+    fn push_as(
+        &mut self,
+        id: Uuid,
+        chat_id: i64,
+        method: &'static str,
+        params: Value,
+        visible: bool,
+    ) -> Uuid {
         self.effects.push(NewEffect {
             id,
             chat_id,
@@ -82,19 +92,30 @@ impl Decision {
 
     /// A text message, with inline buttons when `buttons` is not empty.
     pub fn text(&mut self, chat_id: i64, text: &str, buttons: &[ButtonRow]) -> Uuid {
-        let mut params = json!({"chat_id": chat_id, "text": text});
-        if !buttons.is_empty() {
-            params["reply_markup"] = keyboard(buttons);
-        }
-        self.push(chat_id, "sendMessage", params, true)
+        self.text_as(Uuid::new_v4(), chat_id, text, buttons)
+    }
+
+    /// A text message whose effect id is chosen by the caller (derived from a job, so a
+    /// redelivery writes the same row, which is then kept as it is).
+    pub fn text_as(&mut self, id: Uuid, chat_id: i64, text: &str, buttons: &[ButtonRow]) -> Uuid {
+        self.push_as(id, chat_id, "sendMessage", text_params(chat_id, text, buttons), true)
+    }
+
+    /// Replaces the text and buttons of the message that effect `of` sent. The Telegram
+    /// message id is looked up when this is sent (after `of`, which comes earlier in the
+    /// chat's order); if `of` never reached the user, a `last` edit is sent as a new message
+    /// (the final text always lands) and a passing one is dropped.
+    pub fn edit_sent(&mut self, chat_id: i64, of: Uuid, text: &str, buttons: &[ButtonRow], last: bool) {
+        let mut params = text_params(chat_id, text, buttons);
+        params[EDIT_OF] = json!(of);
+        params[OR_SEND] = json!(last);
+        self.push(chat_id, "editMessageText", params, true);
     }
 
     /// Replaces the text and buttons of message `message_id` (sent earlier) in place.
     pub fn edit_text(&mut self, chat_id: i64, message_id: i64, text: &str, buttons: &[ButtonRow]) {
-        let mut params = json!({"chat_id": chat_id, "message_id": message_id, "text": text});
-        if !buttons.is_empty() {
-            params["reply_markup"] = keyboard(buttons);
-        }
+        let mut params = text_params(chat_id, text, buttons);
+        params["message_id"] = json!(message_id);
         self.push(chat_id, "editMessageText", params, true);
     }
 
@@ -223,6 +244,19 @@ impl Decision {
     }
 }
 
+/// In an edit's parameters: the effect whose message it edits (resolved by fn-send).
+pub const EDIT_OF: &str = "edit_of";
+/// In an edit's parameters: send it as a new message when that effect's message never went out.
+pub const OR_SEND: &str = "or_send";
+
+fn text_params(chat_id: i64, text: &str, buttons: &[ButtonRow]) -> Value {
+    let mut params = json!({"chat_id": chat_id, "text": text});
+    if !buttons.is_empty() {
+        params["reply_markup"] = keyboard(buttons);
+    }
+    params
+}
+
 /// A query written with [`Decision::commit_gated`], before the caller's parameters are bound.
 pub type GatedQuery<'q, T> = sqlx::query::QueryAs<'q, Postgres, T, PgArguments>;
 
@@ -256,7 +290,7 @@ fn insert_sql(gate: Option<&'static str>) -> String {
              FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::bytea[],
                          $6::bool[], $7::bool[])
                   WITH ORDINALITY AS t(id, chat_id, method, params, blob, visible, notice, n)
-             {when} ORDER BY n),
+             {when} ORDER BY n ON CONFLICT (id) DO NOTHING),
          o AS (INSERT INTO outbox (job_id, source, subject, payload)
              SELECT job_id, $8, subject, payload
              FROM UNNEST($9::uuid[], $10::text[], $11::bytea[]) AS j(job_id, subject, payload)

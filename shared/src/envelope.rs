@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::locale::Lang;
+
 /// A job travelling between stages.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Envelope<T> {
@@ -28,8 +30,8 @@ impl<T> Envelope<T> {
     }
 }
 
-/// Answer the latest user message of a dialog.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+/// Answer the latest user message of a dialog (or write its answer again).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct ReplyJob {
     /// Telegram chat to answer in.
     pub chat_id: i64,
@@ -39,6 +41,25 @@ pub struct ReplyJob {
     pub dialog_id: i64,
     /// The stored user message (`chat_messages.id`) being answered.
     pub user_message_id: i64,
+    /// The user's interface language (buttons, notices, the language the persona answers in).
+    #[serde(default)]
+    pub lang: Lang,
+    /// Set when the answer exists and another version of it is wanted (🔄, `/retry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regenerate: Option<Regenerate>,
+}
+
+/// Which answer gets another version, and where it is shown.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Regenerate {
+    /// The answer (`chat_messages.id`); its versions are `variants`.
+    pub answer_id: i64,
+    /// The Telegram message showing it, when the press came from under it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shown: Option<i64>,
+    /// Otherwise the effect that sent it (its Telegram message id is looked up at send time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effect: Option<Uuid>,
 }
 
 /// Build an image prompt for the current moment of a dialog.
@@ -50,6 +71,9 @@ pub struct PromptJob {
     pub user_id: i64,
     /// Dialog the photo illustrates.
     pub dialog_id: i64,
+    /// The user's interface language.
+    #[serde(default)]
+    pub lang: Lang,
 }
 
 /// Render one picture and send it.
@@ -71,6 +95,9 @@ pub struct ImageJob {
     pub width: u32,
     /// Requested height in pixels.
     pub height: u32,
+    /// The user's interface language.
+    #[serde(default)]
+    pub lang: Lang,
 }
 
 /// Bot API calls for fn-send: effects already committed (sent in this order, each once), or
@@ -104,6 +131,10 @@ pub trait JobInfo {
     fn trace_id(&self) -> String {
         String::new()
     }
+    /// The language to tell the user in.
+    fn lang(&self) -> Lang {
+        Lang::En
+    }
 }
 
 macro_rules! job_info {
@@ -112,6 +143,7 @@ macro_rules! job_info {
             fn job_id(&self) -> Option<Uuid> { Some(self.id) }
             fn chat_id(&self) -> Option<i64> { Some(self.payload.chat_id) }
             fn trace_id(&self) -> String { self.trace_id.clone() }
+            fn lang(&self) -> Lang { self.payload.lang }
         }
     )*};
 }
@@ -156,6 +188,7 @@ mod tests {
                 user_id: 2,
                 dialog_id: 3,
                 user_message_id: 4,
+                ..Default::default()
             },
         );
         let back: Envelope<ReplyJob> =

@@ -12,6 +12,8 @@ pub mod envelope;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod keyboards;
+pub mod locale;
 pub mod outbox;
 pub mod personas;
 pub mod runner;

@@ -164,47 +164,6 @@ pub fn sort(code: u16, description: &str, retry_after: Option<f64>) -> TgError {
     }
 }
 
-/// Callback data of the photo button under a dialog's messages.
-pub fn photo_callback(dialog_id: i64) -> String {
-    crate::buttons::Button::Photo(dialog_id).encode()
-}
-
-/// The photo button shown under a dialog's messages.
-pub fn photo_button(dialog_id: i64) -> Vec<ButtonRow> {
-    vec![vec![(
-        crate::texts::PHOTO_BUTTON.to_owned(),
-        photo_callback(dialog_id),
-    )]]
-}
-
-/// The buttons under a message with `variants` versions showing number `index`: ◀ n/N ▶ (when
-/// there is more than one), then the photo button.
-pub fn variant_buttons(
-    message_id: i64,
-    index: i16,
-    variants: i16,
-    dialog_id: i64,
-) -> Vec<ButtonRow> {
-    use crate::buttons::Button;
-    let mut rows = Vec::new();
-    if variants > 1 {
-        let to = |i: i16| {
-            Button::Swipe {
-                message: message_id,
-                index: i.rem_euclid(variants),
-            }
-            .encode()
-        };
-        rows.push(vec![
-            ("◀".to_owned(), to(index - 1)),
-            (format!("{}/{variants}", index + 1), to(index)),
-            ("▶".to_owned(), to(index + 1)),
-        ]);
-    }
-    rows.extend(photo_button(dialog_id));
-    rows
-}
-
 /// An `InlineKeyboardMarkup` for the rows.
 pub fn keyboard(rows: &[ButtonRow]) -> Value {
     let rows: Vec<Vec<Value>> = rows
@@ -284,7 +243,7 @@ mod tests {
 
     #[test]
     fn keyboards_have_telegrams_shape() {
-        let k = keyboard(&photo_button(5));
+        let k = keyboard(&crate::keyboards::photo_button(crate::locale::Lang::En, 5));
         assert_eq!(k["inline_keyboard"][0][0]["callback_data"], "photo:5");
     }
 }

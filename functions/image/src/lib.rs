@@ -14,7 +14,7 @@ use shared::config::Env;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, ImageJob};
 use shared::runner::Stage;
-use shared::telegram::photo_button;
+use shared::keyboards::photo_button;
 use shared::topology::IMAGE_STAGE;
 use shared::{HandlerError, safety};
 
@@ -71,7 +71,7 @@ impl Image {
         let job = &env.payload;
         let mut tx = self.deps.pool.begin().await?;
         let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
-        let effect = d.photo(job.chat_id, png, "", &photo_button(job.dialog_id));
+        let effect = d.photo(job.chat_id, png, "", &photo_button(job.lang, job.dialog_id));
         d.completes(env.id);
         if !store::record(&mut tx, env, effect).await? {
             return Ok(false);

@@ -14,7 +14,8 @@ use shared::envelope::{Envelope, ImageJob, PromptJob};
 use shared::jobs::JobState;
 use shared::runner::Stage;
 use shared::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
-use shared::{HandlerError, safety, texts};
+use shared::locale::{T, t};
+use shared::{HandlerError, safety};
 
 /// fn-prompt settings.
 #[derive(Debug, Clone)]
@@ -83,7 +84,7 @@ impl Stage for Prompt {
         let mut d = Decision::new(source, env.trace_id.clone());
         if let Some(term) = safety::minor_term(&format!("{prompt}\n{asked}")) {
             tracing::warn!(job = %env.id, %term, "image blocked by the minor-terms filter");
-            d.notice(job.chat_id, texts::PHOTO_BLOCKED, &[]);
+            d.notice(job.chat_id, t(job.lang, T::PhotoBlocked), &[]);
             let committed = d.commit(pool.begin().await?).await?;
             self.deps.outbox.publish(committed).await?;
             let blocked = Some("blocked".into());
@@ -101,6 +102,7 @@ impl Stage for Prompt {
             seed,
             width: self.width,
             height: self.height,
+            lang: job.lang,
         };
         let next = Envelope {
             id: env.id,

@@ -1,14 +1,18 @@
-//! fn-reply: answers the user's latest message in character. Loads the persona and the
-//! dialog from Postgres, asks the LLM (showing "typing…" meanwhile), and commits the answer,
-//! keyed by job id, together with the messages that carry it (split at Telegram's limit), which
-//! fn-send delivers part by part. A redelivered job finds its stored answer and only publishes
+//! fn-reply: answers the user's latest message in character, or writes another version of an
+//! answer (🔄, `/retry`). Loads the persona and the dialog from Postgres, asks the LLM (typing
+//! shown meanwhile) and streams the answer into a message edited through the pacer, with ⏹
+//! to stop it; then commits the answer, keyed by job id, together with the messages that carry
+//! it, which fn-send delivers. A redelivered job finds its stored answer and only publishes
 //! what was not published, so a crash never doubles an answer or an LLM call that finished.
 //! A message whose earlier message in the dialog is still unanswered waits its turn without
 //! holding a slot (the runner parks it), so answers come in order and each sees the last.
 
 pub mod context;
 pub mod llm;
+pub mod similar;
+pub mod sse;
 pub mod store;
+mod write;
 
 use std::time::Duration;
 
@@ -16,21 +20,16 @@ use shared::HandlerError;
 use shared::app::{Deps, FromEnv};
 use shared::buttons::Button;
 use shared::config::Env;
-use shared::effects::Decision;
 use shared::envelope::{Envelope, ReplyJob};
+use shared::locale::{T, t};
 use shared::runner::Stage;
-use shared::telegram::{ButtonRow, photo_button};
-use shared::texts;
+use shared::telegram::ButtonRow;
 use shared::topology::REPLY_STAGE;
 
-use uuid::Uuid;
-
-use crate::llm::{ChatMessage, Llm, LlmError, LlmSettings};
+use crate::llm::{Llm, LlmSettings};
 
 /// How often a waiting message looks again whether its turn has come.
 const ORDER_POLL: Duration = Duration::from_millis(300);
-/// How often "typing…" is shown again while the model works (Telegram shows it ~5 s).
-const TYPING_EVERY: Duration = Duration::from_secs(5);
 
 /// Venice's public API.
 pub const VENICE_DEFAULT: &str = "https://api.venice.ai/api/v1";
@@ -42,6 +41,8 @@ pub struct Settings {
     pub llm: LlmSettings,
     /// How many past messages the model sees.
     pub history_messages: i64,
+    /// How often the streaming answer's message is edited; `None`: answers are sent whole.
+    pub stream_every: Option<Duration>,
 }
 
 impl FromEnv for Settings {
@@ -50,6 +51,10 @@ impl FromEnv for Settings {
         let api_key = env.optional_secret("VENICE_API_KEY");
         if api_key.is_empty() && base_url == VENICE_DEFAULT {
             env.problem("VENICE_API_KEY is required when VENICE_API_BASE_URL is Venice's own API");
+        }
+        let stream_secs: f64 = env.parse("STREAM_EDIT_SECS", 1.5);
+        if !(stream_secs == 0.0 || (1.0..=60.0).contains(&stream_secs)) {
+            env.problem("STREAM_EDIT_SECS must be 0 (no streaming) or between 1 and 60");
         }
         Self {
             llm: LlmSettings {
@@ -61,6 +66,7 @@ impl FromEnv for Settings {
                 timeout: env.seconds("LLM_TIMEOUT_SECS", 120, 1),
             },
             history_messages: env.parse("HISTORY_MESSAGES", 40),
+            stream_every: (stream_secs > 0.0).then(|| Duration::from_secs_f64(stream_secs)),
         }
     }
 }
@@ -70,6 +76,7 @@ pub struct Reply {
     deps: Deps,
     llm: Llm,
     history: i64,
+    stream_every: Option<Duration>,
 }
 
 impl Reply {
@@ -79,58 +86,8 @@ impl Reply {
             llm: Llm::new(s.llm)?,
             deps,
             history: s.history_messages.max(2),
+            stream_every: s.stream_every,
         })
-    }
-
-    /// Asks the model; a prompt too long for its context is retried with half the history.
-    async fn generate(
-        &self,
-        id: Uuid,
-        job: &ReplyJob,
-        trace: &str,
-        mut messages: Vec<ChatMessage>,
-    ) -> Result<String, HandlerError> {
-        let (outbox, chat, trace) = (self.deps.outbox.clone(), job.chat_id, trace.to_owned());
-        let typing = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(TYPING_EVERY);
-            loop {
-                tick.tick().await;
-                outbox.chat_action(chat, "typing", &trace).await;
-            }
-        });
-        let mut history = self.history;
-        let answer = loop {
-            match self.llm.complete(&messages).await {
-                Err(LlmError::ContextOverflow) if history > 2 => {
-                    history /= 2;
-                    tracing::warn!(
-                        history,
-                        "prompt too long for the model; trimming the history"
-                    );
-                    let begin = store::begin(&self.deps.pool, id, job, history).await?;
-                    messages = to_messages(begin)?;
-                }
-                other => break other.map_err(HandlerError::from),
-            }
-        };
-        typing.abort();
-        answer
-    }
-}
-
-/// The model's messages from a job's first statement; an error when the dialog or the
-/// message is gone (nothing to answer, ever).
-fn to_messages(b: store::Begin) -> Result<Vec<ChatMessage>, HandlerError> {
-    match (b.system_prompt, b.user_name, b.turns) {
-        (Some(system), Some(user), Some(turns)) => Ok(context::messages(
-            &system,
-            &b.post_history.unwrap_or_default(),
-            &user,
-            turns.0,
-        )),
-        _ => Err(HandlerError::permanent(
-            "the dialog or the message to answer is gone",
-        )),
     }
 }
 
@@ -141,12 +98,11 @@ impl Stage for Reply {
 
     async fn handle(&self, env: Envelope<ReplyJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
-        let source = env.id.to_string();
-        let pool = &self.deps.pool;
-        let begin = store::begin(pool, env.id, job, self.history).await?;
+        let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
+        let begin = store::begin(&self.deps.pool, env.id, job, self.history, answer_id).await?;
         if begin.answered {
             tracing::info!(job = %env.id, "answer already stored");
-            return self.deps.outbox.republish(&source).await;
+            return self.deps.outbox.republish(&env.id.to_string()).await;
         }
         if begin.earlier {
             return Err(HandlerError::defer(
@@ -154,35 +110,28 @@ impl Stage for Reply {
                 ORDER_POLL,
             ));
         }
-        let messages = to_messages(begin)?;
-        let text = self.generate(env.id, job, &env.trace_id, messages).await?;
-        let mut d = Decision::new(source.clone(), env.trace_id.clone());
-        let parts = context::split(&text, context::TELEGRAM_TEXT_LIMIT);
-        for (i, part) in parts.iter().enumerate() {
-            let last = i + 1 == parts.len();
-            d.text(
-                job.chat_id,
-                part,
-                &if last {
-                    photo_button(job.dialog_id)
-                } else {
-                    Vec::new()
-                },
-            );
-        }
-        d.completes(env.id);
-        match store::answer(pool, env.id, job, &text, d).await? {
-            Some(committed) => self.deps.outbox.publish(committed).await,
-            // A copy that raced us stored its answer first: that one is sent.
-            None => self.deps.outbox.republish(&source).await,
+        let versions = begin.versions;
+        let messages = write::to_messages(begin, job.lang)?;
+        match &job.regenerate {
+            None => self.answer(&env, messages).await,
+            Some(r) => self.regenerate(&env, r, versions, messages).await,
         }
     }
+
     fn failure_buttons(env: &Envelope<ReplyJob>) -> Vec<ButtonRow> {
-        let retry = Button::Retry(env.payload.user_message_id).encode();
-        vec![vec![(texts::TRY_AGAIN_BUTTON.to_owned(), retry)]]
+        let u = env.payload.user_message_id;
+        let retry = match env.payload.regenerate {
+            None => Button::Retry(u).encode(),
+            Some(_) => Button::Regenerate(u).encode(),
+        };
+        let label = t(env.payload.lang, T::TryAgainButton);
+        vec![vec![(label.to_owned(), retry)]]
     }
 
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
+        if env.payload.regenerate.is_some() {
+            return;
+        }
         if let Err(e) = store::mark_unanswered(&self.deps.pool, env.payload.user_message_id).await {
             tracing::warn!(error = %e, "could not mark the unanswered message");
         }

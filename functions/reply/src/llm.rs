@@ -2,12 +2,15 @@
 //! {base}/chat/completions`, errors classified by `shared::http` — 429 waits for the rate-limit
 //! reset, 5xx and timeouts retry, other 4xx are permanent, a garbled answer retries — and a
 //! prompt longer than the model's context reported apart, so the caller can trim the history.
+//! Answers are asked for streamed (`stream: true`) and read by `crate::sse`.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shared::HandlerError;
 use shared::config::Secret;
+
+use crate::sse::Pieces;
 
 /// Idle connections kept to the LLM API between bursts.
 const IDLE_CONNECTIONS: usize = 32;
@@ -88,22 +91,6 @@ pub struct Llm {
     s: LlmSettings,
 }
 
-#[derive(Deserialize)]
-struct Completion {
-    choices: Vec<Choice>,
-}
-
-#[derive(Deserialize)]
-struct Choice {
-    message: AnswerMessage,
-}
-
-#[derive(Deserialize)]
-struct AnswerMessage {
-    #[serde(default)]
-    content: Option<String>,
-}
-
 impl Llm {
     /// Builds the client.
     pub fn new(s: LlmSettings) -> Result<Self, String> {
@@ -122,13 +109,23 @@ impl Llm {
         })
     }
 
-    /// Asks for the next assistant message.
-    pub async fn complete(&self, messages: &[ChatMessage]) -> Result<String, LlmError> {
+    /// Asks for the next assistant message, streamed: the answer's pieces as they come.
+    /// Errors before the first byte are classified here (429, 5xx, context overflow…).
+    pub async fn start(&self, messages: &[ChatMessage], hot: bool) -> Result<Pieces, LlmError> {
+        // Written again because the last one repeated itself: warmer and less repetitive.
+        let (temperature, penalty) = if hot {
+            (self.s.temperature + 0.25, 0.6)
+        } else {
+            (self.s.temperature, 0.0)
+        };
         let body = serde_json::json!({
             "model": self.s.model,
             "messages": messages,
-            "temperature": self.s.temperature,
+            "temperature": temperature,
+            "frequency_penalty": penalty,
+            "presence_penalty": penalty,
             "max_completion_tokens": self.s.max_completion_tokens,
+            "stream": true,
             "venice_parameters": {"include_venice_system_prompt": false, "strip_thinking_response": true},
         });
         let mut req = self.http.post(&self.url).json(&body);
@@ -140,13 +137,13 @@ impl Llm {
             .await
             .map_err(|e| HandlerError::transient(format!("llm request: {}", e.without_url())))?;
         let status = resp.status();
-        let request_id = resp
-            .headers()
-            .get("cf-ray")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-")
-            .to_owned();
         if !status.is_success() {
+            let request_id = resp
+                .headers()
+                .get("cf-ray")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-")
+                .to_owned();
             let delay = shared::http::delay_of(resp.headers());
             let text = shared::http::error_body(resp).await;
             tracing::warn!(%status, request_id, body = %text, "llm refused");
@@ -156,27 +153,17 @@ impl Llm {
             let reason = format!("llm answered {status}: {text}");
             return Err(shared::http::classify(status.as_u16(), delay, reason).into());
         }
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| HandlerError::transient(format!("llm body: {}", e.without_url())))?;
-        let parsed: Completion = serde_json::from_slice(&bytes).map_err(|e| {
-            HandlerError::transient(format!(
-                "llm answered something that is not a completion: {e}"
-            ))
-        })?;
-        let content = parsed
-            .choices
-            .into_iter()
-            .next()
-            .and_then(|c| c.message.content)
-            .unwrap_or_default();
-        let clean = strip_thinking(&content);
-        if clean.is_empty() {
-            return Err(HandlerError::transient("llm answered with an empty message").into());
-        }
-        Ok(clean)
+        Ok(Pieces::new(resp))
     }
+}
+
+/// The answer once it is complete: thinking removed; an empty answer is a failure.
+pub fn finish(text: &str) -> Result<String, HandlerError> {
+    let clean = strip_thinking(text);
+    if clean.is_empty() {
+        return Err(HandlerError::transient("llm answered with an empty message"));
+    }
+    Ok(clean)
 }
 
 /// Removes `<think>…</think>` blocks some reasoning models leave in `content`.

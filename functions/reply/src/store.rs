@@ -1,6 +1,7 @@
 //! The Postgres statements fn-reply runs: where a job stands and what the model sees (one
 //! statement), the answer with the messages that carry it (one statement, keyed by job id),
-//! and the mark on a message whose answer was given up on.
+//! another version of an answer (keyed by job id too), a streaming step (written only while
+//! the user has not pressed ⏹), and the mark on a message whose answer was given up on.
 
 use shared::effects::{Committed, Decision};
 use shared::envelope::ReplyJob;
@@ -11,11 +12,13 @@ use uuid::Uuid;
 /// Where a job stands, read in its first statement.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Begin {
-    /// Its answer is stored (with its messages, committed together).
+    /// Its answer (or, for a new version, that version) is stored with its messages.
     pub answered: bool,
     /// An earlier message of the dialog (from the last 150 s, not given up on) still has no
     /// answer: this one waits, so answers come in order and each sees the last.
     pub earlier: bool,
+    /// For a new version: how many versions the answer has now.
+    pub versions: i32,
     /// The persona's system prompt; `None` when there is nothing to do (answered, earlier, or
     /// the dialog or message is gone).
     pub system_prompt: Option<String>,
@@ -28,20 +31,34 @@ pub struct Begin {
 }
 
 /// Marks job `id` received (published), says where it stands and, when it is to be answered
-/// now, loads the persona and the last `history` turns — one statement.
-pub async fn begin(pool: &PgPool, id: Uuid, job: &ReplyJob, history: i64) -> sqlx::Result<Begin> {
+/// now, loads the persona and the last `history` turns — one statement. With `answer_id`
+/// (another version of that answer) the answer itself is not among the turns.
+pub async fn begin(
+    pool: &PgPool,
+    id: Uuid,
+    job: &ReplyJob,
+    history: i64,
+    answer_id: Option<i64>,
+) -> sqlx::Result<Begin> {
     sqlx::query_as(
         // An answer is placed right after the message it answers (its id may be larger than
         // later user messages when those arrived while it was being written).
         "WITH received AS (
              UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL),
-         st AS (SELECT EXISTS (SELECT 1 FROM chat_messages WHERE job_id = $1) AS answered,
-                EXISTS (SELECT 1 FROM chat_messages u
+         st AS (SELECT CASE WHEN $5::bigint IS NULL
+                    THEN EXISTS (SELECT 1 FROM chat_messages WHERE job_id = $1)
+                    ELSE EXISTS (SELECT 1 FROM chat_messages
+                                 WHERE id = $5 AND $1 = ANY(COALESCE(variant_jobs, '{}'))) END
+                AS answered,
+                $5::bigint IS NULL AND EXISTS (SELECT 1 FROM chat_messages u
                  WHERE u.dialog_id = $2 AND u.role = 'user' AND u.id < $3
                    AND u.created_at > now() - interval '150 seconds' AND u.reply_failed_at IS NULL
                    AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))
-                AS earlier)
-         SELECT st.answered, st.earlier, c.system_prompt, c.post_history, c.user_name, c.turns
+                AS earlier,
+                COALESCE((SELECT COALESCE(cardinality(variants), 1) FROM chat_messages
+                          WHERE id = $5), 1)::int AS versions)
+         SELECT st.answered, st.earlier, st.versions, c.system_prompt, c.post_history,
+                c.user_name, c.turns
          FROM st LEFT JOIN LATERAL (
              SELECT g.system_prompt, g.post_history, u.first_name AS user_name, COALESCE((
                  SELECT json_agg(json_build_array(t.role, t.content) ORDER BY t.k, t.id)
@@ -58,21 +75,24 @@ pub async fn begin(pool: &PgPool, id: Uuid, job: &ReplyJob, history: i64) -> sql
     .bind(job.dialog_id)
     .bind(job.user_message_id)
     .bind(history)
+    .bind(answer_id)
     .fetch_one(pool)
     .await
 }
 
 /// Stores the answer of job `id` together with the decision that sends it, in one statement;
-/// `None` when a copy that raced us stored its answer first (then nothing was written).
+/// `carrier` is the effect whose message carries its buttons. `None` when a copy that raced
+/// us stored its answer first (then nothing was written).
 pub async fn answer(
     pool: &PgPool,
     id: Uuid,
     job: &ReplyJob,
     text: &str,
+    carrier: Uuid,
     d: Decision,
 ) -> sqlx::Result<Option<Committed>> {
-    let gate = "INSERT INTO chat_messages (dialog_id, role, content, job_id, reply_to)
-                VALUES ($12, 'assistant', $13, $14, $15) ON CONFLICT (job_id) DO NOTHING
+    let gate = "INSERT INTO chat_messages (dialog_id, role, content, job_id, reply_to, effect_id)
+                VALUES ($12, 'assistant', $13, $14, $15, $16) ON CONFLICT (job_id) DO NOTHING
                 RETURNING id";
     let stored = d
         .commit_gated::<(i64,)>(pool, gate, |q| {
@@ -80,9 +100,83 @@ pub async fn answer(
                 .bind(text.to_owned())
                 .bind(id)
                 .bind(job.user_message_id)
+                .bind(carrier)
         })
         .await?;
     Ok(stored.map(|(_, committed)| committed))
+}
+
+/// What adding a version found.
+pub enum Version {
+    /// Stored, with the decision that shows it.
+    Added(Committed),
+    /// This job's version was stored before (a redelivery).
+    Exists,
+    /// The answer is no longer the dialog's last message (or is gone): the version is dropped.
+    Moved,
+    /// Another version was added meanwhile: the answer now has this many.
+    Count(i32),
+}
+
+/// Adds `text` as the newest version of answer `answer_id` (which had `versions`) and makes it
+/// the chosen one, with the decision that shows it — only while it is the dialog's last
+/// message, and once per job.
+pub async fn add_version(
+    pool: &PgPool,
+    job: Uuid,
+    answer_id: i64,
+    versions: i32,
+    text: &str,
+    d: Decision,
+) -> sqlx::Result<Version> {
+    let gate = "UPDATE chat_messages m
+                SET variants = COALESCE(m.variants, ARRAY[m.content]) || $13::text,
+                    variant = COALESCE(cardinality(m.variants), 1), content = $13,
+                    variant_jobs = COALESCE(m.variant_jobs, '{}') || $14::uuid
+                WHERE m.id = $12 AND COALESCE(cardinality(m.variants), 1) = $15
+                  AND NOT $14 = ANY(COALESCE(m.variant_jobs, '{}'))
+                  AND NOT EXISTS (SELECT 1 FROM chat_messages l
+                                  WHERE l.dialog_id = m.dialog_id AND l.id > m.id)
+                RETURNING m.id";
+    let added = d
+        .commit_gated::<(i64,)>(pool, gate, |q| {
+            q.bind(answer_id)
+                .bind(text.to_owned())
+                .bind(job)
+                .bind(versions)
+        })
+        .await?;
+    if let Some((_, committed)) = added {
+        return Ok(Version::Added(committed));
+    }
+    let state: Option<(bool, i32, bool)> = sqlx::query_as(
+        "SELECT $2 = ANY(COALESCE(m.variant_jobs, '{}')), COALESCE(cardinality(m.variants), 1),
+                EXISTS (SELECT 1 FROM chat_messages l WHERE l.dialog_id = m.dialog_id AND l.id > m.id)
+         FROM chat_messages m WHERE m.id = $1",
+    )
+    .bind(answer_id)
+    .bind(job)
+    .fetch_optional(pool)
+    .await?;
+    Ok(match state {
+        Some((true, _, _)) => Version::Exists,
+        None | Some((_, _, true)) => Version::Moved,
+        Some((false, n, false)) => Version::Count(n),
+    })
+}
+
+/// Writes a streaming step (the draft or an edit of it) unless the user pressed ⏹ for the
+/// answer to `user_message_id`; `None` when they did (nothing written).
+pub async fn stream_step(
+    pool: &PgPool,
+    user_message_id: i64,
+    d: Decision,
+) -> sqlx::Result<Option<Committed>> {
+    let gate = "SELECT id FROM chat_messages WHERE id = $12 AND stop_requested_at IS NULL";
+    let step = d
+        .commit_gated::<(i64,)>(pool, gate, |q| q.bind(user_message_id))
+        .await?;
+    Ok(step.map(|(_, committed)| committed))
 }
 
 /// Marks a user message whose answer was given up on, so it never holds the dialog.

@@ -14,14 +14,15 @@ use std::time::Duration;
 
 use shared::app::{Deps, FromEnv};
 use shared::config::{Env, TelegramSettings};
-use shared::effects::Decision;
+use shared::effects::{Decision, EDIT_OF, OR_SEND};
 use shared::envelope::{Envelope, SendJob};
 use shared::error::backoff;
 use shared::jobs::JobState;
 use shared::runner::Stage;
 use shared::telegram::{BotApi, TgError, Upload};
 use shared::topology::{MAX_DELIVER, SEND_STAGE};
-use shared::{HandlerError, texts};
+use shared::HandlerError;
+use shared::locale::{T, t};
 use uuid::Uuid;
 
 use crate::store::{ChatRules, Claim};
@@ -158,12 +159,17 @@ impl Send {
             store::release(pool, id).await?;
             return Err(HandlerError::defer("paced", wait));
         }
+        let Some((method, params)) = resolve(&e) else {
+            // A streaming step of a message that never went out: the final text follows.
+            store::sent(pool, id, None).await?;
+            return Ok(());
+        };
         let upload = e.blob.clone().map(|bytes| Upload {
             field: "photo",
             file_name: "photo.png".to_owned(),
             bytes,
         });
-        match self.api.call(&e.method, &e.params, upload).await {
+        match self.api.call(method, &params, upload).await {
             Ok(result) => store::sent(pool, id, result["message_id"].as_i64()).await?,
             Err(TgError::NotModified) => store::sent(pool, id, None).await?,
             Err(TgError::RetryAfter(d)) => {
@@ -201,11 +207,38 @@ impl Send {
         store::failed(&self.deps.pool, id, why).await?;
         if e.visible && !e.notice {
             let mut d = Decision::new(format!("effect-{id}"), id.to_string());
-            d.notice(e.chat_id, texts::SORRY, &[]);
+            let lang = store::lang_of(&self.deps.pool, e.chat_id).await?;
+            d.notice(e.chat_id, t(lang, T::Sorry), &[]);
             let committed = d.commit(self.deps.pool.begin().await?).await?;
             self.deps.outbox.publish(committed).await?;
         }
         Ok(())
+    }
+}
+
+/// The call to make for an effect. An edit of another effect's message gets that message's id;
+/// when it has none (never sent), a final edit becomes a new message and a passing one is
+/// dropped (`None`).
+fn resolve(e: &store::Effect) -> Option<(&str, std::borrow::Cow<'_, serde_json::Value>)> {
+    use std::borrow::Cow;
+    let Some(of) = e.params.get(EDIT_OF) else {
+        return Some((e.method.as_str(), Cow::Borrowed(&e.params)));
+    };
+    let mut params = e.params.clone();
+    if let Some(p) = params.as_object_mut() {
+        p.remove(EDIT_OF);
+        p.remove(OR_SEND);
+    }
+    match e.edit_target {
+        Some(message_id) => {
+            params["message_id"] = serde_json::json!(message_id);
+            Some(("editMessageText", Cow::Owned(params)))
+        }
+        None if e.params[OR_SEND] == true => {
+            tracing::info!(edit_of = %of, "the edited message never went out; sending it anew");
+            Some(("sendMessage", Cow::Owned(params)))
+        }
+        None => None,
     }
 }
 

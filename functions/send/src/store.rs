@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use shared::locale::Lang;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -28,6 +29,8 @@ pub struct Effect {
     pub unreachable: bool,
     /// For a visible effect: ms to wait for the chat's send slot (0: it is taken, go).
     pub wait_ms: i64,
+    /// For an edit of another effect's message: that message's Telegram id, once it was sent.
+    pub edit_target: Option<i64>,
 }
 
 /// A chat's flood rule for `pace_take`: interval and burst tolerance in ms, for private chats
@@ -75,7 +78,9 @@ pub async fn claim(
              AS unreachable,
            CASE WHEN NOT e.visible THEN 0
                 WHEN e.chat_id < 0 THEN pace_take('chat:' || e.chat_id, $6, $7)
-                ELSE pace_take('chat:' || e.chat_id, $4, $5) END AS wait_ms",
+                ELSE pace_take('chat:' || e.chat_id, $4, $5) END AS wait_ms,
+           CASE WHEN e.params ? 'edit_of' THEN (SELECT r.telegram_message_id FROM effects r
+                WHERE r.id = (e.params->>'edit_of')::uuid) END AS edit_target",
     )
     .bind(id)
     .bind(lease.as_secs_f64())
@@ -209,4 +214,14 @@ pub async fn unreachable(pool: &PgPool, chat_id: i64, why: &str) -> sqlx::Result
     .execute(pool)
     .await?;
     Ok(r.rows_affected())
+}
+
+/// The language the user of chat `chat_id` is spoken to in (English for groups and strangers).
+pub async fn lang_of(pool: &PgPool, chat_id: i64) -> sqlx::Result<Lang> {
+    let code: Option<String> =
+        sqlx::query_scalar("SELECT ui_lang(lang, language_code) FROM users WHERE id = $1")
+            .bind(chat_id)
+            .fetch_optional(pool)
+            .await?;
+    Ok(code.as_deref().and_then(Lang::from_code).unwrap_or_default())
 }

@@ -5,14 +5,16 @@
 use shared::buttons::Button;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, PromptJob, ReplyJob};
-use shared::telegram::{ButtonRow, photo_button, variant_buttons};
+use shared::keyboards::{Under, photo_button};
+use shared::locale::{Lang, T, t};
+use shared::telegram::ButtonRow;
 use shared::topology::{PROMPT_SUBJECT, REPLY_SUBJECT};
 use shared::{HandlerError, texts};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::route::{Action, Sender};
-use crate::{dialogs, store};
+use crate::{dialogs, manage, store};
 
 /// What an action needs besides the transaction.
 pub struct Ctx<'a> {
@@ -26,6 +28,10 @@ pub struct Ctx<'a> {
     pub max_chars: usize,
     /// How fast the user may write.
     pub rate: store::Rate,
+    /// The language the bot speaks to them.
+    pub lang: Lang,
+    /// The dialog whose new title their next text is.
+    pub renaming: Option<i64>,
 }
 
 /// Applies one action.
@@ -37,48 +43,44 @@ pub async fn apply(
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
     if needs_age(&action) && !ctx.confirmed {
-        if let Action::Photo {
-            callback: Some(id), ..
-        }
-        | Action::ChoosePersona { callback: id, .. } = &action
-        {
+        if let Some(id) = action.callback() {
             d.answer_callback(chat, id, None);
         }
-        d.text(chat, texts::AGE_GATE, &age_button());
+        d.text(chat, t(ctx.lang, T::AgeGate), &age_button(ctx.lang));
         return Ok(());
     }
     match action {
         Action::Start if ctx.confirmed => {
-            let text = format!("{}\n\n{}", texts::WELCOME, texts::CHOOSE_PERSONA);
+            let text = format!("{}\n\n{}", t(ctx.lang, T::Welcome), t(ctx.lang, T::ChoosePersona));
             persona_menu(c, ctx, d, &text).await?;
         }
         Action::Start => {
-            let text = format!("{}\n\n{}", texts::WELCOME, texts::AGE_GATE);
-            d.text(chat, &text, &age_button());
+            let text = format!("{}\n\n{}", t(ctx.lang, T::Welcome), t(ctx.lang, T::AgeGate));
+            d.text(chat, &text, &age_button(ctx.lang));
         }
         Action::Help => {
-            d.text(chat, texts::HELP, &[]);
+            d.text(chat, t(ctx.lang, T::Help), &[]);
         }
         Action::ConfirmAge { callback } => {
             store::confirm_age(c, ctx.sender.user_id).await?;
             d.answer_callback(chat, &callback, None);
-            persona_menu(c, ctx, d, texts::AGE_CONFIRMED).await?;
+            persona_menu(c, ctx, d, t(ctx.lang, T::AgeConfirmed)).await?;
         }
         Action::ChoosePersona { girl_id, callback } => {
             d.answer_callback(chat, &callback, None);
             match dialogs::resume(c, ctx.sender.user_id, girl_id).await? {
                 Some(r) => {
-                    let text = texts::resumed(&r.name, r.messages, r.last.as_deref());
-                    d.text(chat, &text, &photo_button(r.dialog_id));
+                    let text = texts::resumed(ctx.lang, &r.name, r.messages, r.last.as_deref());
+                    d.text(chat, &text, &photo_button(ctx.lang, r.dialog_id));
                 }
                 None => new_dialog(c, ctx, d, girl_id).await?,
             }
         }
         Action::NewDialog => match dialogs::current_persona(c, ctx.sender.user_id).await? {
             Some(girl_id) => new_dialog(c, ctx, d, girl_id).await?,
-            None => persona_menu(c, ctx, d, texts::CHOOSE_PERSONA).await?,
+            None => persona_menu(c, ctx, d, t(ctx.lang, T::ChoosePersona)).await?,
         },
-        Action::Personas => persona_menu(c, ctx, d, texts::CHOOSE_PERSONA).await?,
+        Action::Personas => persona_menu(c, ctx, d, t(ctx.lang, T::ChoosePersona)).await?,
         Action::Retry {
             message_id,
             callback,
@@ -90,10 +92,12 @@ pub async fn apply(
                     user_id: ctx.sender.user_id,
                     dialog_id,
                     user_message_id: message_id,
+                    lang: ctx.lang,
+                    regenerate: None,
                 };
                 d.job(REPLY_SUBJECT, &Envelope::new(ctx.trace_id(), job));
             }
-            None => d.answer_callback(chat, &callback, Some(texts::NOTHING_TO_RETRY)),
+            None => d.answer_callback(chat, &callback, Some(t(ctx.lang, T::NothingToRetry))),
         },
         Action::Swipe {
             message_id,
@@ -105,11 +109,16 @@ pub async fn apply(
             match (swiped, shown) {
                 (Some(s), Some(shown)) => {
                     d.answer_callback(chat, &callback, None);
-                    let n = i16::try_from(s.variants).unwrap_or(i16::MAX);
-                    let buttons = variant_buttons(message_id, index, n, s.dialog_id);
-                    d.edit_text(chat, shown, &s.content, &buttons);
+                    let under = Under {
+                        dialog_id: s.dialog_id,
+                        message_id: Some(message_id),
+                        index,
+                        variants: i16::try_from(s.variants).unwrap_or(i16::MAX),
+                        answers: s.reply_to,
+                    };
+                    d.edit_text(chat, shown, &s.content, &under.rows(ctx.lang));
                 }
-                _ => d.answer_callback(chat, &callback, Some(texts::SWIPE_TOO_LATE)),
+                _ => d.answer_callback(chat, &callback, Some(t(ctx.lang, T::SwipeTooLate))),
             }
         }
         Action::Text(text) => text_message(c, ctx, d, &text).await?,
@@ -118,13 +127,45 @@ pub async fn apply(
             callback,
         } => photo(c, ctx, d, dialog_id, callback).await?,
         Action::UnknownCommand => {
-            d.text(chat, texts::UNKNOWN_COMMAND, &[]);
+            d.text(chat, t(ctx.lang, T::UnknownCommand), &[]);
         }
         Action::Unsupported => {
-            d.text(chat, texts::UNSUPPORTED, &[]);
+            d.text(chat, t(ctx.lang, T::Unsupported), &[]);
         }
         Action::StaleButton { callback } => {
-            d.answer_callback(chat, &callback, Some(texts::STALE_BUTTON));
+            d.answer_callback(chat, &callback, Some(t(ctx.lang, T::StaleButton)));
+        }
+        Action::Regenerate {
+            message_id,
+            callback,
+            shown,
+        } => manage::regenerate(c, ctx, d, message_id, callback, shown).await?,
+        Action::Stop {
+            message_id,
+            callback,
+        } => manage::stop(c, ctx, d, message_id, &callback).await?,
+        Action::Chats {
+            page,
+            callback,
+            shown,
+        } => manage::chats(c, ctx, d, page, callback, shown).await?,
+        Action::Open {
+            dialog_id,
+            callback,
+        } => manage::open(c, ctx, d, dialog_id, &callback).await?,
+        Action::Rename {
+            dialog_id,
+            callback,
+        } => manage::rename(c, ctx, d, dialog_id, &callback).await?,
+        Action::Delete {
+            dialog_id,
+            confirmed,
+            callback,
+            shown,
+        } => manage::delete(c, ctx, d, dialog_id, confirmed, &callback, shown).await?,
+        Action::Lang { lang, callback } => manage::lang(c, ctx, d, lang, callback).await?,
+        Action::Edited { telegram_id, text } => {
+            manage::edited(c, ctx, d, telegram_id, &text).await?;
         }
     }
     Ok(())
@@ -140,8 +181,16 @@ fn needs_age(action: &Action) -> bool {
         | Action::NewDialog
         | Action::Personas
         | Action::Swipe { .. }
-        | Action::Retry { .. } => true,
+        | Action::Retry { .. }
+        | Action::Regenerate { .. }
+        | Action::Stop { .. }
+        | Action::Chats { .. }
+        | Action::Open { .. }
+        | Action::Rename { .. }
+        | Action::Delete { .. }
+        | Action::Edited { .. } => true,
         Action::Start
+        | Action::Lang { .. }
         | Action::Help
         | Action::ConfirmAge { .. }
         | Action::UnknownCommand
@@ -161,12 +210,15 @@ async fn new_dialog(
     let seed = (Uuid::new_v4().as_u64_pair().0 & 0xffff_ffff) as i64;
     match dialogs::open_dialog(c, ctx.sender.user_id, girl_id, seed).await? {
         Some(o) => {
-            let n = i16::try_from(o.variants).unwrap_or(i16::MAX);
-            let buttons = variant_buttons(o.message_id, 0, n, o.dialog_id);
-            d.text(chat, &o.greeting, &buttons);
+            let under = Under {
+                message_id: Some(o.message_id),
+                variants: i16::try_from(o.variants).unwrap_or(i16::MAX),
+                ..Under::plain(o.dialog_id, None)
+            };
+            d.text(chat, &o.greeting, &under.rows(ctx.lang));
         }
         None => {
-            d.text(chat, texts::PERSONA_GONE, &[]);
+            d.text(chat, t(ctx.lang, T::PersonaGone), &[]);
         }
     }
     Ok(())
@@ -179,20 +231,23 @@ async fn text_message(
     text: &str,
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
+    if let Some(dialog_id) = ctx.renaming {
+        return manage::renamed(c, ctx, d, dialog_id, text).await;
+    }
     if text.chars().count() > ctx.max_chars {
-        d.text(chat, &texts::too_long(ctx.max_chars), &[]);
+        d.text(chat, &texts::too_long(ctx.lang, ctx.max_chars), &[]);
         return Ok(());
     }
     if let Some((wait, tell)) = store::rate_take(c, ctx.sender.user_id, ctx.rate).await? {
         // Over the limit: one note, then silence until the wait is over.
         if tell {
-            d.text(chat, &texts::slow_down(wait.as_secs().max(1)), &[]);
+            d.text(chat, &texts::slow_down(ctx.lang, wait.as_secs().max(1)), &[]);
         }
         return Ok(());
     }
-    let stored = store::store_text(c, ctx.sender.user_id, ctx.update_id, text).await?;
+    let stored = store::store_text(c, ctx.sender, ctx.update_id, text).await?;
     let Some((dialog_id, user_message_id)) = stored else {
-        d.text(chat, texts::PICK_FIRST, &[]);
+        d.text(chat, t(ctx.lang, T::PickFirst), &[]);
         return Ok(());
     };
     let job = ReplyJob {
@@ -200,6 +255,8 @@ async fn text_message(
         user_id: ctx.sender.user_id,
         dialog_id,
         user_message_id,
+        lang: ctx.lang,
+        regenerate: None,
     };
     d.job(REPLY_SUBJECT, &Envelope::new(ctx.trace_id(), job));
     Ok(())
@@ -226,30 +283,24 @@ async fn photo(
         }
     };
     let Some(dialog_id) = dialog_id else {
-        answer(d, texts::PICK_FIRST);
+        answer(d, t(ctx.lang, T::PickFirst));
         return Ok(());
     };
     let job = PromptJob {
         chat_id: chat,
         user_id: user,
         dialog_id,
+        lang: ctx.lang,
     };
     d.job(PROMPT_SUBJECT, &Envelope::new(ctx.trace_id(), job));
-    answer(d, texts::PHOTO_ON_ITS_WAY);
+    answer(d, t(ctx.lang, T::PhotoOnItsWay));
     Ok(())
 }
 
 impl Ctx<'_> {
-    fn trace_id(&self) -> String {
+    /// The trace id of the jobs this update starts.
+    pub fn trace_id(&self) -> String {
         format!("upd-{}", self.update_id)
-    }
-
-    /// The user's interface language: `ru` for Russian speakers, English otherwise.
-    fn language(&self) -> &'static str {
-        match self.sender.language.as_deref() {
-            Some(l) if l.to_ascii_lowercase().starts_with("ru") => "ru",
-            _ => "en",
-        }
     }
 }
 
@@ -261,10 +312,10 @@ async fn persona_menu(
 ) -> Result<(), HandlerError> {
     let list = store::personas(c).await?;
     if list.is_empty() {
-        d.text(ctx.sender.chat_id, texts::NO_PERSONAS, &[]);
+        d.text(ctx.sender.chat_id, t(ctx.lang, T::NoPersonas), &[]);
         return Ok(());
     }
-    let lang = ctx.language();
+    let lang = ctx.lang.code();
     let mut menu = text.to_owned();
     for p in &list {
         menu += &format!("\n\n{}, {}", p.name, p.age);
@@ -275,14 +326,18 @@ async fn persona_menu(
     let rows: Vec<ButtonRow> = list
         .into_iter()
         .map(|p| vec![(format!("💬 {}", p.name), Button::Persona(p.id).encode())])
+        .chain(std::iter::once(vec![(
+            t(ctx.lang, T::ChatsButton).to_owned(),
+            Button::Chats(0).encode(),
+        )]))
         .collect();
     d.text(ctx.sender.chat_id, &menu, &rows);
     Ok(())
 }
 
-fn age_button() -> Vec<ButtonRow> {
+fn age_button(lang: Lang) -> Vec<ButtonRow> {
     vec![vec![(
-        texts::AGE_CONFIRM_BUTTON.to_owned(),
+        t(lang, T::AgeConfirmButton).to_owned(),
         Button::ConfirmAge.encode(),
     )]]
 }

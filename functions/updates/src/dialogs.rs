@@ -84,8 +84,8 @@ pub async fn open_dialog(
     girl_id: i32,
     seed: i64,
 ) -> sqlx::Result<Option<Opened>> {
-    let Some((name, greeting, alternates)): Option<(String, String, Vec<String>)> = sqlx::query_as(
-        "SELECT name, greeting, alternate_greetings FROM girls WHERE id = $1 AND is_active",
+    let Some((greeting, alternates)): Option<(String, Vec<String>)> = sqlx::query_as(
+        "SELECT greeting, alternate_greetings FROM girls WHERE id = $1 AND is_active",
     )
     .bind(girl_id)
     .fetch_optional(&mut *c)
@@ -102,11 +102,10 @@ pub async fn open_dialog(
         .map(|g| shared::personas::expand_user(g, &first_name))
         .collect();
     let dialog_id: i64 = sqlx::query_scalar(
-        "INSERT INTO dialogs (user_id, girl_id, title, image_seed) VALUES ($1, $2, $3, $4) RETURNING id",
+        "INSERT INTO dialogs (user_id, girl_id, image_seed) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind(user_id)
     .bind(girl_id)
-    .bind(format!("{name} · {}", chrono::Utc::now().format("%Y-%m-%d %H:%M")))
     .bind(seed)
     .fetch_one(&mut *c)
     .await?;
@@ -165,6 +164,8 @@ pub struct Swiped {
     pub variants: i32,
     /// The dialog it belongs to.
     pub dialog_id: i64,
+    /// For an answer: the user message it answers.
+    pub reply_to: Option<i64>,
 }
 
 /// Makes variant `index` the content of message `message_id`, if it belongs to the user, has
@@ -183,7 +184,7 @@ pub async fn swipe(
            AND $3 < cardinality(m.variants)
            AND NOT EXISTS (SELECT 1 FROM chat_messages l
                            WHERE l.dialog_id = m.dialog_id AND l.id > m.id)
-         RETURNING m.content, cardinality(m.variants) AS variants, m.dialog_id",
+         RETURNING m.content, cardinality(m.variants) AS variants, m.dialog_id, m.reply_to",
     )
     .bind(user_id)
     .bind(message_id)

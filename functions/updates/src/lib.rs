@@ -10,7 +10,9 @@
 //! same work in one autocommitted statement (`store::text_turn`).
 
 pub mod actions;
+pub mod chats;
 pub mod dialogs;
+pub mod manage;
 pub mod route;
 pub mod store;
 
@@ -20,6 +22,7 @@ use shared::app::{Deps, FromEnv};
 use shared::config::Env;
 use shared::effects::{Committed, Decision};
 use shared::envelope::guess_chat_id;
+use shared::locale::Lang;
 use shared::runner::Stage;
 use shared::topology::{UPDATES_STAGE, UPDATES_STREAM, update_subject};
 use shared::{HandlerError, personas};
@@ -151,8 +154,8 @@ impl Stage for Updates {
         }
         let mut tx = self.deps.pool.begin().await?;
         // The chat first, then the claim: a chat's updates are decided one at a time.
-        let (claimed, confirmed) = store::begin_update(&mut tx, update_id, &sender).await?;
-        if !claimed {
+        let begun = store::begin_update(&mut tx, update_id, &sender).await?;
+        if !begun.claimed {
             tracing::info!(
                 update_id,
                 "update seen before; only its unpublished jobs are sent"
@@ -163,9 +166,11 @@ impl Stage for Updates {
         let ctx = actions::Ctx {
             update_id,
             sender: &sender,
-            confirmed,
+            confirmed: begun.confirmed,
             max_chars: self.max_message_chars,
             rate: self.rate,
+            lang: Lang::from_code(&begun.lang).unwrap_or_default(),
+            renaming: begun.renaming_dialog_id,
         };
         let mut decision = Decision::new(source.clone(), source);
         actions::apply(&mut tx, &ctx, &mut decision, action).await?;

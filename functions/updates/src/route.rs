@@ -18,6 +18,10 @@ impl JobInfo for TgUpdate {
     fn trace_id(&self) -> String {
         format!("upd-{}", self.0.id.0)
     }
+    fn lang(&self) -> shared::locale::Lang {
+        let language = self.0.from().and_then(|u| u.language_code.as_deref());
+        shared::locale::Lang::for_telegram(language)
+    }
 }
 
 /// Who sent the update.
@@ -33,6 +37,8 @@ pub struct Sender {
     pub username: Option<String>,
     /// IETF language tag, if any.
     pub language: Option<String>,
+    /// Telegram's id of the message the update carries (for a text: to find it when edited).
+    pub message_id: Option<i64>,
 }
 
 /// What the user asked for.
@@ -61,6 +67,39 @@ pub enum Action {
         /// The Telegram message the button was under.
         shown: Option<i64>,
     },
+    /// 🔄 under an answer (to user message `message_id`), or `/retry` (the latest answer).
+    Regenerate {
+        message_id: Option<i64>,
+        callback: Option<String>,
+        /// The Telegram message the button was under.
+        shown: Option<i64>,
+    },
+    /// ⏹ under an answer being written to user message `message_id`.
+    Stop { message_id: i64, callback: String },
+    /// `/chats` or a page button of the list.
+    Chats {
+        page: i16,
+        callback: Option<String>,
+        shown: Option<i64>,
+    },
+    /// Continue a dialog from the list.
+    Open { dialog_id: i64, callback: String },
+    /// ✏️: the next text is the dialog's title.
+    Rename { dialog_id: i64, callback: String },
+    /// 🗑: asks to confirm (`confirmed` false) or deletes (true).
+    Delete {
+        dialog_id: i64,
+        confirmed: bool,
+        callback: String,
+        shown: Option<i64>,
+    },
+    /// `/lang` (offer the languages) or a language button.
+    Lang {
+        lang: Option<shared::locale::Lang>,
+        callback: Option<String>,
+    },
+    /// The user edited an earlier text message (Telegram's id of it).
+    Edited { telegram_id: i64, text: String },
     /// `/new`: a new dialog with the current persona.
     NewDialog,
     /// `/persona`: the persona picker.
@@ -75,18 +114,26 @@ pub enum Action {
     StaleButton { callback: String },
 }
 
-/// The sender and action of an update, or `None` for updates the bot ignores (edits,
-/// membership changes, group chats, bots).
+/// The sender and action of an update, or `None` for updates the bot ignores (membership
+/// changes, group chats, bots, edited commands or media).
 pub fn route(update: &Update) -> Option<(Sender, Action)> {
     match &update.kind {
         UpdateKind::Message(m) if m.chat.is_private() => {
-            let sender = sender(m.from.as_ref()?, m.chat.id.0)?;
+            let mut sender = sender(m.from.as_ref()?, m.chat.id.0)?;
+            sender.message_id = Some(i64::from(m.id.0));
             let action = match m.text() {
                 Some(t) if t.starts_with('/') => command(t),
                 Some(t) => Action::Text(t.to_owned()),
                 None => Action::Unsupported,
             };
             Some((sender, action))
+        }
+        UpdateKind::EditedMessage(m) if m.chat.is_private() => {
+            let sender = sender(m.from.as_ref()?, m.chat.id.0)?;
+            let text = m.text()?.to_owned();
+            (!text.starts_with('/')).then_some(())?;
+            let telegram_id = i64::from(m.id.0);
+            Some((sender, Action::Edited { telegram_id, text }))
         }
         UpdateKind::CallbackQuery(q) => {
             let chat_id = q
@@ -103,6 +150,35 @@ pub fn route(update: &Update) -> Option<(Sender, Action)> {
     }
 }
 
+impl Action {
+    /// The id of the pressed button's callback query, if the action came from one.
+    pub fn callback(&self) -> Option<&str> {
+        match self {
+            Action::ConfirmAge { callback }
+            | Action::ChoosePersona { callback, .. }
+            | Action::Retry { callback, .. }
+            | Action::Swipe { callback, .. }
+            | Action::Stop { callback, .. }
+            | Action::Open { callback, .. }
+            | Action::Rename { callback, .. }
+            | Action::Delete { callback, .. }
+            | Action::StaleButton { callback } => Some(callback),
+            Action::Photo { callback, .. }
+            | Action::Regenerate { callback, .. }
+            | Action::Chats { callback, .. }
+            | Action::Lang { callback, .. } => callback.as_deref(),
+            Action::Start
+            | Action::Help
+            | Action::NewDialog
+            | Action::Personas
+            | Action::Text(_)
+            | Action::Edited { .. }
+            | Action::UnknownCommand
+            | Action::Unsupported => None,
+        }
+    }
+}
+
 fn sender(u: &User, chat_id: i64) -> Option<Sender> {
     (!u.is_bot).then(|| Sender {
         user_id: u.id.0 as i64,
@@ -110,6 +186,7 @@ fn sender(u: &User, chat_id: i64) -> Option<Sender> {
         first_name: u.first_name.clone(),
         username: u.username.clone(),
         language: u.language_code.clone(),
+        message_id: None,
     })
 }
 
@@ -125,6 +202,20 @@ fn command(text: &str) -> Action {
         "help" => Action::Help,
         "new" => Action::NewDialog,
         "persona" => Action::Personas,
+        "retry" => Action::Regenerate {
+            message_id: None,
+            callback: None,
+            shown: None,
+        },
+        "chats" => Action::Chats {
+            page: 0,
+            callback: None,
+            shown: None,
+        },
+        "lang" => Action::Lang {
+            lang: None,
+            callback: None,
+        },
         "photo" => Action::Photo {
             dialog_id: None,
             callback: None,
@@ -150,6 +241,44 @@ fn button(data: &str, callback: String, shown: Option<i64>) -> Action {
             index,
             callback,
             shown,
+        },
+        Some(Button::Regenerate(message_id)) => Action::Regenerate {
+            message_id: Some(message_id),
+            callback: Some(callback),
+            shown,
+        },
+        Some(Button::Stop(message_id)) => Action::Stop {
+            message_id,
+            callback,
+        },
+        Some(Button::Chats(page)) => Action::Chats {
+            page,
+            callback: Some(callback),
+            shown,
+        },
+        Some(Button::Open(dialog_id)) => Action::Open {
+            dialog_id,
+            callback,
+        },
+        Some(Button::Rename(dialog_id)) => Action::Rename {
+            dialog_id,
+            callback,
+        },
+        Some(Button::Delete(dialog_id)) => Action::Delete {
+            dialog_id,
+            confirmed: false,
+            callback,
+            shown,
+        },
+        Some(Button::DeleteConfirmed(dialog_id)) => Action::Delete {
+            dialog_id,
+            confirmed: true,
+            callback,
+            shown,
+        },
+        Some(Button::Lang(lang)) => Action::Lang {
+            lang: Some(lang),
+            callback: Some(callback),
         },
         None => Action::StaleButton { callback },
     }

@@ -74,8 +74,8 @@ pub enum TextTurn {
     Stored(OutboxJob),
     /// The update was claimed before: a redelivery.
     Seen,
-    /// Not the hot path (the user has not confirmed 18+ or has no open dialog): nothing was
-    /// written; the update takes the general path.
+    /// Not the hot path (the user has not confirmed 18+, has no open dialog, is over their
+    /// rate or is renaming a dialog): nothing was written; the update takes the general path.
     Other,
 }
 
@@ -99,15 +99,17 @@ pub async fn text_turn(
         sqlx::query_as(concat!(
             "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
          rl AS (SELECT rate_take('user:' || $3, $11, $12) AS wait FROM l),
-         d AS (SELECT s.active_dialog_id AS id FROM l, rl, users u
+         d AS (SELECT s.active_dialog_id AS id,
+                      ui_lang(u.lang, COALESCE($6, u.language_code)) AS lang FROM l, rl, users u
                JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
                JOIN girls g ON g.id = s.girl_id AND g.is_active
                WHERE u.id = $3 AND u.age_confirmed_at IS NOT NULL
-                 AND s.active_dialog_id IS NOT NULL AND rl.wait = 0),
+                 AND s.active_dialog_id IS NOT NULL AND u.renaming_dialog_id IS NULL
+                 AND rl.wait = 0),
          c AS (INSERT INTO processed_updates (update_id) SELECT $1 FROM d
                ON CONFLICT DO NOTHING RETURNING 1),
-         m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id)
-               SELECT d.id, 'user', $7, $1 FROM d, c RETURNING id, dialog_id),
+         m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id, telegram_message_id)
+               SELECT d.id, 'user', $7, $1, $13 FROM d, c RETURNING id, dialog_id),
          u AS (UPDATE users SET first_name = $4, username = $5,
                    language_code = COALESCE($6, language_code), updated_at = now(),
                    unreachable_at = NULL
@@ -126,8 +128,9 @@ pub async fn text_turn(
                SELECT $8, $9, $10, convert_to(json_build_object(
                    'id', $8, 'trace_id', $9,
                    'payload', json_build_object('chat_id', $2, 'user_id', $3,
-                       'dialog_id', m.dialog_id, 'user_message_id', m.id))::text, 'UTF8')
-               FROM m RETURNING payload)
+                       'dialog_id', m.dialog_id, 'user_message_id', m.id,
+                       'lang', d.lang))::text, 'UTF8')
+               FROM m, d RETURNING payload)
          SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o)"
         )),
         update_id,
@@ -139,6 +142,7 @@ pub async fn text_turn(
     .bind(REPLY_SUBJECT)
     .bind(rate.interval_ms)
     .bind(rate.burst_ms)
+    .bind(s.message_id)
     .fetch_one(pool)
     .await?;
     Ok(match row {
@@ -169,12 +173,11 @@ fn with_sender<'q, T>(
 /// Opens an update's work, in one statement: serialises the chat's updates across all copies
 /// (advisory lock until commit), then claims the update (`false`: a redelivery), and creates or
 /// refreshes the user and their retention row (a user who writes can be reached again).
-/// Returns `(claimed, age confirmed)`.
 pub async fn begin_update(
     c: &mut PgConnection,
     update_id: i64,
     s: &Sender,
-) -> sqlx::Result<(bool, bool)> {
+) -> sqlx::Result<Begun> {
     // Every part reads from `l`, so the lock is taken before anything is written.
     with_sender(
         sqlx::query_as(concat!(
@@ -187,18 +190,33 @@ pub async fn begin_update(
                    username = EXCLUDED.username,
                    language_code = COALESCE(EXCLUDED.language_code, users.language_code),
                    updated_at = now(), unreachable_at = NULL
-               RETURNING age_confirmed_at IS NOT NULL AS confirmed),
+               RETURNING age_confirmed_at IS NOT NULL AS confirmed,
+                   ui_lang(lang, language_code) AS lang, renaming_dialog_id),
          r AS (INSERT INTO user_retention (user_id) SELECT $3 FROM u
                ON CONFLICT (user_id) DO UPDATE SET ",
             touch_retention!(),
             ")
-         SELECT EXISTS (SELECT 1 FROM c), (SELECT confirmed FROM u)"
+         SELECT EXISTS (SELECT 1 FROM c) AS claimed, u.confirmed, u.lang, u.renaming_dialog_id
+         FROM u"
         )),
         update_id,
         s,
     )
     .fetch_one(c)
     .await
+}
+
+/// Where an update's user stands, read as its work opens.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Begun {
+    /// `false`: the update was claimed before (a redelivery).
+    pub claimed: bool,
+    /// The user confirmed 18+.
+    pub confirmed: bool,
+    /// The interface language code (`ui_lang`).
+    pub lang: String,
+    /// The dialog whose new title the user's next text is.
+    pub renaming_dialog_id: Option<i64>,
 }
 
 /// Records the 18+ confirmation (the first time only).
@@ -236,7 +254,7 @@ pub async fn personas(c: &mut PgConnection) -> sqlx::Result<Vec<MenuPersona>> {
 /// one statement; returns `(dialog_id, message_id)`, or `None` when no dialog is open.
 pub async fn store_text(
     c: &mut PgConnection,
-    user_id: i64,
+    s: &Sender,
     update_id: i64,
     text: &str,
 ) -> sqlx::Result<Option<(i64, i64)>> {
@@ -246,8 +264,8 @@ pub async fn store_text(
              JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
              JOIN girls g ON g.id = s.girl_id AND g.is_active
              WHERE u.id = $1 AND s.active_dialog_id IS NOT NULL),
-         m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id)
-               SELECT id, 'user', $2, $3 FROM d RETURNING id, dialog_id),
+         m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id, telegram_message_id)
+               SELECT id, 'user', $2, $3, $4 FROM d RETURNING id, dialog_id),
          t AS (UPDATE dialogs SET updated_at = now() WHERE id IN (SELECT dialog_id FROM m)),
          r AS (UPDATE user_retention SET total_messages = total_messages + 1
                WHERE user_id = $1 AND EXISTS (SELECT 1 FROM m)),
@@ -257,9 +275,10 @@ pub async fn store_text(
                DO UPDATE SET messages_count = user_activity.messages_count + 1)
          SELECT dialog_id, id FROM m",
     )
-    .bind(user_id)
+    .bind(s.user_id)
     .bind(text)
     .bind(update_id)
+    .bind(s.message_id)
     .fetch_optional(c)
     .await
 }

@@ -27,7 +27,7 @@ use crate::envelope::{JobInfo, guess_chat_id};
 use crate::error::{HandlerError, backoff};
 use crate::jobs::{JobBoard, JobState};
 use crate::telegram::ButtonRow;
-use crate::texts;
+use crate::locale::{Lang, T, t};
 use crate::topology::{MAX_DELIVER, StageSpec};
 
 /// One stage of the pipeline.
@@ -106,12 +106,13 @@ impl<S: Stage> Core<S> {
             Ok(input) => input,
             Err(e) => {
                 let reason = format!("undecodable payload: {e}");
-                let chat = guess_chat_id(payload);
+                let chat = guess_chat_id(payload).map(|c| (c, Lang::En));
                 let g = self.give_up(subject, payload, &reason, delivered, chat, None, Vec::new());
                 return Box::pin(g).await;
             }
         };
-        let (job, chat, trace) = (input.job_id(), input.chat_id(), input.trace_id());
+        let (job, trace) = (input.job_id(), input.trace_id());
+        let chat = input.chat_id().map(|c| (c, input.lang()));
         let buttons = S::failure_buttons(&input);
         let span =
             tracing::info_span!("handle", stage = S::SPEC.name, trace_id = %trace, delivered);
@@ -169,7 +170,7 @@ impl<S: Stage> Core<S> {
         payload: &[u8],
         reason: &str,
         delivered: i64,
-        chat: Option<i64>,
+        chat: Option<(i64, Lang)>,
         job: Option<uuid::Uuid>,
         buttons: Vec<ButtonRow>,
     ) -> Outcome {
@@ -181,14 +182,14 @@ impl<S: Stage> Core<S> {
             payload,
             error: reason,
             delivered,
-            chat_id: chat,
+            chat_id: chat.map(|(c, _)| c),
         };
         let source = format!("dead-{}", uuid::Uuid::new_v4());
         let mut notice = Decision::new(source, job.map(|j| j.to_string()).unwrap_or_default());
         if S::NOTIFY_ON_FAILURE
-            && let Some(chat) = chat
+            && let Some((chat, lang)) = chat
         {
-            notice.notice(chat, texts::SORRY, &buttons);
+            notice.notice(chat, t(lang, T::Sorry), &buttons);
         }
         let stored = async {
             let mut tx = self.pool.begin().await?;

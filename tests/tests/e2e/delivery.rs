@@ -123,6 +123,7 @@ async fn a_panicking_handler_ends_in_a_dead_letter_and_a_polite_word_and_the_cop
                 user_id: 7401,
                 dialog_id: 1,
                 user_message_id: m,
+                ..Default::default()
             },
         )
     };
@@ -166,7 +167,7 @@ async fn a_panicking_handler_ends_in_a_dead_letter_and_a_polite_word_and_the_cop
     assert_eq!(delivered, shared::topology::MAX_DELIVER);
     assert!(error.contains("handler bug on purpose"), "{error}");
     let chat = Chat::new(&sys, 7401);
-    chat.expect_message(0, |c| text_of(c) == shared::texts::SORRY)
+    chat.expect_message(0, |c| text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry))
         .await;
     publish(job(2)).await;
     wait_for("another good job", STEP, || {
@@ -202,6 +203,7 @@ async fn a_crash_between_commit_and_publish_is_repaired_by_the_sweeper() {
             user_id: 7501,
             dialog_id,
             user_message_id: message_id,
+            ..Default::default()
         },
     );
     sqlx::query("INSERT INTO outbox (job_id, update_id, source, subject, payload) VALUES ($1, $2, $3, $4, $5)")
@@ -254,6 +256,6 @@ async fn an_update_id_reused_after_a_week_is_a_new_update() {
     let chat = Chat::new(&sys, 7502);
     let u = standins::updates::text(id, 1, &chat.user, "/start");
     assert_eq!(sys.post_update(&u).await, 200);
-    chat.expect_message(0, |c| text_of(c).contains(shared::texts::AGE_GATE))
+    chat.expect_message(0, |c| text_of(c).contains(shared::locale::t(shared::locale::Lang::En, shared::locale::T::AgeGate)))
         .await;
 }

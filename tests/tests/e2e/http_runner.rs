@@ -43,6 +43,7 @@ async fn reply_stage_over_http_answers_and_maps_outcomes_to_status_codes() {
             user_id: chat.user.id,
             dialog_id,
             user_message_id: message_id,
+            ..Default::default()
         },
     );
     let http = reqwest::Client::new();

@@ -63,7 +63,7 @@ async fn the_same_update_twice_has_one_effect_even_past_the_dedup_window() {
         .unwrap()
         .await
         .unwrap();
-    chat.expect_message(0, |c| text_of(c).contains(shared::texts::AGE_GATE))
+    chat.expect_message(0, |c| text_of(c).contains(shared::locale::t(shared::locale::Lang::En, shared::locale::T::AgeGate)))
         .await;
     // All three copies were taken and acked; the third reached Postgres' dedup.
     settle(&sys).await;
@@ -93,7 +93,7 @@ async fn polling_mode_fetches_updates_and_stores_the_offset_after_publishing() {
         200
     );
     let chat = Chat::new(&sys, 6101);
-    chat.expect_message(0, |c| text_of(c).contains(shared::texts::AGE_GATE))
+    chat.expect_message(0, |c| text_of(c).contains(shared::locale::t(shared::locale::Lang::En, shared::locale::T::AgeGate)))
         .await;
     let js = sys.js().await.unwrap();
     let kv = js

@@ -1,0 +1,247 @@
+//! Writing an answer: the model's messages, the LLM call with "typing…" kept on, the stream
+//! shown as it comes (a draft message edited at most every `STREAM_EDIT_SECS`, with ⏹), one
+//! more try when the answer repeats a recent one, and the commits — a new answer with the
+//! messages carrying it, or another version of an existing answer edited in place.
+
+use std::time::Duration;
+
+use shared::HandlerError;
+use shared::effects::Decision;
+use shared::envelope::{Envelope, Regenerate, ReplyJob};
+use shared::keyboards::{Under, stop_button};
+use shared::locale::{Lang, T, t};
+use tokio::time::{Instant, interval_at};
+use uuid::Uuid;
+
+use crate::context::{self, TELEGRAM_TEXT_LIMIT};
+use crate::llm::{ChatMessage, LlmError, finish};
+use crate::sse::showable;
+use crate::store::{self, Version};
+use crate::{Reply, similar};
+
+/// How often "typing…" is shown again while the model works (Telegram shows it ~5 s).
+const TYPING_EVERY: Duration = Duration::from_secs(5);
+/// Shown after the text while it is still being written.
+const CURSOR: &str = " ▌";
+
+/// The model's messages from a job's first statement; an error when the dialog or the
+/// message is gone (nothing to answer, ever).
+pub fn to_messages(b: store::Begin, lang: Lang) -> Result<Vec<ChatMessage>, HandlerError> {
+    match (b.system_prompt, b.user_name, b.turns) {
+        (Some(system), Some(user), Some(turns)) => {
+            let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
+            let post = b.post_history.unwrap_or_default();
+            Ok(context::messages(&system, &post, &user, turns.0))
+        }
+        _ => Err(HandlerError::permanent(
+            "the dialog or the message to answer is gone",
+        )),
+    }
+}
+
+/// The effect id of the message an answer streams into: derived from the job, so a
+/// redelivered job streams into the same message.
+fn draft_id(job: Uuid) -> Uuid {
+    Uuid::from_u128(job.as_u128() ^ 0x5354_5245_414d)
+}
+
+/// "typing…" kept on until this is dropped, however the writing ends.
+struct Typing(tokio::task::JoinHandle<()>);
+
+impl Drop for Typing {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// An answer as written.
+struct Written {
+    text: String,
+    /// It was shown while streaming (in the draft message).
+    drafted: bool,
+}
+
+impl Reply {
+    /// A new answer: streamed, then committed with the messages that carry it.
+    pub(crate) async fn answer(
+        &self,
+        env: &Envelope<ReplyJob>,
+        messages: Vec<ChatMessage>,
+    ) -> Result<(), HandlerError> {
+        let job = &env.payload;
+        let w = self.write(env, messages, self.stream_every).await?;
+        let source = env.id.to_string();
+        let mut d = Decision::new(source.clone(), env.trace_id.clone());
+        let parts = context::split(&w.text, TELEGRAM_TEXT_LIMIT);
+        let rows = Under::plain(job.dialog_id, Some(job.user_message_id)).rows(job.lang);
+        let mut carrier = draft_id(env.id);
+        for (i, part) in parts.iter().enumerate() {
+            let buttons = if i + 1 == parts.len() { &rows[..] } else { &[] };
+            if i == 0 && w.drafted {
+                d.edit_sent(job.chat_id, carrier, part, buttons, true);
+            } else {
+                carrier = d.text(job.chat_id, part, buttons);
+            }
+        }
+        d.completes(env.id);
+        match store::answer(&self.deps.pool, env.id, job, &w.text, carrier, d).await? {
+            Some(committed) => self.deps.outbox.publish(committed).await,
+            // A copy that raced us stored its answer first: that one is sent.
+            None => self.deps.outbox.republish(&source).await,
+        }
+    }
+
+    /// Another version of an answer, edited into the message that shows it.
+    pub(crate) async fn regenerate(
+        &self,
+        env: &Envelope<ReplyJob>,
+        r: &Regenerate,
+        mut versions: i32,
+        messages: Vec<ChatMessage>,
+    ) -> Result<(), HandlerError> {
+        let job = &env.payload;
+        let w = self.write(env, messages, None).await?;
+        let text = context::split(&w.text, TELEGRAM_TEXT_LIMIT).swap_remove(0);
+        let source = env.id.to_string();
+        loop {
+            let n = i16::try_from(versions + 1).unwrap_or(i16::MAX);
+            let rows = Under {
+                message_id: Some(r.answer_id),
+                index: n - 1,
+                variants: n,
+                ..Under::plain(job.dialog_id, Some(job.user_message_id))
+            }
+            .rows(job.lang);
+            let mut d = Decision::new(source.clone(), env.trace_id.clone());
+            match (r.shown, r.effect) {
+                (Some(message), _) => d.edit_text(job.chat_id, message, &text, &rows),
+                (None, Some(effect)) => d.edit_sent(job.chat_id, effect, &text, &rows, true),
+                (None, None) => {
+                    d.text(job.chat_id, &text, &rows);
+                }
+            }
+            d.completes(env.id);
+            let pool = &self.deps.pool;
+            match store::add_version(pool, env.id, r.answer_id, versions, &text, d).await? {
+                Version::Added(committed) => return self.deps.outbox.publish(committed).await,
+                Version::Exists => return self.deps.outbox.republish(&source).await,
+                Version::Moved => {
+                    tracing::info!(job = %env.id, "the dialog moved on; the new version is dropped");
+                    return Ok(());
+                }
+                Version::Count(now) => versions = now,
+            }
+        }
+    }
+
+    /// Asks the model (typing shown meanwhile), streaming into the draft when `stream` is
+    /// set; a prompt too long for the model is retried with half the history, and an answer
+    /// too like a recent one is written once more, warmer.
+    async fn write(
+        &self,
+        env: &Envelope<ReplyJob>,
+        mut messages: Vec<ChatMessage>,
+        stream: Option<Duration>,
+    ) -> Result<Written, HandlerError> {
+        let job = &env.payload;
+        let (outbox, chat, trace) = (self.deps.outbox.clone(), job.chat_id, env.trace_id.clone());
+        let _typing = Typing(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(TYPING_EVERY);
+            loop {
+                tick.tick().await;
+                outbox.chat_action(chat, "typing", &trace).await;
+            }
+        }));
+        let recent = similar::recent_answers(&messages, 3);
+        let mut history = self.history;
+        let mut drafted = false;
+        let mut hot = false;
+        let written = loop {
+            match self.stream(env, &messages, hot, stream, &mut drafted).await {
+                Err(LlmError::ContextOverflow) if history > 2 => {
+                    history /= 2;
+                    tracing::warn!(history, "prompt too long for the model; trimming the history");
+                    let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
+                    let b = store::begin(&self.deps.pool, env.id, job, history, answer_id).await?;
+                    messages = to_messages(b, job.lang)?;
+                }
+                Ok((text, false)) if !hot && similar::repeats(&text, &recent) => {
+                    tracing::info!(job = %env.id, "the answer repeats a recent one; writing it again");
+                    hot = true;
+                }
+                Ok((text, _)) => break Ok(text),
+                Err(e) => break Err(HandlerError::from(e)),
+            }
+        };
+        Ok(Written {
+            text: written?,
+            drafted,
+        })
+    }
+
+    /// One LLM call: the text and whether the user stopped it.
+    async fn stream(
+        &self,
+        env: &Envelope<ReplyJob>,
+        messages: &[ChatMessage],
+        hot: bool,
+        every: Option<Duration>,
+        drafted: &mut bool,
+    ) -> Result<(String, bool), LlmError> {
+        let mut pieces = self.llm.start(messages, hot).await?;
+        let mut text = String::new();
+        let mut shown = String::new();
+        // Without streaming the tick never fires.
+        let period = every.unwrap_or(Duration::from_secs(86_400));
+        let mut tick = interval_at(Instant::now() + period, period);
+        loop {
+            tokio::select! {
+                piece = pieces.next() => match piece? {
+                    Some(p) => text.push_str(&p),
+                    None => break,
+                },
+                _ = tick.tick(), if every.is_some() => {
+                    let now = showable(&text);
+                    if now.is_empty() || now == shown {
+                        continue;
+                    }
+                    if !self.show(env, &now, *drafted).await? {
+                        // ⏹: what was shown is the answer.
+                        return Ok((finish(&now)?, true));
+                    }
+                    *drafted = true;
+                    shown = now;
+                }
+            }
+        }
+        Ok((finish(&text)?, false))
+    }
+
+    /// Shows the answer so far in the draft (sending it the first time) unless the user
+    /// stopped it; `false` when they did.
+    async fn show(
+        &self,
+        env: &Envelope<ReplyJob>,
+        text: &str,
+        drafted: bool,
+    ) -> Result<bool, HandlerError> {
+        let job = &env.payload;
+        let head = context::split(text, TELEGRAM_TEXT_LIMIT - CURSOR.len()).swap_remove(0);
+        let shown = format!("{head}{CURSOR}");
+        let buttons = stop_button(job.lang, job.user_message_id);
+        let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
+        let draft = draft_id(env.id);
+        if drafted {
+            d.edit_sent(job.chat_id, draft, &shown, &buttons, false);
+        } else {
+            d.text_as(draft, job.chat_id, &shown, &buttons);
+        }
+        match store::stream_step(&self.deps.pool, job.user_message_id, d).await? {
+            Some(committed) => {
+                self.deps.outbox.publish(committed).await?;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+}
