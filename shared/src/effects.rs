@@ -158,6 +158,11 @@ impl Decision {
         self.push(chat_id, "answerCallbackQuery", params, false);
     }
 
+    /// A Bot API call about the bot itself (not a chat), such as `setMyCommands`.
+    pub fn bot_call(&mut self, method: &'static str, params: Value) {
+        self.push(0, method, params, false);
+    }
+
     /// A job for another stage, published after the commit.
     pub fn job<T: Serialize>(&mut self, subject: &str, env: &Envelope<T>) {
         self.jobs.push(OutboxJob {

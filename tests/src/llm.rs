@@ -2,7 +2,8 @@
 //! answers in character with a deterministic line built from the last user message, so tests
 //! can recognise it. Like the real API it wants a bearer key and the completions path, and it
 //! refuses a prompt longer than its context with 400 `context_length_exceeded`, every error in
-//! OpenAI's shape. `POST /_script` queues failures or delays, `GET /_requests` lists calls.
+//! OpenAI's shape. Asked for `stream: true`, it answers server-sent events word by word, as
+//! OpenAI and Venice do. `POST /_script` queues failures or delays, `GET /_requests` lists calls.
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures::StreamExt;
 
 use crate::script::{Script, Step, openai_error};
 
@@ -112,6 +114,9 @@ async fn complete(
         .clone()
         .unwrap_or_else(|| answer_for(last_user));
     script.record_time(last_user.to_owned(), started.elapsed());
+    if request["stream"] == true {
+        return stream(content, step.chunk_ms, &request);
+    }
     let completion_tokens = content.split_whitespace().count();
     Json(serde_json::json!({
         "id": format!("chatcmpl-{}", uuid::Uuid::new_v4().simple()),
@@ -124,4 +129,38 @@ async fn complete(
         "venice_parameters": request["venice_parameters"].clone(),
     }))
     .into_response()
+}
+
+/// The answer as OpenAI's server-sent events: one `chat.completion.chunk` per word (after
+/// `chunk_ms`), a last chunk with `finish_reason`, then `data: [DONE]`.
+fn stream(content: String, chunk_ms: u64, request: &serde_json::Value) -> Response {
+    let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+    let model = request["model"].as_str().unwrap_or("stand-in").to_owned();
+    let chunk = move |delta: serde_json::Value, finish: Option<&str>| {
+        let c = serde_json::json!({
+            "id": id, "object": "chat.completion.chunk", "created": chrono::Utc::now().timestamp(),
+            "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        });
+        format!("data: {c}\n\n")
+    };
+    let words: Vec<String> = content.split_inclusive(' ').map(str::to_owned).collect();
+    let first = chunk(serde_json::json!({"role": "assistant", "content": ""}), None);
+    let mut events = vec![(0, first)];
+    for (i, w) in words.into_iter().enumerate() {
+        let wait = if i == 0 { 0 } else { chunk_ms };
+        events.push((wait, chunk(serde_json::json!({ "content": w }), None)));
+    }
+    events.push((0, chunk(serde_json::json!({}), Some("stop"))));
+    events.push((0, "data: [DONE]\n\n".to_owned()));
+    let body = futures::stream::iter(events).then(|(wait, event)| async move {
+        if wait > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+        }
+        Ok::<_, std::convert::Infallible>(event)
+    });
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .header("cache-control", "no-cache")
+        .body(axum::body::Body::from_stream(body))
+        .expect("a valid response")
 }

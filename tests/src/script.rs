@@ -31,6 +31,9 @@ pub struct Step {
     /// LLM stand-in: answer with this content instead of the usual line.
     #[serde(default)]
     pub content: Option<String>,
+    /// LLM stand-in, streamed answers: wait this long between pieces (a slow model).
+    #[serde(default)]
+    pub chunk_ms: u64,
 }
 
 fn ok() -> u16 {
@@ -47,6 +50,7 @@ impl Default for Step {
             retry_after: None,
             size: None,
             content: None,
+            chunk_ms: 0,
         }
     }
 }

@@ -77,3 +77,10 @@ pub fn callback(update_id: i64, user: &User, message_id: i64, data: &str) -> Val
                     "from": {"id": 1, "is_bot": true, "first_name": "Companion", "username": "companion_bot"},
                     "text": "…"}}})
 }
+
+/// An update saying the user edited their text message `message_id` to `text`.
+pub fn edited(update_id: i64, message_id: i64, user: &User, text: &str) -> Value {
+    json!({"update_id": update_id, "edited_message": {
+        "message_id": message_id, "date": now() - 5, "edit_date": now(), "chat": user.chat(),
+        "from": user.json(), "text": text}})
+}

@@ -8,6 +8,8 @@ use crate::llm::ChatMessage;
 
 /// Similarity from which an answer counts as a repetition.
 pub const THRESHOLD: f64 = 0.6;
+/// Answers shorter than this many words may repeat ("Of course!" twice is natural).
+pub const MIN_WORDS: usize = 12;
 
 /// The persona's last `n` answers in the messages sent to the model.
 pub fn recent_answers(messages: &[ChatMessage], n: usize) -> Vec<String> {
@@ -45,9 +47,9 @@ pub fn similarity(a: &str, b: &str) -> f64 {
     2.0 * common / (a.len() + b.len()) as f64
 }
 
-/// Whether `text` repeats one of `recent`.
+/// Whether `text` (of at least [`MIN_WORDS`] words) repeats one of `recent`.
 pub fn repeats(text: &str, recent: &[String]) -> bool {
-    recent.iter().any(|r| similarity(text, r) >= THRESHOLD)
+    words(text).len() >= MIN_WORDS && recent.iter().any(|r| similarity(text, r) >= THRESHOLD)
 }
 
 #[cfg(test)]
@@ -72,9 +74,12 @@ mod tests {
         let ru1 = "Привет! Я так рада тебя видеть, как прошёл твой день?";
         let ru2 = "Я сегодня гуляла по парку и думала о нашем разговоре.";
         assert!(!repeats(ru1, &[ru2.into()]));
-        assert!(repeats("Привет! Я так рада тебя видеть. Как прошёл твой день?", &[ru1.into()]));
+        let ru3 = "Привет! Я так рада тебя видеть, как прошёл твой день? Расскажи мне всё-всё.";
+        let ru4 = "Привет! Я так рада тебя видеть. Как прошёл твой день? Расскажи мне всё-всё!";
+        assert!(repeats(ru4, &[ru3.into()]));
         assert_eq!(similarity("", "x"), 0.0);
         assert!(!repeats("Yes.", &["No.".into()]));
+        assert!(!repeats("Of course, darling!", &["Of course, darling!".into()]));
     }
 
     #[test]

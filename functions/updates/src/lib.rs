@@ -22,7 +22,7 @@ use shared::app::{Deps, FromEnv};
 use shared::config::Env;
 use shared::effects::{Committed, Decision};
 use shared::envelope::guess_chat_id;
-use shared::locale::Lang;
+use shared::locale::{COMMANDS, Lang, t};
 use shared::runner::Stage;
 use shared::topology::{UPDATES_STAGE, UPDATES_STREAM, update_subject};
 use shared::{HandlerError, personas};
@@ -76,6 +76,7 @@ impl Updates {
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(personas = cards.len(), dir = %settings.personas_dir.display(), "personas loaded");
+        set_commands(&deps).await.map_err(|e| e.to_string())?;
         let stream = deps
             .js
             .get_stream(UPDATES_STREAM)
@@ -88,6 +89,25 @@ impl Updates {
             rate: Rate::per_minute(settings.messages_per_minute),
         })
     }
+}
+
+/// Telegram's command menu, in every language (the default list in English, Russian for
+/// Russian-speaking users): two `setMyCommands` calls, sent by fn-send like any effect.
+async fn set_commands(deps: &Deps) -> Result<(), HandlerError> {
+    let mut d = Decision::new("startup", "startup");
+    for lang in Lang::ALL {
+        let commands: Vec<serde_json::Value> = COMMANDS
+            .iter()
+            .map(|(command, key)| serde_json::json!({"command": command, "description": t(lang, *key)}))
+            .collect();
+        let mut params = serde_json::json!({ "commands": commands });
+        if lang != Lang::En {
+            params["language_code"] = serde_json::json!(lang.code());
+        }
+        d.bot_call("setMyCommands", params);
+    }
+    let committed = d.commit(deps.pool.begin().await?).await?;
+    deps.outbox.publish(committed).await
 }
 
 impl Updates {

@@ -278,7 +278,9 @@ async fn the_picker_shows_each_persona_with_age_and_pitch_in_the_users_language(
             order.windows(2).all(|w| w[0] < w[1]),
             "the seed's three first: {text}"
         );
-        assert_eq!(buttons_of(&menu).len(), 5, "one button per persona");
+        let buttons = buttons_of(&menu);
+        assert_eq!(buttons.len(), 6, "one button per persona, then My chats");
+        assert_eq!(buttons[5], "chats:0");
     }
 }
 

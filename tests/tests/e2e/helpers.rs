@@ -22,9 +22,14 @@ pub struct Chat<'a> {
 impl<'a> Chat<'a> {
     /// A user with id `id`.
     pub fn new(sys: &'a System, id: i64) -> Self {
+        Self::as_user(sys, User::new(id, "Ann"))
+    }
+
+    /// A chat with `user`.
+    pub fn as_user(sys: &'a System, user: User) -> Self {
         Self {
             sys,
-            user: User::new(id, "Ann"),
+            user,
             next_message: std::cell::Cell::new(1),
         }
     }
@@ -45,6 +50,25 @@ impl<'a> Chat<'a> {
         );
         assert_eq!(self.sys.post_update(&u).await, 200, "webhook refused {u}");
         u
+    }
+
+    /// Edits the user's earlier text message `message_id` (from the update [`Chat::say`] returned).
+    pub async fn edit(&self, message_id: i64, text: &str) {
+        let u = updates::edited(self.sys.tg.next_update_id(), message_id, &self.user, text);
+        assert_eq!(self.sys.post_update(&u).await, 200, "webhook refused {u}");
+    }
+
+    /// Waits for any call to this chat (from log position `since`) matching `pred`.
+    pub async fn expect_call(&self, since: usize, pred: impl Fn(&Call) -> bool) -> Call {
+        let chat = self.user.id;
+        self.sys
+            .wait_call(since, STEP, |c| {
+                (c.params["chat_id"] == chat || c.method == "answercallbackquery")
+                    && delivered(c)
+                    && pred(c)
+            })
+            .await
+            .expect("expected call")
     }
 
     /// Presses a button under the bot's message.

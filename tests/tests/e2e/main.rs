@@ -12,3 +12,4 @@ mod ingress;
 mod resilience;
 mod sends;
 mod startup;
+mod walk;
