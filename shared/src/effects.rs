@@ -98,14 +98,27 @@ impl Decision {
     /// A text message whose effect id is chosen by the caller (derived from a job, so a
     /// redelivery writes the same row, which is then kept as it is).
     pub fn text_as(&mut self, id: Uuid, chat_id: i64, text: &str, buttons: &[ButtonRow]) -> Uuid {
-        self.push_as(id, chat_id, "sendMessage", text_params(chat_id, text, buttons), true)
+        self.push_as(
+            id,
+            chat_id,
+            "sendMessage",
+            text_params(chat_id, text, buttons),
+            true,
+        )
     }
 
     /// Replaces the text and buttons of the message that effect `of` sent. The Telegram
     /// message id is looked up when this is sent (after `of`, which comes earlier in the
     /// chat's order); if `of` never reached the user, a `last` edit is sent as a new message
     /// (the final text always lands) and a passing one is dropped.
-    pub fn edit_sent(&mut self, chat_id: i64, of: Uuid, text: &str, buttons: &[ButtonRow], last: bool) {
+    pub fn edit_sent(
+        &mut self,
+        chat_id: i64,
+        of: Uuid,
+        text: &str,
+        buttons: &[ButtonRow],
+        last: bool,
+    ) {
         let mut params = text_params(chat_id, text, buttons);
         params[EDIT_OF] = json!(of);
         params[OR_SEND] = json!(last);

@@ -97,10 +97,7 @@ mod tests {
         assert_eq!(rows[0][1].0, "1/3");
         assert_eq!(rows[0][2].1, "sw:5:1");
         assert_eq!(rows[1][1].0, "📸 Фото");
-        let greeting = Under {
-            answers: None,
-            ..u
-        };
+        let greeting = Under { answers: None, ..u };
         assert_eq!(greeting.rows(Lang::En)[1].len(), 1);
     }
 }

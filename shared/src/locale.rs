@@ -163,7 +163,9 @@ mod tests {
     #[test]
     fn every_key_is_in_every_language_with_the_same_placeholders() {
         for key in T::ALL {
-            let en = EN.get(key.name()).unwrap_or_else(|| panic!("en lacks {key:?}"));
+            let en = EN
+                .get(key.name())
+                .unwrap_or_else(|| panic!("en lacks {key:?}"));
             for lang in Lang::ALL {
                 let text = table(lang)
                     .get(key.name())
@@ -206,7 +208,10 @@ mod tests {
         assert_ne!(en, ru);
         assert!(t(Lang::Ru, T::Help).contains("/chats"));
         for (command, _) in COMMANDS {
-            assert!(t(Lang::En, T::Help).contains(&format!("/{command}")), "{command}");
+            assert!(
+                t(Lang::En, T::Help).contains(&format!("/{command}")),
+                "{command}"
+            );
         }
     }
 }

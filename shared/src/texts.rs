@@ -15,9 +15,17 @@ pub fn slow_down(lang: Lang, seconds: u64) -> String {
 
 /// Taking up a dialog again: how long it is, and her last message.
 pub fn resumed(lang: Lang, name: &str, messages: i64, last: Option<&str>) -> String {
-    let mut text = tf(lang, T::Resumed, &[("name", &name), ("messages", &messages)]);
+    let mut text = tf(
+        lang,
+        T::Resumed,
+        &[("name", &name), ("messages", &messages)],
+    );
     if let Some(last) = last {
-        text += &format!("\n\n{}\n{}", t(lang, T::HerLastMessage), shorten(last, 1000));
+        text += &format!(
+            "\n\n{}\n{}",
+            t(lang, T::HerLastMessage),
+            shorten(last, 1000)
+        );
     }
     text
 }

@@ -144,7 +144,10 @@ fn stream(content: String, chunk_ms: u64, request: &serde_json::Value) -> Respon
         format!("data: {c}\n\n")
     };
     let words: Vec<String> = content.split_inclusive(' ').map(str::to_owned).collect();
-    let first = chunk(serde_json::json!({"role": "assistant", "content": ""}), None);
+    let first = chunk(
+        serde_json::json!({"role": "assistant", "content": ""}),
+        None,
+    );
     let mut events = vec![(0, first)];
     for (i, w) in words.into_iter().enumerate() {
         let wait = if i == 0 { 0 } else { chunk_ms };

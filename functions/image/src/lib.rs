@@ -13,8 +13,8 @@ use shared::app::{Deps, FromEnv};
 use shared::config::Env;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, ImageJob};
-use shared::runner::Stage;
 use shared::keyboards::photo_button;
+use shared::runner::Stage;
 use shared::topology::IMAGE_STAGE;
 use shared::{HandlerError, safety};
 

@@ -12,9 +12,9 @@ use shared::config::Env;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, ImageJob, PromptJob};
 use shared::jobs::JobState;
+use shared::locale::{T, t};
 use shared::runner::Stage;
 use shared::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
-use shared::locale::{T, t};
 use shared::{HandlerError, safety};
 
 /// fn-prompt settings.

@@ -161,7 +161,9 @@ impl Llm {
 pub fn finish(text: &str) -> Result<String, HandlerError> {
     let clean = strip_thinking(text);
     if clean.is_empty() {
-        return Err(HandlerError::transient("llm answered with an empty message"));
+        return Err(HandlerError::transient(
+            "llm answered with an empty message",
+        ));
     }
     Ok(clean)
 }

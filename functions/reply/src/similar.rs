@@ -33,7 +33,10 @@ fn shingles(words: &[String]) -> HashSet<String> {
     if words.len() < 4 {
         return words.iter().cloned().collect();
     }
-    words.windows(2).map(|w| format!("{} {}", w[0], w[1])).collect()
+    words
+        .windows(2)
+        .map(|w| format!("{} {}", w[0], w[1]))
+        .collect()
 }
 
 /// Dice coefficient of the two texts' word pairs: 1 for the same words in the same order, 0
@@ -79,7 +82,10 @@ mod tests {
         assert!(repeats(ru4, &[ru3.into()]));
         assert_eq!(similarity("", "x"), 0.0);
         assert!(!repeats("Yes.", &["No.".into()]));
-        assert!(!repeats("Of course, darling!", &["Of course, darling!".into()]));
+        assert!(!repeats(
+            "Of course, darling!",
+            &["Of course, darling!".into()]
+        ));
     }
 
     #[test]
@@ -88,7 +94,12 @@ mod tests {
             role: role.into(),
             content: c.into(),
         };
-        let msgs = vec![m("system", "s"), m("assistant", "a1"), m("user", "u"), m("assistant", "a2")];
+        let msgs = vec![
+            m("system", "s"),
+            m("assistant", "a1"),
+            m("user", "u"),
+            m("assistant", "a2"),
+        ];
         assert_eq!(recent_answers(&msgs, 1), vec!["a2".to_owned()]);
         assert_eq!(recent_answers(&msgs, 5).len(), 2);
     }

@@ -36,7 +36,9 @@ struct Content {
 }
 
 fn garbled(what: impl std::fmt::Display) -> HandlerError {
-    HandlerError::transient(format!("llm answered something that is not a completion: {what}"))
+    HandlerError::transient(format!(
+        "llm answered something that is not a completion: {what}"
+    ))
 }
 
 impl Pieces {

@@ -160,7 +160,10 @@ impl Reply {
             match self.stream(env, &messages, hot, stream, &mut drafted).await {
                 Err(LlmError::ContextOverflow) if history > 2 => {
                     history /= 2;
-                    tracing::warn!(history, "prompt too long for the model; trimming the history");
+                    tracing::warn!(
+                        history,
+                        "prompt too long for the model; trimming the history"
+                    );
                     let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
                     let b = store::begin(&self.deps.pool, env.id, job, history, answer_id).await?;
                     messages = to_messages(b, job.lang)?;

@@ -12,17 +12,17 @@ pub mod sweep;
 
 use std::time::Duration;
 
+use shared::HandlerError;
 use shared::app::{Deps, FromEnv};
 use shared::config::{Env, TelegramSettings};
 use shared::effects::{Decision, EDIT_OF, OR_SEND};
 use shared::envelope::{Envelope, SendJob};
 use shared::error::backoff;
 use shared::jobs::JobState;
+use shared::locale::{T, t};
 use shared::runner::Stage;
 use shared::telegram::{BotApi, TgError, Upload};
 use shared::topology::{MAX_DELIVER, SEND_STAGE};
-use shared::HandlerError;
-use shared::locale::{T, t};
 use uuid::Uuid;
 
 use crate::store::{ChatRules, Claim};

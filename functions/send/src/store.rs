@@ -223,5 +223,8 @@ pub async fn lang_of(pool: &PgPool, chat_id: i64) -> sqlx::Result<Lang> {
             .bind(chat_id)
             .fetch_optional(pool)
             .await?;
-    Ok(code.as_deref().and_then(Lang::from_code).unwrap_or_default())
+    Ok(code
+        .as_deref()
+        .and_then(Lang::from_code)
+        .unwrap_or_default())
 }

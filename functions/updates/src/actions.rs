@@ -51,7 +51,11 @@ pub async fn apply(
     }
     match action {
         Action::Start if ctx.confirmed => {
-            let text = format!("{}\n\n{}", t(ctx.lang, T::Welcome), t(ctx.lang, T::ChoosePersona));
+            let text = format!(
+                "{}\n\n{}",
+                t(ctx.lang, T::Welcome),
+                t(ctx.lang, T::ChoosePersona)
+            );
             persona_menu(c, ctx, d, &text).await?;
         }
         Action::Start => {
@@ -241,7 +245,11 @@ async fn text_message(
     if let Some((wait, tell)) = store::rate_take(c, ctx.sender.user_id, ctx.rate).await? {
         // Over the limit: one note, then silence until the wait is over.
         if tell {
-            d.text(chat, &texts::slow_down(ctx.lang, wait.as_secs().max(1)), &[]);
+            d.text(
+                chat,
+                &texts::slow_down(ctx.lang, wait.as_secs().max(1)),
+                &[],
+            );
         }
         return Ok(());
     }

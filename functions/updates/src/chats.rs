@@ -86,7 +86,11 @@ pub async fn open(
 }
 
 /// What dialog `dialog_id` of the user is called; `None` when it is not theirs.
-pub async fn title(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> sqlx::Result<Option<String>> {
+pub async fn title(
+    c: &mut PgConnection,
+    user_id: i64,
+    dialog_id: i64,
+) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar(concat!(
         "SELECT ",
         title_sql!(),
@@ -99,7 +103,11 @@ pub async fn title(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> sqlx::
 }
 
 /// Remembers that the user's next text (or none: `None`) is the title of `dialog_id`.
-pub async fn renaming(c: &mut PgConnection, user_id: i64, dialog_id: Option<i64>) -> sqlx::Result<()> {
+pub async fn renaming(
+    c: &mut PgConnection,
+    user_id: i64,
+    dialog_id: Option<i64>,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE users SET renaming_dialog_id = $2 WHERE id = $1")
         .bind(user_id)
         .bind(dialog_id)
@@ -109,7 +117,12 @@ pub async fn renaming(c: &mut PgConnection, user_id: i64, dialog_id: Option<i64>
 }
 
 /// Gives the user's dialog `dialog_id` the title `title`.
-pub async fn rename(c: &mut PgConnection, user_id: i64, dialog_id: i64, title: &str) -> sqlx::Result<bool> {
+pub async fn rename(
+    c: &mut PgConnection,
+    user_id: i64,
+    dialog_id: i64,
+    title: &str,
+) -> sqlx::Result<bool> {
     let r = sqlx::query("UPDATE dialogs SET title = $3 WHERE id = $2 AND user_id = $1")
         .bind(user_id)
         .bind(dialog_id)
@@ -121,7 +134,11 @@ pub async fn rename(c: &mut PgConnection, user_id: i64, dialog_id: i64, title: &
 
 /// Deletes the user's dialog `dialog_id` with its messages and photos; its title, or `None`
 /// when it was not theirs.
-pub async fn delete(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> sqlx::Result<Option<String>> {
+pub async fn delete(
+    c: &mut PgConnection,
+    user_id: i64,
+    dialog_id: i64,
+) -> sqlx::Result<Option<String>> {
     let Some(title) = title(c, user_id, dialog_id).await? else {
         return Ok(None);
     };

@@ -58,9 +58,19 @@ pub async fn regenerate(
     shown: Option<i64>,
 ) -> Result<(), HandlerError> {
     match chats::answer_to(c, ctx.sender.user_id, message_id).await? {
-        None => tell(ctx, d, callback.as_deref(), t(ctx.lang, T::NothingToRegenerate)),
+        None => tell(
+            ctx,
+            d,
+            callback.as_deref(),
+            t(ctx.lang, T::NothingToRegenerate),
+        ),
         Some(a) if !a.latest => {
-            tell(ctx, d, callback.as_deref(), t(ctx.lang, T::RegenerateOnlyLatest));
+            tell(
+                ctx,
+                d,
+                callback.as_deref(),
+                t(ctx.lang, T::RegenerateOnlyLatest),
+            );
         }
         Some(a) => {
             if let Some(id) = &callback {
@@ -98,7 +108,11 @@ pub async fn edited(
     text: &str,
 ) -> Result<(), HandlerError> {
     if text.chars().count() > ctx.max_chars {
-        d.text(ctx.sender.chat_id, &texts::too_long(ctx.lang, ctx.max_chars), &[]);
+        d.text(
+            ctx.sender.chat_id,
+            &texts::too_long(ctx.lang, ctx.max_chars),
+            &[],
+        );
         return Ok(());
     }
     let user = ctx.sender.user_id;
@@ -152,27 +166,50 @@ async fn list_page(
         return Ok((t(lang, T::ChatsEmpty).to_owned(), Vec::new()));
     };
     let pages = (total + PER_PAGE - 1) / PER_PAGE;
-    let mut text = tf(lang, T::ChatsTitle, &[("page", &(page + 1)), ("pages", &pages)]);
+    let mut text = tf(
+        lang,
+        T::ChatsTitle,
+        &[("page", &(page + 1)), ("pages", &pages)],
+    );
     let mut rows = Vec::new();
     for (i, l) in list.iter().enumerate() {
         let n = i64::from(page) * PER_PAGE + i as i64 + 1;
         let date = l.updated_at.format("%Y-%m-%d");
         let title = texts::shorten(&l.title, 60);
-        let args: [(&str, &dyn std::fmt::Display); 4] =
-            [("n", &n), ("title", &title), ("date", &date), ("count", &l.messages)];
+        let args: [(&str, &dyn std::fmt::Display); 4] = [
+            ("n", &n),
+            ("title", &title),
+            ("date", &date),
+            ("count", &l.messages),
+        ];
         text += &format!("\n\n{}", tf(lang, T::ChatLine, &args));
         rows.push(vec![
-            (tf(lang, T::ChatOpenButton, &[("n", &n)]), Button::Open(l.id).encode()),
-            (tf(lang, T::ChatRenameButton, &[("n", &n)]), Button::Rename(l.id).encode()),
-            (tf(lang, T::ChatDeleteButton, &[("n", &n)]), Button::Delete(l.id).encode()),
+            (
+                tf(lang, T::ChatOpenButton, &[("n", &n)]),
+                Button::Open(l.id).encode(),
+            ),
+            (
+                tf(lang, T::ChatRenameButton, &[("n", &n)]),
+                Button::Rename(l.id).encode(),
+            ),
+            (
+                tf(lang, T::ChatDeleteButton, &[("n", &n)]),
+                Button::Delete(l.id).encode(),
+            ),
         ]);
     }
     let mut nav = Vec::new();
     if page > 0 {
-        nav.push((t(lang, T::PreviousPage).to_owned(), Button::Chats(page - 1).encode()));
+        nav.push((
+            t(lang, T::PreviousPage).to_owned(),
+            Button::Chats(page - 1).encode(),
+        ));
     }
     if i64::from(page + 1) < pages {
-        nav.push((t(lang, T::NextPage).to_owned(), Button::Chats(page + 1).encode()));
+        nav.push((
+            t(lang, T::NextPage).to_owned(),
+            Button::Chats(page + 1).encode(),
+        ));
     }
     if !nav.is_empty() {
         rows.push(nav);
@@ -260,7 +297,11 @@ pub async fn delete(
             d.answer_callback(chat, callback, Some(t(lang, T::ChatGone)));
             return Ok(());
         };
-        d.answer_callback(chat, callback, Some(&tf(lang, T::Deleted, &[("title", &title)])));
+        d.answer_callback(
+            chat,
+            callback,
+            Some(&tf(lang, T::Deleted, &[("title", &title)])),
+        );
         list_page(c, user, lang, 0).await?
     } else {
         let Some(title) = chats::title(c, user, dialog_id).await? else {
@@ -269,8 +310,14 @@ pub async fn delete(
         };
         d.answer_callback(chat, callback, None);
         let rows = vec![vec![
-            (t(lang, T::DeleteYes).to_owned(), Button::DeleteConfirmed(dialog_id).encode()),
-            (t(lang, T::PreviousPage).to_owned(), Button::Chats(0).encode()),
+            (
+                t(lang, T::DeleteYes).to_owned(),
+                Button::DeleteConfirmed(dialog_id).encode(),
+            ),
+            (
+                t(lang, T::PreviousPage).to_owned(),
+                Button::Chats(0).encode(),
+            ),
         ]];
         (tf(lang, T::DeleteConfirm, &[("title", &title)]), rows)
     };

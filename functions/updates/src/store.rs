@@ -173,11 +173,7 @@ fn with_sender<'q, T>(
 /// Opens an update's work, in one statement: serialises the chat's updates across all copies
 /// (advisory lock until commit), then claims the update (`false`: a redelivery), and creates or
 /// refreshes the user and their retention row (a user who writes can be reached again).
-pub async fn begin_update(
-    c: &mut PgConnection,
-    update_id: i64,
-    s: &Sender,
-) -> sqlx::Result<Begun> {
+pub async fn begin_update(c: &mut PgConnection, update_id: i64, s: &Sender) -> sqlx::Result<Begun> {
     // Every part reads from `l`, so the lock is taken before anything is written.
     with_sender(
         sqlx::query_as(concat!(

@@ -26,8 +26,8 @@ use crate::effects::{Decision, Outbox};
 use crate::envelope::{JobInfo, guess_chat_id};
 use crate::error::{HandlerError, backoff};
 use crate::jobs::{JobBoard, JobState};
-use crate::telegram::ButtonRow;
 use crate::locale::{Lang, T, t};
+use crate::telegram::ButtonRow;
 use crate::topology::{MAX_DELIVER, StageSpec};
 
 /// One stage of the pipeline.

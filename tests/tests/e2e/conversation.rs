@@ -153,13 +153,17 @@ async fn nothing_happens_before_the_age_confirmation_and_stickers_get_a_friendly
     let chat = Chat::new(&sys, 5002);
     let since = sys.tg.calls().len();
     chat.say("hello?").await;
-    chat.expect_message(since, |c| text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::AgeGate))
-        .await;
+    chat.expect_message(since, |c| {
+        text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::AgeGate)
+    })
+    .await;
     let since = sys.tg.calls().len();
     let u = standins::updates::sticker(sys.tg.next_update_id(), 99, &chat.user);
     assert_eq!(sys.post_update(&u).await, 200);
-    chat.expect_message(since, |c| text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Unsupported))
-        .await;
+    chat.expect_message(since, |c| {
+        text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Unsupported)
+    })
+    .await;
     crate::helpers::settle(&sys).await;
     assert!(
         sys.llm.requests().is_empty(),
@@ -425,7 +429,10 @@ async fn alternate_greetings_are_browsed_in_place_and_the_chosen_one_is_kept() {
         .wait_call(since, STEP, |c| c.method == "answercallbackquery")
         .await
         .unwrap();
-    assert_eq!(toast.params["text"], shared::locale::t(shared::locale::Lang::En, shared::locale::T::SwipeTooLate));
+    assert_eq!(
+        toast.params["text"],
+        shared::locale::t(shared::locale::Lang::En, shared::locale::T::SwipeTooLate)
+    );
     assert!(
         sys.tg.calls()[since..]
             .iter()

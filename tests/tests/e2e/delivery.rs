@@ -167,8 +167,10 @@ async fn a_panicking_handler_ends_in_a_dead_letter_and_a_polite_word_and_the_cop
     assert_eq!(delivered, shared::topology::MAX_DELIVER);
     assert!(error.contains("handler bug on purpose"), "{error}");
     let chat = Chat::new(&sys, 7401);
-    chat.expect_message(0, |c| text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry))
-        .await;
+    chat.expect_message(0, |c| {
+        text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry)
+    })
+    .await;
     publish(job(2)).await;
     wait_for("another good job", STEP, || {
         let n = handled.load(Ordering::SeqCst);
@@ -256,6 +258,11 @@ async fn an_update_id_reused_after_a_week_is_a_new_update() {
     let chat = Chat::new(&sys, 7502);
     let u = standins::updates::text(id, 1, &chat.user, "/start");
     assert_eq!(sys.post_update(&u).await, 200);
-    chat.expect_message(0, |c| text_of(c).contains(shared::locale::t(shared::locale::Lang::En, shared::locale::T::AgeGate)))
-        .await;
+    chat.expect_message(0, |c| {
+        text_of(c).contains(shared::locale::t(
+            shared::locale::Lang::En,
+            shared::locale::T::AgeGate,
+        ))
+    })
+    .await;
 }

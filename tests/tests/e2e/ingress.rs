@@ -38,7 +38,11 @@ async fn wrong_secret_and_malformed_bodies_publish_nothing() {
         before,
         "nothing was published"
     );
-    let answered = sys.tg.calls().iter().any(|c| !c.method.eq_ignore_ascii_case("setMyCommands"));
+    let answered = sys
+        .tg
+        .calls()
+        .iter()
+        .any(|c| !c.method.eq_ignore_ascii_case("setMyCommands"));
     assert!(!answered, "nobody was answered");
     let token_in_logs = sys.all_logs().contains(standins::system::TEST_TOKEN);
     assert!(!token_in_logs, "the bot token must never be logged");
@@ -64,8 +68,13 @@ async fn the_same_update_twice_has_one_effect_even_past_the_dedup_window() {
         .unwrap()
         .await
         .unwrap();
-    chat.expect_message(0, |c| text_of(c).contains(shared::locale::t(shared::locale::Lang::En, shared::locale::T::AgeGate)))
-        .await;
+    chat.expect_message(0, |c| {
+        text_of(c).contains(shared::locale::t(
+            shared::locale::Lang::En,
+            shared::locale::T::AgeGate,
+        ))
+    })
+    .await;
     // All three copies were taken and acked; the third reached Postgres' dedup.
     settle(&sys).await;
     assert!(
@@ -94,8 +103,13 @@ async fn polling_mode_fetches_updates_and_stores_the_offset_after_publishing() {
         200
     );
     let chat = Chat::new(&sys, 6101);
-    chat.expect_message(0, |c| text_of(c).contains(shared::locale::t(shared::locale::Lang::En, shared::locale::T::AgeGate)))
-        .await;
+    chat.expect_message(0, |c| {
+        text_of(c).contains(shared::locale::t(
+            shared::locale::Lang::En,
+            shared::locale::T::AgeGate,
+        ))
+    })
+    .await;
     let js = sys.js().await.unwrap();
     let kv = js
         .get_key_value(shared::topology::INGRESS_BUCKET)

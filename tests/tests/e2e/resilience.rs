@@ -109,7 +109,9 @@ async fn undecodable_messages_are_terminated_recorded_and_the_function_keeps_ser
     // The user whose job was garbled hears a polite word.
     let chat_7002 = Chat::new(&sys, 7002);
     chat_7002
-        .expect_message(0, |c| text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry))
+        .expect_message(0, |c| {
+            text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry)
+        })
         .await;
     // And the function still answers.
     let chat = Chat::new(&sys, 7003);
@@ -133,7 +135,9 @@ async fn a_refused_message_gets_a_polite_answer_and_does_not_hold_up_the_next() 
     let since = sys.tg.calls().len();
     chat.say("this one fails").await;
     let sorry = chat
-        .expect_message(since, |c| text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry))
+        .expect_message(since, |c| {
+            text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry)
+        })
         .await;
     let retry = buttons_of(&sorry)
         .into_iter()
@@ -164,7 +168,10 @@ async fn a_refused_message_gets_a_polite_answer_and_does_not_hold_up_the_next() 
         .wait_call(since, STEP, |c| c.method == "answercallbackquery")
         .await
         .unwrap();
-    assert_eq!(toast.params["text"], shared::locale::t(shared::locale::Lang::En, shared::locale::T::NothingToRetry));
+    assert_eq!(
+        toast.params["text"],
+        shared::locale::t(shared::locale::Lang::En, shared::locale::T::NothingToRetry)
+    );
     assert_eq!(chat.count_text(&answer_for("this one fails")), 1);
 }
 
@@ -257,5 +264,11 @@ async fn a_dialog_longer_than_the_models_context_is_trimmed_not_failed() {
         last["messages"][0]["role"], "system",
         "the persona is never trimmed"
     );
-    assert_eq!(chat.count_text(shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry)), 0);
+    assert_eq!(
+        chat.count_text(shared::locale::t(
+            shared::locale::Lang::En,
+            shared::locale::T::Sorry
+        )),
+        0
+    );
 }

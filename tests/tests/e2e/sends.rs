@@ -114,7 +114,10 @@ async fn telegram_5xx_is_retried_and_the_answer_arrives_once() {
     settle(&sys).await;
     assert_eq!(chat.count_text(&answer_for("hello?")), 1);
     assert_eq!(
-        chat.count_text(shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry)),
+        chat.count_text(shared::locale::t(
+            shared::locale::Lang::En,
+            shared::locale::T::Sorry
+        )),
         0,
         "a retried send needs no apology"
     );
@@ -153,7 +156,13 @@ async fn a_user_who_blocked_the_bot_gets_nothing_more_until_they_write_again() {
         1,
         "one refused send, then silence: {after_block:#?}"
     );
-    assert_eq!(chat.count_text(shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry)), 0);
+    assert_eq!(
+        chat.count_text(shared::locale::t(
+            shared::locale::Lang::En,
+            shared::locale::T::Sorry
+        )),
+        0
+    );
     let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
         .fetch_one(&pool)
         .await
@@ -196,7 +205,13 @@ async fn a_chat_that_is_gone_is_dropped_quietly() {
         }
     }).await.unwrap();
     settle(&sys).await;
-    assert_eq!(chat.count_text(shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry)), 0);
+    assert_eq!(
+        chat.count_text(shared::locale::t(
+            shared::locale::Lang::En,
+            shared::locale::T::Sorry
+        )),
+        0
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -47,10 +47,15 @@ async fn streamed_turn(chat: &Chat<'_>, text: &str, content: &str) -> (Call, Cal
     let since = sys.tg.calls().len();
     chat.say(text).await;
     let draft = chat
-        .expect_message(since, |c| buttons_of(c).iter().any(|b| b.starts_with("stop:")))
+        .expect_message(since, |c| {
+            buttons_of(c).iter().any(|b| b.starts_with("stop:"))
+        })
         .await;
     let shown = text_of(&draft).trim_end_matches(" ▌").to_owned();
-    assert!(content.starts_with(&shown) && shown.len() < content.len(), "{shown}");
+    assert!(
+        content.starts_with(&shown) && shown.len() < content.len(),
+        "{shown}"
+    );
     let id = draft.result["message_id"].as_i64().unwrap();
     let last = chat
         .expect_call(since, |c| edit_of(c, id) && text_of(c) == content)
@@ -66,11 +71,20 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
 
     // Telegram's command menu was set in both languages.
     let menus = sys.tg.calls_of("setmycommands");
-    let ru = menus.iter().find(|c| c.params["language_code"] == "ru").expect("ru menu");
-    let en = menus.iter().find(|c| c.params.get("language_code").is_none()).expect("default");
+    let ru = menus
+        .iter()
+        .find(|c| c.params["language_code"] == "ru")
+        .expect("ru menu");
+    let en = menus
+        .iter()
+        .find(|c| c.params.get("language_code").is_none())
+        .expect("default");
     assert_eq!(en.params["commands"].as_array().unwrap().len(), 8);
     assert_eq!(ru.params["commands"][3]["command"], "chats");
-    assert_eq!(ru.params["commands"][3]["description"], t(Lang::Ru, T::CmdChats));
+    assert_eq!(
+        ru.params["commands"][3]["description"],
+        t(Lang::Ru, T::CmdChats)
+    );
 
     // Stacy's greeting, then ▶ shows her next greeting in place.
     let greeting = chat.open_dialog().await;
@@ -102,7 +116,9 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
     let since = sys.tg.calls().len();
     chat.press(&draft, &button(&done, "re:")).await;
     let second = answer_for("turn 2");
-    let v2 = chat.expect_call(since, |c| edit_of(c, shown) && text_of(c) == second).await;
+    let v2 = chat
+        .expect_call(since, |c| edit_of(c, shown) && text_of(c) == second)
+        .await;
     assert_eq!(labels(&v2)[..3], ["◀", "2/2", "▶"]);
     let back = buttons_of(&v2)[0].clone();
     let since = sys.tg.calls().len();
@@ -110,11 +126,14 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
     chat.expect_call(since, |c| edit_of(c, shown) && text_of(c) == first_version)
         .await;
     // /retry writes a third version into the same message.
-    sys.llm.push(vec![slow("A third way to say it, warmer this time.", 0)]);
+    sys.llm
+        .push(vec![slow("A third way to say it, warmer this time.", 0)]);
     let since = sys.tg.calls().len();
     chat.say("/retry").await;
     let v3 = chat
-        .expect_call(since, |c| edit_of(c, shown) && text_of(c).starts_with("A third way"))
+        .expect_call(since, |c| {
+            edit_of(c, shown) && text_of(c).starts_with("A third way")
+        })
         .await;
     assert_eq!(labels(&v3)[1], "3/3");
     let (content, versions): (String, i32) = sqlx::query_as(
@@ -126,13 +145,19 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!((content.as_str(), versions), (text_of(&v3), 3), "the chosen one is kept");
+    assert_eq!(
+        (content.as_str(), versions),
+        (text_of(&v3), 3),
+        "the chosen one is kept"
+    );
 
     // /new, then "My chats" lists both dialogs, named by their first words.
     let since = sys.tg.calls().len();
     chat.say("/new").await;
-    chat.expect_message(since, |c| buttons_of(c).iter().any(|b| b.starts_with("sw:")))
-        .await;
+    chat.expect_message(since, |c| {
+        buttons_of(c).iter().any(|b| b.starts_with("sw:"))
+    })
+    .await;
     let since = sys.tg.calls().len();
     chat.say("hello again").await;
     chat.expect_message(since, |c| text_of(c) == answer_for("hello again"))
@@ -150,13 +175,20 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
         .expect_message(since, |c| buttons_of(c).contains(&format!("open:{first}")))
         .await;
     let text = text_of(&list);
-    assert!(text.contains("Stacy: hello again") && text.contains("Stacy: turn 0"), "{text}");
-    assert!(text.find("hello again") < text.find("turn 0"), "latest first: {text}");
+    assert!(
+        text.contains("Stacy: hello again") && text.contains("Stacy: turn 0"),
+        "{text}"
+    );
+    assert!(
+        text.find("hello again") < text.find("turn 0"),
+        "latest first: {text}"
+    );
 
     // Continue the first dialog: the next message lands there.
     let since = sys.tg.calls().len();
     chat.press(&list, &format!("open:{first}")).await;
-    chat.expect_message(since, |c| text_of(c).contains("continues")).await;
+    chat.expect_message(since, |c| text_of(c).contains("continues"))
+        .await;
     let since = sys.tg.calls().len();
     chat.say("back to the river").await;
     chat.expect_message(since, |c| text_of(c) == answer_for("back to the river"))
@@ -176,7 +208,8 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
         .await;
     let since = sys.tg.calls().len();
     chat.say("River walk").await;
-    chat.expect_message(since, |c| text_of(c).contains("“River walk”")).await;
+    chat.expect_message(since, |c| text_of(c).contains("“River walk”"))
+        .await;
     let since = sys.tg.calls().len();
     chat.say("/chats").await;
     let list = chat
@@ -188,7 +221,11 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
     let since = sys.tg.calls().len();
     chat.press(&list, &format!("del:{second}")).await;
     let ask = chat.expect_call(since, |c| edit_of(c, list_id)).await;
-    assert!(text_of(&ask).starts_with("Delete the chat"), "{}", text_of(&ask));
+    assert!(
+        text_of(&ask).starts_with("Delete the chat"),
+        "{}",
+        text_of(&ask)
+    );
     let since = sys.tg.calls().len();
     chat.press(&list, &format!("delok:{second}")).await;
     let after = chat.expect_call(since, |c| edit_of(c, list_id)).await;

@@ -1,0 +1,194 @@
+//! Answers under pressure from the user: a Russian speaker hears Russian throughout and can
+//! switch with /lang, ⏹ keeps the text so far, an edited last message gets a new answer (an
+//! older one only changes what is stored), and an answer that repeats a recent one is written
+//! once more, warmer.
+
+use shared::locale::{Lang, T, t};
+use standins::llm::answer_for;
+use standins::script::Step;
+use standins::system::{System, buttons_of, text_of};
+use standins::updates::User;
+
+use crate::helpers::{Chat, settle};
+
+fn labels(c: &standins::telegram::Call) -> Vec<String> {
+    c.params["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .filter_map(|b| b["text"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_russian_speaker_hears_russian_and_can_switch_to_english() {
+    let sys = System::start("russian", &[]).await.unwrap();
+    let chat = Chat::as_user(&sys, User::new(5501, "Аня").speaking("ru"));
+    let since = sys.tg.calls().len();
+    chat.say("/start").await;
+    let gate = chat
+        .expect_message(since, |c| buttons_of(c).contains(&"age:yes".to_owned()))
+        .await;
+    assert!(text_of(&gate).starts_with(t(Lang::Ru, T::Welcome)));
+    assert!(text_of(&gate).contains(t(Lang::Ru, T::AgeGate)));
+    assert_eq!(labels(&gate), [t(Lang::Ru, T::AgeConfirmButton)]);
+    let since = sys.tg.calls().len();
+    chat.press(&gate, "age:yes").await;
+    let menu = chat
+        .expect_message(since, |c| {
+            buttons_of(c).iter().any(|b| b.starts_with("persona:"))
+        })
+        .await;
+    assert!(text_of(&menu).starts_with(t(Lang::Ru, T::AgeConfirmed)));
+    assert_eq!(labels(&menu).last().unwrap(), t(Lang::Ru, T::ChatsButton));
+    let since = sys.tg.calls().len();
+    chat.press(&menu, &buttons_of(&menu)[0]).await;
+    let greeting = chat
+        .expect_message(since, |c| {
+            buttons_of(c).iter().any(|b| b.starts_with("photo:"))
+        })
+        .await;
+    assert!(labels(&greeting).contains(&"📸 Фото".to_owned()));
+
+    let since = sys.tg.calls().len();
+    chat.say("Привет! Как дела?").await;
+    let reply = chat
+        .expect_message(since, |c| text_of(c) == answer_for("Привет! Как дела?"))
+        .await;
+    assert_eq!(labels(&reply), ["🔄", "📸 Фото"]);
+    let request = sys.llm.requests().last().cloned().unwrap();
+    let system = request["messages"][0]["content"].as_str().unwrap();
+    assert!(system.contains("Отвечай по-русски"), "{system}");
+
+    let since = sys.tg.calls().len();
+    chat.say("/help").await;
+    chat.expect_message(since, |c| text_of(c) == t(Lang::Ru, T::Help))
+        .await;
+    let since = sys.tg.calls().len();
+    chat.say("/lang").await;
+    let choose = chat
+        .expect_message(since, |c| text_of(c) == t(Lang::Ru, T::LangChoose))
+        .await;
+    let since = sys.tg.calls().len();
+    chat.press(&choose, "lang:en").await;
+    chat.expect_message(since, |c| text_of(c) == t(Lang::En, T::LangSet))
+        .await;
+    let since = sys.tg.calls().len();
+    chat.say("/help").await;
+    chat.expect_message(since, |c| text_of(c) == t(Lang::En, T::Help))
+        .await;
+    let since = sys.tg.calls().len();
+    chat.say("And now?").await;
+    let reply = chat
+        .expect_message(since, |c| text_of(c) == answer_for("And now?"))
+        .await;
+    assert_eq!(
+        labels(&reply),
+        ["🔄", "📸 Photo"],
+        "the chosen language wins"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_keeps_the_text_so_far_and_edits_and_repeats_get_new_answers() {
+    let sys = System::start("answers", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 5502);
+    let pool = sys.pool().await.unwrap();
+    chat.open_dialog().await;
+
+    // ⏹ while the answer streams: what was shown is the answer.
+    let long: Vec<String> = (0..60).map(|i| format!("word{i}")).collect();
+    sys.llm.push(vec![Step {
+        content: Some(long.join(" ")),
+        chunk_ms: 200,
+        ..Default::default()
+    }]);
+    let since = sys.tg.calls().len();
+    chat.say("tell me a long story").await;
+    let draft = chat
+        .expect_message(since, |c| {
+            buttons_of(c).iter().any(|b| b.starts_with("stop:"))
+        })
+        .await;
+    let stop = buttons_of(&draft)[0].clone();
+    let since = sys.tg.calls().len();
+    chat.press(&draft, &stop).await;
+    let toast = chat
+        .expect_call(since, |c| c.method == "answercallbackquery")
+        .await;
+    assert_eq!(toast.params["text"], t(Lang::En, T::Stopped));
+    let id = draft.result["message_id"].as_i64().unwrap();
+    let last = chat
+        .expect_call(since, |c| {
+            c.method == "editmessagetext"
+                && c.params["message_id"] == id
+                && buttons_of(c).iter().any(|b| b.starts_with("re:"))
+        })
+        .await;
+    let kept = text_of(&last);
+    assert!(
+        long.join(" ").starts_with(kept) && kept.len() < long.join(" ").len(),
+        "{kept}"
+    );
+    let stored: String = sqlx::query_scalar(
+        "SELECT content FROM chat_messages WHERE role = 'assistant' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, kept);
+
+    // Editing the last message: the edited text gets a new answer (a second version).
+    let since = sys.tg.calls().len();
+    let said = chat.say("I like tea").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("I like tea"))
+        .await;
+    let tea = said["message"]["message_id"].as_i64().unwrap();
+    let since = sys.tg.calls().len();
+    chat.edit(tea, "I like coffee").await;
+    let again = chat
+        .expect_message(since, |c| text_of(c) == answer_for("I like coffee"))
+        .await;
+    assert_eq!(labels(&again)[1], "2/2");
+    // Editing an older message only changes what is stored.
+    let since = sys.tg.calls().len();
+    chat.say("and cake").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("and cake"))
+        .await;
+    let asked = sys.llm.requests().len();
+    chat.edit(tea, "I like cocoa").await;
+    settle(&sys).await;
+    assert_eq!(
+        sys.llm.requests().len(),
+        asked,
+        "no answer for an older edit"
+    );
+    let n: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM chat_messages WHERE content = 'I like cocoa'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(n, 1);
+
+    // The same long answer twice: written once more with penalties, and that one is sent.
+    let same =
+        "You know, I keep thinking about that little bakery near the station with the blue door.";
+    let plain = |c: &str| Step {
+        content: Some(c.to_owned()),
+        ..Default::default()
+    };
+    sys.llm.push(vec![plain(same), plain(same)]);
+    let since = sys.tg.calls().len();
+    chat.say("where shall we go").await;
+    chat.expect_message(since, |c| text_of(c) == same).await;
+    let asked = sys.llm.requests().len();
+    let since = sys.tg.calls().len();
+    chat.say("somewhere else?").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("somewhere else?"))
+        .await;
+    let requests = sys.llm.requests();
+    assert_eq!(requests.len(), asked + 2, "written once more");
+    assert_eq!(requests[asked]["frequency_penalty"], 0.0);
+    assert!(requests[asked + 1]["frequency_penalty"].as_f64().unwrap() > 0.0);
+}
