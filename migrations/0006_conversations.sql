@@ -28,3 +28,8 @@ ALTER TABLE dialogs ALTER COLUMN title SET DEFAULT '';
 -- owner is checked too).
 CREATE INDEX chat_messages_telegram ON chat_messages (telegram_message_id)
     WHERE telegram_message_id IS NOT NULL;
+
+-- The rolling summary of a dialog's older messages (those with id <= summary_upto), written
+-- by the LLM off the critical path and shown to it in place of those messages.
+ALTER TABLE dialogs ADD COLUMN summary TEXT NOT NULL DEFAULT '';
+ALTER TABLE dialogs ADD COLUMN summary_upto BIGINT NOT NULL DEFAULT 0;

@@ -47,6 +47,10 @@ pub struct ReplyJob {
     /// Set when the answer exists and another version of it is wanted (🔄, `/retry`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regenerate: Option<Regenerate>,
+    /// Not an answer: fold the dialog's older messages into its rolling summary (nobody is
+    /// told when that fails; the prompt simply keeps fewer turns).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub summarize: bool,
 }
 
 /// Which answer gets another version, and where it is shown.
@@ -147,7 +151,22 @@ macro_rules! job_info {
         }
     )*};
 }
-job_info!(ReplyJob, PromptJob, ImageJob);
+job_info!(PromptJob, ImageJob);
+
+impl JobInfo for Envelope<ReplyJob> {
+    fn job_id(&self) -> Option<Uuid> {
+        Some(self.id)
+    }
+    fn chat_id(&self) -> Option<i64> {
+        (!self.payload.summarize).then_some(self.payload.chat_id)
+    }
+    fn trace_id(&self) -> String {
+        self.trace_id.clone()
+    }
+    fn lang(&self) -> Lang {
+        self.payload.lang
+    }
+}
 
 /// Send jobs have no status of their own: they complete the job named in `completes`.
 impl JobInfo for Envelope<SendJob> {

@@ -1,6 +1,7 @@
-//! What the model sees: the persona's system prompt (with `{{user}}` expanded) followed by the
-//! latest turns of the dialog up to the message being answered (loaded by `store::begin`), and
-//! what is sent back: answers longer than Telegram's 4096 characters split at paragraph boundaries.
+//! What the model sees: the persona's system prompt (with `{{user}}` expanded), the rolling
+//! summary of what no longer fits, the latest turns up to the message being answered (loaded
+//! by `store::begin`) within a token budget, and the post-history instructions; and what is
+//! sent back: answers longer than Telegram's 4096 characters split at paragraph boundaries.
 
 use crate::llm::ChatMessage;
 use shared::personas::expand_user;
@@ -8,31 +9,71 @@ use shared::personas::expand_user;
 /// Telegram's text limit in characters.
 pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
 
-/// The messages for one reply: the persona's system prompt (with scenario and example
-/// dialogue), the turns oldest first, then the card's post-history instructions.
-pub fn messages(
-    system: &str,
-    post_history: &str,
-    user_name: &str,
-    turns: Vec<(String, String)>,
-) -> Vec<ChatMessage> {
-    let mut messages = vec![ChatMessage {
-        role: "system".into(),
-        content: expand_user(system, user_name),
-    }];
-    messages.extend(
+/// A past message as loaded: role, text, id.
+pub type Turn = (String, String, i64);
+
+/// A rough token count: about three characters a token (English runs nearer four, Russian
+/// nearer two and a half; erring high keeps the prompt inside the model's context), plus a
+/// few tokens of framing per message.
+pub fn tokens(text: &str) -> usize {
+    text.chars().count().div_ceil(3) + 4
+}
+
+/// What goes into one prompt besides the turns.
+pub struct Frame<'a> {
+    /// The persona's system prompt (with scenario, examples and the answer language).
+    pub system: &'a str,
+    /// The card's post-history instructions (may be empty).
+    pub post_history: &'a str,
+    /// The rolling summary of the turns no longer in the prompt (may be empty).
+    pub summary: &'a str,
+    /// The user's first name, for `{{user}}`.
+    pub user_name: &'a str,
+}
+
+/// The prompt within `budget` tokens: system prompt, the story so far (the summary), the
+/// newest turns that fit (the oldest drop first; the last exchange always stays), then the
+/// post-history instructions. Also returns how many turns were dropped.
+pub fn messages(f: &Frame<'_>, turns: Vec<Turn>, budget: usize) -> (Vec<ChatMessage>, usize) {
+    let msg = |role: &str, content: String| ChatMessage {
+        role: role.to_owned(),
+        content,
+    };
+    let mut head = vec![msg("system", expand_user(f.system, f.user_name))];
+    if !f.summary.trim().is_empty() {
+        head.push(msg(
+            "system",
+            format!("{STORY_SO_FAR}\n{}", f.summary.trim()),
+        ));
+    }
+    let tail = (!f.post_history.trim().is_empty())
+        .then(|| msg("system", expand_user(f.post_history, f.user_name)));
+    let fixed: usize = head.iter().chain(&tail).map(|m| tokens(&m.content)).sum();
+    // The last exchange: the newest user message and whatever follows it.
+    let last_user = turns.iter().rposition(|t| t.0 == "user").unwrap_or(0);
+    let mut used = fixed;
+    let mut keep_from = turns.len();
+    for (i, t) in turns.iter().enumerate().rev() {
+        let cost = tokens(&t.1);
+        if i < last_user && used + cost > budget {
+            break;
+        }
+        used += cost;
+        keep_from = i;
+    }
+    let dropped = keep_from;
+    head.extend(
         turns
             .into_iter()
-            .map(|(role, content)| ChatMessage { role, content }),
+            .skip(keep_from)
+            .map(|(role, content, _)| msg(&role, content)),
     );
-    if !post_history.trim().is_empty() {
-        messages.push(ChatMessage {
-            role: "system".into(),
-            content: expand_user(post_history, user_name),
-        });
-    }
-    messages
+    head.extend(tail);
+    (head, dropped)
 }
+
+/// Heads the rolling summary in the prompt.
+pub const STORY_SO_FAR: &str = "The story so far (earlier messages, summarised):";
 
 /// Splits `text` into pieces of at most `limit` characters, preferring paragraph, then line,
 /// then word boundaries.
@@ -63,20 +104,56 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
 mod tests {
     use super::split;
 
+    fn turn(role: &str, text: &str, id: i64) -> super::Turn {
+        (role.to_owned(), text.to_owned(), id)
+    }
+
+    fn frame<'a>(summary: &'a str) -> super::Frame<'a> {
+        super::Frame {
+            system: "You are Stacy with {{user}}.",
+            post_history: "Answer {{User}} briefly.",
+            summary,
+            user_name: "Ann",
+        }
+    }
+
     #[test]
     fn post_history_instructions_come_after_the_turns() {
-        let turns = vec![("user".to_owned(), "hi".to_owned())];
-        let m = super::messages(
-            "You are Stacy with {{user}}.",
-            "Answer {{User}} briefly.",
-            "Ann",
-            turns,
-        );
+        let (m, dropped) = super::messages(&frame(""), vec![turn("user", "hi", 1)], 1000);
         let roles: Vec<&str> = m.iter().map(|m| m.role.as_str()).collect();
         assert_eq!(roles, ["system", "user", "system"]);
         assert_eq!(m[0].content, "You are Stacy with Ann.");
         assert_eq!(m[2].content, "Answer Ann briefly.");
-        assert_eq!(super::messages("s", " ", "Ann", Vec::new()).len(), 1);
+        assert_eq!(dropped, 0);
+        let bare = super::Frame {
+            post_history: " ",
+            ..frame("")
+        };
+        assert_eq!(super::messages(&bare, Vec::new(), 1000).0.len(), 1);
+    }
+
+    #[test]
+    fn the_oldest_turns_drop_first_and_the_last_exchange_always_stays() {
+        let long = "x".repeat(300); // 104 tokens
+        let turns: Vec<_> = (0..10)
+            .map(|i| turn(if i % 2 == 0 { "user" } else { "assistant" }, &long, i))
+            .collect();
+        let (m, dropped) = super::messages(&frame("They met at the library."), turns.clone(), 500);
+        let total: usize = m.iter().map(|m| super::tokens(&m.content)).sum();
+        assert!(total <= 500, "{total}");
+        assert_eq!(dropped, 10 - (m.len() - 3));
+        assert!(dropped > 0);
+        assert!(m[1].content.starts_with(super::STORY_SO_FAR) && m[1].content.contains("library"));
+        assert_eq!(m.last().unwrap().content, "Answer Ann briefly.");
+        // However small the budget, the system prompt and the last exchange stay.
+        let (m, dropped) = super::messages(&frame(""), turns, 10);
+        assert_eq!(
+            m.len(),
+            4,
+            "system, last user message, its answer, post-history"
+        );
+        assert_eq!(dropped, 8);
+        assert!(super::tokens("привет") >= 2);
     }
 
     #[test]

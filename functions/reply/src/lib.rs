@@ -12,6 +12,7 @@ pub mod llm;
 pub mod similar;
 pub mod sse;
 pub mod store;
+pub mod summary;
 mod write;
 
 use std::time::Duration;
@@ -39,8 +40,10 @@ pub const VENICE_DEFAULT: &str = "https://api.venice.ai/api/v1";
 pub struct Settings {
     /// The model and how to reach it.
     pub llm: LlmSettings,
-    /// How many past messages the model sees.
+    /// How many past messages the model sees at most.
     pub history_messages: i64,
+    /// The prompt's budget in (estimated) tokens.
+    pub context_tokens: usize,
     /// How often the streaming answer's message is edited; `None`: answers are sent whole.
     pub stream_every: Option<Duration>,
 }
@@ -66,6 +69,7 @@ impl FromEnv for Settings {
                 timeout: env.seconds("LLM_TIMEOUT_SECS", 120, 1),
             },
             history_messages: env.parse("HISTORY_MESSAGES", 40),
+            context_tokens: env.parse("CONTEXT_TOKENS", 6000),
             stream_every: (stream_secs > 0.0).then(|| Duration::from_secs_f64(stream_secs)),
         }
     }
@@ -76,6 +80,7 @@ pub struct Reply {
     deps: Deps,
     llm: Llm,
     history: i64,
+    budget: usize,
     stream_every: Option<Duration>,
 }
 
@@ -86,6 +91,7 @@ impl Reply {
             llm: Llm::new(s.llm)?,
             deps,
             history: s.history_messages.max(2),
+            budget: s.context_tokens,
             stream_every: s.stream_every,
         })
     }
@@ -98,6 +104,9 @@ impl Stage for Reply {
 
     async fn handle(&self, env: Envelope<ReplyJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
+        if job.summarize {
+            return self.summarize(&env).await;
+        }
         let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
         let begin = store::begin(&self.deps.pool, env.id, job, self.history, answer_id).await?;
         if begin.answered {
@@ -111,10 +120,10 @@ impl Stage for Reply {
             ));
         }
         let versions = begin.versions;
-        let messages = write::to_messages(begin, job.lang)?;
+        let prompt = write::to_messages(begin, job.lang, self.budget, self.history)?;
         match &job.regenerate {
-            None => self.answer(&env, messages).await,
-            Some(r) => self.regenerate(&env, r, versions, messages).await,
+            None => self.answer(&env, prompt).await,
+            Some(r) => self.regenerate(&env, r, versions, prompt.messages).await,
         }
     }
 
@@ -129,7 +138,7 @@ impl Stage for Reply {
     }
 
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
-        if env.payload.regenerate.is_some() {
+        if env.payload.regenerate.is_some() || env.payload.summarize {
             return;
         }
         if let Err(e) = store::mark_unanswered(&self.deps.pool, env.payload.user_message_id).await {

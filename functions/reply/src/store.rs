@@ -26,8 +26,15 @@ pub struct Begin {
     pub post_history: Option<String>,
     /// The user's first name, for `{{user}}`.
     pub user_name: Option<String>,
-    /// The latest turns up to the message answered, oldest first: `(role, content)`.
-    pub turns: Option<Json<Vec<(String, String)>>>,
+    /// The latest turns after the summary, up to the message answered, oldest first:
+    /// `(role, content, id)`.
+    pub turns: Option<Json<Vec<crate::context::Turn>>>,
+    /// The rolling summary of the messages before them (may be empty).
+    pub summary: Option<String>,
+    /// How many of the dialog's messages the summary does not cover.
+    pub unsummarized: Option<i64>,
+    /// The last message the summary covers.
+    pub summary_upto: Option<i64>,
 }
 
 /// Marks job `id` received (published), says where it stands and, when it is to be answered
@@ -58,14 +65,17 @@ pub async fn begin(
                 COALESCE((SELECT COALESCE(cardinality(variants), 1) FROM chat_messages
                           WHERE id = $5), 1)::int AS versions)
          SELECT st.answered, st.earlier, st.versions, c.system_prompt, c.post_history,
-                c.user_name, c.turns
+                c.user_name, c.turns, c.summary, c.unsummarized, c.summary_upto
          FROM st LEFT JOIN LATERAL (
              SELECT g.system_prompt, g.post_history, u.first_name AS user_name, COALESCE((
-                 SELECT json_agg(json_build_array(t.role, t.content) ORDER BY t.k, t.id)
+                 SELECT json_agg(json_build_array(t.role, t.content, t.id) ORDER BY t.k, t.id)
                  FROM (SELECT role, content, COALESCE(reply_to, id) AS k, id FROM chat_messages
                        WHERE dialog_id = $2 AND (id <= $3 OR reply_to < $3)
+                         AND id > d.summary_upto
                        ORDER BY COALESCE(reply_to, id) DESC, id DESC LIMIT $4) t), '[]'::json)
-                 AS turns
+                 AS turns, d.summary, d.summary_upto,
+                 (SELECT count(*) FROM chat_messages x
+                  WHERE x.dialog_id = $2 AND x.id > d.summary_upto) AS unsummarized
              FROM dialogs d
              JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
              JOIN chat_messages m ON m.id = $3 AND m.dialog_id = d.id

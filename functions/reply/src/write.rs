@@ -10,6 +10,7 @@ use shared::effects::Decision;
 use shared::envelope::{Envelope, Regenerate, ReplyJob};
 use shared::keyboards::{Under, stop_button};
 use shared::locale::{Lang, T, t};
+use shared::topology::REPLY_SUBJECT;
 use tokio::time::{Instant, interval_at};
 use uuid::Uuid;
 
@@ -24,19 +25,44 @@ const TYPING_EVERY: Duration = Duration::from_secs(5);
 /// Shown after the text while it is still being written.
 const CURSOR: &str = " ▌";
 
-/// The model's messages from a job's first statement; an error when the dialog or the
-/// message is gone (nothing to answer, ever).
-pub fn to_messages(b: store::Begin, lang: Lang) -> Result<Vec<ChatMessage>, HandlerError> {
-    match (b.system_prompt, b.user_name, b.turns) {
-        (Some(system), Some(user), Some(turns)) => {
-            let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
-            let post = b.post_history.unwrap_or_default();
-            Ok(context::messages(&system, &post, &user, turns.0))
-        }
-        _ => Err(HandlerError::permanent(
+/// The prompt of a job and what it left out.
+pub struct Prompt {
+    /// The messages for the model.
+    pub messages: Vec<ChatMessage>,
+    /// A summary is due: queue its job (for a summary covering messages up to this id).
+    pub summary_due: Option<i64>,
+}
+
+/// The model's messages from a job's first statement, within `budget` tokens; an error when
+/// the dialog or the message is gone (nothing to answer, ever).
+pub fn to_messages(
+    b: store::Begin,
+    lang: Lang,
+    budget: usize,
+    history: i64,
+) -> Result<Prompt, HandlerError> {
+    let (Some(system), Some(user), Some(turns)) = (b.system_prompt, b.user_name, b.turns) else {
+        return Err(HandlerError::permanent(
             "the dialog or the message to answer is gone",
-        )),
-    }
+        ));
+    };
+    let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
+    let post = b.post_history.unwrap_or_default();
+    let summary = b.summary.unwrap_or_default();
+    let frame = context::Frame {
+        system: &system,
+        post_history: &post,
+        summary: &summary,
+        user_name: &user,
+    };
+    let (messages, dropped) = context::messages(&frame, turns.0, budget);
+    let unsummarized = b.unsummarized.unwrap_or(0);
+    let summary_due =
+        crate::summary::due(dropped, unsummarized, history).then_some(b.summary_upto.unwrap_or(0));
+    Ok(Prompt {
+        messages,
+        summary_due,
+    })
 }
 
 /// The effect id of the message an answer streams into: derived from the job, so a
@@ -66,12 +92,15 @@ impl Reply {
     pub(crate) async fn answer(
         &self,
         env: &Envelope<ReplyJob>,
-        messages: Vec<ChatMessage>,
+        prompt: Prompt,
     ) -> Result<(), HandlerError> {
         let job = &env.payload;
-        let w = self.write(env, messages, self.stream_every).await?;
+        let w = self.write(env, prompt.messages, self.stream_every).await?;
         let source = env.id.to_string();
         let mut d = Decision::new(source.clone(), env.trace_id.clone());
+        if let Some(upto) = prompt.summary_due {
+            d.job(REPLY_SUBJECT, &crate::summary::job(env, upto));
+        }
         let parts = context::split(&w.text, TELEGRAM_TEXT_LIMIT);
         let rows = Under::plain(job.dialog_id, Some(job.user_message_id)).rows(job.lang);
         let mut carrier = draft_id(env.id);
@@ -166,7 +195,7 @@ impl Reply {
                     );
                     let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
                     let b = store::begin(&self.deps.pool, env.id, job, history, answer_id).await?;
-                    messages = to_messages(b, job.lang)?;
+                    messages = to_messages(b, job.lang, self.budget, history)?.messages;
                 }
                 Ok((text, false)) if !hot && similar::repeats(&text, &recent) => {
                     tracing::info!(job = %env.id, "the answer repeats a recent one; writing it again");

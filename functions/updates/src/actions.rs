@@ -98,6 +98,7 @@ pub async fn apply(
                     user_message_id: message_id,
                     lang: ctx.lang,
                     regenerate: None,
+                    summarize: false,
                 };
                 d.job(REPLY_SUBJECT, &Envelope::new(ctx.trace_id(), job));
             }
@@ -265,6 +266,7 @@ async fn text_message(
         user_message_id,
         lang: ctx.lang,
         regenerate: None,
+        summarize: false,
     };
     d.job(REPLY_SUBJECT, &Envelope::new(ctx.trace_id(), job));
     Ok(())

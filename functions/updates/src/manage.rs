@@ -44,6 +44,7 @@ fn regenerate_job(ctx: &Ctx<'_>, d: &mut Decision, a: Answer, shown: Option<i64>
             shown,
             effect: a.effect_id.filter(|_| in_place),
         }),
+        summarize: false,
     };
     d.job(REPLY_SUBJECT, &Envelope::new(ctx.trace_id(), job));
 }

@@ -192,3 +192,54 @@ async fn stop_keeps_the_text_so_far_and_edits_and_repeats_get_new_answers() {
     assert_eq!(requests[asked]["frequency_penalty"], 0.0);
     assert!(requests[asked + 1]["frequency_penalty"].as_f64().unwrap() > 0.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dialog_longer_than_the_budget_keeps_its_story_in_a_rolling_summary() {
+    // A budget so small that only the last exchange fits beside the persona's prompt.
+    let sys = System::start("summary", &[("CONTEXT_TOKENS", "1")]).await.unwrap();
+    let chat = Chat::new(&sys, 5503);
+    let pool = sys.pool().await.unwrap();
+    chat.open_dialog().await;
+    for i in 0..10 {
+        let since = sys.tg.calls().len();
+        chat.say(&format!("turn {i}")).await;
+        chat.expect_message(since, |c| text_of(c) == answer_for(&format!("turn {i}")))
+            .await;
+    }
+    let upto: i64 = standins::harness::wait_for("the summary", crate::helpers::STEP, || {
+        let pool = pool.clone();
+        async move {
+            let upto: i64 = sqlx::query_scalar("SELECT summary_upto FROM dialogs LIMIT 1")
+                .fetch_one(&pool)
+                .await
+                .ok()?;
+            (upto > 0).then_some(upto)
+        }
+    })
+    .await
+    .unwrap();
+    let asked = sys.llm.requests();
+    let fold = asked
+        .iter()
+        .find(|r| r["messages"][0]["content"].as_str().unwrap().contains("memory of a long"))
+        .expect("a summarisation request");
+    assert!(fold["messages"][1]["content"].as_str().unwrap().contains("User: turn 0"));
+
+    let since = sys.tg.calls().len();
+    chat.say("turn 10").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("turn 10")).await;
+    let request = sys.llm.requests().last().cloned().unwrap();
+    let m = request["messages"].as_array().unwrap();
+    let content = |i: usize| m[i]["content"].as_str().unwrap();
+    assert!(content(0).starts_with("You are Stacy"), "system prompt first");
+    assert!(content(1).starts_with("The story so far"), "then the summary: {}", content(1));
+    assert!(content(1).contains("turn 0"), "the summary keeps the start of the story");
+    assert_eq!(m[m.len() - 2]["content"], "turn 10", "then the last exchange");
+    assert!(content(m.len() - 1).starts_with("Reply as Stacy"), "post-history last");
+    assert_eq!(m.len(), 4, "nothing else fits the budget");
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM chat_messages ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(ids.iter().filter(|id| **id <= upto).count() >= 9, "older messages folded");
+}
