@@ -14,6 +14,7 @@ pub mod http;
 pub mod jobs;
 pub mod keyboards;
 pub mod locale;
+pub mod nsfw;
 pub mod outbox;
 pub mod personas;
 pub mod runner;

@@ -1,20 +1,17 @@
 //! What each [`Action`] does, inside the update's transaction: database writes, and in the
 //! [`Decision`] the answers to the user and the jobs for other stages, all sent only after the
-//! commit. Everything said comes from `shared::texts`.
+//! commit. Everything said comes from the locale files (`shared::locale`).
 
-use shared::buttons::Button;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, PromptJob, ReplyJob};
 use shared::keyboards::{Under, photo_button};
 use shared::locale::{Lang, T, t};
-use shared::telegram::ButtonRow;
 use shared::topology::{PROMPT_SUBJECT, REPLY_SUBJECT};
 use shared::{HandlerError, texts};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::route::{Action, Sender};
-use crate::{dialogs, manage, store};
+use crate::{dialogs, listing, manage, menu, store};
 
 /// What an action needs besides the transaction.
 pub struct Ctx<'a> {
@@ -46,7 +43,7 @@ pub async fn apply(
         if let Some(id) = action.callback() {
             d.answer_callback(chat, id, None);
         }
-        d.text(chat, t(ctx.lang, T::AgeGate), &age_button(ctx.lang));
+        d.text(chat, t(ctx.lang, T::AgeGate), &menu::age_button(ctx.lang));
         return Ok(());
     }
     match action {
@@ -56,11 +53,11 @@ pub async fn apply(
                 t(ctx.lang, T::Welcome),
                 t(ctx.lang, T::ChoosePersona)
             );
-            persona_menu(c, ctx, d, &text).await?;
+            menu::persona_menu(c, ctx, d, &text).await?;
         }
         Action::Start => {
             let text = format!("{}\n\n{}", t(ctx.lang, T::Welcome), t(ctx.lang, T::AgeGate));
-            d.text(chat, &text, &age_button(ctx.lang));
+            d.text(chat, &text, &menu::age_button(ctx.lang));
         }
         Action::Help => {
             d.text(chat, t(ctx.lang, T::Help), &[]);
@@ -68,7 +65,7 @@ pub async fn apply(
         Action::ConfirmAge { callback } => {
             store::confirm_age(c, ctx.sender.user_id).await?;
             d.answer_callback(chat, &callback, None);
-            persona_menu(c, ctx, d, t(ctx.lang, T::AgeConfirmed)).await?;
+            menu::persona_menu(c, ctx, d, t(ctx.lang, T::AgeConfirmed)).await?;
         }
         Action::ChoosePersona { girl_id, callback } => {
             d.answer_callback(chat, &callback, None);
@@ -77,14 +74,14 @@ pub async fn apply(
                     let text = texts::resumed(ctx.lang, &r.name, r.messages, r.last.as_deref());
                     d.text(chat, &text, &photo_button(ctx.lang, r.dialog_id));
                 }
-                None => new_dialog(c, ctx, d, girl_id).await?,
+                None => menu::new_dialog(c, ctx, d, girl_id).await?,
             }
         }
         Action::NewDialog => match dialogs::current_persona(c, ctx.sender.user_id).await? {
-            Some(girl_id) => new_dialog(c, ctx, d, girl_id).await?,
-            None => persona_menu(c, ctx, d, t(ctx.lang, T::ChoosePersona)).await?,
+            Some(girl_id) => menu::new_dialog(c, ctx, d, girl_id).await?,
+            None => menu::persona_menu(c, ctx, d, t(ctx.lang, T::ChoosePersona)).await?,
         },
-        Action::Personas => persona_menu(c, ctx, d, t(ctx.lang, T::ChoosePersona)).await?,
+        Action::Personas => menu::persona_menu(c, ctx, d, t(ctx.lang, T::ChoosePersona)).await?,
         Action::Retry {
             message_id,
             callback,
@@ -153,21 +150,21 @@ pub async fn apply(
             page,
             callback,
             shown,
-        } => manage::chats(c, ctx, d, page, callback, shown).await?,
+        } => listing::chats(c, ctx, d, page, callback, shown).await?,
         Action::Open {
             dialog_id,
             callback,
-        } => manage::open(c, ctx, d, dialog_id, &callback).await?,
+        } => listing::open(c, ctx, d, dialog_id, &callback).await?,
         Action::Rename {
             dialog_id,
             callback,
-        } => manage::rename(c, ctx, d, dialog_id, &callback).await?,
+        } => listing::rename(c, ctx, d, dialog_id, &callback).await?,
         Action::Delete {
             dialog_id,
             confirmed,
             callback,
             shown,
-        } => manage::delete(c, ctx, d, dialog_id, confirmed, &callback, shown).await?,
+        } => listing::delete(c, ctx, d, dialog_id, confirmed, &callback, shown).await?,
         Action::Lang { lang, callback } => manage::lang(c, ctx, d, lang, callback).await?,
         Action::Edited { telegram_id, text } => {
             manage::edited(c, ctx, d, telegram_id, &text).await?;
@@ -204,31 +201,6 @@ fn needs_age(action: &Action) -> bool {
     }
 }
 
-/// Opens a new dialog with `girl_id` and sends her greeting.
-async fn new_dialog(
-    c: &mut PgConnection,
-    ctx: &Ctx<'_>,
-    d: &mut Decision,
-    girl_id: i32,
-) -> Result<(), HandlerError> {
-    let chat = ctx.sender.chat_id;
-    let seed = (Uuid::new_v4().as_u64_pair().0 & 0xffff_ffff) as i64;
-    match dialogs::open_dialog(c, ctx.sender.user_id, girl_id, seed).await? {
-        Some(o) => {
-            let under = Under {
-                message_id: Some(o.message_id),
-                variants: i16::try_from(o.variants).unwrap_or(i16::MAX),
-                ..Under::plain(o.dialog_id, None)
-            };
-            d.text(chat, &o.greeting, &under.rows(ctx.lang));
-        }
-        None => {
-            d.text(chat, t(ctx.lang, T::PersonaGone), &[]);
-        }
-    }
-    Ok(())
-}
-
 async fn text_message(
     c: &mut PgConnection,
     ctx: &Ctx<'_>,
@@ -237,7 +209,7 @@ async fn text_message(
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
     if let Some(dialog_id) = ctx.renaming {
-        return manage::renamed(c, ctx, d, dialog_id, text).await;
+        return listing::renamed(c, ctx, d, dialog_id, text).await;
     }
     if text.chars().count() > ctx.max_chars {
         d.text(chat, &texts::too_long(ctx.lang, ctx.max_chars), &[]);
@@ -312,42 +284,4 @@ impl Ctx<'_> {
     pub fn trace_id(&self) -> String {
         format!("upd-{}", self.update_id)
     }
-}
-
-async fn persona_menu(
-    c: &mut PgConnection,
-    ctx: &Ctx<'_>,
-    d: &mut Decision,
-    text: &str,
-) -> Result<(), HandlerError> {
-    let list = store::personas(c).await?;
-    if list.is_empty() {
-        d.text(ctx.sender.chat_id, t(ctx.lang, T::NoPersonas), &[]);
-        return Ok(());
-    }
-    let lang = ctx.lang.code();
-    let mut menu = text.to_owned();
-    for p in &list {
-        menu += &format!("\n\n{}, {}", p.name, p.age);
-        if let Some(pitch) = p.pitch.0.get(lang).or_else(|| p.pitch.0.get("en")) {
-            menu += &format!(" — {pitch}");
-        }
-    }
-    let rows: Vec<ButtonRow> = list
-        .into_iter()
-        .map(|p| vec![(format!("💬 {}", p.name), Button::Persona(p.id).encode())])
-        .chain(std::iter::once(vec![(
-            t(ctx.lang, T::ChatsButton).to_owned(),
-            Button::Chats(0).encode(),
-        )]))
-        .collect();
-    d.text(ctx.sender.chat_id, &menu, &rows);
-    Ok(())
-}
-
-fn age_button(lang: Lang) -> Vec<ButtonRow> {
-    vec![vec![(
-        t(lang, T::AgeConfirmButton).to_owned(),
-        Button::ConfirmAge.encode(),
-    )]]
 }

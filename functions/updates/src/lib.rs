@@ -12,7 +12,9 @@
 pub mod actions;
 pub mod chats;
 pub mod dialogs;
+pub mod listing;
 pub mod manage;
+pub mod menu;
 pub mod route;
 pub mod store;
 

@@ -81,7 +81,8 @@ pub enum TextTurn {
 
 /// A text message in one statement, atomic without a transaction: serialises the chat (as
 /// [`begin_update`]), claims the update, refreshes the user, their retention and activity,
-/// stores the message and writes the reply job (`job_id`, payload built here) to the outbox.
+/// stores the message (turning the dialog adult when it reads so: `shared::nsfw`) and writes
+/// the reply job (`job_id`, payload built here) to the outbox.
 /// Writes nothing unless the user confirmed 18+, has an open dialog and is within their rate. The statement's
 /// snapshot predates the lock; that is sound because an update starts only after the older
 /// updates of its chat are committed (fn-updates' per-chat order), so the lock only guards
@@ -114,7 +115,8 @@ pub async fn text_turn(
                    language_code = COALESCE($6, language_code), updated_at = now(),
                    unreachable_at = NULL
                WHERE id = $3 AND EXISTS (SELECT 1 FROM m)),
-         t AS (UPDATE dialogs SET updated_at = now() WHERE id IN (SELECT dialog_id FROM m)),
+         t AS (UPDATE dialogs SET updated_at = now(), nsfw_enabled = nsfw_enabled OR $14
+               WHERE id IN (SELECT dialog_id FROM m)),
          r AS (INSERT INTO user_retention (user_id, total_messages) SELECT $3, 1 FROM m
                ON CONFLICT (user_id) DO UPDATE SET ",
             touch_retention!(),
@@ -143,6 +145,7 @@ pub async fn text_turn(
     .bind(rate.interval_ms)
     .bind(rate.burst_ms)
     .bind(s.message_id)
+    .bind(shared::nsfw::is_adult(text))
     .fetch_one(pool)
     .await?;
     Ok(match row {
@@ -262,7 +265,8 @@ pub async fn store_text(
              WHERE u.id = $1 AND s.active_dialog_id IS NOT NULL),
          m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id, telegram_message_id)
                SELECT id, 'user', $2, $3, $4 FROM d RETURNING id, dialog_id),
-         t AS (UPDATE dialogs SET updated_at = now() WHERE id IN (SELECT dialog_id FROM m)),
+         t AS (UPDATE dialogs SET updated_at = now(), nsfw_enabled = nsfw_enabled OR $5
+               WHERE id IN (SELECT dialog_id FROM m)),
          r AS (UPDATE user_retention SET total_messages = total_messages + 1
                WHERE user_id = $1 AND EXISTS (SELECT 1 FROM m)),
          a AS (INSERT INTO user_activity (user_id, activity_date, messages_count)
@@ -275,6 +279,7 @@ pub async fn store_text(
     .bind(text)
     .bind(update_id)
     .bind(s.message_id)
+    .bind(shared::nsfw::is_adult(text))
     .fetch_optional(c)
     .await
 }

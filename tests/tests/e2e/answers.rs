@@ -60,6 +60,28 @@ async fn a_russian_speaker_hears_russian_and_can_switch_to_english() {
     let request = sys.llm.requests().last().cloned().unwrap();
     let system = request["messages"][0]["content"].as_str().unwrap();
     assert!(system.contains("Отвечай по-русски"), "{system}");
+    let pool = sys.pool().await.unwrap();
+    let nsfw = || async {
+        sqlx::query_scalar::<_, bool>("SELECT nsfw_enabled FROM dialogs")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    assert!(!nsfw().await);
+    let since = sys.tg.calls().len();
+    chat.say("Нет, никакого секса сегодня").await;
+    chat.expect_message(since, |c| {
+        text_of(c) == answer_for("Нет, никакого секса сегодня")
+    })
+    .await;
+    assert!(!nsfw().await, "a negated cue");
+    let since = sys.tg.calls().len();
+    chat.say("Давай займёмся любовью").await;
+    chat.expect_message(since, |c| {
+        text_of(c) == answer_for("Давай займёмся любовью")
+    })
+    .await;
+    assert!(nsfw().await, "the conversation became adult");
 
     let since = sys.tg.calls().len();
     chat.say("/help").await;
@@ -196,7 +218,9 @@ async fn stop_keeps_the_text_so_far_and_edits_and_repeats_get_new_answers() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dialog_longer_than_the_budget_keeps_its_story_in_a_rolling_summary() {
     // A budget so small that only the last exchange fits beside the persona's prompt.
-    let sys = System::start("summary", &[("CONTEXT_TOKENS", "1")]).await.unwrap();
+    let sys = System::start("summary", &[("CONTEXT_TOKENS", "1")])
+        .await
+        .unwrap();
     let chat = Chat::new(&sys, 5503);
     let pool = sys.pool().await.unwrap();
     chat.open_dialog().await;
@@ -221,25 +245,56 @@ async fn a_dialog_longer_than_the_budget_keeps_its_story_in_a_rolling_summary() 
     let asked = sys.llm.requests();
     let fold = asked
         .iter()
-        .find(|r| r["messages"][0]["content"].as_str().unwrap().contains("memory of a long"))
+        .find(|r| {
+            r["messages"][0]["content"]
+                .as_str()
+                .unwrap()
+                .contains("memory of a long")
+        })
         .expect("a summarisation request");
-    assert!(fold["messages"][1]["content"].as_str().unwrap().contains("User: turn 0"));
+    assert!(
+        fold["messages"][1]["content"]
+            .as_str()
+            .unwrap()
+            .contains("User: turn 0")
+    );
 
     let since = sys.tg.calls().len();
     chat.say("turn 10").await;
-    chat.expect_message(since, |c| text_of(c) == answer_for("turn 10")).await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("turn 10"))
+        .await;
     let request = sys.llm.requests().last().cloned().unwrap();
     let m = request["messages"].as_array().unwrap();
     let content = |i: usize| m[i]["content"].as_str().unwrap();
-    assert!(content(0).starts_with("You are Stacy"), "system prompt first");
-    assert!(content(1).starts_with("The story so far"), "then the summary: {}", content(1));
-    assert!(content(1).contains("turn 0"), "the summary keeps the start of the story");
-    assert_eq!(m[m.len() - 2]["content"], "turn 10", "then the last exchange");
-    assert!(content(m.len() - 1).starts_with("Reply as Stacy"), "post-history last");
+    assert!(
+        content(0).starts_with("You are Stacy"),
+        "system prompt first"
+    );
+    assert!(
+        content(1).starts_with("The story so far"),
+        "then the summary: {}",
+        content(1)
+    );
+    assert!(
+        content(1).contains("turn 0"),
+        "the summary keeps the start of the story"
+    );
+    assert_eq!(
+        m[m.len() - 2]["content"],
+        "turn 10",
+        "then the last exchange"
+    );
+    assert!(
+        content(m.len() - 1).starts_with("Reply as Stacy"),
+        "post-history last"
+    );
     assert_eq!(m.len(), 4, "nothing else fits the budget");
     let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM chat_messages ORDER BY id")
         .fetch_all(&pool)
         .await
         .unwrap();
-    assert!(ids.iter().filter(|id| **id <= upto).count() >= 9, "older messages folded");
+    assert!(
+        ids.iter().filter(|id| **id <= upto).count() >= 9,
+        "older messages folded"
+    );
 }

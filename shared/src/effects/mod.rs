@@ -9,7 +9,7 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use sqlx::postgres::{PgArguments, PgRow};
+use sqlx::postgres::PgRow;
 use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
 
 pub use crate::outbox::{Committed, Outbox};
@@ -18,6 +18,10 @@ use uuid::Uuid;
 use crate::envelope::{Envelope, SendJob};
 use crate::telegram::{ButtonRow, keyboard};
 use crate::topology::SEND_SUBJECT;
+
+mod sql;
+pub use sql::GatedQuery;
+use sql::{Rows, bind_rows, insert_sql};
 
 /// A job to publish, as stored in the outbox.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -273,62 +277,4 @@ fn text_params(chat_id: i64, text: &str, buttons: &[ButtonRow]) -> Value {
         params["reply_markup"] = keyboard(buttons);
     }
     params
-}
-
-/// A query written with [`Decision::commit_gated`], before the caller's parameters are bound.
-pub type GatedQuery<'q, T> = sqlx::query::QueryAs<'q, Postgres, T, PgArguments>;
-
-struct Rows {
-    effects: Vec<NewEffect>,
-    jobs: Vec<OutboxJob>,
-}
-
-impl Rows {
-    fn is_empty(&self) -> bool {
-        self.effects.is_empty() && self.jobs.is_empty()
-    }
-}
-
-/// Effects and outbox rows in one statement; `seq` follows the effects' order (WITH
-/// ORDINALITY). With a gate, the gate runs first (as the CTE `gate`, its row returned) and the
-/// rows are written only when it returned one.
-fn insert_sql(gate: Option<&'static str>) -> String {
-    let (head, when, tail) = match gate {
-        Some(g) => (
-            format!("gate AS ({g}), "),
-            "WHERE EXISTS (SELECT 1 FROM gate)",
-            "SELECT * FROM gate",
-        ),
-        None => (String::new(), "", "SELECT 1"),
-    };
-    format!(
-        "WITH {head}e AS (
-             INSERT INTO effects (id, chat_id, method, params, blob, visible, notice)
-             SELECT id, chat_id, method, params, blob, visible, notice
-             FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::bytea[],
-                         $6::bool[], $7::bool[])
-                  WITH ORDINALITY AS t(id, chat_id, method, params, blob, visible, notice, n)
-             {when} ORDER BY n ON CONFLICT (id) DO NOTHING),
-         o AS (INSERT INTO outbox (job_id, source, subject, payload)
-             SELECT job_id, $8, subject, payload
-             FROM UNNEST($9::uuid[], $10::text[], $11::bytea[]) AS j(job_id, subject, payload)
-             {when} ON CONFLICT (job_id) DO NOTHING)
-         {tail}"
-    )
-}
-
-/// Binds a decision's rows as parameters `$1`–`$11` of [`insert_sql`].
-fn bind_rows<'q, T>(q: GatedQuery<'q, T>, rows: &Rows, source: &str) -> GatedQuery<'q, T> {
-    let (e, j) = (&rows.effects, &rows.jobs);
-    q.bind(e.iter().map(|e| e.id).collect::<Vec<_>>())
-        .bind(e.iter().map(|e| e.chat_id).collect::<Vec<_>>())
-        .bind(e.iter().map(|e| e.method.to_owned()).collect::<Vec<_>>())
-        .bind(e.iter().map(|e| e.params.clone()).collect::<Vec<_>>())
-        .bind(e.iter().map(|e| e.blob.clone()).collect::<Vec<_>>())
-        .bind(e.iter().map(|e| e.visible).collect::<Vec<_>>())
-        .bind(e.iter().map(|e| e.notice).collect::<Vec<_>>())
-        .bind(source.to_owned())
-        .bind(j.iter().map(|j| j.job_id).collect::<Vec<_>>())
-        .bind(j.iter().map(|j| j.subject.clone()).collect::<Vec<_>>())
-        .bind(j.iter().map(|j| j.payload.clone()).collect::<Vec<_>>())
 }

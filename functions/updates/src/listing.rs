@@ -1,0 +1,224 @@
+//! "💬 My chats", inside the update's transaction: the user's dialogs a page at a time (title,
+//! date, message count), continue one, rename one (the next text is its title), delete one
+//! after a confirmation shown in place.
+
+use shared::buttons::Button;
+use shared::effects::Decision;
+use shared::keyboards::photo_button;
+use shared::locale::{Lang, T, t, tf};
+use shared::telegram::ButtonRow;
+use shared::{HandlerError, texts};
+use sqlx::PgConnection;
+
+use crate::actions::Ctx;
+use crate::chats;
+
+/// Dialogs per page of the list.
+const PER_PAGE: i64 = 5;
+/// Longest dialog title.
+const TITLE_LIMIT: usize = 60;
+
+/// The list of the user's dialogs, page `page`: a new message for `/chats`, edited in place
+/// for the list's own buttons.
+pub async fn chats(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    page: i16,
+    callback: Option<String>,
+    shown: Option<i64>,
+) -> Result<(), HandlerError> {
+    let chat = ctx.sender.chat_id;
+    if let Some(id) = &callback {
+        d.answer_callback(chat, id, None);
+    }
+    let (text, rows) = list_page(c, ctx.sender.user_id, ctx.lang, page).await?;
+    match shown {
+        Some(message) => d.edit_text(chat, message, &text, &rows),
+        None => {
+            d.text(chat, &text, &rows);
+        }
+    }
+    Ok(())
+}
+
+async fn list_page(
+    c: &mut PgConnection,
+    user_id: i64,
+    lang: Lang,
+    page: i16,
+) -> Result<(String, Vec<ButtonRow>), HandlerError> {
+    let mut list = chats::list(c, user_id, page, PER_PAGE).await?;
+    let mut page = page;
+    if list.is_empty() && page > 0 {
+        // The page emptied (deletions): show the first one.
+        page = 0;
+        list = chats::list(c, user_id, 0, PER_PAGE).await?;
+    }
+    let Some(total) = list.first().map(|l| l.total) else {
+        return Ok((t(lang, T::ChatsEmpty).to_owned(), Vec::new()));
+    };
+    let pages = (total + PER_PAGE - 1) / PER_PAGE;
+    let mut text = tf(
+        lang,
+        T::ChatsTitle,
+        &[("page", &(page + 1)), ("pages", &pages)],
+    );
+    let mut rows = Vec::new();
+    for (i, l) in list.iter().enumerate() {
+        let n = i64::from(page) * PER_PAGE + i as i64 + 1;
+        let date = l.updated_at.format("%Y-%m-%d");
+        let title = texts::shorten(&l.title, 60);
+        let args: [(&str, &dyn std::fmt::Display); 4] = [
+            ("n", &n),
+            ("title", &title),
+            ("date", &date),
+            ("count", &l.messages),
+        ];
+        text += &format!("\n\n{}", tf(lang, T::ChatLine, &args));
+        rows.push(vec![
+            (
+                tf(lang, T::ChatOpenButton, &[("n", &n)]),
+                Button::Open(l.id).encode(),
+            ),
+            (
+                tf(lang, T::ChatRenameButton, &[("n", &n)]),
+                Button::Rename(l.id).encode(),
+            ),
+            (
+                tf(lang, T::ChatDeleteButton, &[("n", &n)]),
+                Button::Delete(l.id).encode(),
+            ),
+        ]);
+    }
+    let mut nav = Vec::new();
+    if page > 0 {
+        nav.push((
+            t(lang, T::PreviousPage).to_owned(),
+            Button::Chats(page - 1).encode(),
+        ));
+    }
+    if i64::from(page + 1) < pages {
+        nav.push((
+            t(lang, T::NextPage).to_owned(),
+            Button::Chats(page + 1).encode(),
+        ));
+    }
+    if !nav.is_empty() {
+        rows.push(nav);
+    }
+    Ok((text, rows))
+}
+
+/// Continues a dialog from the list.
+pub async fn open(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    dialog_id: i64,
+    callback: &str,
+) -> Result<(), HandlerError> {
+    let chat = ctx.sender.chat_id;
+    match chats::open(c, ctx.sender.user_id, dialog_id).await? {
+        Some(r) => {
+            d.answer_callback(chat, callback, None);
+            let text = texts::resumed(ctx.lang, &r.name, r.messages, r.last.as_deref());
+            d.text(chat, &text, &photo_button(ctx.lang, r.dialog_id));
+        }
+        None => d.answer_callback(chat, callback, Some(t(ctx.lang, T::ChatGone))),
+    }
+    Ok(())
+}
+
+/// ✏️: asks for the title; the user's next text is it.
+pub async fn rename(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    dialog_id: i64,
+    callback: &str,
+) -> Result<(), HandlerError> {
+    let (chat, user) = (ctx.sender.chat_id, ctx.sender.user_id);
+    let Some(title) = chats::title(c, user, dialog_id).await? else {
+        d.answer_callback(chat, callback, Some(t(ctx.lang, T::ChatGone)));
+        return Ok(());
+    };
+    chats::renaming(c, user, Some(dialog_id)).await?;
+    d.answer_callback(chat, callback, None);
+    let args: [(&str, &dyn std::fmt::Display); 2] = [("title", &title), ("limit", &TITLE_LIMIT)];
+    d.text(chat, &tf(ctx.lang, T::RenamePrompt, &args), &[]);
+    Ok(())
+}
+
+/// The text that follows ✏️: the dialog's new title.
+pub async fn renamed(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    dialog_id: i64,
+    title: &str,
+) -> Result<(), HandlerError> {
+    let (chat, user) = (ctx.sender.chat_id, ctx.sender.user_id);
+    let title = title.trim();
+    if title.chars().count() > TITLE_LIMIT {
+        let text = tf(ctx.lang, T::RenameTooLong, &[("limit", &TITLE_LIMIT)]);
+        d.text(chat, &text, &[]);
+        return Ok(());
+    }
+    chats::renaming(c, user, None).await?;
+    if !title.is_empty() && chats::rename(c, user, dialog_id, title).await? {
+        d.text(chat, &tf(ctx.lang, T::Renamed, &[("title", &title)]), &[]);
+    } else {
+        d.text(chat, t(ctx.lang, T::ChatGone), &[]);
+    }
+    Ok(())
+}
+
+/// 🗑: asks to confirm in place; confirmed, deletes and shows the list again.
+pub async fn delete(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    dialog_id: i64,
+    confirmed: bool,
+    callback: &str,
+    shown: Option<i64>,
+) -> Result<(), HandlerError> {
+    let (chat, user, lang) = (ctx.sender.chat_id, ctx.sender.user_id, ctx.lang);
+    let (text, rows) = if confirmed {
+        let Some(title) = chats::delete(c, user, dialog_id).await? else {
+            d.answer_callback(chat, callback, Some(t(lang, T::ChatGone)));
+            return Ok(());
+        };
+        d.answer_callback(
+            chat,
+            callback,
+            Some(&tf(lang, T::Deleted, &[("title", &title)])),
+        );
+        list_page(c, user, lang, 0).await?
+    } else {
+        let Some(title) = chats::title(c, user, dialog_id).await? else {
+            d.answer_callback(chat, callback, Some(t(lang, T::ChatGone)));
+            return Ok(());
+        };
+        d.answer_callback(chat, callback, None);
+        let rows = vec![vec![
+            (
+                t(lang, T::DeleteYes).to_owned(),
+                Button::DeleteConfirmed(dialog_id).encode(),
+            ),
+            (
+                t(lang, T::PreviousPage).to_owned(),
+                Button::Chats(0).encode(),
+            ),
+        ]];
+        (tf(lang, T::DeleteConfirm, &[("title", &title)]), rows)
+    };
+    match shown {
+        Some(message) => d.edit_text(chat, message, &text, &rows),
+        None => {
+            d.text(chat, &text, &rows);
+        }
+    }
+    Ok(())
+}
