@@ -33,3 +33,8 @@ CREATE INDEX chat_messages_telegram ON chat_messages (telegram_message_id)
 -- by the LLM off the critical path and shown to it in place of those messages.
 ALTER TABLE dialogs ADD COLUMN summary TEXT NOT NULL DEFAULT '';
 ALTER TABLE dialogs ADD COLUMN summary_upto BIGINT NOT NULL DEFAULT 0;
+
+-- Photos Telegram accepted keep its file id, so a picture is uploaded once and sent again by
+-- id (persona avatars in the picker: `avatar_effect_id` names the upload that cached it).
+ALTER TABLE effects ADD COLUMN telegram_file_id TEXT;
+ALTER TABLE girls ADD COLUMN avatar_effect_id UUID;

@@ -161,7 +161,7 @@ impl Send {
         }
         let Some((method, params)) = resolve(&e) else {
             // A streaming step of a message that never went out: the final text follows.
-            store::sent(pool, id, None).await?;
+            store::sent(pool, id, &serde_json::Value::Null).await?;
             return Ok(());
         };
         let upload = e.blob.clone().map(|bytes| Upload {
@@ -170,8 +170,8 @@ impl Send {
             bytes,
         });
         match self.api.call(method, &params, upload).await {
-            Ok(result) => store::sent(pool, id, result["message_id"].as_i64()).await?,
-            Err(TgError::NotModified) => store::sent(pool, id, None).await?,
+            Ok(result) => store::sent(pool, id, &result).await?,
+            Err(TgError::NotModified) => store::sent(pool, id, &serde_json::Value::Null).await?,
             Err(TgError::RetryAfter(d)) => {
                 let rule = chat_rule(e.chat_id);
                 let key = format!("chat:{}", e.chat_id);

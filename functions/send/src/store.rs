@@ -160,14 +160,20 @@ pub async fn release(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Marks an effect sent; the upload is dropped.
-pub async fn sent(pool: &PgPool, id: Uuid, message_id: Option<i64>) -> sqlx::Result<()> {
+/// Marks an effect sent with what Telegram answered (the message's id; for a photo, the file
+/// id of its largest size, to send it again without uploading); the upload is dropped.
+pub async fn sent(pool: &PgPool, id: Uuid, result: &serde_json::Value) -> sqlx::Result<()> {
+    let file_id = result["photo"]
+        .as_array()
+        .and_then(|sizes| sizes.last())
+        .and_then(|p| p["file_id"].as_str());
     sqlx::query(
-        "UPDATE effects SET state = 'sent', telegram_message_id = $2, done_at = now(),
-             blob = NULL, lease_until = NULL WHERE id = $1",
+        "UPDATE effects SET state = 'sent', telegram_message_id = $2, telegram_file_id = $3,
+             done_at = now(), blob = NULL, lease_until = NULL WHERE id = $1",
     )
     .bind(id)
-    .bind(message_id)
+    .bind(result["message_id"].as_i64())
+    .bind(file_id)
     .execute(pool)
     .await?;
     Ok(())

@@ -50,12 +50,24 @@ pub async fn persona_menu(
         d.text(ctx.sender.chat_id, t(ctx.lang, T::NoPersonas), &[]);
         return Ok(());
     }
-    let lang = ctx.lang.code();
-    let mut menu = text.to_owned();
+    // Each persona: her avatar with name, age and pitch, and a button; then the choices again
+    // under the question, with "My chats".
+    let (chat, lang) = (ctx.sender.chat_id, ctx.lang.code());
     for p in &list {
-        menu += &format!("\n\n{}, {}", p.name, p.age);
+        let mut caption = format!("{}, {}", p.name, p.age);
         if let Some(pitch) = p.pitch.0.get(lang).or_else(|| p.pitch.0.get("en")) {
-            menu += &format!(" — {pitch}");
+            caption += &format!(" — {pitch}");
+        }
+        let button = vec![vec![(format!("💬 {}", p.name), Button::Persona(p.id).encode())]];
+        match (&p.avatar_file_id, &p.avatar) {
+            (Some(file_id), _) => d.photo_by_id(chat, file_id, &caption, &button),
+            (None, Some(png)) => {
+                let effect = d.photo(chat, png.clone(), &caption, &button);
+                store::avatar_upload(c, p.id, effect).await?;
+            }
+            (None, None) => {
+                d.text(chat, &caption, &button);
+            }
         }
     }
     let rows: Vec<ButtonRow> = list
@@ -66,7 +78,7 @@ pub async fn persona_menu(
             Button::Chats(0).encode(),
         )]))
         .collect();
-    d.text(ctx.sender.chat_id, &menu, &rows);
+    d.text(chat, text, &rows);
     Ok(())
 }
 

@@ -166,6 +166,15 @@ impl Decision {
         id
     }
 
+    /// A photo Telegram already has (by `file_id`), with a caption and buttons.
+    pub fn photo_by_id(&mut self, chat_id: i64, file_id: &str, caption: &str, buttons: &[ButtonRow]) {
+        let mut params = json!({"chat_id": chat_id, "photo": file_id, "caption": caption});
+        if !buttons.is_empty() {
+            params["reply_markup"] = keyboard(buttons);
+        }
+        self.push(chat_id, "sendPhoto", params, true);
+    }
+
     /// Stops the progress bar on a pressed button, optionally with a short toast.
     pub fn answer_callback(&mut self, chat_id: i64, callback_id: &str, text: Option<&str>) {
         let mut params = json!({"callback_query_id": callback_id});

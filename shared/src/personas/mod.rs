@@ -197,7 +197,9 @@ pub async fn sync(pool: &PgPool, personas: &[Persona]) -> Result<(), PersonaErro
              ON CONFLICT (slug) DO UPDATE SET name = $2, age = $3, system_prompt = $4, greeting = $5,
                  clothing_description = $6, appearance = $7, negative_prompt = $8, card = $9,
                  sort_order = $10, post_history = $11, alternate_greetings = $12, pitch = $13,
-                 avatar = $14, is_active = TRUE, updated_at = now()",
+                 avatar = $14, is_active = TRUE, updated_at = now(),
+                 avatar_effect_id = CASE WHEN girls.avatar IS NOT DISTINCT FROM $14
+                                         THEN girls.avatar_effect_id END",
         )
         .bind(&p.slug)
         .bind(&p.name)
