@@ -13,6 +13,8 @@ pub const CALLBACK_DATA_LIMIT: usize = 64;
 pub enum Button {
     /// "I am 18 or older".
     ConfirmAge,
+    /// "I am under 18".
+    DeclineAge,
     /// Talk to persona `girl_id`.
     Persona(i32),
     /// A photo for dialog `dialog_id`.
@@ -46,6 +48,7 @@ impl Button {
         // Writing to a String cannot fail.
         let _ = match self {
             Button::ConfirmAge => write!(s, "age:yes"),
+            Button::DeclineAge => write!(s, "age:no"),
             Button::Persona(id) => write!(s, "persona:{id}"),
             Button::Photo(dialog) => write!(s, "photo:{dialog}"),
             Button::Retry(message) => write!(s, "retry:{message}"),
@@ -71,6 +74,7 @@ impl Button {
         let (kind, arg) = data.split_once(':')?;
         let button = match kind {
             "age" if arg == "yes" => Button::ConfirmAge,
+            "age" if arg == "no" => Button::DeclineAge,
             "persona" => Button::Persona(id(arg)?),
             "photo" => Button::Photo(id(arg)?),
             "retry" => Button::Retry(id(arg)?),
@@ -110,6 +114,7 @@ mod tests {
     fn every_button_round_trips_within_the_limit() {
         let all = [
             Button::ConfirmAge,
+            Button::DeclineAge,
             Button::Persona(1),
             Button::Persona(i32::MAX),
             Button::Photo(1),
@@ -146,7 +151,7 @@ mod tests {
         let bad = [
             "",
             "age",
-            "age:no",
+            "age:maybe",
             "age:yes:1",
             "persona:",
             "persona:x",

@@ -75,6 +75,7 @@ macro_rules! keys {
 
 keys! {
     Welcome = "welcome", AgeGate = "age_gate", AgeConfirmButton = "age_confirm_button",
+    AgeDeclineButton = "age_decline_button", AgeDeclined = "age_declined",
     AgeConfirmed = "age_confirmed", ChoosePersona = "choose_persona",
     NoPersonas = "no_personas", PhotoButton = "photo_button",
     RegenerateButton = "regenerate_button", StopButton = "stop_button",

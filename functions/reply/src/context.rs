@@ -76,7 +76,7 @@ pub fn messages(f: &Frame<'_>, turns: Vec<Turn>, budget: usize) -> (Vec<ChatMess
 pub const STORY_SO_FAR: &str = "The story so far (earlier messages, summarised):";
 
 /// Splits `text` into pieces of at most `limit` characters, preferring paragraph, then line,
-/// then word boundaries.
+/// then sentence, then word boundaries.
 pub fn split(text: &str, limit: usize) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest = text.trim();
@@ -87,9 +87,14 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
             .map(|(i, _)| i)
             .unwrap_or(rest.len());
         let window = &rest[..cut_byte];
-        let cut = ["\n\n", "\n", " "]
+        // Paragraph, line, sentence (after its mark), then word; mid-word only for one word
+        // longer than the limit.
+        let cut = ["\n\n", "\n", ". ", "! ", "? ", "… ", " "]
             .iter()
-            .find_map(|sep| window.rfind(sep).filter(|&i| i > 0))
+            .find_map(|sep| {
+                let keep = sep.trim_end().len();
+                window.rfind(sep).filter(|&i| i > 0).map(|i| i + keep)
+            })
             .unwrap_or(cut_byte);
         parts.push(rest[..cut].trim_end().to_owned());
         rest = rest[cut..].trim_start();
@@ -165,6 +170,10 @@ mod tests {
     fn long_text_splits_at_paragraphs_then_words() {
         let text = "aaaa bbbb\n\ncccc dddd eeee";
         assert_eq!(split(text, 12), vec!["aaaa bbbb", "cccc dddd", "eeee"]);
+        let text = "One two. Three four five six";
+        assert_eq!(split(text, 20), vec!["One two.", "Three four five six"]);
+        let words = "word ".repeat(2000);
+        assert!(split(&words, 4096).iter().all(|p| p.split(' ').all(|w| w == "word")));
         let pieces = split(&"ж".repeat(10_000), 4096);
         assert_eq!(pieces.len(), 3);
         assert!(pieces.iter().all(|p| p.chars().count() <= 4096));

@@ -119,6 +119,11 @@ impl Stage for Reply {
                 ORDER_POLL,
             ));
         }
+        if begin.system_prompt.is_none() {
+            // The user deleted the dialog (or the message) meanwhile: nothing to answer.
+            tracing::info!(job = %env.id, "the dialog or the message is gone; nothing to answer");
+            return Ok(());
+        }
         let versions = begin.versions;
         let prompt = write::to_messages(begin, job.lang, self.budget, self.history)?;
         match &job.regenerate {

@@ -40,11 +40,19 @@ pub async fn apply(
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
     if needs_age(&action) && !ctx.confirmed {
+        if matches!(action, Action::Edited { .. }) {
+            // Nothing of theirs is stored to edit; no reason to speak up.
+            return Ok(());
+        }
         if let Some(id) = action.callback() {
             d.answer_callback(chat, id, None);
         }
         d.text(chat, t(ctx.lang, T::AgeGate), &menu::age_button(ctx.lang));
         return Ok(());
+    }
+    if ctx.renaming.is_some() && !matches!(action, Action::Text(_)) {
+        // Anything but a text cancels a rename.
+        crate::chats::renaming(c, ctx.sender.user_id, None).await?;
     }
     match action {
         Action::Start if ctx.confirmed => {
@@ -61,6 +69,10 @@ pub async fn apply(
         }
         Action::Help => {
             d.text(chat, t(ctx.lang, T::Help), &[]);
+        }
+        Action::DeclineAge { callback } => {
+            d.answer_callback(chat, &callback, None);
+            d.text(chat, t(ctx.lang, T::AgeDeclined), &[]);
         }
         Action::ConfirmAge { callback } => {
             store::confirm_age(c, ctx.sender.user_id).await?;
@@ -195,6 +207,7 @@ fn needs_age(action: &Action) -> bool {
         | Action::Lang { .. }
         | Action::Help
         | Action::ConfirmAge { .. }
+        | Action::DeclineAge { .. }
         | Action::UnknownCommand
         | Action::Unsupported
         | Action::StaleButton { .. } => false,

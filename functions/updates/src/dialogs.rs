@@ -24,24 +24,19 @@ pub async fn resume(
     user_id: i64,
     girl_id: i32,
 ) -> sqlx::Result<Option<Resumed>> {
-    sqlx::query_as(
-        "WITH s AS (
-             SELECT s.active_dialog_id AS id, g.name FROM user_selected_girls s
-             JOIN girls g ON g.id = s.girl_id AND g.is_active
-             JOIN dialogs d ON d.id = s.active_dialog_id AND d.user_id = s.user_id
-             WHERE s.user_id = $1 AND s.girl_id = $2),
-         u AS (UPDATE users SET current_girl_id = $2, updated_at = now()
-               WHERE id = $1 AND EXISTS (SELECT 1 FROM s))
-         SELECT s.id AS dialog_id, s.name,
-                (SELECT count(*) FROM chat_messages WHERE dialog_id = s.id) AS messages,
-                (SELECT content FROM chat_messages WHERE dialog_id = s.id AND role = 'assistant'
-                 ORDER BY id DESC LIMIT 1) AS last
-         FROM s",
+    let active: Option<i64> = sqlx::query_scalar(
+        "SELECT s.active_dialog_id FROM user_selected_girls s
+         JOIN dialogs d ON d.id = s.active_dialog_id AND d.user_id = s.user_id
+         WHERE s.user_id = $1 AND s.girl_id = $2",
     )
     .bind(user_id)
     .bind(girl_id)
-    .fetch_optional(c)
-    .await
+    .fetch_optional(&mut *c)
+    .await?;
+    match active {
+        Some(dialog_id) => crate::chats::open(c, user_id, dialog_id).await,
+        None => Ok(None),
+    }
 }
 
 /// Makes user message `message_id` wait for an answer again after its answer was given up on;

@@ -11,6 +11,7 @@ use sqlx::PgConnection;
 
 use crate::actions::Ctx;
 use crate::chats::{self, Answer};
+use crate::store;
 
 /// Says `text`: as the pressed button's toast, or as a message for a command.
 pub fn tell(ctx: &Ctx<'_>, d: &mut Decision, callback: Option<&str>, text: &str) {
@@ -66,6 +67,12 @@ pub async fn regenerate(
             );
         }
         Some(a) => {
+            // Each version is an LLM call: it counts against the user's message rate.
+            if let Some((wait, _)) = store::rate_take(c, ctx.sender.user_id, ctx.rate).await? {
+                let text = texts::slow_down(ctx.lang, wait.as_secs().max(1));
+                tell(ctx, d, callback.as_deref(), &text);
+                return Ok(());
+            }
             if let Some(id) = &callback {
                 d.answer_callback(ctx.sender.chat_id, id, None);
             }

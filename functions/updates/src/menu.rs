@@ -83,8 +83,14 @@ pub async fn persona_menu(
 }
 
 pub fn age_button(lang: Lang) -> Vec<ButtonRow> {
-    vec![vec![(
-        t(lang, T::AgeConfirmButton).to_owned(),
-        Button::ConfirmAge.encode(),
-    )]]
+    vec![
+        vec![(
+            t(lang, T::AgeConfirmButton).to_owned(),
+            Button::ConfirmAge.encode(),
+        )],
+        vec![(
+            t(lang, T::AgeDeclineButton).to_owned(),
+            Button::DeclineAge.encode(),
+        )],
+    ]
 }

@@ -55,6 +55,8 @@ pub enum Action {
     },
     /// The 18+ confirmation button.
     ConfirmAge { callback: String },
+    /// The "under 18" button.
+    DeclineAge { callback: String },
     /// A persona button: her latest dialog, or a new one.
     ChoosePersona { girl_id: i32, callback: String },
     /// "Try again" under the notice of a failed answer.
@@ -155,6 +157,7 @@ impl Action {
     pub fn callback(&self) -> Option<&str> {
         match self {
             Action::ConfirmAge { callback }
+            | Action::DeclineAge { callback }
             | Action::ChoosePersona { callback, .. }
             | Action::Retry { callback, .. }
             | Action::Swipe { callback, .. }
@@ -227,6 +230,7 @@ fn command(text: &str) -> Action {
 fn button(data: &str, callback: String, shown: Option<i64>) -> Action {
     match Button::decode(data) {
         Some(Button::ConfirmAge) => Action::ConfirmAge { callback },
+        Some(Button::DeclineAge) => Action::DeclineAge { callback },
         Some(Button::Persona(girl_id)) => Action::ChoosePersona { girl_id, callback },
         Some(Button::Photo(id)) => Action::Photo {
             dialog_id: Some(id),

@@ -32,7 +32,27 @@ async fn a_russian_speaker_hears_russian_and_can_switch_to_english() {
         .await;
     assert!(text_of(&gate).starts_with(t(Lang::Ru, T::Welcome)));
     assert!(text_of(&gate).contains(t(Lang::Ru, T::AgeGate)));
-    assert_eq!(labels(&gate), [t(Lang::Ru, T::AgeConfirmButton)]);
+    assert_eq!(
+        labels(&gate),
+        [t(Lang::Ru, T::AgeConfirmButton), t(Lang::Ru, T::AgeDeclineButton)]
+    );
+    // Someone under 18 is told goodbye politely, and nothing opens for them.
+    let minor = Chat::as_user(&sys, User::new(5599, "Петя").speaking("ru"));
+    let since0 = sys.tg.calls().len();
+    minor.say("/start").await;
+    let their_gate = minor
+        .expect_message(since0, |c| buttons_of(c).contains(&"age:no".to_owned()))
+        .await;
+    let since0 = sys.tg.calls().len();
+    minor.press(&their_gate, "age:no").await;
+    minor
+        .expect_message(since0, |c| text_of(c) == t(Lang::Ru, T::AgeDeclined))
+        .await;
+    let since0 = sys.tg.calls().len();
+    minor.say("привет").await;
+    minor
+        .expect_message(since0, |c| text_of(c) == t(Lang::Ru, T::AgeGate))
+        .await;
     let since = sys.tg.calls().len();
     chat.press(&gate, "age:yes").await;
     let menu = chat
