@@ -277,3 +277,9 @@ pub fn buttons_of(c: &Call) -> Vec<String> {
         .filter_map(|b| b["callback_data"].as_str().map(str::to_owned))
         .collect()
 }
+
+/// Whether the call puts its text on the user's screen: a new message, or an edit (a streamed
+/// answer's final text arrives as an edit of its draft).
+pub fn shows_text(c: &Call) -> bool {
+    matches!(c.method.as_str(), "sendmessage" | "editmessagetext")
+}

@@ -173,7 +173,11 @@ mod tests {
         let text = "One two. Three four five six";
         assert_eq!(split(text, 20), vec!["One two.", "Three four five six"]);
         let words = "word ".repeat(2000);
-        assert!(split(&words, 4096).iter().all(|p| p.split(' ').all(|w| w == "word")));
+        assert!(
+            split(&words, 4096)
+                .iter()
+                .all(|p| p.split(' ').all(|w| w == "word"))
+        );
         let pieces = split(&"ж".repeat(10_000), 4096);
         assert_eq!(pieces.len(), 3);
         assert!(pieces.iter().all(|p| p.chars().count() <= 4096));

@@ -58,7 +58,10 @@ pub async fn persona_menu(
         if let Some(pitch) = p.pitch.0.get(lang).or_else(|| p.pitch.0.get("en")) {
             caption += &format!(" — {pitch}");
         }
-        let button = vec![vec![(format!("💬 {}", p.name), Button::Persona(p.id).encode())]];
+        let button = vec![vec![(
+            format!("💬 {}", p.name),
+            Button::Persona(p.id).encode(),
+        )]];
         match (&p.avatar_file_id, &p.avatar) {
             (Some(file_id), _) => d.photo_by_id(chat, file_id, &caption, &button),
             (None, Some(png)) => {

@@ -259,7 +259,11 @@ pub async fn personas(c: &mut PgConnection) -> sqlx::Result<Vec<MenuPersona>> {
 }
 
 /// Remembers that effect `effect` uploads persona `girl_id`'s avatar (its file id is kept).
-pub async fn avatar_upload(c: &mut PgConnection, girl_id: i32, effect: uuid::Uuid) -> sqlx::Result<()> {
+pub async fn avatar_upload(
+    c: &mut PgConnection,
+    girl_id: i32,
+    effect: uuid::Uuid,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE girls SET avatar_effect_id = $2 WHERE id = $1")
         .bind(girl_id)
         .bind(effect)

@@ -167,7 +167,13 @@ impl Decision {
     }
 
     /// A photo Telegram already has (by `file_id`), with a caption and buttons.
-    pub fn photo_by_id(&mut self, chat_id: i64, file_id: &str, caption: &str, buttons: &[ButtonRow]) {
+    pub fn photo_by_id(
+        &mut self,
+        chat_id: i64,
+        file_id: &str,
+        caption: &str,
+        buttons: &[ButtonRow],
+    ) {
         let mut params = json!({"chat_id": chat_id, "photo": file_id, "caption": caption});
         if !buttons.is_empty() {
             params["reply_markup"] = keyboard(buttons);

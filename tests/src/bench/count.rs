@@ -235,7 +235,7 @@ pub async fn count_turns(sys: &System, counts: &Counts, turns: usize) -> anyhow:
         anyhow::ensure!(sys.post_update(&u).await == 200, "webhook refused a turn");
         let want = answer_for(&t);
         sys.wait_call(since, Duration::from_secs(30), |c| {
-            c.method == "sendmessage" && c.params["text"] == want.as_str()
+            crate::system::shows_text(c) && c.params["text"] == want.as_str()
         })
         .await?;
         Ok::<_, anyhow::Error>(())

@@ -102,7 +102,9 @@ pub fn dispatcher(sys: &System) -> Waiters {
             }
             let chat = call.params["chat_id"].as_i64().unwrap_or(0);
             let key = match call.method.as_str() {
-                "sendmessage" => call.params["text"].as_str().unwrap_or("").to_owned(),
+                "sendmessage" | "editmessagetext" => {
+                    call.params["text"].as_str().unwrap_or("").to_owned()
+                }
                 "sendphoto" => "photo".to_owned(),
                 _ => continue,
             };

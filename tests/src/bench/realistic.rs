@@ -55,7 +55,7 @@ pub async fn run(
         while let Ok(call) = feed.recv().await {
             let chat = call.params["chat_id"].as_i64().unwrap_or(0);
             let text = call.params["text"].as_str().unwrap_or("");
-            let wanted = call.method == "sendmessage"
+            let wanted = crate::system::shows_text(&call)
                 && !call.result.is_null()
                 && text == answer_for(&format!("real {chat}"));
             if wanted && let Some(tx) = w.lock().unwrap().remove(&chat) {
@@ -116,9 +116,12 @@ pub async fn run(
     tokio::time::sleep(Duration::from_secs(3)).await;
     listener.abort();
     let mut counts: HashMap<(i64, String), usize> = HashMap::new();
-    for c in sys.tg.calls_of("sendmessage") {
+    for c in sys.tg.calls() {
         let text = c.params["text"].as_str().unwrap_or("").to_owned();
-        if !c.result.is_null() && text.starts_with("I love hearing that: \"real ") {
+        if crate::system::shows_text(&c)
+            && !c.result.is_null()
+            && text.starts_with("I love hearing that: \"real ")
+        {
             *counts
                 .entry((c.params["chat_id"].as_i64().unwrap_or(0), text))
                 .or_default() += 1;

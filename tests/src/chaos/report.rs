@@ -127,7 +127,7 @@ pub async fn count(
     let mut seen: HashMap<(i64, String), usize> = HashMap::new();
     for c in sys.tg.calls() {
         let key = match c.method.as_str() {
-            "sendmessage"
+            "sendmessage" | "editmessagetext"
                 if c.params["text"]
                     .as_str()
                     .unwrap_or("")

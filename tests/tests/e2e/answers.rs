@@ -34,7 +34,10 @@ async fn a_russian_speaker_hears_russian_and_can_switch_to_english() {
     assert!(text_of(&gate).contains(t(Lang::Ru, T::AgeGate)));
     assert_eq!(
         labels(&gate),
-        [t(Lang::Ru, T::AgeConfirmButton), t(Lang::Ru, T::AgeDeclineButton)]
+        [
+            t(Lang::Ru, T::AgeConfirmButton),
+            t(Lang::Ru, T::AgeDeclineButton)
+        ]
     );
     // Someone under 18 is told goodbye politely, and nothing opens for them.
     let minor = Chat::as_user(&sys, User::new(5599, "Петя").speaking("ru"));

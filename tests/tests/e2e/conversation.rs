@@ -1,7 +1,7 @@
 //! The happy path: /start, 18+ confirmation, persona, a text answered by the LLM, a photo.
 
 use standins::llm::answer_for;
-use standins::system::{System, buttons_of, text_of};
+use standins::system::{System, buttons_of, shows_text, text_of};
 
 use crate::helpers::{Chat, STEP};
 
@@ -238,9 +238,10 @@ async fn quick_messages_stay_in_order_with_two_copies_of_fn_updates() {
     );
     let answers: Vec<String> = sys
         .tg
-        .calls_of("sendmessage")
+        .calls()
         .into_iter()
-        .filter(|c| !c.result.is_null() && text_of(c).starts_with("I love hearing that: \"quick"))
+        .filter(|c| shows_text(c) && !c.result.is_null())
+        .filter(|c| text_of(c).starts_with("I love hearing that: \"quick"))
         .map(|c| text_of(&c).to_owned())
         .collect();
     let expected: Vec<String> = texts.iter().map(|t| answer_for(t)).collect();
@@ -279,8 +280,15 @@ async fn the_picker_shows_each_persona_with_age_and_pitch_in_the_users_language(
             .map(|c| c.params["caption"].as_str().unwrap())
             .collect();
         assert!(captions[0].starts_with(pitch), "{lang}: {captions:?}");
-        let names: Vec<&str> = captions.iter().map(|c| c.split(',').next().unwrap()).collect();
-        assert_eq!(names[..3], ["Stacy", "Amanda", "Jane"], "the seed's three first");
+        let names: Vec<&str> = captions
+            .iter()
+            .map(|c| c.split(',').next().unwrap())
+            .collect();
+        assert_eq!(
+            names[..3],
+            ["Stacy", "Amanda", "Jane"],
+            "the seed's three first"
+        );
         for p in &photos {
             let b = buttons_of(p);
             assert!(b.len() == 1 && b[0].starts_with("persona:"), "{b:?}");
@@ -288,7 +296,11 @@ async fn the_picker_shows_each_persona_with_age_and_pitch_in_the_users_language(
         // The first user's picker uploaded the avatars; the next one sends them by file id.
         let uploaded = photos.iter().all(|p| p.params["photo"].is_object());
         let by_id = photos.iter().all(|p| p.params["photo"].is_string());
-        assert!(if lang == "en" { uploaded } else { by_id }, "{lang}: {:?}", photos[0].params["photo"]);
+        assert!(
+            if lang == "en" { uploaded } else { by_id },
+            "{lang}: {:?}",
+            photos[0].params["photo"]
+        );
         let menu = sys
             .tg
             .calls_of("sendmessage")

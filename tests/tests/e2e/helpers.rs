@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use standins::system::{System, buttons_of, text_of};
+use standins::system::{System, buttons_of, shows_text, text_of};
 use standins::telegram::Call;
 use standins::updates::{self, User};
 
@@ -78,12 +78,13 @@ impl<'a> Chat<'a> {
         assert_eq!(self.sys.post_update(&u).await, 200);
     }
 
-    /// Waits for a message to this chat (from log position `since`) matching `pred`.
+    /// Waits for a message to this chat (from log position `since`) matching `pred`: sent, or
+    /// edited into it (a streamed answer's final text arrives as an edit of its draft).
     pub async fn expect_message(&self, since: usize, pred: impl Fn(&Call) -> bool) -> Call {
         let chat = self.user.id;
         self.sys
             .wait_call(since, STEP, |c| {
-                c.method == "sendmessage" && c.params["chat_id"] == chat && delivered(c) && pred(c)
+                shows_text(c) && c.params["chat_id"] == chat && delivered(c) && pred(c)
             })
             .await
             .expect("expected message")
@@ -116,9 +117,14 @@ impl<'a> Chat<'a> {
     pub fn count_text(&self, text: &str) -> usize {
         self.sys
             .tg
-            .calls_of("sendmessage")
+            .calls()
             .iter()
-            .filter(|c| c.params["chat_id"] == self.user.id && delivered(c) && text_of(c) == text)
+            .filter(|c| {
+                shows_text(c)
+                    && c.params["chat_id"] == self.user.id
+                    && delivered(c)
+                    && text_of(c) == text
+            })
             .count()
     }
 }
