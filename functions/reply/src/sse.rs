@@ -71,6 +71,9 @@ impl Pieces {
                 if let Some(piece) = self.line(&line)? {
                     return Ok(Some(piece));
                 }
+                if self.done {
+                    self.drain().await;
+                }
                 continue;
             }
             let Some(resp) = self.resp.as_mut() else {
@@ -91,6 +94,21 @@ impl Pieces {
                         e.without_url()
                     )));
                 }
+            }
+        }
+    }
+
+    /// Reads what follows `[DONE]` (normally just the end of the body), so the connection goes
+    /// back to the pool instead of being closed.
+    async fn drain(&mut self) {
+        let Some(mut resp) = self.resp.take() else {
+            return;
+        };
+        let mut left: usize = 64 * 1024;
+        while let Ok(Some(bytes)) = resp.chunk().await {
+            left = left.saturating_sub(bytes.len());
+            if left == 0 {
+                break;
             }
         }
     }

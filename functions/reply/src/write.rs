@@ -194,7 +194,8 @@ impl Reply {
                         "prompt too long for the model; trimming the history"
                     );
                     let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
-                    let b = store::begin(&self.deps.pool, env.id, job, history, answer_id).await?;
+                    let begin = store::begin(&self.deps.pool, env.id, job, history, answer_id);
+                    let b = Box::pin(begin).await?;
                     messages = to_messages(b, job.lang, self.budget, history)?.messages;
                 }
                 Ok((text, false)) if !hot && similar::repeats(&text, &recent) => {
@@ -227,7 +228,10 @@ impl Reply {
         let period = every.unwrap_or(Duration::from_secs(86_400));
         let mut tick = interval_at(Instant::now() + period, period);
         loop {
+            // Pieces first: a stream that is already complete (the task was starved) ends
+            // without a draft.
             tokio::select! {
+                biased;
                 piece = pieces.next() => match piece? {
                     Some(p) => text.push_str(&p),
                     None => break,
@@ -237,7 +241,8 @@ impl Reply {
                     if now.is_empty() || now == shown {
                         continue;
                     }
-                    if !self.show(env, &now, *drafted).await? {
+                    // Boxed: the commit's state is not carried by every answer in flight.
+                    if !Box::pin(self.show(env, &now, *drafted)).await? {
                         // ⏹: what was shown is the answer.
                         return Ok((finish(&now)?, true));
                     }
