@@ -197,10 +197,7 @@ async fn stop_keeps_the_text_so_far_and_edits_and_repeats_get_new_answers() {
         .await;
     assert_eq!(labels(&again)[1], "2/2");
     // Editing an older message only changes what is stored.
-    let since = sys.tg.calls().len();
-    chat.say("and cake").await;
-    chat.expect_message(since, |c| text_of(c) == answer_for("and cake"))
-        .await;
+    chat.turn("and cake").await;
     let asked = sys.llm.requests().len();
     chat.edit(tea, "I like cocoa").await;
     settle(&sys).await;
@@ -228,10 +225,7 @@ async fn stop_keeps_the_text_so_far_and_edits_and_repeats_get_new_answers() {
     chat.say("where shall we go").await;
     chat.expect_message(since, |c| text_of(c) == same).await;
     let asked = sys.llm.requests().len();
-    let since = sys.tg.calls().len();
-    chat.say("somewhere else?").await;
-    chat.expect_message(since, |c| text_of(c) == answer_for("somewhere else?"))
-        .await;
+    chat.turn("somewhere else?").await;
     let requests = sys.llm.requests();
     assert_eq!(requests.len(), asked + 2, "written once more");
     assert_eq!(requests[asked]["frequency_penalty"], 0.0);
@@ -248,10 +242,7 @@ async fn a_dialog_longer_than_the_budget_keeps_its_story_in_a_rolling_summary() 
     let pool = sys.pool().await.unwrap();
     chat.open_dialog().await;
     for i in 0..10 {
-        let since = sys.tg.calls().len();
-        chat.say(&format!("turn {i}")).await;
-        chat.expect_message(since, |c| text_of(c) == answer_for(&format!("turn {i}")))
-            .await;
+        chat.turn(&format!("turn {i}")).await;
     }
     let upto: i64 = standins::harness::wait_for("the summary", crate::helpers::STEP, || {
         let pool = pool.clone();
@@ -282,10 +273,7 @@ async fn a_dialog_longer_than_the_budget_keeps_its_story_in_a_rolling_summary() 
             .contains("User: turn 0")
     );
 
-    let since = sys.tg.calls().len();
-    chat.say("turn 10").await;
-    chat.expect_message(since, |c| text_of(c) == answer_for("turn 10"))
-        .await;
+    chat.turn("turn 10").await;
     let request = sys.llm.requests().last().cloned().unwrap();
     let m = request["messages"].as_array().unwrap();
     let content = |i: usize| m[i]["content"].as_str().unwrap();

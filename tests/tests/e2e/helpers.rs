@@ -71,6 +71,14 @@ impl<'a> Chat<'a> {
             .expect("expected call")
     }
 
+    /// Says `text` and waits for the LLM stand-in's usual answer to it; returns that message.
+    pub async fn turn(&self, text: &str) -> Call {
+        let since = self.sys.tg.calls().len();
+        self.say(text).await;
+        let want = standins::llm::answer_for(text);
+        self.expect_message(since, |c| text_of(c) == want).await
+    }
+
     /// Presses a button under the bot's message.
     pub async fn press(&self, under: &Call, data: &str) {
         let message_id = under.result["message_id"].as_i64().unwrap_or(1);

@@ -158,10 +158,7 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
         buttons_of(c).iter().any(|b| b.starts_with("sw:"))
     })
     .await;
-    let since = sys.tg.calls().len();
-    chat.say("hello again").await;
-    chat.expect_message(since, |c| text_of(c) == answer_for("hello again"))
-        .await;
+    chat.turn("hello again").await;
     let dialogs: Vec<i64> =
         sqlx::query_scalar("SELECT id FROM dialogs WHERE user_id = $1 ORDER BY id")
             .bind(chat.user.id)
@@ -189,10 +186,7 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
     chat.press(&list, &format!("open:{first}")).await;
     chat.expect_message(since, |c| text_of(c).contains("continues"))
         .await;
-    let since = sys.tg.calls().len();
-    chat.say("back to the river").await;
-    chat.expect_message(since, |c| text_of(c) == answer_for("back to the river"))
-        .await;
+    chat.turn("back to the river").await;
     let in_first: i64 = sqlx::query_scalar(
         "SELECT dialog_id FROM chat_messages WHERE content = 'back to the river'",
     )
