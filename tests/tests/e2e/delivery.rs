@@ -24,9 +24,7 @@ async fn an_llm_slower_than_the_ack_wait_answers_each_message_once_with_one_call
         .await
         .unwrap();
     let chats: Vec<Chat> = (0..12).map(|i| Chat::new(&sys, 7600 + i)).collect();
-    for c in &chats {
-        c.open_dialog().await;
-    }
+    futures::future::join_all(chats.iter().map(|c| c.open_dialog())).await;
     sys.llm.set_default_delay(3000);
     let since = sys.tg.calls().len();
     let texts: Vec<String> = chats
