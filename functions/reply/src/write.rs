@@ -103,14 +103,19 @@ impl Reply {
         }
         let parts = context::split(&w.text, TELEGRAM_TEXT_LIMIT);
         let rows = Under::plain(job.dialog_id, Some(job.user_message_id)).rows(job.lang);
-        let mut carrier = draft_id(env.id);
+        // The first part always goes to the draft: this run may not have shown one, but an
+        // earlier run of the same job (killed mid-stream) may have, and its partial text must
+        // not stay beside the answer. Without a draft, fn-send sends it as a new message.
+        let draft = draft_id(env.id);
+        let mut carrier = draft;
         for (i, part) in parts.iter().enumerate() {
             let buttons = if i + 1 == parts.len() { &rows[..] } else { &[] };
-            if i == 0 && w.drafted {
-                d.edit_sent(job.chat_id, carrier, part, buttons, true);
+            carrier = if i == 0 {
+                let edit = d.edit_sent(job.chat_id, draft, part, buttons, true);
+                if w.drafted { draft } else { edit }
             } else {
-                carrier = d.text(job.chat_id, part, buttons);
-            }
+                d.text(job.chat_id, part, buttons)
+            };
         }
         d.completes(env.id);
         match store::answer(&self.deps.pool, env.id, job, &w.text, carrier, d).await? {
@@ -144,7 +149,9 @@ impl Reply {
             let mut d = Decision::new(source.clone(), env.trace_id.clone());
             match (r.shown, r.effect) {
                 (Some(message), _) => d.edit_text(job.chat_id, message, &text, &rows),
-                (None, Some(effect)) => d.edit_sent(job.chat_id, effect, &text, &rows, true),
+                (None, Some(effect)) => {
+                    d.edit_sent(job.chat_id, effect, &text, &rows, true);
+                }
                 (None, None) => {
                     d.text(job.chat_id, &text, &rows);
                 }

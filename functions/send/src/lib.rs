@@ -235,7 +235,7 @@ fn resolve(e: &store::Effect) -> Option<(&str, std::borrow::Cow<'_, serde_json::
             Some(("editMessageText", Cow::Owned(params)))
         }
         None if e.params[OR_SEND] == true => {
-            tracing::info!(edit_of = %of, "the edited message never went out; sending it anew");
+            tracing::debug!(edit_of = %of, "the message to edit never went out; sending anew");
             Some(("sendMessage", Cow::Owned(params)))
         }
         None => None,

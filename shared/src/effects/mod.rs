@@ -122,11 +122,11 @@ impl Decision {
         text: &str,
         buttons: &[ButtonRow],
         last: bool,
-    ) {
+    ) -> Uuid {
         let mut params = text_params(chat_id, text, buttons);
         params[EDIT_OF] = json!(of);
         params[OR_SEND] = json!(last);
-        self.push(chat_id, "editMessageText", params, true);
+        self.push(chat_id, "editMessageText", params, true)
     }
 
     /// Replaces the text and buttons of message `message_id` (sent earlier) in place.

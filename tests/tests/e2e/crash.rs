@@ -54,3 +54,42 @@ async fn reply_killed_while_holding_a_job_answers_exactly_once_after_restart() {
         "fn-prompt exits 0 on SIGTERM"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_killed_mid_stream_finishes_in_the_same_message() {
+    let sys = System::start("crash-stream", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 8002);
+    chat.open_dialog().await;
+    let slow: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
+    sys.llm.push(vec![Step {
+        content: Some(slow.join(" ")),
+        chunk_ms: 250,
+        ..Default::default()
+    }]);
+    let since = sys.tg.calls().len();
+    chat.say("tell me everything").await;
+    let draft = chat
+        .expect_message(since, |c| {
+            standins::system::buttons_of(c)
+                .iter()
+                .any(|b| b.starts_with("stop:"))
+        })
+        .await;
+    // Killed mid-stream; the redelivered job's model answers at once, without a draft of its own.
+    sys.with_process("fn-reply", |p| p.kill9());
+    sys.start_fn("fn-reply").await.unwrap();
+    let expected = answer_for("tell me everything");
+    let done = chat
+        .expect_message(since, |c| standins::system::text_of(c) == expected)
+        .await;
+    assert_eq!(done.method, "editmessagetext", "the answer replaces the draft");
+    assert_eq!(done.params["message_id"], draft.result["message_id"]);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let sent = sys
+        .tg
+        .calls_of("sendmessage")
+        .into_iter()
+        .filter(|c| c.seq >= since && c.params["chat_id"] == chat.user.id)
+        .count();
+    assert_eq!(sent, 1, "one message: the draft, finished in place");
+}
