@@ -169,7 +169,21 @@ impl Send {
             file_name: "photo.png".to_owned(),
             bytes,
         });
-        match self.api.call(method, &params, upload).await {
+        let mut outcome = self.api.call(method, &params, upload).await;
+        if let Err(TgError::Permanent(why)) = &outcome
+            && method == "editMessageText"
+            && e.params.get(OR_SEND) == Some(&serde_json::Value::Bool(true))
+        {
+            // A final text whose message cannot be edited (deleted by the user, too old)
+            // still lands, as a new message.
+            tracing::info!(%why, "the message could not be edited; sending the text anew");
+            let mut fresh = params.into_owned();
+            if let Some(p) = fresh.as_object_mut() {
+                p.remove("message_id");
+            }
+            outcome = self.api.call("sendMessage", &fresh, None).await;
+        }
+        match outcome {
             Ok(result) => store::sent(pool, id, &result).await?,
             Err(TgError::NotModified) => store::sent(pool, id, &serde_json::Value::Null).await?,
             Err(TgError::RetryAfter(d)) => {

@@ -82,7 +82,10 @@ async fn reply_killed_mid_stream_finishes_in_the_same_message() {
     let done = chat
         .expect_message(since, |c| standins::system::text_of(c) == expected)
         .await;
-    assert_eq!(done.method, "editmessagetext", "the answer replaces the draft");
+    assert_eq!(
+        done.method, "editmessagetext",
+        "the answer replaces the draft"
+    );
     assert_eq!(done.params["message_id"], draft.result["message_id"]);
     tokio::time::sleep(Duration::from_secs(3)).await;
     let sent = sys
