@@ -210,6 +210,13 @@ impl Send {
                 }
                 self.give_up(id, &e, &why).await?;
             }
+            // A passing step of a streamed answer: the final text follows; nothing to say.
+            Err(TgError::Permanent(why))
+                if e.params.get(EDIT_OF).is_some() && e.params[OR_SEND] != true =>
+            {
+                tracing::info!(effect = %id, %why, "a streaming step could not be shown");
+                store::failed(pool, id, &why).await?;
+            }
             Err(TgError::Permanent(why)) => self.give_up(id, &e, &why).await?,
         }
         Ok(())

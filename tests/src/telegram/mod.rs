@@ -128,6 +128,11 @@ impl Telegram {
         self.rules.lock().unwrap().block(chat, blocked);
     }
 
+    /// The user deletes one of the bot's messages (later edits of it are refused).
+    pub fn delete_message(&self, chat: i64, message_id: i64) {
+        self.rules.lock().unwrap().delete_message(chat, message_id);
+    }
+
     /// The chat is gone (deleted account): sends get "chat not found".
     pub fn forget_chat(&self, chat: i64) {
         self.rules.lock().unwrap().forget(chat);

@@ -130,6 +130,11 @@ impl Rules {
         }
     }
 
+    /// The user deletes message `message_id` of `chat`: it can no longer be edited.
+    pub fn delete_message(&mut self, chat: i64, message_id: i64) {
+        self.messages.remove(&(chat, message_id));
+    }
+
     /// Remembers a sent message, for later edits.
     pub fn sent(&mut self, chat: i64, message_id: i64, text: &str) {
         self.messages.insert((chat, message_id), text.to_owned());

@@ -96,3 +96,39 @@ async fn reply_killed_mid_stream_finishes_in_the_same_message() {
         .count();
     assert_eq!(sent, 1, "one message: the draft, finished in place");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_final_text_whose_draft_was_deleted_still_lands() {
+    let sys = System::start("deleted-draft", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 8003);
+    chat.open_dialog().await;
+    let words: Vec<String> = (0..16).map(|i| format!("v{i}")).collect();
+    sys.llm.push(vec![Step {
+        content: Some(words.join(" ")),
+        chunk_ms: 250,
+        ..Default::default()
+    }]);
+    let since = sys.tg.calls().len();
+    chat.say("go on").await;
+    let draft = chat
+        .expect_message(since, |c| {
+            standins::system::buttons_of(c)
+                .iter()
+                .any(|b| b.starts_with("stop:"))
+        })
+        .await;
+    // The user deletes the draft while the answer is still being written.
+    let id = draft.result["message_id"].as_i64().unwrap();
+    sys.tg.delete_message(chat.user.id, id);
+    let done = chat
+        .expect_message(since, |c| standins::system::text_of(c) == words.join(" "))
+        .await;
+    assert_eq!(done.method, "sendmessage", "sent anew, not lost");
+    assert_eq!(chat.count_text(&words.join(" ")), 1);
+    let sorry = shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry);
+    assert_eq!(
+        chat.count_text(sorry),
+        0,
+        "no apology for a step the user deleted"
+    );
+}
