@@ -144,17 +144,8 @@ async fn stop_keeps_the_text_so_far_and_edits_and_repeats_get_new_answers() {
 
     // ⏹ while the answer streams: what was shown is the answer.
     let long: Vec<String> = (0..60).map(|i| format!("word{i}")).collect();
-    sys.llm.push(vec![Step {
-        content: Some(long.join(" ")),
-        chunk_ms: 200,
-        ..Default::default()
-    }]);
-    let since = sys.tg.calls().len();
-    chat.say("tell me a long story").await;
-    let draft = chat
-        .expect_message(since, |c| {
-            buttons_of(c).iter().any(|b| b.starts_with("stop:"))
-        })
+    let (_, draft) = chat
+        .slow_answer("tell me a long story", &long.join(" "), 200)
         .await;
     let stop = buttons_of(&draft)[0].clone();
     let since = sys.tg.calls().len();

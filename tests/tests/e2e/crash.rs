@@ -61,19 +61,8 @@ async fn reply_killed_mid_stream_finishes_in_the_same_message() {
     let chat = Chat::new(&sys, 8002);
     chat.open_dialog().await;
     let slow: Vec<String> = (0..40).map(|i| format!("w{i}")).collect();
-    sys.llm.push(vec![Step {
-        content: Some(slow.join(" ")),
-        chunk_ms: 250,
-        ..Default::default()
-    }]);
-    let since = sys.tg.calls().len();
-    chat.say("tell me everything").await;
-    let draft = chat
-        .expect_message(since, |c| {
-            standins::system::buttons_of(c)
-                .iter()
-                .any(|b| b.starts_with("stop:"))
-        })
+    let (since, draft) = chat
+        .slow_answer("tell me everything", &slow.join(" "), 250)
         .await;
     // Killed mid-stream; the redelivered job's model answers at once, without a draft of its own.
     sys.with_process("fn-reply", |p| p.kill9());
@@ -103,20 +92,7 @@ async fn a_final_text_whose_draft_was_deleted_still_lands() {
     let chat = Chat::new(&sys, 8003);
     chat.open_dialog().await;
     let words: Vec<String> = (0..16).map(|i| format!("v{i}")).collect();
-    sys.llm.push(vec![Step {
-        content: Some(words.join(" ")),
-        chunk_ms: 250,
-        ..Default::default()
-    }]);
-    let since = sys.tg.calls().len();
-    chat.say("go on").await;
-    let draft = chat
-        .expect_message(since, |c| {
-            standins::system::buttons_of(c)
-                .iter()
-                .any(|b| b.starts_with("stop:"))
-        })
-        .await;
+    let (since, draft) = chat.slow_answer("go on", &words.join(" "), 250).await;
     // The user deletes the draft while the answer is still being written.
     let id = draft.result["message_id"].as_i64().unwrap();
     sys.tg.delete_message(chat.user.id, id);

@@ -79,6 +79,24 @@ impl<'a> Chat<'a> {
         self.expect_message(since, |c| text_of(c) == want).await
     }
 
+    /// Says `text` while the model streams `content` a word every `chunk_ms`; returns the log
+    /// position before it and the draft (the message with ⏹) once it is shown.
+    pub async fn slow_answer(&self, text: &str, content: &str, chunk_ms: u64) -> (usize, Call) {
+        self.sys.llm.push(vec![standins::script::Step {
+            content: Some(content.to_owned()),
+            chunk_ms,
+            ..Default::default()
+        }]);
+        let since = self.sys.tg.calls().len();
+        self.say(text).await;
+        let draft = self
+            .expect_message(since, |c| {
+                buttons_of(c).iter().any(|b| b.starts_with("stop:"))
+            })
+            .await;
+        (since, draft)
+    }
+
     /// Presses a button under the bot's message.
     pub async fn press(&self, under: &Call, data: &str) {
         let message_id = under.result["message_id"].as_i64().unwrap_or(1);
