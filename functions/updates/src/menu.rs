@@ -12,7 +12,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::actions::Ctx;
-use crate::{dialogs, store};
+use crate::dialogs;
 
 /// Opens a new dialog with `girl_id` and sends her greeting.
 pub async fn new_dialog(
@@ -45,7 +45,7 @@ pub async fn persona_menu(
     d: &mut Decision,
     text: &str,
 ) -> Result<(), HandlerError> {
-    let list = store::personas(c).await?;
+    let list = dialogs::personas(c).await?;
     if list.is_empty() {
         d.text(ctx.sender.chat_id, t(ctx.lang, T::NoPersonas), &[]);
         return Ok(());
@@ -66,7 +66,7 @@ pub async fn persona_menu(
             (Some(file_id), _) => d.photo_by_id(chat, file_id, &caption, &button),
             (None, Some(png)) => {
                 let effect = d.photo(chat, png.clone(), &caption, &button);
-                store::avatar_upload(c, p.id, effect).await?;
+                dialogs::avatar_upload(c, p.id, effect).await?;
             }
             (None, None) => {
                 d.text(chat, &caption, &button);
