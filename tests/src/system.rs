@@ -283,3 +283,14 @@ pub fn buttons_of(c: &Call) -> Vec<String> {
 pub fn shows_text(c: &Call) -> bool {
     matches!(c.method.as_str(), "sendmessage" | "editmessagetext")
 }
+
+/// The labels of the inline buttons under a message, row by row.
+pub fn labels_of(c: &Call) -> Vec<String> {
+    c.params["reply_markup"]["inline_keyboard"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|row| row.as_array().into_iter().flatten())
+        .filter_map(|b| b["text"].as_str().map(str::to_owned))
+        .collect()
+}

@@ -177,11 +177,10 @@ impl Send {
             // A final text whose message cannot be edited (deleted by the user, too old)
             // still lands, as a new message.
             tracing::info!(%why, "the message could not be edited; sending the text anew");
-            let mut fresh = params.into_owned();
-            if let Some(p) = fresh.as_object_mut() {
-                p.remove("message_id");
-            }
-            outcome = self.api.call("sendMessage", &fresh, None).await;
+            outcome = self
+                .api
+                .call("sendMessage", &as_new_message(&e.params), None)
+                .await;
         }
         match outcome {
             Ok(result) => store::sent(pool, id, &result).await?,
@@ -245,11 +244,7 @@ fn resolve(e: &store::Effect) -> Option<(&str, std::borrow::Cow<'_, serde_json::
     let Some(of) = e.params.get(EDIT_OF) else {
         return Some((e.method.as_str(), Cow::Borrowed(&e.params)));
     };
-    let mut params = e.params.clone();
-    if let Some(p) = params.as_object_mut() {
-        p.remove(EDIT_OF);
-        p.remove(OR_SEND);
-    }
+    let mut params = as_new_message(&e.params);
     match e.edit_target {
         Some(message_id) => {
             params["message_id"] = serde_json::json!(message_id);
@@ -261,6 +256,17 @@ fn resolve(e: &store::Effect) -> Option<(&str, std::borrow::Cow<'_, serde_json::
         }
         None => None,
     }
+}
+
+/// An edit's parameters as a new message's: without the message it edits.
+fn as_new_message(params: &serde_json::Value) -> serde_json::Value {
+    let mut params = params.clone();
+    if let Some(p) = params.as_object_mut() {
+        for key in [EDIT_OF, OR_SEND, "message_id"] {
+            p.remove(key);
+        }
+    }
+    params
 }
 
 fn chat_rule(chat_id: i64) -> Rule {

@@ -4,7 +4,7 @@
 
 use shared::effects::Decision;
 use shared::envelope::{Envelope, PromptJob, ReplyJob};
-use shared::keyboards::{Under, photo_button};
+use shared::keyboards::Under;
 use shared::locale::{Lang, T, t};
 use shared::topology::{PROMPT_SUBJECT, REPLY_SUBJECT};
 use shared::{HandlerError, texts};
@@ -83,8 +83,7 @@ pub async fn apply(
             d.answer_callback(chat, &callback, None);
             match dialogs::resume(c, ctx.sender.user_id, girl_id).await? {
                 Some(r) => {
-                    let text = texts::resumed(ctx.lang, &r.name, r.messages, r.last.as_deref());
-                    d.text(chat, &text, &photo_button(ctx.lang, r.dialog_id));
+                    listing::resumed(ctx, d, &r);
                 }
                 None => menu::new_dialog(c, ctx, d, girl_id).await?,
             }
@@ -271,14 +270,8 @@ async fn photo(
         Some(_) => None,
         None => dialogs::active_dialog(c, user).await?,
     };
-    let answer = |d: &mut Decision, text: &str| match &callback {
-        Some(id) => d.answer_callback(chat, id, Some(text)),
-        None => {
-            d.text(chat, text, &[]);
-        }
-    };
     let Some(dialog_id) = dialog_id else {
-        answer(d, t(ctx.lang, T::PickFirst));
+        manage::tell(ctx, d, callback.as_deref(), t(ctx.lang, T::PickFirst));
         return Ok(());
     };
     let job = PromptJob {
@@ -288,7 +281,7 @@ async fn photo(
         lang: ctx.lang,
     };
     d.job(PROMPT_SUBJECT, &Envelope::new(ctx.trace_id(), job));
-    answer(d, t(ctx.lang, T::PhotoOnItsWay));
+    manage::tell(ctx, d, callback.as_deref(), t(ctx.lang, T::PhotoOnItsWay));
     Ok(())
 }
 

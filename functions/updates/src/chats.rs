@@ -132,22 +132,23 @@ pub async fn rename(
     Ok(r.rows_affected() == 1)
 }
 
-/// Deletes the user's dialog `dialog_id` with its messages and photos; its title, or `None`
-/// when it was not theirs.
+/// Deletes the user's dialog `dialog_id` with its messages and photos, in one statement; its
+/// title, or `None` when it was not theirs.
 pub async fn delete(
     c: &mut PgConnection,
     user_id: i64,
     dialog_id: i64,
 ) -> sqlx::Result<Option<String>> {
-    let Some(title) = title(c, user_id, dialog_id).await? else {
-        return Ok(None);
-    };
-    sqlx::query("DELETE FROM dialogs WHERE id = $2 AND user_id = $1")
-        .bind(user_id)
-        .bind(dialog_id)
-        .execute(c)
-        .await?;
-    Ok(Some(title))
+    // RETURNING sees the rows as they were before the statement (its messages included).
+    sqlx::query_scalar(concat!(
+        "DELETE FROM dialogs d USING girls g
+         WHERE d.id = $2 AND d.user_id = $1 AND g.id = d.girl_id RETURNING ",
+        title_sql!()
+    ))
+    .bind(user_id)
+    .bind(dialog_id)
+    .fetch_optional(c)
+    .await
 }
 
 /// Sets the user's interface language.

@@ -33,12 +33,7 @@ pub async fn chats(
         d.answer_callback(chat, id, None);
     }
     let (text, rows) = list_page(c, ctx.sender.user_id, ctx.lang, page).await?;
-    match shown {
-        Some(message) => d.edit_text(chat, message, &text, &rows),
-        None => {
-            d.text(chat, &text, &rows);
-        }
-    }
+    d.text_in(chat, shown, &text, &rows);
     Ok(())
 }
 
@@ -122,8 +117,7 @@ pub async fn open(
     match chats::open(c, ctx.sender.user_id, dialog_id).await? {
         Some(r) => {
             d.answer_callback(chat, callback, None);
-            let text = texts::resumed(ctx.lang, &r.name, r.messages, r.last.as_deref());
-            d.text(chat, &text, &photo_button(ctx.lang, r.dialog_id));
+            resumed(ctx, d, &r);
         }
         None => d.answer_callback(chat, callback, Some(t(ctx.lang, T::ChatGone))),
     }
@@ -139,8 +133,7 @@ pub async fn rename(
     callback: &str,
 ) -> Result<(), HandlerError> {
     let (chat, user) = (ctx.sender.chat_id, ctx.sender.user_id);
-    let Some(title) = chats::title(c, user, dialog_id).await? else {
-        d.answer_callback(chat, callback, Some(t(ctx.lang, T::ChatGone)));
+    let Some(title) = title_or_gone(c, ctx, d, dialog_id, callback).await? else {
         return Ok(());
     };
     chats::renaming(c, user, Some(dialog_id)).await?;
@@ -197,8 +190,7 @@ pub async fn delete(
         );
         list_page(c, user, lang, 0).await?
     } else {
-        let Some(title) = chats::title(c, user, dialog_id).await? else {
-            d.answer_callback(chat, callback, Some(t(lang, T::ChatGone)));
+        let Some(title) = title_or_gone(c, ctx, d, dialog_id, callback).await? else {
             return Ok(());
         };
         d.answer_callback(chat, callback, None);
@@ -214,11 +206,31 @@ pub async fn delete(
         ]];
         (tf(lang, T::DeleteConfirm, &[("title", &title)]), rows)
     };
-    match shown {
-        Some(message) => d.edit_text(chat, message, &text, &rows),
-        None => {
-            d.text(chat, &text, &rows);
-        }
-    }
+    d.text_in(chat, shown, &text, &rows);
     Ok(())
+}
+
+/// The title of the user's dialog `dialog_id`; when it is gone, the pressed button says so.
+async fn title_or_gone(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    dialog_id: i64,
+    callback: &str,
+) -> Result<Option<String>, HandlerError> {
+    let title = chats::title(c, ctx.sender.user_id, dialog_id).await?;
+    if title.is_none() {
+        d.answer_callback(ctx.sender.chat_id, callback, Some(t(ctx.lang, T::ChatGone)));
+    }
+    Ok(title)
+}
+
+/// Tells the user the dialog they took up again continues, with her last message.
+pub fn resumed(ctx: &Ctx<'_>, d: &mut Decision, r: &crate::dialogs::Resumed) {
+    let text = texts::resumed(ctx.lang, &r.name, r.messages, r.last.as_deref());
+    d.text(
+        ctx.sender.chat_id,
+        &text,
+        &photo_button(ctx.lang, r.dialog_id),
+    );
 }

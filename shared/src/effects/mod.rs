@@ -129,6 +129,17 @@ impl Decision {
         self.push(chat_id, "editMessageText", params, true)
     }
 
+    /// The text in message `shown` (edited in place, when the user pressed a button under it)
+    /// or in a new message.
+    pub fn text_in(&mut self, chat_id: i64, shown: Option<i64>, text: &str, buttons: &[ButtonRow]) {
+        match shown {
+            Some(message_id) => self.edit_text(chat_id, message_id, text, buttons),
+            None => {
+                self.text(chat_id, text, buttons);
+            }
+        }
+    }
+
     /// Replaces the text and buttons of message `message_id` (sent earlier) in place.
     pub fn edit_text(&mut self, chat_id: i64, message_id: i64, text: &str, buttons: &[ButtonRow]) {
         let mut params = text_params(chat_id, text, buttons);
@@ -152,12 +163,9 @@ impl Decision {
         caption: &str,
         buttons: &[ButtonRow],
     ) -> Uuid {
-        let mut params = json!({"chat_id": chat_id});
+        let mut params = with_buttons(json!({"chat_id": chat_id}), buttons);
         if !caption.is_empty() {
             params["caption"] = json!(caption);
-        }
-        if !buttons.is_empty() {
-            params["reply_markup"] = keyboard(buttons);
         }
         let id = self.push(chat_id, "sendPhoto", params, true);
         if let Some(last) = self.effects.last_mut() {
@@ -174,11 +182,8 @@ impl Decision {
         caption: &str,
         buttons: &[ButtonRow],
     ) {
-        let mut params = json!({"chat_id": chat_id, "photo": file_id, "caption": caption});
-        if !buttons.is_empty() {
-            params["reply_markup"] = keyboard(buttons);
-        }
-        self.push(chat_id, "sendPhoto", params, true);
+        let params = json!({"chat_id": chat_id, "photo": file_id, "caption": caption});
+        self.push(chat_id, "sendPhoto", with_buttons(params, buttons), true);
     }
 
     /// Stops the progress bar on a pressed button, optionally with a short toast.
@@ -287,7 +292,11 @@ pub const EDIT_OF: &str = "edit_of";
 pub const OR_SEND: &str = "or_send";
 
 fn text_params(chat_id: i64, text: &str, buttons: &[ButtonRow]) -> Value {
-    let mut params = json!({"chat_id": chat_id, "text": text});
+    with_buttons(json!({"chat_id": chat_id, "text": text}), buttons)
+}
+
+/// `params` with the inline keyboard of `buttons`, when there are any.
+fn with_buttons(mut params: Value, buttons: &[ButtonRow]) -> Value {
     if !buttons.is_empty() {
         params["reply_markup"] = keyboard(buttons);
     }

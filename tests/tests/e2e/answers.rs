@@ -6,34 +6,22 @@
 use shared::locale::{Lang, T, t};
 use standins::llm::answer_for;
 use standins::script::Step;
-use standins::system::{System, buttons_of, text_of};
+use standins::system::{System, buttons_of, labels_of, text_of};
 use standins::updates::User;
 
 use crate::helpers::{Chat, settle};
-
-fn labels(c: &standins::telegram::Call) -> Vec<String> {
-    c.params["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().into_iter().flatten())
-        .filter_map(|b| b["text"].as_str().map(str::to_owned))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_russian_speaker_hears_russian_and_can_switch_to_english() {
     let sys = System::start("russian", &[]).await.unwrap();
     let chat = Chat::as_user(&sys, User::new(5501, "Аня").speaking("ru"));
-    let since = sys.tg.calls().len();
-    chat.say("/start").await;
     let gate = chat
-        .expect_message(since, |c| buttons_of(c).contains(&"age:yes".to_owned()))
+        .ask("/start", |c| buttons_of(c).contains(&"age:yes".to_owned()))
         .await;
     assert!(text_of(&gate).starts_with(t(Lang::Ru, T::Welcome)));
     assert!(text_of(&gate).contains(t(Lang::Ru, T::AgeGate)));
     assert_eq!(
-        labels(&gate),
+        labels_of(&gate),
         [
             t(Lang::Ru, T::AgeConfirmButton),
             t(Lang::Ru, T::AgeDeclineButton)
@@ -64,7 +52,10 @@ async fn a_russian_speaker_hears_russian_and_can_switch_to_english() {
         })
         .await;
     assert!(text_of(&menu).starts_with(t(Lang::Ru, T::AgeConfirmed)));
-    assert_eq!(labels(&menu).last().unwrap(), t(Lang::Ru, T::ChatsButton));
+    assert_eq!(
+        labels_of(&menu).last().unwrap(),
+        t(Lang::Ru, T::ChatsButton)
+    );
     let since = sys.tg.calls().len();
     chat.press(&menu, &buttons_of(&menu)[0]).await;
     let greeting = chat
@@ -72,14 +63,14 @@ async fn a_russian_speaker_hears_russian_and_can_switch_to_english() {
             buttons_of(c).iter().any(|b| b.starts_with("photo:"))
         })
         .await;
-    assert!(labels(&greeting).contains(&"📸 Фото".to_owned()));
+    assert!(labels_of(&greeting).contains(&"📸 Фото".to_owned()));
 
-    let since = sys.tg.calls().len();
-    chat.say("Привет! Как дела?").await;
     let reply = chat
-        .expect_message(since, |c| text_of(c) == answer_for("Привет! Как дела?"))
+        .ask("Привет! Как дела?", |c| {
+            text_of(c) == answer_for("Привет! Как дела?")
+        })
         .await;
-    assert_eq!(labels(&reply), ["🔄", "📸 Фото"]);
+    assert_eq!(labels_of(&reply), ["🔄", "📸 Фото"]);
     let request = sys.llm.requests().last().cloned().unwrap();
     let system = request["messages"][0]["content"].as_str().unwrap();
     assert!(system.contains("Отвечай по-русски"), "{system}");
@@ -91,45 +82,33 @@ async fn a_russian_speaker_hears_russian_and_can_switch_to_english() {
             .unwrap()
     };
     assert!(!nsfw().await);
-    let since = sys.tg.calls().len();
-    chat.say("Нет, никакого секса сегодня").await;
-    chat.expect_message(since, |c| {
+    chat.ask("Нет, никакого секса сегодня", |c| {
         text_of(c) == answer_for("Нет, никакого секса сегодня")
     })
     .await;
     assert!(!nsfw().await, "a negated cue");
-    let since = sys.tg.calls().len();
-    chat.say("Давай займёмся любовью").await;
-    chat.expect_message(since, |c| {
+    chat.ask("Давай займёмся любовью", |c| {
         text_of(c) == answer_for("Давай займёмся любовью")
     })
     .await;
     assert!(nsfw().await, "the conversation became adult");
 
-    let since = sys.tg.calls().len();
-    chat.say("/help").await;
-    chat.expect_message(since, |c| text_of(c) == t(Lang::Ru, T::Help))
+    chat.ask("/help", |c| text_of(c) == t(Lang::Ru, T::Help))
         .await;
-    let since = sys.tg.calls().len();
-    chat.say("/lang").await;
     let choose = chat
-        .expect_message(since, |c| text_of(c) == t(Lang::Ru, T::LangChoose))
+        .ask("/lang", |c| text_of(c) == t(Lang::Ru, T::LangChoose))
         .await;
     let since = sys.tg.calls().len();
     chat.press(&choose, "lang:en").await;
     chat.expect_message(since, |c| text_of(c) == t(Lang::En, T::LangSet))
         .await;
-    let since = sys.tg.calls().len();
-    chat.say("/help").await;
-    chat.expect_message(since, |c| text_of(c) == t(Lang::En, T::Help))
+    chat.ask("/help", |c| text_of(c) == t(Lang::En, T::Help))
         .await;
-    let since = sys.tg.calls().len();
-    chat.say("And now?").await;
     let reply = chat
-        .expect_message(since, |c| text_of(c) == answer_for("And now?"))
+        .ask("And now?", |c| text_of(c) == answer_for("And now?"))
         .await;
     assert_eq!(
-        labels(&reply),
+        labels_of(&reply),
         ["🔄", "📸 Photo"],
         "the chosen language wins"
     );
@@ -186,7 +165,7 @@ async fn stop_keeps_the_text_so_far_and_edits_and_repeats_get_new_answers() {
     let again = chat
         .expect_message(since, |c| text_of(c) == answer_for("I like coffee"))
         .await;
-    assert_eq!(labels(&again)[1], "2/2");
+    assert_eq!(labels_of(&again)[1], "2/2");
     // Editing an older message only changes what is stored.
     chat.turn("and cake").await;
     let asked = sys.llm.requests().len();
@@ -212,9 +191,7 @@ async fn stop_keeps_the_text_so_far_and_edits_and_repeats_get_new_answers() {
         ..Default::default()
     };
     sys.llm.push(vec![plain(same), plain(same)]);
-    let since = sys.tg.calls().len();
-    chat.say("where shall we go").await;
-    chat.expect_message(since, |c| text_of(c) == same).await;
+    chat.ask("where shall we go", |c| text_of(c) == same).await;
     let asked = sys.llm.requests().len();
     chat.turn("somewhere else?").await;
     let requests = sys.llm.requests();

@@ -71,12 +71,17 @@ impl<'a> Chat<'a> {
             .expect("expected call")
     }
 
-    /// Says `text` and waits for the LLM stand-in's usual answer to it; returns that message.
-    pub async fn turn(&self, text: &str) -> Call {
+    /// Says `text` and waits for a message matching `pred` after it.
+    pub async fn ask(&self, text: &str, pred: impl Fn(&Call) -> bool) -> Call {
         let since = self.sys.tg.calls().len();
         self.say(text).await;
+        self.expect_message(since, pred).await
+    }
+
+    /// Says `text` and waits for the LLM stand-in's usual answer to it; returns that message.
+    pub async fn turn(&self, text: &str) -> Call {
         let want = standins::llm::answer_for(text);
-        self.expect_message(since, |c| text_of(c) == want).await
+        self.ask(text, |c| text_of(c) == want).await
     }
 
     /// Says `text` while the model streams `content` a word every `chunk_ms`; returns the log

@@ -5,16 +5,15 @@
 use shared::locale::{Lang, T, t};
 use standins::llm::answer_for;
 use standins::script::Step;
-use standins::system::{System, buttons_of, text_of};
+use standins::system::{System, buttons_of, labels_of, text_of};
 use standins::telegram::Call;
 
 use crate::helpers::Chat;
 
-/// A slow model's answer: `words` words, one every `ms`.
-fn slow(content: &str, ms: u64) -> Step {
+/// The model's next answer.
+fn answering(content: &str) -> Step {
     Step {
         content: Some(content.to_owned()),
-        chunk_ms: ms,
         ..Default::default()
     }
 }
@@ -26,31 +25,13 @@ fn button(c: &Call, prefix: &str) -> String {
         .unwrap_or_else(|| panic!("no {prefix} button under {c:?}"))
 }
 
-fn labels(c: &Call) -> Vec<String> {
-    c.params["reply_markup"]["inline_keyboard"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|row| row.as_array().into_iter().flatten())
-        .filter_map(|b| b["text"].as_str().map(str::to_owned))
-        .collect()
-}
-
 fn edit_of(c: &Call, message: i64) -> bool {
     c.method == "editmessagetext" && c.params["message_id"] == message
 }
 
 /// Says `text` while the model streams `content`; returns the draft and the final edit.
 async fn streamed_turn(chat: &Chat<'_>, text: &str, content: &str) -> (Call, Call) {
-    let sys = chat.sys;
-    sys.llm.push(vec![slow(content, 300)]);
-    let since = sys.tg.calls().len();
-    chat.say(text).await;
-    let draft = chat
-        .expect_message(since, |c| {
-            buttons_of(c).iter().any(|b| b.starts_with("stop:"))
-        })
-        .await;
+    let (since, draft) = chat.slow_answer(text, content, 300).await;
     let shown = text_of(&draft).trim_end_matches(" ▌").to_owned();
     assert!(
         content.starts_with(&shown) && shown.len() < content.len(),
@@ -106,7 +87,7 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
     for (i, content) in contents.iter().enumerate() {
         let content = content.to_string();
         let (draft, done) = streamed_turn(&chat, &format!("turn {i}"), &content).await;
-        assert_eq!(labels(&done), ["🔄", "📸 Photo"]);
+        assert_eq!(labels_of(&done), ["🔄", "📸 Photo"]);
         last = Some((draft, done, content));
     }
     let (draft, done, first_version) = last.unwrap();
@@ -119,7 +100,7 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
     let v2 = chat
         .expect_call(since, |c| edit_of(c, shown) && text_of(c) == second)
         .await;
-    assert_eq!(labels(&v2)[..3], ["◀", "2/2", "▶"]);
+    assert_eq!(labels_of(&v2)[..3], ["◀", "2/2", "▶"]);
     let back = buttons_of(&v2)[0].clone();
     let since = sys.tg.calls().len();
     chat.press(&draft, &back).await;
@@ -127,7 +108,7 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
         .await;
     // /retry writes a third version into the same message.
     sys.llm
-        .push(vec![slow("A third way to say it, warmer this time.", 0)]);
+        .push(vec![answering("A third way to say it, warmer this time.")]);
     let since = sys.tg.calls().len();
     chat.say("/retry").await;
     let v3 = chat
@@ -135,7 +116,7 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
             edit_of(c, shown) && text_of(c).starts_with("A third way")
         })
         .await;
-    assert_eq!(labels(&v3)[1], "3/3");
+    assert_eq!(labels_of(&v3)[1], "3/3");
     let (content, versions): (String, i32) = sqlx::query_as(
         "SELECT content, cardinality(variants) FROM chat_messages
          WHERE role = 'assistant' AND reply_to = (SELECT max(m.id) FROM chat_messages m
@@ -152,9 +133,7 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
     );
 
     // /new, then "My chats" lists both dialogs, named by their first words.
-    let since = sys.tg.calls().len();
-    chat.say("/new").await;
-    chat.expect_message(since, |c| {
+    chat.ask("/new", |c| {
         buttons_of(c).iter().any(|b| b.starts_with("sw:"))
     })
     .await;
@@ -166,10 +145,10 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
             .await
             .unwrap();
     let (first, second) = (dialogs[0], dialogs[1]);
-    let since = sys.tg.calls().len();
-    chat.say("/chats").await;
     let list = chat
-        .expect_message(since, |c| buttons_of(c).contains(&format!("open:{first}")))
+        .ask("/chats", |c| {
+            buttons_of(c).contains(&format!("open:{first}"))
+        })
         .await;
     let text = text_of(&list);
     assert!(
@@ -200,14 +179,10 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
     chat.press(&list, &format!("ren:{first}")).await;
     chat.expect_message(since, |c| text_of(c).starts_with("Send the new title"))
         .await;
-    let since = sys.tg.calls().len();
-    chat.say("River walk").await;
-    chat.expect_message(since, |c| text_of(c).contains("“River walk”"))
+    chat.ask("River walk", |c| text_of(c).contains("“River walk”"))
         .await;
-    let since = sys.tg.calls().len();
-    chat.say("/chats").await;
     let list = chat
-        .expect_message(since, |c| text_of(c).contains("River walk"))
+        .ask("/chats", |c| text_of(c).contains("River walk"))
         .await;
 
     // 🗑 asks first, in place; confirmed, the dialog and its messages are gone.
