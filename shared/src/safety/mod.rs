@@ -1,0 +1,49 @@
+//! Minor safety, for pictures and for chat. Every picture is of an adult: the scan below
+//! blocks text that steers toward a minor — in English or Russian, in digits or number words,
+//! by school grade or stage, transliterated, with look-alike letters, spaced or split by
+//! symbols or zero-width characters, in leetspeak, plurals, diminutives and slang — while
+//! harmless mentions pass ("my kids are asleep", "infantry", "5 years ago", "when I was
+//! little", "the school reunion"). Term lists live per language in `shared/safety/*.json`.
+//! Every negative prompt carries the minor-related terms.
+
+mod lexicon;
+mod normal;
+mod rules;
+#[cfg(test)]
+mod tests;
+
+pub use rules::{Hit, Rule};
+
+/// Appended to every negative prompt.
+pub const NEGATIVE_TERMS: &str = "child, children, kid, minor, underage, teen, teenager, loli, childlike, young-looking, school uniform";
+
+/// A signal that `text` — a user's request, dialog text that shapes a picture — steers toward
+/// a minor. Mentions that are owned, denied or remembered pass.
+pub fn check(text: &str) -> Option<Hit> {
+    rules::scan(text, false)
+}
+
+/// The same for text that describes a picture (the scene, the final prompt): any child in it
+/// blocks, owned or not.
+pub fn check_picture(text: &str) -> Option<Hit> {
+    rules::scan(text, true)
+}
+
+/// Whether a chat message must be refused rather than answered: minor-related content
+/// together with sexual content, in the message itself or in a dialog already adult.
+pub fn chat_refusal(text: &str, adult_dialog: bool) -> Option<Hit> {
+    if !adult_dialog && !crate::nsfw::is_adult(text) {
+        return None;
+    }
+    check(text)
+}
+
+/// A negative prompt with the safety terms appended.
+pub fn negative_prompt(extra: &str) -> String {
+    let extra = extra.trim().trim_end_matches(',');
+    if extra.is_empty() {
+        NEGATIVE_TERMS.to_owned()
+    } else {
+        format!("{extra}, {NEGATIVE_TERMS}")
+    }
+}
