@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod keyboards;
 pub mod locale;
 pub mod nsfw;
+pub mod nudity;
 pub mod outbox;
 pub mod personas;
 pub mod runner;
