@@ -78,6 +78,12 @@ pub struct PromptJob {
     /// The user's interface language.
     #[serde(default)]
     pub lang: Lang,
+    /// The Telegram message the photo answers (the reply it illustrates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i64>,
+    /// What the user asked for (`/photo in a red dress`), if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wish: Option<String>,
 }
 
 /// Render one picture and send it.
@@ -102,6 +108,15 @@ pub struct ImageJob {
     /// The user's interface language.
     #[serde(default)]
     pub lang: Lang,
+    /// The Telegram message the photo answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_to: Option<i64>,
+    /// The caption, in the persona's voice.
+    #[serde(default)]
+    pub caption: String,
+    /// The line the dialog's history gets once the photo is sent ("[Stacy sent a photo: …]").
+    #[serde(default)]
+    pub history: String,
 }
 
 /// Bot API calls for fn-send: effects already committed (sent in this order, each once), or

@@ -66,6 +66,31 @@ pub fn delay_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .or_else(|| get("x-ratelimit-reset-requests").and_then(|v| reset_at(v, now)))
 }
 
+/// The response when it succeeded; otherwise its status classified (with the server's delay
+/// and the start of its body in the reason), `what` naming the upstream.
+pub async fn success(
+    resp: reqwest::Response,
+    what: &str,
+) -> Result<reqwest::Response, HandlerError> {
+    let status = resp.status();
+    if status.is_success() {
+        return Ok(resp);
+    }
+    let delay = delay_of(resp.headers());
+    let text = error_body(resp).await;
+    Err(classify(
+        status.as_u16(),
+        delay,
+        format!("{what} answered {status}: {text}"),
+    ))
+}
+
+/// A request that got no answer (connection refused, reset, timed out): worth retrying. The
+/// URL is left out, as it may hold a token.
+pub fn unanswered(what: &str, e: reqwest::Error) -> HandlerError {
+    HandlerError::transient(format!("{what} request: {}", e.without_url()))
+}
+
 /// Reads an error body for a log line: at most 300 characters, never failing.
 pub async fn error_body(resp: reqwest::Response) -> String {
     resp.text()

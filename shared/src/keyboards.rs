@@ -70,6 +70,14 @@ pub fn photo_button(lang: Lang, dialog_id: i64) -> Vec<ButtonRow> {
     )]]
 }
 
+/// 🔄 "another one" under a photo.
+pub fn photo_again_button(lang: Lang, dialog_id: i64) -> Vec<ButtonRow> {
+    vec![vec![(
+        t(lang, T::PhotoAgainButton).to_owned(),
+        Button::Photo(dialog_id).encode(),
+    )]]
+}
+
 /// ⏹ under an answer that is still being written.
 pub fn stop_button(lang: Lang, user_message_id: i64) -> Vec<ButtonRow> {
     vec![vec![(

@@ -96,7 +96,10 @@ keys! {
     LangChoose = "lang_choose", LangSet = "lang_set", AnswerLanguage = "answer_language",
     CmdStart = "cmd_start", CmdPersona = "cmd_persona", CmdNew = "cmd_new",
     CmdChats = "cmd_chats", CmdRetry = "cmd_retry", CmdPhoto = "cmd_photo",
-    CmdLang = "cmd_lang", CmdHelp = "cmd_help",
+    CmdLang = "cmd_lang", CmdHelp = "cmd_help", PhotoTaking = "photo_taking",
+    PhotoLeft = "photo_left", PhotoBusy = "photo_busy", PhotoLimitUser = "photo_limit_user",
+    PhotoLimitDialog = "photo_limit_dialog", PhotoAgainButton = "photo_again_button",
+    PhotoCaption = "photo_caption", ChatRefused = "chat_refused",
 }
 
 /// The bot's commands for Telegram's menu (`setMyCommands`), with their descriptions' keys.

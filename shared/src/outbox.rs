@@ -110,6 +110,25 @@ impl Outbox {
         }
     }
 
+    /// Shows chat action `action` ("typing", "upload_photo") every `every` until the returned
+    /// guard is dropped, however the work it covers ends.
+    pub fn keep_action(
+        &self,
+        chat_id: i64,
+        action: &'static str,
+        trace_id: &str,
+        every: std::time::Duration,
+    ) -> ActionGuard {
+        let (outbox, trace) = (self.clone(), trace_id.to_owned());
+        ActionGuard(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            loop {
+                tick.tick().await;
+                outbox.chat_action(chat_id, action, &trace).await;
+            }
+        }))
+    }
+
     async fn send(&self, jobs: Vec<OutboxJob>) -> Result<(), HandlerError> {
         if jobs.is_empty() {
             return Ok(());
@@ -138,5 +157,14 @@ impl Outbox {
         // publish it again after the grace period, and the stream's duplicate window (or the
         // consumer's idempotency) drops the copy.
         Ok(())
+    }
+}
+
+/// A chat action kept on until this is dropped (see [`Outbox::keep_action`]).
+pub struct ActionGuard(tokio::task::JoinHandle<()>);
+
+impl Drop for ActionGuard {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

@@ -1,9 +1,13 @@
-//! fn-image: renders the picture an image job describes and commits it, keyed by job id in
-//! `photos`, with the counters and the photo message (an effect fn-send uploads). A redelivered
-//! job whose photo was committed only re-publishes, so nobody gets (or is charged for) the same
-//! picture twice, nothing is rendered twice, and failures are never counted.
+//! fn-image: renders the picture an image job describes on the configured backend
+//! (Automatic1111, ComfyUI or Venice; "sending a photo…" shown meanwhile), prepares it for
+//! Telegram, and commits it, keyed by job id in `photos`, with the counters, the photo slot
+//! marked used, the history line that tells the persona she sent it, and the photo message (a
+//! reply to the message it illustrates, captioned, with 🔄 another one) that fn-send uploads.
+//! A redelivered job whose photo was committed only re-publishes, so nobody gets (or is charged
+//! for) the same picture twice, nothing is rendered twice, and failures are never counted:
+//! a job given up gives its slot back.
 
-pub mod a1111;
+pub mod backend;
 pub mod photo;
 pub mod store;
 
@@ -13,36 +17,29 @@ use shared::app::{Deps, FromEnv};
 use shared::config::Env;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, ImageJob};
-use shared::keyboards::photo_button;
+use shared::keyboards::{photo_again_button, photo_button};
 use shared::runner::Stage;
+use shared::telegram::ButtonRow;
 use shared::topology::IMAGE_STAGE;
 use shared::{HandlerError, safety};
 
-use crate::a1111::{A1111, A1111Settings};
+use crate::backend::{Backend, BackendSettings, Progress};
+use crate::photo::Prepared;
+
+/// How often "sending a photo…" is shown again while the picture renders.
+const UPLOADING_EVERY: Duration = Duration::from_secs(4);
 
 /// fn-image settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Image API.
-    pub a1111: A1111Settings,
+    /// The image backend.
+    pub backend: BackendSettings,
 }
 
 impl FromEnv for Settings {
     fn read(env: &mut Env) -> Self {
-        let kind = env.string("IMAGE_API_KIND", "a1111");
-        if kind != "a1111" {
-            env.problem(format!(
-                "IMAGE_API_KIND={kind:?} is not supported yet (supported: a1111)"
-            ));
-        }
         Self {
-            a1111: A1111Settings {
-                url: env.url("IMAGE_API_URL", "http://127.0.0.1:7860"),
-                steps: env.parse("IMAGE_STEPS", 28),
-                cfg_scale: env.parse("IMAGE_CFG_SCALE", 6.5),
-                sampler: env.string("IMAGE_SAMPLER", "DPM++ 2M"),
-                timeout: Duration::from_secs(env.parse("IMAGE_TIMEOUT_SECS", 300)),
-            },
+            backend: BackendSettings::read(env),
         }
     }
 }
@@ -50,7 +47,7 @@ impl FromEnv for Settings {
 /// The image stage.
 pub struct Image {
     deps: Deps,
-    api: A1111,
+    backend: Backend,
     decode: tokio::sync::Semaphore,
 }
 
@@ -59,19 +56,39 @@ impl Image {
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(Self {
-            api: A1111::new(s.a1111)?,
+            backend: Backend::new(s.backend)?,
             deps,
             decode: tokio::sync::Semaphore::new(cores),
         })
     }
 
+    /// Decodes and bounds the picture, at most one per core at a time (CPU and memory heavy).
+    async fn prepare(&self, raw: Vec<u8>) -> Result<Prepared, HandlerError> {
+        let _cpu = self
+            .decode
+            .acquire()
+            .await
+            .map_err(|e| HandlerError::transient(e.to_string()))?;
+        tokio::task::spawn_blocking(move || photo::prepare(&raw))
+            .await
+            .map_err(|e| HandlerError::transient(format!("image task: {e}")))?
+            // A picture that cannot be read will not read better next time.
+            .map_err(|e| HandlerError::permanent(e.to_string()))
+    }
+
     /// Stores the photo, counts it and decides its message, once per job; `false` when a
     /// copy that raced us stored it first.
-    async fn record(&self, env: &Envelope<ImageJob>, png: Vec<u8>) -> Result<bool, HandlerError> {
+    async fn record(
+        &self,
+        env: &Envelope<ImageJob>,
+        picture: Prepared,
+    ) -> Result<bool, HandlerError> {
         let job = &env.payload;
         let mut tx = self.deps.pool.begin().await?;
         let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
-        let effect = d.photo(job.chat_id, png, "", &photo_button(job.lang, job.dialog_id));
+        let again = photo_again_button(job.lang, job.dialog_id);
+        let effect = d.photo(job.chat_id, picture.bytes, &job.caption, &again);
+        d.replying_to(job.reply_to);
         d.completes(env.id);
         if !store::record(&mut tx, env, effect).await? {
             return Ok(false);
@@ -93,26 +110,35 @@ impl Stage for Image {
             tracing::info!(job = %env.id, "photo already stored");
             return self.deps.outbox.republish(&env.id.to_string()).await;
         }
-        if let Some(term) = safety::minor_term(&job.prompt) {
+        if let Some(hit) = safety::check_picture(&job.prompt) {
             return Err(HandlerError::permanent(format!(
-                "prompt blocked by the safety filter ({term})"
+                "prompt blocked by the minor-safety scan ({} rule)",
+                hit.rule.as_str()
             )));
         }
-        let raw = self.api.txt2img(job).await?;
-        // Decoding a large picture is CPU and memory heavy: at most one per core at a time.
-        let cpu = self
-            .decode
-            .acquire()
-            .await
-            .map_err(|e| HandlerError::transient(e.to_string()))?;
-        let png = tokio::task::spawn_blocking(move || photo::to_telegram_png(&raw))
-            .await
-            .map_err(|e| HandlerError::transient(format!("image task: {e}")))?
-            .map_err(|e| HandlerError::transient(e.to_string()))?;
-        drop(cpu);
-        if !self.record(&env, png).await? {
+        let outbox = &self.deps.outbox;
+        let _uploading =
+            outbox.keep_action(job.chat_id, "upload_photo", &env.trace_id, UPLOADING_EVERY);
+        let progress = Progress {
+            jobs: &self.deps.jobs,
+            id: env.id,
+        };
+        let raw = self.backend.render(job, &progress).await?;
+        let picture = self.prepare(raw).await?;
+        tracing::info!(job = %env.id, width = picture.width, height = picture.height, jpeg = picture.jpeg, "photo ready");
+        if !self.record(&env, picture).await? {
             return self.deps.outbox.republish(&env.id.to_string()).await;
         }
         Ok(())
+    }
+
+    fn failure_buttons(env: &Envelope<ImageJob>) -> Vec<ButtonRow> {
+        photo_button(env.payload.lang, env.payload.dialog_id)
+    }
+
+    async fn abandoned(&self, env: Envelope<ImageJob>) {
+        if let Err(e) = store::release(&self.deps.pool, env.id).await {
+            tracing::warn!(job = %env.id, error = %e, "photo slot not given back");
+        }
     }
 }

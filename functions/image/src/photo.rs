@@ -1,19 +1,44 @@
-//! Makes whatever the image API returned fit Telegram: decoded with the `image` crate (so a
-//! garbled answer is caught here, not by Telegram), shrunk when a side exceeds the limit,
-//! and re-encoded as PNG under the 10 MB upload limit.
+//! Makes whatever the image API returned fit Telegram's `sendPhoto`: decoded with the `image`
+//! crate (PNG, JPEG or WebP; a garbled or empty answer is caught here, not by Telegram), cut to
+//! a side ratio of at most 20, shrunk so that width + height ≤ 10000 and no side passes
+//! [`MAX_SIDE`], and encoded as PNG when that fits in 10 MB, else as JPEG at decreasing
+//! quality (shrinking further if even that does not fit).
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageFormat, imageops::FilterType};
+use image::codecs::jpeg::JpegEncoder;
+use image::{DynamicImage, ImageFormat, ImageReader, Limits, imageops::FilterType};
 
-/// Largest side we send.
-pub const MAX_SIDE: u32 = 2048;
+/// Largest side we send (a phone shows no more).
+pub const MAX_SIDE: u32 = 2560;
+/// Telegram: width + height at most this.
+pub const MAX_SUM: u32 = 10_000;
+/// Telegram: longer side at most this many times the shorter.
+pub const MAX_RATIO: u32 = 20;
 /// Telegram's photo upload limit.
 pub const MAX_BYTES: usize = 10 * 1024 * 1024;
+/// Memory a decode may take (a 12000×12000 RGBA picture fits; a decompression bomb does not).
+const MAX_DECODE_BYTES: u64 = 1 << 30;
+
+/// A picture ready to upload.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Encoded bytes.
+    pub bytes: Vec<u8>,
+    /// JPEG (else PNG).
+    pub jpeg: bool,
+    /// Size sent.
+    pub width: u32,
+    /// Size sent.
+    pub height: u32,
+}
 
 /// Why a picture could not be prepared.
 #[derive(Debug, thiserror::Error)]
 pub enum PhotoError {
+    /// Nothing came back.
+    #[error("the image API sent an empty picture")]
+    Empty,
     /// Not a picture we can read.
     #[error("undecodable image: {0}")]
     Decode(#[from] image::ImageError),
@@ -22,16 +47,29 @@ pub enum PhotoError {
     TooLarge,
 }
 
-/// Decodes, bounds and re-encodes as PNG.
-pub fn to_telegram_png(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
-    let mut img = image::load_from_memory(bytes)?;
-    if img.width().max(img.height()) > MAX_SIDE {
-        img = img.resize(MAX_SIDE, MAX_SIDE, FilterType::Lanczos3);
+/// Decodes, bounds and encodes for Telegram.
+pub fn prepare(bytes: &[u8]) -> Result<Prepared, PhotoError> {
+    if bytes.is_empty() {
+        return Err(PhotoError::Empty);
     }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(image::ImageError::IoError)?;
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    let mut img = DynamicImage::ImageRgb8(reader.decode()?.to_rgb8());
+    img = bounded(img);
     for _ in 0..4 {
-        let png = encode(&img)?;
+        let png = encode(&img, None)?;
         if png.len() <= MAX_BYTES {
-            return Ok(png);
+            return Ok(done(png, false, &img));
+        }
+        for quality in [90, 80, 70, 60] {
+            let jpeg = encode(&img, Some(quality))?;
+            if jpeg.len() <= MAX_BYTES {
+                return Ok(done(jpeg, true, &img));
+            }
         }
         img = img.resize(
             img.width() * 3 / 4,
@@ -42,38 +80,44 @@ pub fn to_telegram_png(bytes: &[u8]) -> Result<Vec<u8>, PhotoError> {
     Err(PhotoError::TooLarge)
 }
 
-fn encode(img: &DynamicImage) -> Result<Vec<u8>, PhotoError> {
+fn done(bytes: Vec<u8>, jpeg: bool, img: &DynamicImage) -> Prepared {
+    Prepared {
+        bytes,
+        jpeg,
+        width: img.width(),
+        height: img.height(),
+    }
+}
+
+/// Cut to the ratio limit (keeping the middle), then shrunk to the side and sum limits.
+fn bounded(mut img: DynamicImage) -> DynamicImage {
+    let (w, h) = (img.width(), img.height());
+    if w > h.saturating_mul(MAX_RATIO) {
+        let keep = h * MAX_RATIO;
+        img = img.crop_imm((w - keep) / 2, 0, keep, h);
+    } else if h > w.saturating_mul(MAX_RATIO) {
+        let keep = w * MAX_RATIO;
+        img = img.crop_imm(0, (h - keep) / 2, w, keep);
+    }
+    let (w, h) = (img.width() as f64, img.height() as f64);
+    let scale = (MAX_SIDE as f64 / w.max(h))
+        .min((MAX_SUM - 1) as f64 / (w + h))
+        .min(1.0);
+    if scale < 1.0 {
+        let (nw, nh) = (((w * scale) as u32).max(1), ((h * scale) as u32).max(1));
+        img = img.resize_exact(nw, nh, FilterType::Triangle);
+    }
+    img
+}
+
+fn encode(img: &DynamicImage, jpeg_quality: Option<u8>) -> Result<Vec<u8>, PhotoError> {
     let mut out = Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(img.to_rgb8()).write_to(&mut out, ImageFormat::Png)?;
+    match jpeg_quality {
+        None => img.write_to(&mut out, ImageFormat::Png)?,
+        Some(q) => img.write_with_encoder(JpegEncoder::new_with_quality(&mut out, q))?,
+    }
     Ok(out.into_inner())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn jpeg(w: u32, h: u32) -> Vec<u8> {
-        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
-            image::Rgb([x as u8, y as u8, 90])
-        }));
-        let mut out = Cursor::new(Vec::new());
-        img.write_to(&mut out, ImageFormat::Jpeg).unwrap();
-        out.into_inner()
-    }
-
-    #[test]
-    fn jpeg_becomes_png_and_large_sides_shrink() {
-        let png = to_telegram_png(&jpeg(3000, 1000)).unwrap();
-        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-        let back = image::load_from_memory(&png).unwrap();
-        assert_eq!((back.width(), back.height()), (2048, 683));
-    }
-
-    #[test]
-    fn garbage_is_an_error() {
-        assert!(matches!(
-            to_telegram_png(b"not an image"),
-            Err(PhotoError::Decode(_))
-        ));
-    }
-}
+mod tests;

@@ -1,5 +1,6 @@
-//! The Postgres statements fn-image runs: whether a job's photo is stored, and storing it with
-//! its counters (photos used per persona, retention, daily activity), once per job.
+//! The Postgres statements fn-image runs: whether a job's photo is stored; storing it with its
+//! counters (photos used per persona, retention, daily activity), its slot marked used and the
+//! history line, once per job; and giving the slot of a job given up back.
 
 use shared::envelope::{Envelope, ImageJob};
 use sqlx::{PgConnection, PgPool};
@@ -43,18 +44,32 @@ pub async fn record(
     if !fresh {
         return Ok(false);
     }
-    for sql in [
-        "UPDATE user_selected_girls s SET photos_used = photos_used + 1 FROM dialogs d
-         WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id",
-        "UPDATE user_retention SET total_photos = total_photos + 1 WHERE user_id = $1",
-        "INSERT INTO user_activity (user_id, activity_date, photos_generated) VALUES ($1, current_date, 1)
-         ON CONFLICT (user_id, activity_date) DO UPDATE SET photos_generated = user_activity.photos_generated + 1",
-    ] {
-        sqlx::query(sql)
-            .bind(job.user_id)
-            .bind(job.dialog_id)
-            .execute(&mut *c)
-            .await?;
-    }
+    // One statement: the slot used, the history line, and the counters.
+    sqlx::query(
+        "WITH used AS (UPDATE photo_jobs SET state = 'done' WHERE job_id = $3),
+              told AS (INSERT INTO chat_messages (dialog_id, role, content)
+                       SELECT $2, 'system', $4::text WHERE $4::text <> ''),
+              persona AS (UPDATE user_selected_girls s SET photos_used = photos_used + 1
+                          FROM dialogs d WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id),
+              retention AS (UPDATE user_retention SET total_photos = total_photos + 1 WHERE user_id = $1)
+         INSERT INTO user_activity (user_id, activity_date, photos_generated) VALUES ($1, current_date, 1)
+         ON CONFLICT (user_id, activity_date)
+         DO UPDATE SET photos_generated = user_activity.photos_generated + 1",
+    )
+    .bind(job.user_id)
+    .bind(job.dialog_id)
+    .bind(env.id)
+    .bind(&job.history)
+    .execute(&mut *c)
+    .await?;
     Ok(true)
+}
+
+/// Gives job `id`'s photo slot back: it was given up.
+pub async fn release(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE photo_jobs SET state = 'failed' WHERE job_id = $1 AND state = 'pending'")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -1,9 +1,14 @@
-//! fn-prompt: turns "📸 Photo" into an image job. Reads the persona's look and the latest
-//! turns of the dialog, refuses (politely) when the request mentions a minor, and publishes
-//! an image job under the same job id with the dialog's fixed seed. What it decides (the job,
-//! or the refusal) is committed to the outbox first and published after; a redelivered job
-//! only re-publishes.
+//! fn-prompt: turns "📸 Photo" into an image job. Reads the moment (the persona's look, the
+//! dialog's latest turns and previous scene), scans everything that shapes the picture for
+//! minors (the user's wish, the dialog text, the model's scene, the final prompt), asks the
+//! LLM for the scene as JSON (keywords when it fails), reads the nudity level from the dialog
+//! and caps it (explicit only in an adult dialog of a confirmed adult, never above the
+//! persona's ceiling), and publishes an image job under the same job id with the dialog's fixed
+//! seed. What it decides (the job and the scene, or a refusal that gives the photo slot back)
+//! is committed first and published after; a redelivered job only re-publishes.
 
+pub mod compose;
+pub mod llm;
 pub mod scene;
 pub mod store;
 
@@ -13,9 +18,14 @@ use shared::effects::Decision;
 use shared::envelope::{Envelope, ImageJob, PromptJob};
 use shared::jobs::JobState;
 use shared::locale::{T, t};
+use shared::nudity::{self, Level};
 use shared::runner::Stage;
 use shared::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
 use shared::{HandlerError, safety};
+
+use crate::llm::{SceneLlm, SceneLlmSettings};
+use crate::scene::Scene;
+use crate::store::Moment;
 
 /// fn-prompt settings.
 #[derive(Debug, Clone)]
@@ -24,7 +34,12 @@ pub struct Settings {
     pub width: u32,
     /// Picture size.
     pub height: u32,
+    /// The scene model.
+    pub llm: SceneLlmSettings,
 }
+
+/// Venice's API, the default model endpoint.
+const VENICE_DEFAULT: &str = "https://api.venice.ai/api/v1";
 
 impl FromEnv for Settings {
     fn read(env: &mut Env) -> Self {
@@ -37,7 +52,21 @@ impl FromEnv for Settings {
                 ));
             }
         }
-        Self { width, height }
+        let base_url = env.url("VENICE_API_BASE_URL", VENICE_DEFAULT);
+        let api_key = env.optional_secret("VENICE_API_KEY");
+        let on = env.parse("SCENE_LLM", true);
+        // Without a key Venice's own API cannot answer: scenes come from keywords.
+        let usable = on && !(api_key.is_empty() && base_url == VENICE_DEFAULT);
+        Self {
+            width,
+            height,
+            llm: SceneLlmSettings {
+                base_url: if usable { base_url } else { String::new() },
+                api_key,
+                model: env.string("VENICE_MODEL", "venice-uncensored"),
+                timeout: env.seconds("SCENE_TIMEOUT_SECS", 20, 1),
+            },
+        }
     }
 }
 
@@ -46,6 +75,7 @@ pub struct Prompt {
     deps: Deps,
     width: u32,
     height: u32,
+    llm: SceneLlm,
 }
 
 impl Prompt {
@@ -55,7 +85,48 @@ impl Prompt {
             deps,
             width: s.width,
             height: s.height,
+            llm: SceneLlm::new(s.llm)?,
         })
+    }
+
+    /// Says no to the photo: the notice, the slot given back, the job failed.
+    async fn refuse(&self, env: &Envelope<PromptJob>, why: &str) -> Result<(), HandlerError> {
+        let job = &env.payload;
+        tracing::warn!(job = %env.id, why, "photo refused by the minor-safety scan");
+        let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
+        d.notice(job.chat_id, t(job.lang, T::PhotoBlocked), &[]);
+        let mut tx = self.deps.pool.begin().await?;
+        store::release(&mut tx, env.id).await?;
+        let committed = d.commit(tx).await?;
+        self.deps.outbox.publish(committed).await?;
+        let jobs = &self.deps.jobs;
+        jobs.note(
+            env.id,
+            JobState::Failed,
+            PROMPT_STAGE.name,
+            Some("blocked".into()),
+        )
+        .await;
+        Ok(())
+    }
+
+    /// The scene: the model's, or the keyword reading when it has none.
+    async fn scene(&self, env: &Envelope<PromptJob>, m: &Moment, texts: &[String]) -> Scene {
+        let job = &env.payload;
+        let asked = self.llm.scene(
+            &m.look,
+            m.previous.as_ref(),
+            &m.recent,
+            job.wish.as_deref(),
+            job.lang,
+        );
+        match asked.await {
+            Ok(scene) => scene,
+            Err(why) => {
+                tracing::info!(job = %env.id, %why, "scene from keywords");
+                Scene::fallback(m.previous.as_ref(), texts)
+            }
+        }
     }
 }
 
@@ -67,50 +138,67 @@ impl Stage for Prompt {
     async fn handle(&self, env: Envelope<PromptJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
         let pool = &self.deps.pool;
-        let source = env.id.to_string();
         if store::decided(pool, env.id).await? {
-            return self.deps.outbox.republish(&source).await;
+            return self.deps.outbox.republish(&env.id.to_string()).await;
         }
-        let (look, negative, seed) = store::look(pool, job).await?;
-        let recent = store::recent(pool, job.dialog_id).await?;
-        let texts: Vec<String> = recent.iter().map(|(_, t)| t.clone()).collect();
-        let prompt = scene::prompt(&look, &texts);
-        // The request is the user's latest words; the persona's own backstory may say "as a kid".
-        let asked = recent
-            .iter()
-            .find(|(role, _)| role == "user")
-            .map(|(_, t)| t.as_str())
-            .unwrap_or("");
-        let mut d = Decision::new(source, env.trace_id.clone());
-        if let Some(term) = safety::minor_term(&format!("{prompt}\n{asked}")) {
-            tracing::warn!(job = %env.id, %term, "image blocked by the minor-terms filter");
-            d.notice(job.chat_id, t(job.lang, T::PhotoBlocked), &[]);
-            let committed = d.commit(pool.begin().await?).await?;
-            self.deps.outbox.publish(committed).await?;
-            let blocked = Some("blocked".into());
-            let jobs = &self.deps.jobs;
-            jobs.note(env.id, JobState::Failed, PROMPT_STAGE.name, blocked)
-                .await;
+        let Some(m) = store::moment(pool, job).await? else {
+            tracing::info!(job = %env.id, "the dialog is gone; no photo");
+            store::release(&mut *pool.acquire().await?, env.id).await?;
             return Ok(());
+        };
+        let mut texts: Vec<String> = job.wish.iter().cloned().collect();
+        texts.extend(m.recent.iter().map(|(_, t)| t.clone()));
+        if let Some(hit) = texts.iter().find_map(|t| safety::check(t)) {
+            return self.refuse(&env, hit.rule.as_str()).await;
         }
+        let mut scene = self.scene(&env, &m, &texts).await;
+        let wanted = nudity::cue_of_dialog(texts.iter().map(String::as_str)).unwrap_or(scene.level);
+        scene.level = if m.adult {
+            wanted.min(m.max_level)
+        } else {
+            Level::None
+        };
+        let (prompt, negative_prompt) = compose::prompts(&m.look, &scene, scene.level);
+        if let Some(hit) = safety::check_picture(&prompt) {
+            return self.refuse(&env, hit.rule.as_str()).await;
+        }
+        let caption = if scene.caption.is_empty() {
+            t(job.lang, T::PhotoCaption).to_owned()
+        } else {
+            scene.caption.clone()
+        };
         let image = ImageJob {
             chat_id: job.chat_id,
             user_id: job.user_id,
             dialog_id: job.dialog_id,
             prompt,
-            negative_prompt: safety::negative_prompt(&negative),
-            seed,
+            negative_prompt,
+            seed: m.seed,
             width: self.width,
             height: self.height,
             lang: job.lang,
+            reply_to: job.reply_to,
+            caption,
+            history: compose::history_line(&m.look, &scene, scene.level),
         };
         let next = Envelope {
             id: env.id,
             trace_id: env.trace_id.clone(),
             payload: image,
         };
+        let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
         d.job(IMAGE_SUBJECT, &next);
-        let committed = d.commit(pool.begin().await?).await?;
+        let mut tx = pool.begin().await?;
+        store::save_scene(&mut tx, job.dialog_id, &scene).await?;
+        let committed = d.commit(tx).await?;
         self.deps.outbox.publish(committed).await
+    }
+
+    async fn abandoned(&self, env: Envelope<PromptJob>) {
+        if let Err(e) =
+            async { store::release(&mut *self.deps.pool.acquire().await?, env.id).await }.await
+        {
+            tracing::warn!(job = %env.id, error = %e, "photo slot not given back");
+        }
     }
 }

@@ -1,11 +1,14 @@
-//! The Postgres statements fn-prompt runs: whether the job was already decided, the
-//! persona's look and the dialog's seed, and the latest turns of the dialog.
+//! The Postgres statements fn-prompt runs: whether the job was already decided, the moment a
+//! photo is of (the persona's look, the dialog's seed, whether it is adult, its previous scene
+//! and latest messages) in one round trip, saving the scene, and giving a photo slot back.
 
 use shared::envelope::PromptJob;
-use sqlx::PgPool;
+use shared::nudity::Level;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::scene::Look;
+use crate::compose::Look;
+use crate::scene::Scene;
 
 /// Whether job `id`'s decision (an image job or a refusal) is already in the outbox; marks the
 /// job itself received (published) in the same statement.
@@ -20,29 +23,89 @@ pub async fn decided(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
     .await
 }
 
-/// The persona's look, negative prompt and the dialog's fixed seed.
-pub async fn look(pool: &PgPool, job: &PromptJob) -> sqlx::Result<(Look, String, i64)> {
-    let (appearance, clothing, negative, seed): (String, String, String, i64) = sqlx::query_as(
-        "SELECT g.appearance, g.clothing_description, g.negative_prompt, d.image_seed
-         FROM dialogs d JOIN girls g ON g.id = d.girl_id WHERE d.id = $1 AND d.user_id = $2",
+/// What a photo of the dialog is made from.
+#[derive(Debug, Clone)]
+pub struct Moment {
+    /// The persona's look.
+    pub look: Look,
+    /// The dialog's fixed seed.
+    pub seed: i64,
+    /// The most undressed her pictures may be.
+    pub max_level: Level,
+    /// The dialog is NSFW-enabled and the user confirmed 18+.
+    pub adult: bool,
+    /// The dialog's previous scene.
+    pub previous: Option<Scene>,
+    /// The latest messages, newest first: `(role, content)`.
+    pub recent: Vec<(String, String)>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    name: String,
+    age: i32,
+    appearance: String,
+    clothing: String,
+    negative: String,
+    max_level: String,
+    seed: i64,
+    adult: bool,
+    scene: Option<sqlx::types::Json<Scene>>,
+    recent: sqlx::types::Json<Vec<(String, String)>>,
+}
+
+/// The moment of the job's dialog, or `None` when the dialog is gone.
+pub async fn moment(pool: &PgPool, job: &PromptJob) -> sqlx::Result<Option<Moment>> {
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT g.name, g.age, g.appearance, g.clothing_description AS clothing,
+                g.negative_prompt AS negative, g.max_nsfw_level AS max_level, d.image_seed AS seed,
+                d.nsfw_enabled AND u.age_confirmed_at IS NOT NULL AS adult, s.scene,
+                COALESCE((SELECT json_agg(json_build_array(m.role, m.content) ORDER BY m.id DESC)
+                          FROM (SELECT role, content, id FROM chat_messages
+                                WHERE dialog_id = d.id AND role <> 'system'
+                                ORDER BY id DESC LIMIT 6) m), '[]'::json) AS recent
+         FROM dialogs d JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
+         LEFT JOIN dialog_scenes s ON s.dialog_id = d.id
+         WHERE d.id = $1 AND d.user_id = $2",
     )
     .bind(job.dialog_id)
     .bind(job.user_id)
-    .fetch_one(pool)
+    .fetch_optional(pool)
     .await?;
-    let look = Look {
-        appearance,
-        clothing,
-    };
-    Ok((look, negative, seed))
+    Ok(row.map(|r| Moment {
+        look: Look {
+            name: r.name,
+            age: r.age,
+            appearance: r.appearance,
+            clothing: r.clothing,
+            negative: r.negative,
+        },
+        seed: r.seed,
+        max_level: Level::parse(&r.max_level).unwrap_or(Level::None),
+        adult: r.adult,
+        previous: r.scene.map(|j| j.0),
+        recent: r.recent.0,
+    }))
 }
 
-/// The latest six turns of the dialog, newest first: `(role, content)`.
-pub async fn recent(pool: &PgPool, dialog_id: i64) -> sqlx::Result<Vec<(String, String)>> {
-    sqlx::query_as(
-        "SELECT role, content FROM chat_messages WHERE dialog_id = $1 ORDER BY id DESC LIMIT 6",
+/// Keeps `scene` as the dialog's latest.
+pub async fn save_scene(c: &mut PgConnection, dialog_id: i64, scene: &Scene) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO dialog_scenes (dialog_id, scene) VALUES ($1, $2)
+         ON CONFLICT (dialog_id) DO UPDATE SET scene = $2, updated_at = now()",
     )
     .bind(dialog_id)
-    .fetch_all(pool)
-    .await
+    .bind(sqlx::types::Json(scene))
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// Gives job `id`'s photo slot back (the photo will not come).
+pub async fn release(c: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE photo_jobs SET state = 'failed' WHERE job_id = $1 AND state = 'pending'")
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(())
 }

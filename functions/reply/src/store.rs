@@ -146,7 +146,8 @@ pub async fn add_version(
                 WHERE m.id = $12 AND COALESCE(cardinality(m.variants), 1) = $15
                   AND NOT $14 = ANY(COALESCE(m.variant_jobs, '{}'))
                   AND NOT EXISTS (SELECT 1 FROM chat_messages l
-                                  WHERE l.dialog_id = m.dialog_id AND l.id > m.id)
+                                  WHERE l.dialog_id = m.dialog_id AND l.id > m.id
+                                    AND l.role <> 'system')
                 RETURNING m.id";
     let added = d
         .commit_gated::<(i64,)>(pool, gate, |q| {

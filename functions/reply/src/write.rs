@@ -71,15 +71,6 @@ fn draft_id(job: Uuid) -> Uuid {
     Uuid::from_u128(job.as_u128() ^ 0x5354_5245_414d)
 }
 
-/// "typing…" kept on until this is dropped, however the writing ends.
-struct Typing(tokio::task::JoinHandle<()>);
-
-impl Drop for Typing {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// An answer as written.
 struct Written {
     text: String,
@@ -180,14 +171,8 @@ impl Reply {
         stream: Option<Duration>,
     ) -> Result<Written, HandlerError> {
         let job = &env.payload;
-        let (outbox, chat, trace) = (self.deps.outbox.clone(), job.chat_id, env.trace_id.clone());
-        let _typing = Typing(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(TYPING_EVERY);
-            loop {
-                tick.tick().await;
-                outbox.chat_action(chat, "typing", &trace).await;
-            }
-        }));
+        let outbox = &self.deps.outbox;
+        let _typing = outbox.keep_action(job.chat_id, "typing", &env.trace_id, TYPING_EVERY);
         let recent = similar::recent_answers(&messages, 3);
         let mut history = self.history;
         let mut drafted = false;

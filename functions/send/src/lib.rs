@@ -166,7 +166,12 @@ impl Send {
         };
         let upload = e.blob.clone().map(|bytes| Upload {
             field: "photo",
-            file_name: "photo.png".to_owned(),
+            file_name: if bytes.starts_with(b"\xFF\xD8\xFF") {
+                "photo.jpg"
+            } else {
+                "photo.png"
+            }
+            .to_owned(),
             bytes,
         });
         let mut outcome = self.api.call(method, &params, upload).await;

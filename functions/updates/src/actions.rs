@@ -3,15 +3,15 @@
 //! commit. Everything said comes from the locale files (`shared::locale`).
 
 use shared::effects::Decision;
-use shared::envelope::{Envelope, PromptJob, ReplyJob};
+use shared::envelope::{Envelope, ReplyJob};
 use shared::keyboards::Under;
 use shared::locale::{Lang, T, t};
-use shared::topology::{PROMPT_SUBJECT, REPLY_SUBJECT};
+use shared::topology::REPLY_SUBJECT;
 use shared::{HandlerError, texts};
 use sqlx::PgConnection;
 
 use crate::route::{Action, Sender};
-use crate::{dialogs, listing, manage, menu, store};
+use crate::{dialogs, listing, manage, menu, photos, store};
 
 /// What an action needs besides the transaction.
 pub struct Ctx<'a> {
@@ -29,6 +29,8 @@ pub struct Ctx<'a> {
     pub lang: Lang,
     /// The dialog whose new title their next text is.
     pub renaming: Option<i64>,
+    /// Photo limits.
+    pub photos: photos::Limits,
 }
 
 /// Applies one action.
@@ -138,7 +140,9 @@ pub async fn apply(
         Action::Photo {
             dialog_id,
             callback,
-        } => photo(c, ctx, d, dialog_id, callback).await?,
+            shown,
+            wish,
+        } => photos::photo(c, ctx, d, dialog_id, callback, shown, wish).await?,
         Action::UnknownCommand => {
             d.text(chat, t(ctx.lang, T::UnknownCommand), &[]);
         }
@@ -238,6 +242,9 @@ async fn text_message(
         }
         return Ok(());
     }
+    if manage::refused(c, ctx, d, text).await? {
+        return Ok(());
+    }
     let stored = store::store_text(c, ctx.sender, ctx.update_id, text).await?;
     let Some((dialog_id, user_message_id)) = stored else {
         d.text(chat, t(ctx.lang, T::PickFirst), &[]);
@@ -253,35 +260,6 @@ async fn text_message(
         summarize: false,
     };
     d.job(REPLY_SUBJECT, &Envelope::new(ctx.trace_id(), job));
-    Ok(())
-}
-
-async fn photo(
-    c: &mut PgConnection,
-    ctx: &Ctx<'_>,
-    d: &mut Decision,
-    dialog: Option<i64>,
-    callback: Option<String>,
-) -> Result<(), HandlerError> {
-    let chat = ctx.sender.chat_id;
-    let user = ctx.sender.user_id;
-    let dialog_id = match dialog {
-        Some(id) if dialogs::owns_dialog(c, user, id).await? => Some(id),
-        Some(_) => None,
-        None => dialogs::active_dialog(c, user).await?,
-    };
-    let Some(dialog_id) = dialog_id else {
-        manage::tell(ctx, d, callback.as_deref(), t(ctx.lang, T::PickFirst));
-        return Ok(());
-    };
-    let job = PromptJob {
-        chat_id: chat,
-        user_id: user,
-        dialog_id,
-        lang: ctx.lang,
-    };
-    d.job(PROMPT_SUBJECT, &Envelope::new(ctx.trace_id(), job));
-    manage::tell(ctx, d, callback.as_deref(), t(ctx.lang, T::PhotoOnItsWay));
     Ok(())
 }
 

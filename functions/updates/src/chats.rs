@@ -208,7 +208,8 @@ pub async fn answer_to(
              ORDER BY m.id DESC LIMIT 1)
          SELECT q.id AS user_message_id, a.id AS answer_id, a.effect_id, a.dialog_id,
                 NOT EXISTS (SELECT 1 FROM chat_messages l
-                            WHERE l.dialog_id = a.dialog_id AND l.id > a.id) AS latest
+                            WHERE l.dialog_id = a.dialog_id AND l.id > a.id
+                              AND l.role <> 'system') AS latest
          FROM q JOIN chat_messages a ON a.reply_to = q.id AND a.role = 'assistant'
          ORDER BY a.id DESC LIMIT 1",
     )

@@ -179,7 +179,8 @@ pub async fn swipe(
          WHERE m.id = $2 AND d.id = m.dialog_id AND d.user_id = $1
            AND $3 < cardinality(m.variants)
            AND NOT EXISTS (SELECT 1 FROM chat_messages l
-                           WHERE l.dialog_id = m.dialog_id AND l.id > m.id)
+                           WHERE l.dialog_id = m.dialog_id AND l.id > m.id
+                             AND l.role <> 'system')
          RETURNING m.content, cardinality(m.variants) AS variants, m.dialog_id, m.reply_to",
     )
     .bind(user_id)
@@ -201,6 +202,23 @@ pub async fn active_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<O
     .fetch_optional(c)
     .await
     .map(Option::flatten)
+}
+
+/// Whether the user's active dialog is adult, and its persona's name.
+pub async fn active_persona(
+    c: &mut PgConnection,
+    user_id: i64,
+) -> sqlx::Result<Option<(bool, String)>> {
+    sqlx::query_as(
+        "SELECT d.nsfw_enabled, g.name FROM users u
+         JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
+         JOIN dialogs d ON d.id = s.active_dialog_id
+         JOIN girls g ON g.id = d.girl_id
+         WHERE u.id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(c)
+    .await
 }
 
 /// Whether `dialog_id` belongs to `user_id`.

@@ -1,17 +1,18 @@
 //! The actions on answers and settings, inside the update's transaction: 🔄 and `/retry`
-//! (another version of the latest answer), ⏹, edited messages, and `/lang`.
+//! (another version of the latest answer), ⏹, edited messages, `/lang`, and the refusal of
+//! a message that brings a minor into sexual content.
 
 use shared::buttons::Button;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, Regenerate, ReplyJob};
-use shared::locale::{Lang, T, t};
+use shared::locale::{Lang, T, t, tf};
 use shared::topology::REPLY_SUBJECT;
 use shared::{HandlerError, texts};
 use sqlx::PgConnection;
 
 use crate::actions::Ctx;
 use crate::chats::{self, Answer};
-use crate::store;
+use crate::{dialogs, store};
 
 /// Says `text`: as the pressed button's toast, or as a message for a command.
 pub fn tell(ctx: &Ctx<'_>, d: &mut Decision, callback: Option<&str>, text: &str) {
@@ -21,6 +22,39 @@ pub fn tell(ctx: &Ctx<'_>, d: &mut Decision, callback: Option<&str>, text: &str)
             d.text(ctx.sender.chat_id, text, &[]);
         }
     }
+}
+
+/// Refuses a message that brings a minor into sexual content (in itself, or in a dialog that
+/// is already adult): the persona declines in her voice, and the message is neither stored nor
+/// sent to the model. Logged by rule, never with the user's text.
+pub async fn refused(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    text: &str,
+) -> Result<bool, HandlerError> {
+    let Some(hit) = shared::safety::check(text) else {
+        return Ok(false);
+    };
+    let Some((adult, name)) = dialogs::active_persona(c, ctx.sender.user_id).await? else {
+        return Ok(false);
+    };
+    if shared::safety::chat_refusal(text, adult).is_none() {
+        return Ok(false);
+    }
+    tracing::warn!(
+        update = ctx.update_id,
+        rule = hit.rule.as_str(),
+        "message refused by the minor-safety scan"
+    );
+    tracing::debug!(term = %hit.term, "what the scan matched");
+    let name: &dyn std::fmt::Display = &name;
+    d.text(
+        ctx.sender.chat_id,
+        &tf(ctx.lang, T::ChatRefused, &[("name", name)]),
+        &[],
+    );
+    Ok(true)
 }
 
 /// Queues another version of answer `a`, shown in `shown` (or where it was sent; or, with

@@ -48,10 +48,13 @@ pub enum Action {
     Start,
     /// `/help`.
     Help,
-    /// `/photo`, or the photo button (with the dialog it was under).
+    /// `/photo [wish]`, or the photo button (with the dialog it was under and the message
+    /// it was pressed under).
     Photo {
         dialog_id: Option<i64>,
         callback: Option<String>,
+        shown: Option<i64>,
+        wish: Option<String>,
     },
     /// The 18+ confirmation button.
     ConfirmAge { callback: String },
@@ -222,6 +225,11 @@ fn command(text: &str) -> Action {
         "photo" => Action::Photo {
             dialog_id: None,
             callback: None,
+            shown: None,
+            wish: text
+                .split_once(char::is_whitespace)
+                .map(|(_, rest)| rest.trim().to_owned())
+                .filter(|w| !w.is_empty()),
         },
         _ => Action::UnknownCommand,
     }
@@ -235,6 +243,8 @@ fn button(data: &str, callback: String, shown: Option<i64>) -> Action {
         Some(Button::Photo(id)) => Action::Photo {
             dialog_id: Some(id),
             callback: Some(callback),
+            shown,
+            wish: None,
         },
         Some(Button::Retry(message_id)) => Action::Retry {
             message_id,

@@ -174,6 +174,15 @@ impl Decision {
         id
     }
 
+    /// Makes the last message a reply to Telegram message `message_id` (sent all the same if
+    /// that message is gone).
+    pub fn replying_to(&mut self, message_id: Option<i64>) {
+        if let (Some(id), Some(last)) = (message_id, self.effects.last_mut()) {
+            last.params["reply_parameters"] =
+                json!({"message_id": id, "allow_sending_without_reply": true});
+        }
+    }
+
     /// A photo Telegram already has (by `file_id`), with a caption and buttons.
     pub fn photo_by_id(
         &mut self,

@@ -232,12 +232,15 @@ pub fn of_message(text: &str) -> Option<Level> {
     cues.last().copied()
 }
 
-/// The level of the moment: the newest message (of `newest_first`) that has a cue decides.
+/// The level of the moment: the newest message (of `newest_first`) that has a cue decides;
+/// `None` when no message has one.
+pub fn cue_of_dialog<'a>(newest_first: impl IntoIterator<Item = &'a str>) -> Option<Level> {
+    newest_first.into_iter().find_map(of_message)
+}
+
+/// The level of the moment, dressed when nothing says otherwise.
 pub fn of_dialog<'a>(newest_first: impl IntoIterator<Item = &'a str>) -> Level {
-    newest_first
-        .into_iter()
-        .find_map(of_message)
-        .unwrap_or(Level::None)
+    cue_of_dialog(newest_first).unwrap_or(Level::None)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::{EXTENSION, Persona, PersonaError, expand_char};
+use crate::nudity::Level;
 
 /// The system prompt used when a card leaves `system_prompt` empty.
 pub const DEFAULT_SYSTEM_PROMPT: &str = "You are {{char}}, chatting with {{user}} in a messenger. \
@@ -57,6 +58,8 @@ struct Companion {
     negative_prompt: String,
     #[serde(default)]
     sort_order: i32,
+    #[serde(default)]
+    max_nsfw_level: Option<String>,
 }
 
 /// Parses card JSON; `file` names it in errors, `slug` in the database.
@@ -94,6 +97,26 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
                 age: other,
             });
         }
+    };
+    // The look is what every picture is made of: nothing in it may suggest a minor.
+    for (field, text) in [
+        ("appearance", &ours.appearance),
+        ("clothing", &ours.clothing),
+    ] {
+        if let Some(hit) = crate::safety::check_picture(text) {
+            let reason = format!("suggests a minor ({} rule)", hit.rule.as_str());
+            return Err(format(
+                &format!("data.extensions.companion.{field}"),
+                reason,
+            ));
+        }
+    }
+    let max_level = match ours.max_nsfw_level.as_deref() {
+        None => Level::Partial,
+        Some(s) => Level::parse(s).ok_or_else(|| {
+            let reason = "one of none, undressing, partial, full".to_owned();
+            format("data.extensions.companion.max_nsfw_level", reason)
+        })?,
     };
     let name = d.name.trim().to_owned();
     if name.is_empty() {
@@ -157,6 +180,7 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
         clothing: ours.clothing,
         negative_prompt: ours.negative_prompt,
         sort_order: ours.sort_order,
+        max_level,
         name,
         card: raw,
         avatar: None,

@@ -82,6 +82,8 @@ pub struct Persona {
     pub negative_prompt: String,
     /// Position in the menu.
     pub sort_order: i32,
+    /// The most undressed her pictures may be (`max_nsfw_level`, default partial).
+    pub max_level: crate::nudity::Level,
     /// The whole card as JSON.
     pub card: serde_json::Value,
     /// Avatar PNG, when the persona has one.
@@ -192,12 +194,12 @@ pub async fn sync(pool: &PgPool, personas: &[Persona]) -> Result<(), PersonaErro
         sqlx::query(
             "INSERT INTO girls (slug, name, age, system_prompt, greeting, clothing_description,
                                 appearance, negative_prompt, card, sort_order, post_history,
-                                alternate_greetings, pitch, avatar, is_active, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, TRUE, now())
+                                alternate_greetings, pitch, avatar, max_nsfw_level, is_active, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, TRUE, now())
              ON CONFLICT (slug) DO UPDATE SET name = $2, age = $3, system_prompt = $4, greeting = $5,
                  clothing_description = $6, appearance = $7, negative_prompt = $8, card = $9,
                  sort_order = $10, post_history = $11, alternate_greetings = $12, pitch = $13,
-                 avatar = $14, is_active = TRUE, updated_at = now(),
+                 avatar = $14, max_nsfw_level = $15, is_active = TRUE, updated_at = now(),
                  avatar_effect_id = CASE WHEN girls.avatar IS NOT DISTINCT FROM $14
                                          THEN girls.avatar_effect_id END",
         )
@@ -215,6 +217,7 @@ pub async fn sync(pool: &PgPool, personas: &[Persona]) -> Result<(), PersonaErro
         .bind(&p.alternate_greetings)
         .bind(sqlx::types::Json(&p.pitch))
         .bind(&p.avatar)
+        .bind(p.max_level.as_str())
         .execute(&mut *tx)
         .await?;
     }

@@ -33,7 +33,18 @@ fn commands_are_recognised_with_bot_suffix_and_payload() {
         parse(&message("/photo")).unwrap().1,
         Action::Photo {
             dialog_id: None,
-            callback: None
+            callback: None,
+            shown: None,
+            wish: None,
+        }
+    );
+    assert_eq!(
+        parse(&message("/photo  in a red dress ")).unwrap().1,
+        Action::Photo {
+            dialog_id: None,
+            callback: None,
+            shown: None,
+            wish: Some("in a red dress".into()),
         }
     );
     assert_eq!(parse(&message("/nope")).unwrap().1, Action::UnknownCommand);
@@ -72,7 +83,9 @@ fn buttons_map_to_actions_and_junk_is_stale() {
         parse(&callback("photo:9")).unwrap().1,
         Action::Photo {
             dialog_id: Some(9),
-            callback: Some("cb1".into())
+            callback: Some("cb1".into()),
+            shown: None,
+            wish: None,
         }
     );
     assert_eq!(
