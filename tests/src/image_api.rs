@@ -1,6 +1,6 @@
 //! Automatic1111-compatible stand-in: `POST /sdapi/v1/txt2img` answers with a real PNG of the
 //! requested size (a gradient derived from the seed), base64 in `images`, and `info` as a JSON
-//! string, like the real server. Like A1111 it renders one picture at a time (requests queue).
+//! string, like the real server. The same server speaks ComfyUI and Venice (`crate::comfy`). Like A1111 it renders one picture at a time (requests queue).
 //! A scripted `size` answers a picture of another size, e.g. a huge one, so the shrink path
 //! runs end to end. `GET /sdapi/v1/progress` reports idle.
 
@@ -24,7 +24,8 @@ pub fn router(script: Arc<Script>) -> Router {
         }))
         .route("/_requests", get(|State(s): State<Arc<Script>>| async move { Json(s.requests()) }))
         .route("/_script", post(|State(s): State<Arc<Script>>, Json(steps): Json<Vec<Step>>| async move { s.push(steps) }))
-        .with_state(script)
+        .with_state(script.clone())
+        .merge(crate::comfy::router(script))
 }
 
 /// A PNG of `w`×`h` whose colours depend on `seed`.

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod chaos;
+pub mod comfy;
 pub mod harness;
 pub mod image_api;
 pub mod llm;

@@ -1,7 +1,7 @@
 //! OpenAI-compatible chat completions stand-in (`POST …/chat/completions`, Venice's shape):
 //! answers in character with a deterministic line built from the last user message, so tests
-//! can recognise it. Like the real API it wants a bearer key and the completions path, and it
-//! refuses a prompt longer than its context with 400 `context_length_exceeded`, every error in
+//! can recognise it (asked for a photo scene as JSON, it answers [`SCENE`]). Like the real
+//! API it wants a bearer key and the completions path, and it refuses a prompt longer than its context with 400 `context_length_exceeded`, every error in
 //! OpenAI's shape. Asked for `stream: true`, it answers server-sent events word by word, as
 //! OpenAI and Venice do. `POST /_script` queues failures or delays, `GET /_requests` lists calls.
 
@@ -19,6 +19,9 @@ use crate::script::{Script, Step, openai_error};
 pub fn answer_for(user_text: &str) -> String {
     format!("I love hearing that: \"{user_text}\". Tell me more?")
 }
+
+/// What the stand-in answers when asked for a photo scene (`response_format: json_schema`).
+pub const SCENE: &str = r#"{"place": "by the window of a quiet café", "time_of_day": "late afternoon", "pose": "sitting with her chin on her hand", "expression": "warm, teasing smile", "clothing": [], "level": "none", "caption": "Thinking of you ☕"}"#;
 
 /// The router; the completions route accepts any prefix (`/api/v1`, `/v1`, none).
 pub fn router(script: Arc<Script>) -> Router {
@@ -109,10 +112,14 @@ async fn complete(
         .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
         .and_then(|m| m["content"].as_str())
         .unwrap_or("");
-    let content = step
-        .content
-        .clone()
-        .unwrap_or_else(|| answer_for(last_user));
+    let scene = request["response_format"]["type"] == "json_schema";
+    let content = step.content.clone().unwrap_or_else(|| {
+        if scene {
+            SCENE.to_owned()
+        } else {
+            answer_for(last_user)
+        }
+    });
     script.record_time(last_user.to_owned(), started.elapsed());
     if request["stream"] == true {
         return stream(content, step.chunk_ms, &request);

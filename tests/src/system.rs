@@ -81,6 +81,11 @@ impl System {
             ("VENICE_API_BASE_URL", format!("http://{llm_addr}/api/v1")),
             ("VENICE_API_KEY", "test-key".to_owned()),
             ("IMAGE_API_URL", format!("http://{image_addr}")),
+            // Used when a test picks IMAGE_API_KIND=venice: the image stand-in speaks it.
+            (
+                "VENICE_IMAGE_BASE_URL",
+                format!("http://{image_addr}/api/v1"),
+            ),
             (
                 "PERSONAS_DIR",
                 root().join("personas").display().to_string(),

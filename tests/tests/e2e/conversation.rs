@@ -69,11 +69,11 @@ async fn start_persona_text_and_photo_reach_the_user() {
     let img = image::load_from_memory(&png).expect("a decodable PNG");
     assert_eq!((img.width(), img.height()), (512, 768));
 
-    // The image prompt follows the story and is safe.
+    // The image prompt follows the scene the model set, and is safe.
     let req = sys.image.requests().last().cloned().unwrap();
     let prompt = req["prompt"].as_str().unwrap();
     assert!(
-        prompt.contains("adult") && prompt.contains("beach"),
+        prompt.contains("adult") && prompt.contains("quiet café"),
         "{prompt}"
     );
     assert!(

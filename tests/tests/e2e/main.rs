@@ -10,6 +10,7 @@ mod delivery;
 mod helpers;
 mod http_runner;
 mod ingress;
+mod photos;
 mod resilience;
 mod sends;
 mod startup;

@@ -21,7 +21,7 @@ const SEED_RANGE: i64 = 999_999_999;
 /// Venice image settings.
 #[derive(Debug, Clone)]
 pub struct VeniceSettings {
-    /// API base URL (`VENICE_API_BASE_URL`).
+    /// API base URL (`VENICE_IMAGE_BASE_URL`, else `VENICE_API_BASE_URL`).
     pub base_url: String,
     /// Bearer key.
     pub api_key: Secret,
@@ -38,7 +38,8 @@ pub struct VeniceSettings {
 impl VeniceSettings {
     /// Reads the Venice settings.
     pub fn read(env: &mut Env, steps: u32, cfg_scale: f32, timeout: Duration) -> Self {
-        let base_url = env.url("VENICE_API_BASE_URL", "https://api.venice.ai/api/v1");
+        let api_base = env.url("VENICE_API_BASE_URL", "https://api.venice.ai/api/v1");
+        let base_url = env.url("VENICE_IMAGE_BASE_URL", &api_base);
         let api_key = env.optional_secret("VENICE_API_KEY");
         if api_key.is_empty() {
             env.problem("IMAGE_API_KIND=venice needs VENICE_API_KEY");
