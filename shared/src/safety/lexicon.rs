@@ -70,6 +70,12 @@ impl Pattern {
         })
     }
 
+    /// Whether a one-word pattern's stem (four letters or more) occurs anywhere in `skel`:
+    /// for letters spelled out one by one, where word boundaries are lost.
+    pub fn inside(&self, skel: &str) -> bool {
+        matches!(self.words.as_slice(), [w] if w.0.iter().any(|(s, _)| s.len() >= 4 && skel.contains(s.as_str())))
+    }
+
     /// Number of words.
     pub fn len(&self) -> usize {
         self.words.len()

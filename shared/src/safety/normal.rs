@@ -264,22 +264,28 @@ pub fn tokens(text: &str) -> Vec<Token> {
 }
 
 /// Words hidden by spacing or symbols, joined: runs of three or more single letters
-/// (`t e e n`) and pieces glued by symbols (`sch-ool-girl`, `t.e.e.n`). Only the joined words
-/// are returned; the scan checks them as terms.
-pub fn joined(tokens: &[Token]) -> Vec<Token> {
+/// (`t e e n`, `t.e.e.n`; `spelled` is true for these) and pieces glued by symbols
+/// (`sch-ool-girl`). Only the joined words are returned; the scan checks them as terms.
+pub fn joined(tokens: &[Token]) -> Vec<(Token, bool)> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         let single = |t: &Token| t.text.chars().count() == 1 && t.num.is_none();
         let mut j = i + 1;
         if single(&tokens[i]) {
-            while j < tokens.len() && single(&tokens[j]) && tokens[j].clause == tokens[i].clause {
+            // A run keeps one way of separating its letters: "a s-c-h-o-o-l" starts at "s".
+            while j < tokens.len()
+                && single(&tokens[j])
+                && tokens[j].clause == tokens[i].clause
+                && (j == i + 1 || tokens[j].glued == tokens[i + 1].glued)
+            {
                 j += 1;
             }
             if j - i < 3 {
                 j = i + 1;
             }
         }
+        let spelled = j > i + 1;
         if j == i + 1 {
             while j < tokens.len() && tokens[j].glued && tokens[j].num.is_none() {
                 j += 1;
@@ -287,7 +293,10 @@ pub fn joined(tokens: &[Token]) -> Vec<Token> {
         }
         if j - i >= 2 {
             let text: String = tokens[i..j].iter().map(|t| t.text.as_str()).collect();
-            out.push(token(text, (tokens[i].sentence, tokens[i].clause), false));
+            out.push((
+                token(text, (tokens[i].sentence, tokens[i].clause), false),
+                spelled,
+            ));
         }
         i = j;
     }

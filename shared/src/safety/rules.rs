@@ -263,10 +263,12 @@ pub fn scan(text: &str, strict: bool) -> Option<Hit> {
             return Some(h);
         }
     }
-    joined(&ts).iter().find_map(|t| {
+    joined(&ts).iter().find_map(|(t, spelled)| {
         let one = std::slice::from_ref(t);
         let harmless = any_at(&lx.exceptions, one, 0).is_some();
-        (!harmless && any_at(&lx.strong, one, 0).is_some()).then(|| Hit {
+        let term = any_at(&lx.strong, one, 0).is_some()
+            || (*spelled && lx.strong.iter().any(|p| p.inside(&t.skel)));
+        (!harmless && term).then(|| Hit {
             rule: Rule::Term,
             term: t.text.clone(),
         })

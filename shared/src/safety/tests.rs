@@ -70,8 +70,10 @@ fn hidden_spellings_are_undone() {
     assert_eq!(texts, ["teen", "loli", "schoolgirl", "15", "yo"]);
     assert_eq!(t[3].num, Some(15));
     let j = joined(&tokens("s c h o o l g i r l, t.e.e.n and sch-ool-girl"));
-    let texts: Vec<&str> = j.iter().map(|t| t.text.as_str()).collect();
+    let texts: Vec<&str> = j.iter().map(|(t, _)| t.text.as_str()).collect();
     assert_eq!(texts, ["schoolgirl", "teen", "schoolgirl"]);
+    assert!(check("as a s-c-h-o-o-l-g-i-r-l").is_some());
+    assert!(check("as a s c h o o l g i r l").is_some());
 }
 
 #[test]
