@@ -111,43 +111,43 @@ struct File {
 /// Every list, all languages merged.
 pub struct Lexicon {
     /// Words that suggest a minor wherever they stand.
-    pub strong: Vec<Pattern>,
+    pub strong: Patterns,
     /// Words that start like a strong term but are harmless (`childhood`, `infantry`).
-    pub exceptions: Vec<Pattern>,
+    pub exceptions: Patterns,
     /// Phrases that suggest a minor (`little girl`, `в 9 классе` is a grade rule).
-    pub phrases: Vec<Pattern>,
+    pub phrases: Patterns,
     /// Family words that suggest a minor unless owned or denied (`my kids`).
-    pub weak: Vec<Pattern>,
+    pub weak: Patterns,
     /// Owners, before a weak word.
-    pub possessives: Vec<Pattern>,
+    pub possessives: Patterns,
     /// Denials, before a weak word.
-    pub negations: Vec<Pattern>,
+    pub negations: Patterns,
     /// An adult's memories ("when I was", "в детстве"): the rest of the sentence is the past.
-    pub memory: Vec<Pattern>,
+    pub memory: Patterns,
     /// After "N years": a duration, not an age.
-    pub duration_after: Vec<Pattern>,
+    pub duration_after: Patterns,
     /// `years`, `лет`, `yo`.
-    pub year_units: Vec<Pattern>,
+    pub year_units: Patterns,
     /// `old` after a year unit.
-    pub old_words: Vec<Pattern>,
+    pub old_words: Patterns,
     /// Words before a number that make it someone's age.
-    pub age_subjects: Vec<Pattern>,
+    pub age_subjects: Patterns,
     /// Words right before a number that make it not an age (`it is 5`).
-    pub age_subject_blockers: Vec<Pattern>,
+    pub age_subject_blockers: Patterns,
     /// Units after a number that make it not an age.
-    pub not_age_after: Vec<Pattern>,
+    pub not_age_after: Patterns,
     /// `grade`, `класс`.
-    pub grade_words: Vec<Pattern>,
+    pub grade_words: Patterns,
     /// Things with an age (`a 12-year-old whisky`).
-    pub aged_things: Vec<Pattern>,
+    pub aged_things: Patterns,
     /// Before "N лет": a duration, not an age (`женаты 10 лет`).
-    pub duration_before: Vec<Pattern>,
+    pub duration_before: Patterns,
     /// `th` of `7th`, `й` of `9-й`.
-    pub ordinal_suffixes: Vec<Pattern>,
+    pub ordinal_suffixes: Patterns,
     /// `under 18`, `младше 18`: 18 counts too.
-    pub under_words: Vec<Pattern>,
+    pub under_words: Patterns,
     /// Adults at school: teachers, parents, reunions.
-    pub teacher: Vec<Pattern>,
+    pub teacher: Patterns,
     /// Ordinal stems (prefix match) and their values.
     pub ordinals: Vec<(String, u32)>,
     /// Number words (skeleton → value).
@@ -161,11 +161,47 @@ const FILES: &[(&str, &str)] = &[
     ("ru", include_str!("../../safety/ru.json")),
 ];
 
-fn patterns(lists: &[Vec<String>]) -> Vec<Pattern> {
-    let mut out: Vec<Pattern> = lists.iter().flatten().map(|s| Pattern::parse(s)).collect();
+/// A list of patterns, indexed by the first letter of their first word, so a word is only
+/// compared with the patterns that can start with it.
+pub struct Patterns {
+    list: Vec<Pattern>,
+    by_first: HashMap<char, Vec<usize>>,
+    longest: usize,
+}
+
+impl Patterns {
+    /// Every pattern.
+    pub fn iter(&self) -> impl Iterator<Item = &Pattern> {
+        self.list.iter()
+    }
+
+    fn starting(&self, word: &str) -> impl Iterator<Item = &Pattern> {
+        let first = word.chars().next().unwrap_or(' ');
+        let ids = self.by_first.get(&first).map(Vec::as_slice).unwrap_or(&[]);
+        ids.iter().map(|&k| &self.list[k])
+    }
+}
+
+fn patterns(lists: &[Vec<String>]) -> Patterns {
+    let mut list: Vec<Pattern> = lists.iter().flatten().map(|s| Pattern::parse(s)).collect();
     // Longest first, so a longer exception or phrase wins.
-    out.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    out
+    list.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    let mut by_first: HashMap<char, Vec<usize>> = HashMap::new();
+    for (k, p) in list.iter().enumerate() {
+        let firsts = p.words.first().into_iter().flat_map(|w| w.0.iter());
+        for c in firsts.filter_map(|(s, _)| s.chars().next()) {
+            let ids = by_first.entry(c).or_default();
+            if ids.last() != Some(&k) {
+                ids.push(k);
+            }
+        }
+    }
+    let longest = list.first().map_or(0, Pattern::len);
+    Patterns {
+        list,
+        by_first,
+        longest,
+    }
 }
 
 impl Lexicon {
@@ -221,13 +257,17 @@ impl Lexicon {
 pub static LEXICON: LazyLock<Lexicon> = LazyLock::new(Lexicon::load);
 
 /// Whether any of `patterns` starts at `tokens[i]`; the first (longest) that does.
-pub fn any_at<'a>(patterns: &'a [Pattern], tokens: &[Token], i: usize) -> Option<&'a Pattern> {
-    patterns.iter().find(|p| p.at(tokens, i))
+pub fn any_at<'a>(patterns: &'a Patterns, tokens: &[Token], i: usize) -> Option<&'a Pattern> {
+    let word = &tokens.get(i)?.skel;
+    patterns.starting(word).find(|p| p.at(tokens, i))
 }
 
 /// Whether any of `patterns` ends at `tokens[end]` (inclusive).
-pub fn ends_at(patterns: &[Pattern], tokens: &[Token], end: usize) -> bool {
-    patterns
-        .iter()
-        .any(|p| end + 1 >= p.len() && p.at(tokens, end + 1 - p.len()))
+pub fn ends_at(patterns: &Patterns, tokens: &[Token], end: usize) -> bool {
+    (1..=patterns.longest.min(end + 1)).any(|len| {
+        let start = end + 1 - len;
+        patterns
+            .starting(&tokens[start].skel)
+            .any(|p| p.len() == len && p.at(tokens, start))
+    })
 }

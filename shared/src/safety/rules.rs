@@ -4,7 +4,7 @@
 //! stages, and the contexts that make a mention harmless: an adult's memories ("when I was
 //! little"), durations ("5 years ago"), adults at school (teachers, parents, reunions).
 
-use super::lexicon::{LEXICON, Lexicon, Pattern, any_at, ends_at};
+use super::lexicon::{LEXICON, Lexicon, Pattern, Patterns, any_at, ends_at};
 use super::normal::{Token, joined, tokens};
 
 /// What kind of signal was found (logged, never the user's text).
@@ -132,7 +132,7 @@ fn age_or_grade(lx: &Lexicon, ts: &[Token], i: usize, end: usize, n: u32) -> Opt
     if same(next).is_some_and(|t| t.glued) && any_at(&lx.ordinal_suffixes, ts, next).is_some() {
         next += 1;
     }
-    let before = |k: usize, list: &[Pattern]| (1..=k).any(|d| i >= d && ends_at(list, ts, i - d));
+    let before = |k: usize, list: &Patterns| (1..=k).any(|d| i >= d && ends_at(list, ts, i - d));
     let under = before(2, &lx.under_words);
     if n >= 18 && !(n == 18 && under) {
         return None;
@@ -203,7 +203,7 @@ fn family(lx: &Lexicon, ts: &[Token], i: usize, strict: bool) -> Option<Hit> {
     if strict {
         return hit(Rule::Family, &p.spec);
     }
-    let near = |list: &[Pattern]| {
+    let near = |list: &Patterns| {
         (1..=2).any(|d| i >= d && ends_at(list, ts, i - d))
             || ts
                 .get(i + 1)
