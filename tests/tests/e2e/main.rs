@@ -10,6 +10,8 @@ mod delivery;
 mod helpers;
 mod http_runner;
 mod ingress;
+mod photo_backends;
+mod photo_safety;
 mod photos;
 mod resilience;
 mod sends;
