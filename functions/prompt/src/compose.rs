@@ -23,6 +23,16 @@ pub struct Look {
     pub negative: String,
 }
 
+/// The level a picture may have: what the dialog wants, only in an adult dialog of a
+/// confirmed adult (`adult`), and never above the persona's ceiling.
+pub fn allowed(wanted: Level, adult: bool, ceiling: Level) -> Level {
+    if adult {
+        wanted.min(ceiling)
+    } else {
+        Level::None
+    }
+}
+
 /// What a picture at `level` must not show.
 fn level_negative(level: Level) -> &'static str {
     match level {
@@ -109,6 +119,17 @@ mod tests {
             expression: "smiling".into(),
             ..Scene::default()
         }
+    }
+
+    #[test]
+    fn explicit_levels_need_an_adult_dialog_and_stay_under_the_ceiling() {
+        assert_eq!(allowed(Level::Full, false, Level::Full), Level::None);
+        assert_eq!(allowed(Level::Full, true, Level::Partial), Level::Partial);
+        assert_eq!(
+            allowed(Level::Undressing, true, Level::Full),
+            Level::Undressing
+        );
+        assert_eq!(allowed(Level::Partial, true, Level::None), Level::None);
     }
 
     #[test]

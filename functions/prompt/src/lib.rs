@@ -18,7 +18,7 @@ use shared::effects::Decision;
 use shared::envelope::{Envelope, ImageJob, PromptJob};
 use shared::jobs::JobState;
 use shared::locale::{T, t};
-use shared::nudity::{self, Level};
+use shared::nudity;
 use shared::runner::Stage;
 use shared::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
 use shared::{HandlerError, safety};
@@ -153,11 +153,7 @@ impl Stage for Prompt {
         }
         let mut scene = self.scene(&env, &m, &texts).await;
         let wanted = nudity::cue_of_dialog(texts.iter().map(String::as_str)).unwrap_or(scene.level);
-        scene.level = if m.adult {
-            wanted.min(m.max_level)
-        } else {
-            Level::None
-        };
+        scene.level = compose::allowed(wanted, m.adult, m.max_level);
         let (prompt, negative_prompt) = compose::prompts(&m.look, &scene, scene.level);
         if let Some(hit) = safety::check_picture(&prompt) {
             return self.refuse(&env, hit.rule.as_str()).await;
