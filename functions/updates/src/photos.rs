@@ -49,6 +49,8 @@ async fn reserve(
     job: Uuid,
     limits: Limits,
 ) -> sqlx::Result<Reserved> {
+    // Its own statement: under READ COMMITTED the counts below then read a snapshot taken
+    // after the lock was granted, so they see every slot a concurrent press committed.
     sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
         .bind(user)
         .execute(&mut *c)

@@ -98,6 +98,10 @@ struct File {
     age_subject_blockers: Vec<String>,
     not_age_after: Vec<String>,
     grade_words: Vec<String>,
+    roleplay: Vec<String>,
+    owners: Vec<String>,
+    first_person: Vec<String>,
+    past: Vec<String>,
     aged_things: Vec<String>,
     duration_before: Vec<String>,
     ordinal_suffixes: Vec<String>,
@@ -138,6 +142,14 @@ pub struct Lexicon {
     pub not_age_after: Patterns,
     /// `grade`, `класс`.
     pub grade_words: Patterns,
+    /// Words that make what follows a role to play (`be my niece`), not a mention.
+    pub roleplay: Patterns,
+    /// `have`, `has`: a family word up to five words after them is someone's.
+    pub owners: Patterns,
+    /// `I`, `we`, `мне`.
+    pub first_person: Patterns,
+    /// `was`, `было`: with a first person before a number, a memory (`I was 17 when…`).
+    pub past: Patterns,
     /// Things with an age (`a 12-year-old whisky`).
     pub aged_things: Patterns,
     /// Before "N лет": a duration, not an age (`женаты 10 лет`).
@@ -241,6 +253,10 @@ impl Lexicon {
             age_subject_blockers: merged!(age_subject_blockers),
             not_age_after: merged!(not_age_after),
             grade_words: merged!(grade_words),
+            roleplay: merged!(roleplay),
+            owners: merged!(owners),
+            first_person: merged!(first_person),
+            past: merged!(past),
             aged_things: merged!(aged_things),
             duration_before: merged!(duration_before),
             ordinal_suffixes: merged!(ordinal_suffixes),

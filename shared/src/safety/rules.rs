@@ -79,7 +79,15 @@ fn owned_family_before(lx: &Lexicon, ts: &[Token], i: usize) -> bool {
     (i.saturating_sub(4)..i).any(|j| {
         any_at(&lx.weak, ts, j).is_some()
             && (1..=2).any(|d| j >= d && ends_at(&lx.possessives, ts, j - d))
+            && !role_before(lx, ts, j)
     })
+}
+
+/// Whether a roleplay word ("be", "pretend", "будь") stands within three words before `i`:
+/// "be my niece" is a role to play, not someone's niece.
+fn role_before(lx: &Lexicon, ts: &[Token], i: usize) -> bool {
+    (1..=3)
+        .any(|d| i >= d && ts[i - d].sentence == ts[i].sentence && ends_at(&lx.roleplay, ts, i - d))
 }
 
 /// Whether a teacher, parent or reunion word is within three words of `i`.
@@ -126,7 +134,14 @@ fn compound_age(lx: &Lexicon, skel: &str) -> Option<u32> {
 }
 
 /// Whether the number `n` spanning `i..=end` is someone's age under 18 (or a school grade).
-fn age_or_grade(lx: &Lexicon, ts: &[Token], i: usize, end: usize, n: u32) -> Option<Hit> {
+fn age_or_grade(
+    lx: &Lexicon,
+    ts: &[Token],
+    i: usize,
+    end: usize,
+    n: u32,
+    strict: bool,
+) -> Option<Hit> {
     let same = |j: usize| ts.get(j).filter(|t| t.sentence == ts[i].sentence);
     let mut next = end + 1;
     if same(next).is_some_and(|t| t.glued) && any_at(&lx.ordinal_suffixes, ts, next).is_some() {
@@ -135,6 +150,12 @@ fn age_or_grade(lx: &Lexicon, ts: &[Token], i: usize, end: usize, n: u32) -> Opt
     let before = |k: usize, list: &Patterns| (1..=k).any(|d| i >= d && ends_at(list, ts, i - d));
     let under = before(2, &lx.under_words);
     if n >= 18 && !(n == 18 && under) {
+        return None;
+    }
+    // Someone's child ("my son is 12", "мой сын в 5 классе"), or the speaker's past ("I was 17
+    // when we met", "мне было 15"): mentioned, not asked for.
+    let past = before(2, &lx.past) && before(3, &lx.first_person);
+    if !strict && (owned_family_before(lx, ts, i) || past) {
         return None;
     }
     if n <= 12 && same(next).is_some() && any_at(&lx.grade_words, ts, next).is_some() {
@@ -146,7 +167,7 @@ fn age_or_grade(lx: &Lexicon, ts: &[Token], i: usize, end: usize, n: u32) -> Opt
     if n <= 12 && before(1, &lx.grade_words) && !adults_at_school(lx, ts, i) {
         return hit(Rule::Grade, format!("{} {n}", ts[i - 1].text));
     }
-    if n == 0 || owned_family_before(lx, ts, i) {
+    if n == 0 {
         return None;
     }
     let subject = (before(3, &lx.age_subjects) || under) && !before(1, &lx.age_subject_blockers);
@@ -157,9 +178,12 @@ fn age_or_grade(lx: &Lexicon, ts: &[Token], i: usize, end: usize, n: u32) -> Opt
             return age;
         }
         if same(after).is_some() && any_at(&lx.old_words, ts, after).is_some() {
-            let thing =
-                same(after + 1).is_some() && any_at(&lx.aged_things, ts, after + 1).is_some();
-            return if thing { None } else { age };
+            // "a 12-year-old whisky"; in a mention, "a 14-year-old son".
+            let of = |list: &Patterns| {
+                same(after + 1).is_some() && any_at(list, ts, after + 1).is_some()
+            };
+            let mentioned = of(&lx.aged_things) || (!strict && of(&lx.weak));
+            return if mentioned { None } else { age };
         }
         if same(after).is_some() && any_at(&lx.duration_after, ts, after).is_some() {
             return None;
@@ -209,7 +233,11 @@ fn family(lx: &Lexicon, ts: &[Token], i: usize, strict: bool) -> Option<Hit> {
                 .get(i + 1)
                 .is_some_and(|t| t.sentence == ts[i].sentence && any_at(list, ts, i + 1).is_some())
     };
-    if near(&lx.possessives) || near(&lx.negations) || adults_at_school(lx, ts, i) {
+    let had = (1..=5)
+        .any(|d| i >= d && ts[i - d].sentence == ts[i].sentence && ends_at(&lx.owners, ts, i - d));
+    let mention =
+        had || near(&lx.possessives) || near(&lx.negations) || adults_at_school(lx, ts, i);
+    if mention && !role_before(lx, ts, i) {
         return None;
     }
     hit(Rule::Family, &p.spec)
@@ -230,11 +258,16 @@ pub fn scan(text: &str, strict: bool) -> Option<Hit> {
         if past[i] || i < skip_to {
             continue;
         }
-        if let Some(p) = any_at(&lx.exceptions, &ts, i) {
-            skip_to = i + p.len();
-            continue;
+        // The longer of an exception and a phrase starting here wins ("teeny bopper").
+        let phrase = any_at(&lx.phrases, &ts, i);
+        match any_at(&lx.exceptions, &ts, i) {
+            Some(e) if phrase.is_none_or(|p| p.len() <= e.len()) => {
+                skip_to = i + e.len();
+                continue;
+            }
+            _ => {}
         }
-        if let Some(p) = any_at(&lx.phrases, &ts, i)
+        if let Some(p) = phrase
             && !(school(p) && adults_at_school(lx, &ts, i))
         {
             return hit(Rule::Phrase, &p.spec);
@@ -255,7 +288,7 @@ pub fn scan(text: &str, strict: bool) -> Option<Hit> {
             if adjective && n < 18 {
                 return hit(Rule::Age, n.to_string());
             }
-            if let Some(h) = age_or_grade(lx, &ts, i, end, n) {
+            if let Some(h) = age_or_grade(lx, &ts, i, end, n, strict) {
                 return Some(h);
             }
         }
