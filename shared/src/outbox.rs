@@ -110,18 +110,19 @@ impl Outbox {
         }
     }
 
-    /// Shows chat action `action` ("typing", "upload_photo") every `every` until the returned
-    /// guard is dropped, however the work it covers ends.
+    /// Shows chat action `action` ("typing", "upload_photo") every `every`, the first time
+    /// after `after`, until the returned guard is dropped, however the work it covers ends.
     pub fn keep_action(
         &self,
         chat_id: i64,
         action: &'static str,
         trace_id: &str,
-        every: std::time::Duration,
+        (after, every): (std::time::Duration, std::time::Duration),
     ) -> ActionGuard {
         let (outbox, trace) = (self.clone(), trace_id.to_owned());
         ActionGuard(tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
+            let start = tokio::time::Instant::now() + after;
+            let mut tick = tokio::time::interval_at(start, every);
             loop {
                 tick.tick().await;
                 outbox.chat_action(chat_id, action, &trace).await;

@@ -26,8 +26,9 @@ use shared::{HandlerError, safety};
 use crate::backend::{Backend, BackendSettings, Progress};
 use crate::photo::Prepared;
 
-/// How often "sending a photo…" is shown again while the picture renders.
-const UPLOADING_EVERY: Duration = Duration::from_secs(4);
+/// "sending a photo…" while the picture renders: first after a second (the user was just told
+/// the photo is coming, and a quick picture needs no action), then every four.
+const UPLOADING: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(4));
 
 /// fn-image settings.
 #[derive(Debug, Clone)]
@@ -117,8 +118,7 @@ impl Stage for Image {
             )));
         }
         let outbox = &self.deps.outbox;
-        let _uploading =
-            outbox.keep_action(job.chat_id, "upload_photo", &env.trace_id, UPLOADING_EVERY);
+        let _uploading = outbox.keep_action(job.chat_id, "upload_photo", &env.trace_id, UPLOADING);
         let progress = Progress {
             jobs: &self.deps.jobs,
             id: env.id,

@@ -1,6 +1,7 @@
 //! Makes whatever the image API returned fit Telegram's `sendPhoto`: decoded with the `image`
-//! crate (PNG, JPEG or WebP; a garbled or empty answer is caught here, not by Telegram), cut to
-//! a side ratio of at most 20, shrunk so that width + height ≤ 10000 and no side passes
+//! crate (PNG, JPEG or WebP; a garbled or empty answer is caught here, not by Telegram); a PNG
+//! or JPEG already within every limit is sent as it came (no second encoding); anything else is
+//! cut to a side ratio of at most 20, shrunk so that width + height ≤ 10000 and no side passes
 //! [`MAX_SIDE`], and encoded as PNG when that fits in 10 MB, else as JPEG at decreasing
 //! quality (shrinking further if even that does not fit).
 
@@ -55,11 +56,26 @@ pub fn prepare(bytes: &[u8]) -> Result<Prepared, PhotoError> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(image::ImageError::IoError)?;
+    let format = reader.format();
     let mut limits = Limits::default();
     limits.max_alloc = Some(MAX_DECODE_BYTES);
     reader.limits(limits);
-    let mut img = DynamicImage::ImageRgb8(reader.decode()?.to_rgb8());
-    img = bounded(img);
+    // Decoded whole even when sent as it came: a truncated or garbled picture fails here.
+    let decoded = reader.decode()?;
+    let (w, h) = (decoded.width(), decoded.height());
+    let as_is = matches!(format, Some(ImageFormat::Png | ImageFormat::Jpeg))
+        && bytes.len() <= MAX_BYTES
+        && within_limits(w, h);
+    if as_is {
+        let jpeg = format == Some(ImageFormat::Jpeg);
+        return Ok(Prepared {
+            bytes: bytes.to_vec(),
+            jpeg,
+            width: w,
+            height: h,
+        });
+    }
+    let mut img = bounded(DynamicImage::ImageRgb8(decoded.to_rgb8()));
     for _ in 0..4 {
         let png = encode(&img, None)?;
         if png.len() <= MAX_BYTES {
@@ -87,6 +103,11 @@ fn done(bytes: Vec<u8>, jpeg: bool, img: &DynamicImage) -> Prepared {
         width: img.width(),
         height: img.height(),
     }
+}
+
+/// Whether Telegram takes a `w`×`h` picture as it is (and it is no larger than we send).
+fn within_limits(w: u32, h: u32) -> bool {
+    w.max(h) <= MAX_SIDE && w + h < MAX_SUM && w.max(h) <= w.min(h).saturating_mul(MAX_RATIO)
 }
 
 /// Cut to the ratio limit (keeping the middle), then shrunk to the side and sum limits.

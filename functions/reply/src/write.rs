@@ -172,7 +172,12 @@ impl Reply {
     ) -> Result<Written, HandlerError> {
         let job = &env.payload;
         let outbox = &self.deps.outbox;
-        let _typing = outbox.keep_action(job.chat_id, "typing", &env.trace_id, TYPING_EVERY);
+        let _typing = outbox.keep_action(
+            job.chat_id,
+            "typing",
+            &env.trace_id,
+            (Duration::ZERO, TYPING_EVERY),
+        );
         let recent = similar::recent_answers(&messages, 3);
         let mut history = self.history;
         let mut drafted = false;

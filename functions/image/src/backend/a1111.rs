@@ -1,5 +1,6 @@
 //! Automatic1111 `POST /sdapi/v1/txt2img`: sends the job's prompts, seed and size, returns the
-//! first image's bytes; while it renders, `GET /sdapi/v1/progress` feeds the job's status.
+//! first image's bytes. (A1111's `/sdapi/v1/progress` describes whichever job it is running,
+//! not ours, so it does not feed the job's status.)
 
 use std::time::Duration;
 
@@ -8,10 +9,7 @@ use shared::HandlerError;
 use shared::envelope::ImageJob;
 use shared::http::{success, unanswered};
 
-use super::{Progress, base64_image, client};
-
-/// How often progress is asked for while a picture renders.
-const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+use super::{base64_image, client};
 
 /// Sampler settings.
 #[derive(Debug, Clone)]
@@ -40,12 +38,6 @@ struct Answer {
     images: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct Status {
-    #[serde(default)]
-    progress: f32,
-}
-
 impl A1111 {
     /// Builds the client.
     pub fn new(s: A1111Settings) -> Result<Self, String> {
@@ -56,11 +48,7 @@ impl A1111 {
     }
 
     /// Renders the job's picture; returns encoded image bytes (PNG as A1111 sends them).
-    pub async fn txt2img(
-        &self,
-        job: &ImageJob,
-        progress: &Progress<'_>,
-    ) -> Result<Vec<u8>, HandlerError> {
+    pub async fn txt2img(&self, job: &ImageJob) -> Result<Vec<u8>, HandlerError> {
         let body = serde_json::json!({
             "prompt": job.prompt,
             "negative_prompt": job.negative_prompt,
@@ -76,16 +64,13 @@ impl A1111 {
             "save_images": false,
         });
         let url = format!("{}/sdapi/v1/txt2img", self.s.url);
-        let call = self.http.post(url).json(&body).send();
-        tokio::pin!(call);
-        let mut tick = tokio::time::interval(PROGRESS_EVERY);
-        tick.tick().await;
-        let resp = loop {
-            tokio::select! {
-                resp = &mut call => break resp.map_err(|e| unanswered("image api", e))?,
-                _ = tick.tick() => if let Some(p) = self.progress().await { progress.report(p).await },
-            }
-        };
+        let resp = self
+            .http
+            .post(url)
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| unanswered("image api", e))?;
         let answer: Answer = success(resp, "image api")
             .await?
             .json()
@@ -99,17 +84,5 @@ impl A1111 {
             .next()
             .ok_or_else(|| HandlerError::transient("image api returned no image"))?;
         base64_image(&first)
-    }
-
-    async fn progress(&self) -> Option<f32> {
-        let url = format!("{}/sdapi/v1/progress?skip_current_image=true", self.s.url);
-        let resp = self
-            .http
-            .get(url)
-            .timeout(PROGRESS_EVERY)
-            .send()
-            .await
-            .ok()?;
-        resp.json::<Status>().await.ok().map(|s| s.progress)
     }
 }

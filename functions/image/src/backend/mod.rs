@@ -102,7 +102,7 @@ impl Backend {
         progress: &Progress<'_>,
     ) -> Result<Vec<u8>, HandlerError> {
         match self {
-            Backend::A1111(b) => b.txt2img(job, progress).await,
+            Backend::A1111(b) => b.txt2img(job).await,
             Backend::ComfyUi(b) => b.render(job, progress).await,
             Backend::Venice(b) => b.generate(job).await,
         }
