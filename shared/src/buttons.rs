@@ -39,6 +39,8 @@ pub enum Button {
     DeleteConfirmed(i64),
     /// Speak this interface language.
     Lang(crate::locale::Lang),
+    /// A section of the admin panel (acted on only for admins).
+    Admin(crate::admin::Section),
 }
 
 impl Button {
@@ -61,6 +63,7 @@ impl Button {
             Button::Delete(dialog) => write!(s, "del:{dialog}"),
             Button::DeleteConfirmed(dialog) => write!(s, "delok:{dialog}"),
             Button::Lang(lang) => write!(s, "lang:{}", lang.code()),
+            Button::Admin(section) => write!(s, "adm:{}", section.as_str()),
         };
         debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
         s
@@ -94,6 +97,7 @@ impl Button {
             "del" => Button::Delete(id(arg)?),
             "delok" => Button::DeleteConfirmed(id(arg)?),
             "lang" => Button::Lang(crate::locale::Lang::from_code(arg)?),
+            "adm" => Button::Admin(crate::admin::Section::parse(arg)?),
             _ => return None,
         };
         // Only the canonical spelling: "+7", "007" or trailing junk are not ours.

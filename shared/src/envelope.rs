@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::admin::AdminJob;
 use crate::locale::Lang;
 
 /// A job travelling between stages.
@@ -166,7 +167,7 @@ macro_rules! job_info {
         }
     )*};
 }
-job_info!(PromptJob, ImageJob);
+job_info!(PromptJob, ImageJob, AdminJob);
 
 impl JobInfo for Envelope<ReplyJob> {
     fn job_id(&self) -> Option<Uuid> {

@@ -2,6 +2,7 @@
 //! topology, PostgreSQL and its migrations, message envelopes, job status, personas, the
 //! Telegram client, user-facing texts, and the runners every stage is driven by.
 
+pub mod admin;
 pub mod app;
 pub mod buttons;
 pub mod config;

@@ -169,3 +169,17 @@ impl Drop for ActionGuard {
         self.0.abort();
     }
 }
+
+/// Whether job `id`'s decision is already committed (its outbox rows carry `source = id`);
+/// marks the job itself received (published) in the same statement. A redelivered job whose
+/// decision was committed only re-publishes it.
+pub async fn decided(pool: &sqlx::PgPool, id: uuid::Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "WITH received AS (
+             UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL)
+         SELECT EXISTS (SELECT 1 FROM outbox WHERE source = $1::text)",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+}

@@ -25,6 +25,8 @@ pub const PROMPT_SUBJECT: &str = "jobs.prompt";
 pub const IMAGE_SUBJECT: &str = "jobs.image";
 /// Bot API calls (GENERATE_* stages decide them, fn-send makes them).
 pub const SEND_SUBJECT: &str = "jobs.send";
+/// Subject of admin panel requests (fn-admin).
+pub const ADMIN_SUBJECT: &str = "jobs.admin";
 /// KV bucket of job status, entries expire after `JOB_TTL_SECS`.
 pub const JOBS_BUCKET: &str = "job_status";
 /// KV bucket of ingress state (the polling offset); entries never expire.
@@ -77,21 +79,29 @@ pub const SEND_STAGE: StageSpec = StageSpec {
     stream: JOBS_STREAM,
     subject: SEND_SUBJECT,
 };
+/// The admin panel: off the chat path, stoppable without affecting chat.
+pub const ADMIN_STAGE: StageSpec = StageSpec {
+    name: "fn-admin",
+    stream: JOBS_STREAM,
+    subject: ADMIN_SUBJECT,
+};
 /// Every stage, for tools that watch them all.
-pub const STAGES: [StageSpec; 5] = [
+pub const STAGES: [StageSpec; 6] = [
     UPDATES_STAGE,
     REPLY_STAGE,
     PROMPT_STAGE,
     IMAGE_STAGE,
     SEND_STAGE,
+    ADMIN_STAGE,
 ];
 /// Every function binary, in start order (the stages, then the front door).
-pub const FUNCTIONS: [&str; 6] = [
+pub const FUNCTIONS: [&str; 7] = [
     UPDATES_STAGE.name,
     REPLY_STAGE.name,
     PROMPT_STAGE.name,
     IMAGE_STAGE.name,
     SEND_STAGE.name,
+    ADMIN_STAGE.name,
     "fn-ingress",
 ];
 

@@ -138,7 +138,7 @@ impl Stage for Prompt {
     async fn handle(&self, env: Envelope<PromptJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
         let pool = &self.deps.pool;
-        if store::decided(pool, env.id).await? {
+        if shared::outbox::decided(pool, env.id).await? {
             return self.deps.outbox.republish(&env.id.to_string()).await;
         }
         let Some(m) = store::moment(pool, job).await? else {

@@ -1,6 +1,6 @@
-//! The Postgres statements fn-prompt runs: whether the job was already decided, the moment a
-//! photo is of (the persona's look, the dialog's seed, whether it is adult, its previous scene
-//! and latest messages) in one round trip, saving the scene, and giving a photo slot back.
+//! The Postgres statements fn-prompt runs: the moment a photo is of (the persona's look, the
+//! dialog's seed, whether it is adult, its previous scene and latest messages) in one round
+//! trip, saving the scene, and giving a photo slot back.
 
 use shared::envelope::PromptJob;
 use shared::nudity::Level;
@@ -9,19 +9,6 @@ use uuid::Uuid;
 
 use crate::compose::Look;
 use crate::scene::Scene;
-
-/// Whether job `id`'s decision (an image job or a refusal) is already in the outbox; marks the
-/// job itself received (published) in the same statement.
-pub async fn decided(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "WITH received AS (
-             UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL)
-         SELECT EXISTS (SELECT 1 FROM outbox WHERE source = $1::text)",
-    )
-    .bind(id)
-    .fetch_one(pool)
-    .await
-}
 
 /// What a photo of the dialog is made from.
 #[derive(Debug, Clone)]

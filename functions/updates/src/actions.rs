@@ -2,11 +2,12 @@
 //! [`Decision`] the answers to the user and the jobs for other stages, all sent only after the
 //! commit. Everything said comes from the locale files (`shared::locale`).
 
+use shared::admin::{AdminIds, AdminJob};
 use shared::effects::Decision;
 use shared::envelope::{Envelope, ReplyJob};
 use shared::keyboards::Under;
 use shared::locale::{Lang, T, t};
-use shared::topology::REPLY_SUBJECT;
+use shared::topology::{ADMIN_SUBJECT, REPLY_SUBJECT};
 use shared::{HandlerError, texts};
 use sqlx::PgConnection;
 
@@ -31,6 +32,8 @@ pub struct Ctx<'a> {
     pub renaming: Option<i64>,
     /// Photo limits.
     pub photos: photos::Limits,
+    /// Who may open the admin panel.
+    pub admins: &'a AdminIds,
 }
 
 /// Applies one action.
@@ -143,6 +146,31 @@ pub async fn apply(
             shown,
             wish,
         } => photos::photo(c, ctx, d, dialog_id, callback, shown, wish).await?,
+        Action::Admin {
+            section,
+            about_user,
+            callback,
+            shown,
+        } => {
+            if ctx.admins.contains(ctx.sender.user_id) {
+                let job = AdminJob {
+                    chat_id: chat,
+                    user_id: ctx.sender.user_id,
+                    lang: ctx.lang,
+                    section,
+                    about_user,
+                    shown,
+                    callback,
+                };
+                d.job(ADMIN_SUBJECT, &Envelope::new(ctx.trace_id(), job));
+            } else if let Some(callback) = callback {
+                // A forwarded or replayed panel button: nothing happens.
+                d.answer_callback(chat, &callback, None);
+            } else {
+                // Exactly what an unknown command gets: no hint that it exists.
+                d.text(chat, t(ctx.lang, T::UnknownCommand), &[]);
+            }
+        }
         Action::UnknownCommand => {
             d.text(chat, t(ctx.lang, T::UnknownCommand), &[]);
         }
@@ -211,6 +239,7 @@ fn needs_age(action: &Action) -> bool {
         | Action::Help
         | Action::ConfirmAge { .. }
         | Action::DeclineAge { .. }
+        | Action::Admin { .. }
         | Action::UnknownCommand
         | Action::Unsupported
         | Action::StaleButton { .. } => false,

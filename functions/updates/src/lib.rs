@@ -44,6 +44,8 @@ pub struct Settings {
     pub messages_per_minute: u32,
     /// Photo limits (`MAX_PHOTOS_PER_USER`, `MAX_PHOTOS_PER_DIALOG`).
     pub photos: photos::Limits,
+    /// Who may open the admin panel (`ADMIN_USER_IDS`).
+    pub admins: shared::admin::AdminIds,
 }
 
 impl FromEnv for Settings {
@@ -62,6 +64,7 @@ impl FromEnv for Settings {
                 per_user: env.parse("MAX_PHOTOS_PER_USER", 9999),
                 per_dialog: env.parse("MAX_PHOTOS_PER_DIALOG", 9999),
             },
+            admins: shared::admin::AdminIds::read(env),
         }
     }
 }
@@ -75,6 +78,7 @@ pub struct Updates {
     stream: async_nats::jetstream::stream::Stream,
     max_message_chars: usize,
     photos: photos::Limits,
+    admins: shared::admin::AdminIds,
     rate: Rate,
 }
 
@@ -97,6 +101,7 @@ impl Updates {
             deps,
             max_message_chars: settings.max_message_chars,
             photos: settings.photos,
+            admins: settings.admins,
             rate: Rate::per_minute(settings.messages_per_minute),
         })
     }
@@ -206,6 +211,7 @@ impl Stage for Updates {
             lang: Lang::from_code(&begun.lang).unwrap_or_default(),
             renaming: begun.renaming_dialog_id,
             photos: self.photos,
+            admins: &self.admins,
         };
         let mut decision = Decision::new(source.clone(), source);
         actions::apply(&mut tx, &ctx, &mut decision, action).await?;

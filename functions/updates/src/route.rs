@@ -111,6 +111,13 @@ pub enum Action {
     Personas,
     /// A chat message for the current persona.
     Text(String),
+    /// `/admin [user <id>]`, or a panel button: acted on only for admins.
+    Admin {
+        section: shared::admin::Section,
+        about_user: Option<i64>,
+        callback: Option<String>,
+        shown: Option<i64>,
+    },
     /// A command we do not know.
     UnknownCommand,
     /// A sticker, photo, voice… we cannot read.
@@ -170,6 +177,7 @@ impl Action {
             | Action::Delete { callback, .. }
             | Action::StaleButton { callback } => Some(callback),
             Action::Photo { callback, .. }
+            | Action::Admin { callback, .. }
             | Action::Regenerate { callback, .. }
             | Action::Chats { callback, .. }
             | Action::Lang { callback, .. } => callback.as_deref(),
@@ -222,6 +230,24 @@ fn command(text: &str) -> Action {
             lang: None,
             callback: None,
         },
+        "admin" => {
+            let mut args = text.split_whitespace().skip(1);
+            let about_user = match (args.next(), args.next()) {
+                (Some("user"), Some(id)) => id.parse::<i64>().ok(),
+                _ => None,
+            };
+            let section = if about_user.is_some() {
+                shared::admin::Section::Users
+            } else {
+                shared::admin::Section::Overview
+            };
+            Action::Admin {
+                section,
+                about_user,
+                callback: None,
+                shown: None,
+            }
+        }
         "photo" => Action::Photo {
             dialog_id: None,
             callback: None,
@@ -240,6 +266,12 @@ fn button(data: &str, callback: String, shown: Option<i64>) -> Action {
         Some(Button::ConfirmAge) => Action::ConfirmAge { callback },
         Some(Button::DeclineAge) => Action::DeclineAge { callback },
         Some(Button::Persona(girl_id)) => Action::ChoosePersona { girl_id, callback },
+        Some(Button::Admin(section)) => Action::Admin {
+            section,
+            about_user: None,
+            callback: Some(callback),
+            shown,
+        },
         Some(Button::Photo(id)) => Action::Photo {
             dialog_id: Some(id),
             callback: Some(callback),

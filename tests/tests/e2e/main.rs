@@ -1,6 +1,7 @@
 //! End-to-end tests: the five functions as separate processes against a real nats-server, a
 //! fresh PostgreSQL database and the stand-ins. The module list says what is covered.
 
+mod admin;
 mod answers;
 mod bench_smoke;
 mod chaos;

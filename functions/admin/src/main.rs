@@ -1,0 +1,8 @@
+//! fn-admin binary: settings, telemetry, connections, then the shared runner.
+
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    shared::app::launch(fn_admin::Admin::new).await
+}

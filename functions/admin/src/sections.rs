@@ -1,0 +1,272 @@
+//! The panel's sections from Postgres, as text: overview, cohort retention, daily activity,
+//! top users and one user, personas. Days are the database's calendar days (UTC by default).
+
+use std::fmt::Write;
+
+use sqlx::PgPool;
+
+/// Retention days shown, D1 … D30.
+pub const RETENTION_DAYS: [i32; 4] = [1, 4, 7, 30];
+
+fn back(c: &Cohort) -> [i64; 4] {
+    [c.d1, c.d4, c.d7, c.d30]
+}
+
+/// `part` of `whole` as a rounded percentage.
+pub fn percent(part: i64, whole: i64) -> String {
+    if whole == 0 {
+        "–".to_owned()
+    } else {
+        format!("{}%", (part * 100 + whole / 2) / whole)
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct Overview {
+    users: i64,
+    new_today: i64,
+    dau: i64,
+    wau: i64,
+    mau: i64,
+    messages_today: i64,
+    messages_week: i64,
+    messages_all: i64,
+    photos_today: i64,
+    photos_week: i64,
+    photos_all: i64,
+    dialogs_today: i64,
+    dialogs_week: i64,
+    dialogs_all: i64,
+}
+
+/// Users, DAU/WAU/MAU, messages, photos and dialogs (today, 7 days, all time), stickiness.
+pub async fn overview(pool: &PgPool) -> sqlx::Result<String> {
+    let o: Overview = sqlx::query_as(
+        "WITH a AS (SELECT * FROM user_activity WHERE activity_date > current_date - 30)
+         SELECT (SELECT count(*) FROM users) AS users,
+                (SELECT count(*) FROM users WHERE created_at >= current_date) AS new_today,
+                (SELECT count(DISTINCT user_id) FROM a WHERE activity_date = current_date) AS dau,
+                (SELECT count(DISTINCT user_id) FROM a WHERE activity_date > current_date - 7) AS wau,
+                (SELECT count(DISTINCT user_id) FROM a) AS mau,
+                (SELECT coalesce(sum(messages_count), 0) FROM a WHERE activity_date = current_date)::bigint AS messages_today,
+                (SELECT coalesce(sum(messages_count), 0) FROM a WHERE activity_date > current_date - 7)::bigint AS messages_week,
+                (SELECT coalesce(sum(total_messages), 0) FROM user_retention)::bigint AS messages_all,
+                (SELECT coalesce(sum(photos_generated), 0) FROM a WHERE activity_date = current_date)::bigint AS photos_today,
+                (SELECT coalesce(sum(photos_generated), 0) FROM a WHERE activity_date > current_date - 7)::bigint AS photos_week,
+                (SELECT coalesce(sum(total_photos), 0) FROM user_retention)::bigint AS photos_all,
+                (SELECT count(*) FROM dialogs WHERE created_at >= current_date) AS dialogs_today,
+                (SELECT count(*) FROM dialogs WHERE created_at >= current_date - 6) AS dialogs_week,
+                (SELECT count(*) FROM dialogs) AS dialogs_all",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(format!(
+        "📊 Overview\n\nUsers: {} (new today {})\nDAU {} · WAU {} · MAU {} · stickiness (DAU/MAU) {}\n\n\
+         today / 7 days / all time\nMessages: {} / {} / {}\nPhotos: {} / {} / {}\nDialogs: {} / {} / {}",
+        o.users,
+        o.new_today,
+        o.dau,
+        o.wau,
+        o.mau,
+        percent(o.dau, o.mau),
+        o.messages_today,
+        o.messages_week,
+        o.messages_all,
+        o.photos_today,
+        o.photos_week,
+        o.photos_all,
+        o.dialogs_today,
+        o.dialogs_week,
+        o.dialogs_all,
+    ))
+}
+
+#[derive(sqlx::FromRow)]
+struct Cohort {
+    day: chrono::NaiveDate,
+    size: i64,
+    age: i32,
+    d1: i64,
+    d4: i64,
+    d7: i64,
+    d30: i64,
+}
+
+/// D1/D4/D7/D30 by signup-day cohort (the last 14 cohorts, and all cohorts old enough): a user
+/// is retained on day N when active on their signup day + N. A cohort younger than N days has
+/// no DN yet.
+pub async fn retention(pool: &PgPool) -> sqlx::Result<String> {
+    let cohorts: Vec<Cohort> = sqlx::query_as(
+        "WITH c AS (SELECT id, created_at::date AS day FROM users
+                    WHERE created_at >= current_date - 60)
+         SELECT c.day, count(*) AS size, (current_date - c.day)::int AS age,
+                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM user_activity a
+                    WHERE a.user_id = c.id AND a.activity_date = c.day + 1)) AS d1,
+                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM user_activity a
+                    WHERE a.user_id = c.id AND a.activity_date = c.day + 4)) AS d4,
+                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM user_activity a
+                    WHERE a.user_id = c.id AND a.activity_date = c.day + 7)) AS d7,
+                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM user_activity a
+                    WHERE a.user_id = c.id AND a.activity_date = c.day + 30)) AS d30
+         FROM c GROUP BY c.day ORDER BY c.day DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out = String::from("🔁 Retention by signup day\n\n");
+    let mut total = [(0i64, 0i64); 4];
+    for c in &cohorts {
+        for (k, n) in RETENTION_DAYS.iter().enumerate() {
+            if c.age >= *n {
+                total[k].0 += back(c)[k];
+                total[k].1 += c.size;
+            }
+        }
+    }
+    // "D1 50% · D4 25% · D7 – · D30 –": a cohort younger than N days has no DN.
+    let row = |parts: [(i64, i64); 4], age: i32| {
+        let cells: Vec<String> = RETENTION_DAYS
+            .iter()
+            .zip(parts)
+            .map(|(n, (part, whole))| match age >= *n {
+                true => format!("D{n} {}", percent(part, whole)),
+                false => format!("D{n} –"),
+            })
+            .collect();
+        cells.join(" · ")
+    };
+    let _ = writeln!(out, "all (60 days): {}\n", row(total, i32::MAX));
+    for c in cohorts.iter().take(14) {
+        let b = back(c);
+        let parts = [0, 1, 2, 3].map(|k| (b[k], c.size));
+        let _ = writeln!(out, "{} ({}): {}", c.day, c.size, row(parts, c.age));
+    }
+    if cohorts.is_empty() {
+        out.push_str("No signups in the last 60 days.");
+    }
+    Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct Day {
+    day: chrono::NaiveDate,
+    active: i64,
+    messages: i64,
+    photos: i64,
+    new_users: i64,
+}
+
+/// The last 30 days: active users, messages, photos, new users.
+pub async fn daily(pool: &PgPool) -> sqlx::Result<String> {
+    let days: Vec<Day> = sqlx::query_as(
+        "SELECT d::date AS day,
+                count(a.user_id) AS active,
+                coalesce(sum(a.messages_count), 0)::bigint AS messages,
+                coalesce(sum(a.photos_generated), 0)::bigint AS photos,
+                (SELECT count(*) FROM users u WHERE u.created_at::date = d::date) AS new_users
+         FROM generate_series(current_date - 29, current_date, interval '1 day') d
+         LEFT JOIN user_activity a ON a.activity_date = d::date
+         GROUP BY d ORDER BY d DESC",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out = String::from("📅 Last 30 days: active · messages · photos · new users\n\n");
+    for d in days {
+        let _ = writeln!(
+            out,
+            "{}  {} · {} · {} · {}",
+            d.day, d.active, d.messages, d.photos, d.new_users
+        );
+    }
+    Ok(out)
+}
+
+/// The ten users with the most messages.
+pub async fn top_users(pool: &PgPool) -> sqlx::Result<String> {
+    let rows: Vec<(i64, String, i32, i32, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
+        "SELECT r.user_id, u.first_name, r.total_messages, r.total_photos, r.last_seen
+         FROM user_retention r JOIN users u ON u.id = r.user_id
+         ORDER BY r.total_messages DESC, r.user_id LIMIT 10",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out = String::from("👤 Top users by messages (/admin user <id> for one)\n\n");
+    for (id, name, messages, photos, seen) in rows {
+        let _ = writeln!(
+            out,
+            "{id} {name}: {messages} messages, {photos} photos, last seen {}",
+            seen.format("%Y-%m-%d")
+        );
+    }
+    Ok(out)
+}
+
+#[derive(sqlx::FromRow)]
+struct UserFigures {
+    name: String,
+    messages: i32,
+    photos: i32,
+    sessions: i32,
+    days: i32,
+    first: chrono::DateTime<chrono::Utc>,
+    last: chrono::DateTime<chrono::Utc>,
+}
+
+/// One user's figures and dialogs per persona.
+pub async fn user(pool: &PgPool, id: i64) -> sqlx::Result<String> {
+    let figures: Option<UserFigures> = sqlx::query_as(
+        "SELECT u.first_name AS name, r.total_messages AS messages, r.total_photos AS photos,
+                r.total_sessions AS sessions, r.days_active AS days, r.first_seen AS first,
+                r.last_seen AS last
+         FROM users u JOIN user_retention r ON r.user_id = u.id WHERE u.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(UserFigures {
+        name,
+        messages,
+        photos,
+        sessions,
+        days,
+        first,
+        last,
+    }) = figures
+    else {
+        return Ok(format!("👤 No user {id}."));
+    };
+    let mut out = format!(
+        "👤 {name} ({id})\nMessages {messages} · photos {photos} · sessions {sessions} · days active {days}\nFirst seen {} · last seen {}\n\nDialogs per persona:\n",
+        first.format("%Y-%m-%d"),
+        last.format("%Y-%m-%d %H:%M"),
+    );
+    let per: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT g.name, count(*) FROM dialogs d JOIN girls g ON g.id = d.girl_id
+         WHERE d.user_id = $1 GROUP BY g.name ORDER BY count(*) DESC, g.name",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    for (persona, n) in per {
+        let _ = writeln!(out, "{persona}: {n}");
+    }
+    Ok(out)
+}
+
+/// Dialogs, user messages and photos per persona.
+pub async fn personas(pool: &PgPool) -> sqlx::Result<String> {
+    let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "SELECT g.name,
+                (SELECT count(*) FROM dialogs d WHERE d.girl_id = g.id),
+                (SELECT count(*) FROM chat_messages m JOIN dialogs d ON d.id = m.dialog_id
+                 WHERE d.girl_id = g.id AND m.role = 'user'),
+                (SELECT count(*) FROM photos p JOIN dialogs d ON d.id = p.dialog_id WHERE d.girl_id = g.id)
+         FROM girls g WHERE g.is_active ORDER BY g.sort_order, g.name",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut out = String::from("💃 Personas: dialogs · messages · photos\n\n");
+    for (name, dialogs, messages, photos) in rows {
+        let _ = writeln!(out, "{name}: {dialogs} · {messages} · {photos}");
+    }
+    Ok(out)
+}
