@@ -1,7 +1,7 @@
 //! Stand-ins for the paid outside services — the Telegram Bot API, an OpenAI-compatible LLM
 //! and an Automatic1111 image server — as real HTTP servers speaking the real wire formats,
 //! plus the harness the end-to-end tests use to start a modern nats-server, a fresh
-//! PostgreSQL database and the five functions as separate processes.
+//! PostgreSQL database and every function as separate processes.
 
 pub mod bench;
 pub mod chaos;

@@ -1,5 +1,5 @@
 //! The whole system on one machine for tests (and the bench): the three stand-ins in this
-//! process, a fresh nats-server and database, and the five functions as separate processes
+//! process, a fresh nats-server and database, and every function as separate processes
 //! configured against them.
 
 use std::collections::HashMap;

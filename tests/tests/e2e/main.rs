@@ -1,4 +1,4 @@
-//! End-to-end tests: the five functions as separate processes against a real nats-server, a
+//! End-to-end tests: every function as separate processes against a real nats-server, a
 //! fresh PostgreSQL database and the stand-ins. The module list says what is covered.
 
 mod admin;
