@@ -1,5 +1,6 @@
-//! PostgreSQL pool, the embedded migrations, and the start-up check that refuses to run
-//! against a schema older than this build.
+//! PostgreSQL pool, the embedded migrations, the start-up check that refuses to run against a
+//! schema older than this build, and the one statement two stages share (a photo slot given
+//! back).
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -69,4 +70,17 @@ pub async fn check_schema(pool: &PgPool) -> Result<(), DbError> {
     } else {
         Err(DbError::SchemaBehind(missing.join(", ")))
     }
+}
+
+/// Gives photo job `id`'s slot back (the photo will not come: refused, dialog gone, given up),
+/// so it does not count against the user's limits.
+pub async fn release_photo_slot<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    id: uuid::Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE photo_jobs SET state = 'failed' WHERE job_id = $1 AND state = 'pending'")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
 }

@@ -137,7 +137,7 @@ impl Stage for Image {
     }
 
     async fn abandoned(&self, env: Envelope<ImageJob>) {
-        if let Err(e) = store::release(&self.deps.pool, env.id).await {
+        if let Err(e) = shared::db::release_photo_slot(&self.deps.pool, env.id).await {
             tracing::warn!(job = %env.id, error = %e, "photo slot not given back");
         }
     }

@@ -1,6 +1,6 @@
-//! The Postgres statements fn-image runs: whether a job's photo is stored; storing it with its
-//! counters (photos used per persona, retention, daily activity), its slot marked used and the
-//! history line, once per job; and giving the slot of a job given up back.
+//! The Postgres statements fn-image runs: whether a job's photo is stored, and storing it with
+//! its counters (photos used per persona, retention, daily activity), its slot marked used and
+//! the history line, once per job.
 
 use shared::envelope::{Envelope, ImageJob};
 use sqlx::{PgConnection, PgPool};
@@ -63,13 +63,4 @@ pub async fn record(
     .execute(&mut *c)
     .await?;
     Ok(true)
-}
-
-/// Gives job `id`'s photo slot back: it was given up.
-pub async fn release(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE photo_jobs SET state = 'failed' WHERE job_id = $1 AND state = 'pending'")
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
 }

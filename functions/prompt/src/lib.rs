@@ -96,7 +96,7 @@ impl Prompt {
         let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
         d.notice(job.chat_id, t(job.lang, T::PhotoBlocked), &[]);
         let mut tx = self.deps.pool.begin().await?;
-        store::release(&mut tx, env.id).await?;
+        shared::db::release_photo_slot(&mut *tx, env.id).await?;
         let committed = d.commit(tx).await?;
         self.deps.outbox.publish(committed).await?;
         let jobs = &self.deps.jobs;
@@ -143,7 +143,7 @@ impl Stage for Prompt {
         }
         let Some(m) = store::moment(pool, job).await? else {
             tracing::info!(job = %env.id, "the dialog is gone; no photo");
-            store::release(&mut *pool.acquire().await?, env.id).await?;
+            shared::db::release_photo_slot(pool, env.id).await?;
             return Ok(());
         };
         let mut texts: Vec<String> = job.wish.iter().cloned().collect();
@@ -191,9 +191,7 @@ impl Stage for Prompt {
     }
 
     async fn abandoned(&self, env: Envelope<PromptJob>) {
-        if let Err(e) =
-            async { store::release(&mut *self.deps.pool.acquire().await?, env.id).await }.await
-        {
+        if let Err(e) = shared::db::release_photo_slot(&self.deps.pool, env.id).await {
             tracing::warn!(job = %env.id, error = %e, "photo slot not given back");
         }
     }

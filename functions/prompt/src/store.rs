@@ -5,7 +5,6 @@
 use shared::envelope::PromptJob;
 use shared::nudity::Level;
 use sqlx::{PgConnection, PgPool};
-use uuid::Uuid;
 
 use crate::compose::Look;
 use crate::scene::Scene;
@@ -85,14 +84,5 @@ pub async fn save_scene(c: &mut PgConnection, dialog_id: i64, scene: &Scene) -> 
     .bind(sqlx::types::Json(scene))
     .execute(c)
     .await?;
-    Ok(())
-}
-
-/// Gives job `id`'s photo slot back (the photo will not come).
-pub async fn release(c: &mut PgConnection, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE photo_jobs SET state = 'failed' WHERE job_id = $1 AND state = 'pending'")
-        .bind(id)
-        .execute(c)
-        .await?;
     Ok(())
 }
