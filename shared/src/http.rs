@@ -66,6 +66,22 @@ pub fn delay_of(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
         .or_else(|| get("x-ratelimit-reset-requests").and_then(|v| reset_at(v, now)))
 }
 
+/// A JSON `POST` to `url`, with the bearer `key` when there is one (a local stand-in may need
+/// none).
+pub fn post_json(
+    http: &reqwest::Client,
+    url: &str,
+    key: &crate::config::Secret,
+    body: &serde_json::Value,
+) -> reqwest::RequestBuilder {
+    let req = http.post(url).json(body);
+    if key.is_empty() {
+        req
+    } else {
+        req.bearer_auth(key.expose())
+    }
+}
+
 /// The response when it succeeded; otherwise its status classified (with the server's delay
 /// and the start of its body in the reason), `what` naming the upstream.
 pub async fn success(

@@ -100,6 +100,7 @@ keys! {
     PhotoLeft = "photo_left", PhotoBusy = "photo_busy", PhotoLimitUser = "photo_limit_user",
     PhotoLimitDialog = "photo_limit_dialog", PhotoAgainButton = "photo_again_button",
     PhotoCaption = "photo_caption", ChatRefused = "chat_refused",
+    ExportCaption = "export_caption",
 }
 
 /// The bot's commands for Telegram's menu (`setMyCommands`), with their descriptions' keys.

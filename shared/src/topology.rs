@@ -217,3 +217,11 @@ pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, Topolo
         .await
         .map_err(|e| err(format!("connect {url}"))(e.into()))
 }
+
+/// The durable consumer of `stage` as the server sees it (pending, in flight, redelivered), or
+/// `None` when it does not exist (yet) or the server cannot be asked.
+pub async fn consumer_info(js: &jetstream::Context, stage: &StageSpec) -> Option<consumer::Info> {
+    let stream = js.get_stream(stage.stream).await.ok()?;
+    let mut c: consumer::PullConsumer = stream.get_consumer(stage.name).await.ok()?;
+    c.info().await.ok().cloned()
+}

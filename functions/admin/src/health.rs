@@ -13,17 +13,7 @@ use sqlx::PgPool;
 pub async fn render(pool: &PgPool, js: &jetstream::Context) -> Result<String, HandlerError> {
     let mut out = String::from("🩺 Health: pending · in flight · redelivered\n\n");
     for stage in STAGES {
-        let info = async {
-            let mut c: jetstream::consumer::PullConsumer = js
-                .get_stream(stage.stream)
-                .await
-                .ok()?
-                .get_consumer(stage.name)
-                .await
-                .ok()?;
-            c.info().await.ok().cloned()
-        };
-        match info.await {
+        match shared::topology::consumer_info(js, &stage).await {
             Some(i) => {
                 let _ = writeln!(
                     out,

@@ -86,11 +86,7 @@ impl SceneLlm {
             },
             "venice_parameters": {"include_venice_system_prompt": false, "strip_thinking_response": true},
         });
-        let mut req = self.http.post(&self.url).json(&body);
-        if !self.s.api_key.is_empty() {
-            req = req.bearer_auth(self.s.api_key.expose());
-        }
-        let resp = req
+        let resp = shared::http::post_json(&self.http, &self.url, &self.s.api_key, &body)
             .send()
             .await
             .map_err(|e| format!("request: {}", e.without_url()))?;

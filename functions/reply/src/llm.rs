@@ -128,11 +128,7 @@ impl Llm {
             "stream": true,
             "venice_parameters": {"include_venice_system_prompt": false, "strip_thinking_response": true},
         });
-        let mut req = self.http.post(&self.url).json(&body);
-        if !self.s.api_key.is_empty() {
-            req = req.bearer_auth(self.s.api_key.expose());
-        }
-        let resp = req
+        let resp = shared::http::post_json(&self.http, &self.url, &self.s.api_key, &body)
             .send()
             .await
             .map_err(|e| HandlerError::transient(format!("llm request: {}", e.without_url())))?;

@@ -164,16 +164,14 @@ impl Send {
             store::sent(pool, id, &serde_json::Value::Null).await?;
             return Ok(());
         };
-        let upload = e.blob.clone().map(|bytes| Upload {
-            field: "photo",
-            file_name: if bytes.starts_with(b"\xFF\xD8\xFF") {
-                "photo.jpg"
-            } else {
-                "photo.png"
+        // Only an upload needs its own copy of the call (texts keep the borrowed one).
+        let (params, upload) = match e.blob.is_some() {
+            true => {
+                let (owned, upload) = upload_of(&e, params.into_owned());
+                (std::borrow::Cow::Owned(owned), upload)
             }
-            .to_owned(),
-            bytes,
-        });
+            false => (params, None),
+        };
         let mut outcome = self.api.call(method, &params, upload).await;
         if let Err(TgError::Permanent(why)) = &outcome
             && method == "editMessageText"
@@ -311,4 +309,31 @@ impl Stage for Send {
             }
         }
     }
+}
+
+/// The file an effect uploads, if any: a document under the name its stored call gives in
+/// `document` (taken out of the form fields), a photo named by its format.
+fn upload_of(
+    e: &store::Effect,
+    mut params: serde_json::Value,
+) -> (serde_json::Value, Option<Upload>) {
+    let Some(bytes) = e.blob.clone() else {
+        return (params, None);
+    };
+    let (field, file_name) = match params.get("document").and_then(|v| v.as_str()) {
+        Some(name) => ("document", name.to_owned()),
+        None if bytes.starts_with(b"\xFF\xD8\xFF") => ("photo", "photo.jpg".to_owned()),
+        None => ("photo", "photo.png".to_owned()),
+    };
+    if let Some(fields) = params.as_object_mut() {
+        fields.remove(field);
+    }
+    (
+        params,
+        Some(Upload {
+            field,
+            file_name,
+            bytes,
+        }),
+    )
 }

@@ -12,7 +12,7 @@ use shared::{HandlerError, texts};
 use sqlx::PgConnection;
 
 use crate::route::{Action, Sender};
-use crate::{dialogs, listing, manage, menu, photos, store};
+use crate::{dialogs, export, listing, manage, menu, photos, store};
 
 /// What an action needs besides the transaction.
 pub struct Ctx<'a> {
@@ -171,6 +171,7 @@ pub async fn apply(
                 d.text(chat, t(ctx.lang, T::UnknownCommand), &[]);
             }
         }
+        Action::Export => export::export(c, ctx, d).await?,
         Action::UnknownCommand => {
             d.text(chat, t(ctx.lang, T::UnknownCommand), &[]);
         }
@@ -233,6 +234,7 @@ fn needs_age(action: &Action) -> bool {
         | Action::Open { .. }
         | Action::Rename { .. }
         | Action::Delete { .. }
+        | Action::Export
         | Action::Edited { .. } => true,
         Action::Start
         | Action::Lang { .. }

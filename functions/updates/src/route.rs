@@ -118,6 +118,8 @@ pub enum Action {
         callback: Option<String>,
         shown: Option<i64>,
     },
+    /// `/export`: the current dialog as files.
+    Export,
     /// A command we do not know.
     UnknownCommand,
     /// A sticker, photo, voice… we cannot read.
@@ -185,6 +187,7 @@ impl Action {
             | Action::Help
             | Action::NewDialog
             | Action::Personas
+            | Action::Export
             | Action::Text(_)
             | Action::Edited { .. }
             | Action::UnknownCommand
@@ -248,6 +251,7 @@ fn command(text: &str) -> Action {
                 shown: None,
             }
         }
+        "export" => Action::Export,
         "photo" => Action::Photo {
             dialog_id: None,
             callback: None,

@@ -174,6 +174,19 @@ impl Decision {
         id
     }
 
+    /// A file (`sendDocument`) named `file_name`, with an optional caption. The name rides in
+    /// the stored call's `document` field, where fn-send puts the upload itself.
+    pub fn document(&mut self, chat_id: i64, bytes: Vec<u8>, file_name: &str, caption: &str) {
+        let mut params = json!({"chat_id": chat_id, "document": file_name});
+        if !caption.is_empty() {
+            params["caption"] = json!(caption);
+        }
+        self.push(chat_id, "sendDocument", params, true);
+        if let Some(last) = self.effects.last_mut() {
+            last.blob = Some(bytes);
+        }
+    }
+
     /// Makes the last message a reply to Telegram message `message_id` (sent all the same if
     /// that message is gone).
     pub fn replying_to(&mut self, message_id: Option<i64>) {

@@ -131,14 +131,7 @@ pub async fn drain(sys: &System) -> anyhow::Result<()> {
         let js = js.clone();
         async move {
             for stage in shared::topology::STAGES {
-                let mut c: async_nats::jetstream::consumer::PullConsumer = js
-                    .get_stream(stage.stream)
-                    .await
-                    .ok()?
-                    .get_consumer(stage.name)
-                    .await
-                    .ok()?;
-                let info = c.info().await.ok()?;
+                let info = shared::topology::consumer_info(&js, &stage).await?;
                 if info.num_pending > 0 || info.num_ack_pending > 0 {
                     return None;
                 }

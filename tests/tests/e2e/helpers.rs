@@ -180,10 +180,7 @@ pub async fn settle(sys: &System) {
         let js = js.clone();
         async move {
             for stage in shared::topology::STAGES {
-                let stream = js.get_stream(stage.stream).await.ok()?;
-                let mut c: async_nats::jetstream::consumer::PullConsumer =
-                    stream.get_consumer(stage.name).await.ok()?;
-                let info = c.info().await.ok()?;
+                let info = shared::topology::consumer_info(&js, &stage).await?;
                 if info.num_pending > 0 || info.num_ack_pending > 0 {
                     return None;
                 }

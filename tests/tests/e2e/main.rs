@@ -8,6 +8,7 @@ mod chaos;
 mod conversation;
 mod crash;
 mod delivery;
+mod export;
 mod helpers;
 mod http_runner;
 mod ingress;

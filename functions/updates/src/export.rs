@@ -1,0 +1,156 @@
+//! `/export`: the current dialog as two files — a SillyTavern chat (`.jsonl`: a header line with
+//! `user_name`, `character_name`, `create_date`, then one line per message with `name`,
+//! `is_user`, `is_system`, `send_date`, `mes`, and `swipes`/`swipe_id` where the answer has
+//! versions) and the same conversation as readable text. The history lines of sent photos
+//! stay out: they are notes for the model, not messages.
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use shared::HandlerError;
+use shared::effects::Decision;
+use shared::locale::{T, t, tf};
+use sqlx::PgConnection;
+
+use crate::actions::Ctx;
+
+/// One stored message: role, text, when, versions, the version shown.
+type Message = (
+    String,
+    String,
+    DateTime<Utc>,
+    Option<Vec<String>>,
+    Option<i16>,
+);
+
+#[derive(sqlx::FromRow)]
+struct Dialog {
+    persona: String,
+    user_name: String,
+    created_at: DateTime<Utc>,
+    messages: sqlx::types::Json<Vec<Message>>,
+}
+
+/// SillyTavern's `send_date`: "October 18, 2024 8:52pm".
+fn send_date(at: DateTime<Utc>) -> String {
+    at.format("%B %-d, %Y %-I:%M%P").to_string()
+}
+
+/// The `.jsonl` and `.txt` files of a dialog.
+fn files(d: &Dialog) -> (String, String) {
+    let header = json!({
+        "user_name": d.user_name,
+        "character_name": d.persona,
+        "create_date": d.created_at.format("%Y-%m-%d@%Hh%Mm%Ss").to_string(),
+        "chat_metadata": {},
+    });
+    let mut jsonl = vec![header.to_string()];
+    let mut text = format!(
+        "{} & {}, {}\n",
+        d.persona,
+        d.user_name,
+        d.created_at.format("%Y-%m-%d")
+    );
+    for (role, mes, at, variants, variant) in &d.messages.0 {
+        let is_user = role == "user";
+        let name = if is_user { &d.user_name } else { &d.persona };
+        let mut line = json!({
+            "name": name, "is_user": is_user, "is_system": false,
+            "send_date": send_date(*at), "mes": mes, "extra": {},
+        });
+        if let (Some(swipes), false) = (variants, is_user) {
+            line["swipes"] = json!(swipes);
+            line["swipe_id"] = json!(variant.unwrap_or(0));
+        }
+        jsonl.push(line.to_string());
+        text.push_str(&format!(
+            "\n[{}] {name}: {mes}\n",
+            at.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    (jsonl.join("\n") + "\n", text)
+}
+
+/// Sends the user's current dialog as files, or says there is none.
+pub async fn export(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+) -> Result<(), HandlerError> {
+    let chat = ctx.sender.chat_id;
+    let dialog: Option<Dialog> = sqlx::query_as(
+        "SELECT g.name AS persona, u.first_name AS user_name, dl.created_at,
+                COALESCE((SELECT json_agg(json_build_array(m.role, m.content, m.created_at, m.variants, m.variant)
+                                          ORDER BY m.id)
+                          FROM chat_messages m WHERE m.dialog_id = dl.id AND m.role <> 'system'), '[]'::json)
+                AS messages
+         FROM users u
+         JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
+         JOIN dialogs dl ON dl.id = s.active_dialog_id
+         JOIN girls g ON g.id = dl.girl_id
+         WHERE u.id = $1",
+    )
+    .bind(ctx.sender.user_id)
+    .fetch_optional(c)
+    .await?;
+    let Some(dialog) = dialog else {
+        d.text(chat, t(ctx.lang, T::PickFirst), &[]);
+        return Ok(());
+    };
+    let (jsonl, text) = files(&dialog);
+    let stem = format!(
+        "{}-{}",
+        dialog.persona.to_lowercase(),
+        dialog.created_at.format("%Y-%m-%d")
+    );
+    let name: &dyn std::fmt::Display = &dialog.persona;
+    let caption = tf(ctx.lang, T::ExportCaption, &[("name", name)]);
+    d.document(chat, jsonl.into_bytes(), &format!("{stem}.jsonl"), &caption);
+    d.document(chat, text.into_bytes(), &format!("{stem}.txt"), "");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dialog_becomes_sillytavern_jsonl_and_text() {
+        let at = DateTime::parse_from_rfc3339("2026-10-18T20:52:17Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let d = Dialog {
+            persona: "Mira".into(),
+            user_name: "Ann".into(),
+            created_at: at,
+            messages: sqlx::types::Json(vec![
+                (
+                    "assistant".into(),
+                    "Hello!".into(),
+                    at,
+                    Some(vec!["Hi there!".into(), "Hello!".into()]),
+                    Some(1),
+                ),
+                ("user".into(), "hi \"you\"\nthere".into(), at, None, None),
+            ]),
+        };
+        let (jsonl, text) = files(&d);
+        let lines: Vec<serde_json::Value> = jsonl
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0]["create_date"], "2026-10-18@20h52m17s");
+        assert_eq!(lines[0]["character_name"], "Mira");
+        assert_eq!(lines[1]["send_date"], "October 18, 2026 8:52pm");
+        assert_eq!(
+            lines[1]["swipes"][lines[1]["swipe_id"].as_u64().unwrap() as usize],
+            "Hello!"
+        );
+        assert_eq!(
+            (lines[2]["name"].as_str(), lines[2]["is_user"].as_bool()),
+            (Some("Ann"), Some(true))
+        );
+        assert_eq!(lines[2]["mes"], "hi \"you\"\nthere");
+        assert!(text.contains("Mira: Hello!") && text.contains("Ann: hi"));
+    }
+}
