@@ -5,6 +5,7 @@
 //! `ADMIN_DATABASE_URL`) and JetStream, and shows it by editing the panel message in place.
 //! The panel speaks English: it is for the people who run the bot.
 
+pub mod charts;
 pub mod health;
 pub mod sections;
 
@@ -63,19 +64,36 @@ impl Admin {
         })
     }
 
-    async fn render(&self, job: &AdminJob) -> Result<String, HandlerError> {
+    /// The section's text, and its chart when it has one.
+    async fn render(&self, job: &AdminJob) -> Result<(String, Option<Vec<u8>>), HandlerError> {
         let pool = &self.read;
-        Ok(match job.section {
-            Section::Overview => sections::overview(pool).await?,
-            Section::Retention => sections::retention(pool).await?,
-            Section::Daily => sections::daily(pool).await?,
+        let (text, chart) = match job.section {
+            Section::Overview => (sections::overview(pool).await?, None),
+            Section::Retention => sections::retention(pool).await.map(|(t, c)| (t, Some(c)))?,
+            Section::Daily => sections::daily(pool).await.map(|(t, c)| (t, Some(c)))?,
             Section::Users => match job.about_user {
-                Some(id) => sections::user(pool, id).await?,
-                None => sections::top_users(pool).await?,
+                Some(id) => (sections::user(pool, id).await?, None),
+                None => (sections::top_users(pool).await?, None),
             },
-            Section::Personas => sections::personas(pool).await?,
-            Section::Health => health::render(pool, &self.deps.js).await?,
+            Section::Personas => (sections::personas(pool).await?, None),
+            Section::Health => (health::render(pool, &self.deps.js).await?, None),
+        };
+        let Some(c) = chart else {
+            return Ok((text, None));
+        };
+        // Drawing is CPU work: off the async threads.
+        let drawn = tokio::task::spawn_blocking(move || {
+            charts::line_chart(&c.title, &c.x, &c.series, c.y_max, c.unit)
         })
+        .await
+        .map_err(|e| HandlerError::transient(format!("chart task: {e}")))?;
+        match drawn {
+            Ok(png) => Ok((text, Some(png))),
+            Err(e) => {
+                tracing::warn!(error = %e, "chart not drawn; the table goes alone");
+                Ok((text, None))
+            }
+        }
     }
 }
 
@@ -113,8 +131,11 @@ impl Stage for Admin {
             d.answer_callback(job.chat_id, cb, None);
         }
         if self.admins.contains(job.user_id) {
-            let text = self.render(job).await?;
+            let (text, chart) = self.render(job).await?;
             d.text_in(job.chat_id, job.shown, &text, &panel());
+            if let Some(png) = chart {
+                d.photo(job.chat_id, png, "", &[]);
+            }
         } else {
             tracing::warn!(job = %env.id, "admin request from a user who is not an admin");
         }

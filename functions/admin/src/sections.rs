@@ -5,6 +5,21 @@ use std::fmt::Write;
 
 use sqlx::PgPool;
 
+/// A chart to draw beside a section: title, x labels, series (name, values; `None` is a gap),
+/// the y axis top (or the data's), the y unit.
+pub struct Chart {
+    /// Title.
+    pub title: String,
+    /// X labels.
+    pub x: Vec<String>,
+    /// Series.
+    pub series: Vec<(String, Vec<Option<f64>>)>,
+    /// Y axis top, when fixed.
+    pub y_max: Option<f64>,
+    /// Y unit.
+    pub unit: &'static str,
+}
+
 /// Retention days shown, D1 … D30.
 pub const RETENTION_DAYS: [i32; 4] = [1, 4, 7, 30];
 
@@ -95,7 +110,7 @@ struct Cohort {
 /// D1/D4/D7/D30 by signup-day cohort (the last 14 cohorts, and all cohorts old enough): a user
 /// is retained on day N when active on their signup day + N. A cohort younger than N days has
 /// no DN yet.
-pub async fn retention(pool: &PgPool) -> sqlx::Result<String> {
+pub async fn retention(pool: &PgPool) -> sqlx::Result<(String, Chart)> {
     let cohorts: Vec<Cohort> = sqlx::query_as(
         "WITH c AS (SELECT id, created_at::date AS day FROM users
                     WHERE created_at >= current_date - 60)
@@ -143,7 +158,31 @@ pub async fn retention(pool: &PgPool) -> sqlx::Result<String> {
     if cohorts.is_empty() {
         out.push_str("No signups in the last 60 days.");
     }
-    Ok(out)
+    // The curve of all cohorts, and of the four latest old enough for D1.
+    let curve = |parts: [(i64, i64); 4], age: i32| {
+        let points = RETENTION_DAYS.iter().zip(parts);
+        points
+            .map(|(n, (part, whole))| {
+                (age >= *n && whole > 0).then(|| (part * 100) as f64 / whole as f64)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut series = vec![("all cohorts".to_owned(), curve(total, i32::MAX))];
+    for c in cohorts.iter().filter(|c| c.age >= 1).take(4) {
+        let b = back(c);
+        series.push((
+            c.day.to_string(),
+            curve([0, 1, 2, 3].map(|k| (b[k], c.size)), c.age),
+        ));
+    }
+    let chart = Chart {
+        title: "Retention by signup day".into(),
+        x: RETENTION_DAYS.iter().map(|n| format!("D{n}")).collect(),
+        series,
+        y_max: Some(100.0),
+        unit: "%",
+    };
+    Ok((out, chart))
 }
 
 #[derive(sqlx::FromRow)]
@@ -156,7 +195,7 @@ struct Day {
 }
 
 /// The last 30 days: active users, messages, photos, new users.
-pub async fn daily(pool: &PgPool) -> sqlx::Result<String> {
+pub async fn daily(pool: &PgPool) -> sqlx::Result<(String, Chart)> {
     let days: Vec<Day> = sqlx::query_as(
         "SELECT d::date AS day,
                 count(a.user_id) AS active,
@@ -170,14 +209,30 @@ pub async fn daily(pool: &PgPool) -> sqlx::Result<String> {
     .fetch_all(pool)
     .await?;
     let mut out = String::from("📅 Last 30 days: active · messages · photos · new users\n\n");
-    for d in days {
+    for d in &days {
         let _ = writeln!(
             out,
             "{}  {} · {} · {} · {}",
             d.day, d.active, d.messages, d.photos, d.new_users
         );
     }
-    Ok(out)
+    let oldest_first: Vec<&Day> = days.iter().rev().collect();
+    let line = |f: fn(&Day) -> i64| oldest_first.iter().map(|d| Some(f(d) as f64)).collect();
+    let chart = Chart {
+        title: "Last 30 days".into(),
+        x: oldest_first
+            .iter()
+            .map(|d| d.day.format("%m-%d").to_string())
+            .collect(),
+        series: vec![
+            ("active users".into(), line(|d| d.active)),
+            ("new users".into(), line(|d| d.new_users)),
+            ("photos".into(), line(|d| d.photos)),
+        ],
+        y_max: None,
+        unit: "",
+    };
+    Ok((out, chart))
 }
 
 /// The ten users with the most messages.

@@ -2,7 +2,7 @@
 //! figures that match a dataset the test seeded (retention computed here, independently of the
 //! panel's SQL), sections switch in place; anyone else gets exactly the unknown-command answer
 //! and nothing reaches fn-admin; a panel button pressed by a non-admin does nothing; stopping
-//! fn-admin leaves chat untouched.
+//! fn-admin leaves chat untouched. Retention comes with its chart.
 
 use chrono::{Duration, Utc};
 use standins::system::{System, text_of};
@@ -84,6 +84,11 @@ async fn admins_see_the_panel_and_nobody_else_learns_it_exists() {
             text_of(&shown)
         );
     }
+    // Its chart: a PNG a phone shows well.
+    let chart = admin.expect_call(since, |c| c.method == "sendphoto").await;
+    let png = std::fs::read(chart.params["photo"]["path"].as_str().unwrap()).unwrap();
+    let img = image::load_from_memory(&png).expect("a valid PNG");
+    assert_eq!((img.width(), img.height()), (1200, 800));
     let since = sys.tg.calls().len();
     admin.press(&panel, "adm:health").await;
     admin
