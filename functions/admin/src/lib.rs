@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod health;
+pub mod retention;
 pub mod sections;
 
 use shared::HandlerError;
@@ -69,7 +70,9 @@ impl Admin {
         let pool = &self.read;
         let (text, chart) = match job.section {
             Section::Overview => (sections::overview(pool).await?, None),
-            Section::Retention => sections::retention(pool).await.map(|(t, c)| (t, Some(c)))?,
+            Section::Retention => retention::retention(pool)
+                .await
+                .map(|(t, c)| (t, Some(c)))?,
             Section::Daily => sections::daily(pool).await.map(|(t, c)| (t, Some(c)))?,
             Section::Users => match job.about_user {
                 Some(id) => (sections::user(pool, id).await?, None),
