@@ -31,9 +31,6 @@ pub struct JobStatus {
     /// Why it failed, for FAILED.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// How far along, 0 to 1, for PROCESSING where the backend reports it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub progress: Option<f32>,
 }
 
 /// Writes job status. Each write is a plain publish to the bucket's subject, neither awaited
@@ -65,25 +62,8 @@ impl JobBoard {
             stage: stage.to_owned(),
             updated_at: Utc::now(),
             error,
-            progress: None,
         };
-        self.write(id, &status).await;
-    }
-
-    /// Records PROCESSING with how far along job `id` is (0 to 1).
-    pub async fn progress(&self, id: Uuid, stage: &str, fraction: f32) {
-        let status = JobStatus {
-            state: JobState::Processing,
-            stage: stage.to_owned(),
-            updated_at: Utc::now(),
-            error: None,
-            progress: Some(fraction.clamp(0.0, 1.0)),
-        };
-        self.write(id, &status).await;
-    }
-
-    async fn write(&self, id: Uuid, status: &JobStatus) {
-        let bytes = serde_json::to_vec(status).expect("job status serializes");
+        let bytes = serde_json::to_vec(&status).expect("job status serializes");
         let subject = format!("{}{}", self.subject, id.simple());
         if let Err(e) = self.client.publish(subject, bytes.into()).await {
             tracing::debug!(job = %id, error = %e, "job status not written");

@@ -79,7 +79,7 @@ keys! {
     AgeConfirmed = "age_confirmed", ChoosePersona = "choose_persona",
     NoPersonas = "no_personas", PhotoButton = "photo_button",
     RegenerateButton = "regenerate_button", StopButton = "stop_button",
-    PickFirst = "pick_first", PhotoOnItsWay = "photo_on_its_way",
+    PickFirst = "pick_first",
     Unsupported = "unsupported", TooLong = "too_long", SlowDown = "slow_down",
     UnknownCommand = "unknown_command", Sorry = "sorry", TryAgainButton = "try_again_button",
     NothingToRetry = "nothing_to_retry", NothingToRegenerate = "nothing_to_regenerate",

@@ -23,7 +23,7 @@ use shared::telegram::ButtonRow;
 use shared::topology::IMAGE_STAGE;
 use shared::{HandlerError, safety};
 
-use crate::backend::{Backend, BackendSettings, Progress};
+use crate::backend::{Backend, BackendSettings};
 use crate::photo::Prepared;
 
 /// "sending a photo…" while the picture renders: first after a second (the user was just told
@@ -119,11 +119,7 @@ impl Stage for Image {
         }
         let outbox = &self.deps.outbox;
         let _uploading = outbox.keep_action(job.chat_id, "upload_photo", &env.trace_id, UPLOADING);
-        let progress = Progress {
-            jobs: &self.deps.jobs,
-            id: env.id,
-        };
-        let raw = self.backend.render(job, &progress).await?;
+        let raw = self.backend.render(job, env.id).await?;
         let picture = self.prepare(raw).await?;
         tracing::info!(job = %env.id, width = picture.width, height = picture.height, jpeg = picture.jpeg, "photo ready");
         if !self.record(&env, picture).await? {

@@ -111,7 +111,7 @@ impl Prompt {
     }
 
     /// The scene: the model's, or the keyword reading when it has none.
-    async fn scene(&self, env: &Envelope<PromptJob>, m: &Moment, texts: &[String]) -> Scene {
+    async fn scene(&self, env: &Envelope<PromptJob>, m: &Moment, texts: &[&str]) -> Scene {
         let job = &env.payload;
         let asked = self.llm.scene(
             &m.look,
@@ -146,13 +146,13 @@ impl Stage for Prompt {
             shared::db::release_photo_slot(pool, env.id).await?;
             return Ok(());
         };
-        let mut texts: Vec<String> = job.wish.iter().cloned().collect();
-        texts.extend(m.recent.iter().map(|(_, t)| t.clone()));
+        let mut texts: Vec<&str> = job.wish.iter().map(String::as_str).collect();
+        texts.extend(m.recent.iter().map(|(_, t)| t.as_str()));
         if let Some(hit) = texts.iter().find_map(|t| safety::check(t)) {
             return self.refuse(&env, hit.rule.as_str()).await;
         }
         let mut scene = self.scene(&env, &m, &texts).await;
-        let wanted = nudity::cue_of_dialog(texts.iter().map(String::as_str)).unwrap_or(scene.level);
+        let wanted = nudity::cue_of_dialog(texts.iter().copied()).unwrap_or(scene.level);
         scene.level = compose::allowed(wanted, m.adult, m.max_level);
         let (prompt, negative_prompt) = compose::prompts(&m.look, &scene, scene.level);
         if let Some(hit) = safety::check_picture(&prompt) {

@@ -134,7 +134,7 @@ impl Scene {
 
     /// The scene read from keywords of `newest_first` (the dialog's latest messages), keeping
     /// what `previous` had where the messages say nothing.
-    pub fn fallback(previous: Option<&Scene>, newest_first: &[String]) -> Scene {
+    pub fn fallback(previous: Option<&Scene>, newest_first: &[impl AsRef<str>]) -> Scene {
         let prev = previous.cloned().unwrap_or_default();
         let place = find(PLACES, newest_first)
             .map(str::to_owned)
@@ -209,9 +209,12 @@ const TIMES: &[(&[&str], &str)] = &[
 ];
 
 /// The first message (newest first) naming one of `table`'s keywords.
-fn find(table: &[(&[&str], &'static str)], newest_first: &[String]) -> Option<&'static str> {
+fn find(
+    table: &[(&[&str], &'static str)],
+    newest_first: &[impl AsRef<str>],
+) -> Option<&'static str> {
     newest_first.iter().find_map(|m| {
-        let lower = m.to_lowercase();
+        let lower = m.as_ref().to_lowercase();
         table
             .iter()
             .find(|(keys, _)| keys.iter().any(|k| lower.contains(k)))

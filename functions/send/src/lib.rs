@@ -164,14 +164,7 @@ impl Send {
             store::sent(pool, id, &serde_json::Value::Null).await?;
             return Ok(());
         };
-        // Only an upload needs its own copy of the call (texts keep the borrowed one).
-        let (params, upload) = match e.blob.is_some() {
-            true => {
-                let (owned, upload) = upload_of(&e, params.into_owned());
-                (std::borrow::Cow::Owned(owned), upload)
-            }
-            false => (params, None),
-        };
+        let (params, upload) = upload_of(&e, params);
         let mut outcome = self.api.call(method, &params, upload).await;
         if let Err(TgError::Permanent(why)) = &outcome
             && method == "editMessageText"
@@ -312,14 +305,16 @@ impl Stage for Send {
 }
 
 /// The file an effect uploads, if any: a document under the name its stored call gives in
-/// `document` (taken out of the form fields), a photo named by its format.
-fn upload_of(
+/// `document` (taken out of the form fields), a photo named by its format. Only an upload
+/// copies the call; a text keeps the borrowed one.
+fn upload_of<'a>(
     e: &store::Effect,
-    mut params: serde_json::Value,
-) -> (serde_json::Value, Option<Upload>) {
+    params: std::borrow::Cow<'a, serde_json::Value>,
+) -> (std::borrow::Cow<'a, serde_json::Value>, Option<Upload>) {
     let Some(bytes) = e.blob.clone() else {
         return (params, None);
     };
+    let mut params = params.into_owned();
     let (field, file_name) = match params.get("document").and_then(|v| v.as_str()) {
         Some(name) => ("document", name.to_owned()),
         None if bytes.starts_with(b"\xFF\xD8\xFF") => ("photo", "photo.jpg".to_owned()),
@@ -329,7 +324,7 @@ fn upload_of(
         fields.remove(field);
     }
     (
-        params,
+        std::borrow::Cow::Owned(params),
         Some(Upload {
             field,
             file_name,

@@ -238,10 +238,5 @@ pub fn cue_of_dialog<'a>(newest_first: impl IntoIterator<Item = &'a str>) -> Opt
     newest_first.into_iter().find_map(of_message)
 }
 
-/// The level of the moment, dressed when nothing says otherwise.
-pub fn of_dialog<'a>(newest_first: impl IntoIterator<Item = &'a str>) -> Level {
-    cue_of_dialog(newest_first).unwrap_or(Level::None)
-}
-
 #[cfg(test)]
 mod tests;

@@ -13,7 +13,7 @@ use shared::config::Env;
 use shared::envelope::ImageJob;
 use shared::http::{success, unanswered};
 
-use super::{Progress, client};
+use super::client;
 
 /// How often the history is read while a prompt runs.
 const POLL: Duration = Duration::from_millis(500);
@@ -192,12 +192,8 @@ impl ComfyUi {
     }
 
     /// Queues (unless already queued or done) and waits for the job's picture.
-    pub async fn render(
-        &self,
-        job: &ImageJob,
-        progress: &Progress<'_>,
-    ) -> Result<Vec<u8>, HandlerError> {
-        let id = progress.id.to_string();
+    pub async fn render(&self, job: &ImageJob, id: uuid::Uuid) -> Result<Vec<u8>, HandlerError> {
+        let id = id.to_string();
         let mut stage = read_history(&self.get_json(&format!("/history/{id}")).await?, &id);
         if matches!(stage, Stage::Waiting) {
             let body = serde_json::json!({
@@ -218,7 +214,6 @@ impl ComfyUi {
             {
                 return Err(e);
             }
-            progress.report(0.0).await;
         }
         let started = Instant::now();
         while matches!(stage, Stage::Waiting) {

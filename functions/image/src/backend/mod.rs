@@ -11,26 +11,7 @@ use std::time::Duration;
 use shared::HandlerError;
 use shared::config::Env;
 use shared::envelope::ImageJob;
-use shared::jobs::JobBoard;
-use shared::topology::IMAGE_STAGE;
 use uuid::Uuid;
-
-/// Reports how far a job is, where the backend says.
-pub struct Progress<'a> {
-    /// Where job status goes.
-    pub jobs: &'a JobBoard,
-    /// The job.
-    pub id: Uuid,
-}
-
-impl Progress<'_> {
-    /// Records `fraction` (0 to 1) in the job's status.
-    pub async fn report(&self, fraction: f32) {
-        self.jobs
-            .progress(self.id, IMAGE_STAGE.name, fraction)
-            .await;
-    }
-}
 
 /// Settings of every backend; only the chosen one is used.
 #[derive(Debug, Clone)]
@@ -95,15 +76,11 @@ impl Backend {
         })
     }
 
-    /// Renders job `job`; the encoded picture as the backend sent it.
-    pub async fn render(
-        &self,
-        job: &ImageJob,
-        progress: &Progress<'_>,
-    ) -> Result<Vec<u8>, HandlerError> {
+    /// Renders job `id` (`job`); the encoded picture as the backend sent it.
+    pub async fn render(&self, job: &ImageJob, id: Uuid) -> Result<Vec<u8>, HandlerError> {
         match self {
             Backend::A1111(b) => b.txt2img(job).await,
-            Backend::ComfyUi(b) => b.render(job, progress).await,
+            Backend::ComfyUi(b) => b.render(job, id).await,
             Backend::Venice(b) => b.generate(job).await,
         }
     }

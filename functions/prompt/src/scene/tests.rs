@@ -61,7 +61,10 @@ fn the_fallback_reads_keywords_and_keeps_the_previous_scene() {
     let s = Scene::fallback(Some(&prev), &["hmm".to_owned()]);
     assert_eq!(s.place, "in a bright kitchen");
     assert_eq!(s.clothing, ["white shirt"]);
-    assert_eq!(Scene::fallback(None, &[]).place, "in a cozy room");
+    assert_eq!(
+        Scene::fallback(None, &[] as &[&str]).place,
+        "in a cozy room"
+    );
     assert_eq!(
         Scene::fallback(None, &["Пойдём в кафе".to_owned()]).place,
         "in a cozy café"
