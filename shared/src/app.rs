@@ -54,6 +54,8 @@ pub struct Deps {
     pub jobs: JobBoard,
     /// Publishes what a committed decision implies.
     pub outbox: Outbox,
+    /// How days and sessions are counted (for a second pool, such as a read replica).
+    pub calendar: db::Calendar,
 }
 
 /// Connects everything a stage needs.
@@ -62,7 +64,8 @@ pub async fn connect(
     common: &CommonSettings,
     concurrency: usize,
 ) -> Result<Deps, String> {
-    let pool = db::connect(common.database_url.expose(), concurrency.min(16) as u32 + 2)
+    let max = concurrency.min(16) as u32 + 2;
+    let pool = db::connect(common.database_url.expose(), max, &common.calendar)
         .await
         .map_err(|e| e.to_string())?;
     db::check_schema(&pool).await.map_err(|e| e.to_string())?;
@@ -74,6 +77,7 @@ pub async fn connect(
         pool,
         jobs,
         outbox,
+        calendar: common.calendar.clone(),
     })
 }
 

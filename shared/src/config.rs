@@ -175,6 +175,8 @@ pub struct CommonSettings {
     pub http_addr: String,
     /// How `/invoke` callers are authenticated (HTTP runner).
     pub invoke_auth: crate::runner::InvokeAuth,
+    /// How days and sessions are counted (`ADMIN_TZ`, `SESSION_GAP_MINUTES`).
+    pub calendar: crate::db::Calendar,
 }
 
 /// Which runner drives a function.
@@ -226,6 +228,7 @@ impl CommonSettings {
             runner,
             http_addr: env.string("HTTP_ADDR", "127.0.0.1:9000"),
             invoke_auth,
+            calendar: crate::db::Calendar::read(env),
         }
     }
 }

@@ -1,13 +1,15 @@
-//! PostgreSQL pool, the embedded migrations, the start-up check that refuses to run against a
-//! schema older than this build, and the one statement two stages share (a photo slot given
-//! back).
+//! PostgreSQL pool (every connection counting days in `ADMIN_TZ`), the embedded migrations,
+//! the start-up check that refuses to run against a schema older than this build, and the one
+//! statement two stages share (a photo slot given back).
 
 use std::collections::HashSet;
 use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::config::Env;
 
 /// The versioned files in `migrations/`, embedded at build time.
 pub static MIGRATOR: Migrator = sqlx::migrate!("../migrations");
@@ -18,6 +20,9 @@ pub enum DbError {
     /// Could not connect.
     #[error("cannot connect to PostgreSQL: {0}")]
     Connect(#[source] sqlx::Error),
+    /// `ADMIN_TZ` names no time zone PostgreSQL knows.
+    #[error("ADMIN_TZ={0:?}: PostgreSQL does not know this time zone ({1})")]
+    TimeZone(String, String),
     /// The schema misses migrations this build needs.
     #[error(
         "the database schema is behind this build (missing migrations: {0}); run `make migrate` \
@@ -32,8 +37,74 @@ pub enum DbError {
     Query(#[from] sqlx::Error),
 }
 
-/// Opens a pool of at most `max` connections.
-pub async fn connect(url: &str, max: u32) -> Result<PgPool, DbError> {
+/// How activity is counted, the same on every connection of every function: the time zone
+/// whose calendar days are "days" (`ADMIN_TZ`, default UTC: `current_date`, `::date`) and the
+/// idle minutes after which activity is a new session (`SESSION_GAP_MINUTES`, default 30;
+/// read by the `track_activity` SQL function).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Calendar {
+    /// An IANA time zone name (`Europe/Moscow`) or `UTC`.
+    pub time_zone: String,
+    /// Idle minutes that end a session.
+    pub session_gap_minutes: u32,
+}
+
+impl Default for Calendar {
+    fn default() -> Self {
+        Self {
+            time_zone: "UTC".into(),
+            session_gap_minutes: 30,
+        }
+    }
+}
+
+impl Calendar {
+    /// Reads `ADMIN_TZ` and `SESSION_GAP_MINUTES` (PostgreSQL checks the zone's name when
+    /// the pool connects, and that error names `ADMIN_TZ`).
+    pub fn read(env: &mut Env) -> Self {
+        let time_zone = env.string("ADMIN_TZ", "UTC");
+        let name_ok = !time_zone.is_empty()
+            && time_zone
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c));
+        if !name_ok {
+            env.problem(format!(
+                "ADMIN_TZ={time_zone:?} is not a time zone name (such as UTC or Europe/Moscow)"
+            ));
+        }
+        let session_gap_minutes = env.parse("SESSION_GAP_MINUTES", 30u32);
+        if session_gap_minutes == 0 {
+            env.problem("SESSION_GAP_MINUTES must be at least 1");
+        }
+        Self {
+            time_zone,
+            session_gap_minutes,
+        }
+    }
+}
+
+/// `url`'s connection options, counting days as `calendar` says.
+fn options(url: &str, calendar: &Calendar) -> Result<PgConnectOptions, DbError> {
+    let gap = calendar.session_gap_minutes.to_string();
+    Ok(url
+        .parse::<PgConnectOptions>()
+        .map_err(DbError::Connect)?
+        .options([
+            ("TimeZone", calendar.time_zone.as_str()),
+            ("app.session_gap_minutes", gap.as_str()),
+        ]))
+}
+
+/// A pool of at most `max` connections that connects on first use (a read replica).
+pub fn connect_lazy(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool, DbError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(max)
+        .connect_lazy_with(options(url, calendar)?))
+}
+
+/// Opens a pool of at most `max` connections, each counting days as `calendar` says.
+pub async fn connect(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool, DbError> {
+    let options = options(url, calendar)?;
     PgPoolOptions::new()
         .max_connections(max)
         .min_connections(1)
@@ -41,9 +112,15 @@ pub async fn connect(url: &str, max: u32) -> Result<PgPool, DbError> {
         // No ping before every acquire: a round trip per statement. A connection that broke
         // fails its statement, which is a transient error the runner retries.
         .test_before_acquire(false)
-        .connect(url)
+        .connect_with(options)
         .await
-        .map_err(DbError::Connect)
+        .map_err(|e| match e.as_database_error() {
+            Some(d) if d.message().contains("TimeZone") => DbError::TimeZone(
+                calendar.time_zone.clone(),
+                d.message().to_owned(),
+            ),
+            _ => DbError::Connect(e),
+        })
 }
 
 /// Applies every pending migration (takes an advisory lock, so copies may race safely).

@@ -52,9 +52,7 @@ impl Admin {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
         let read = match &s.database_url {
-            Some(url) => sqlx::postgres::PgPoolOptions::new()
-                .max_connections(4)
-                .connect_lazy(url)
+            Some(url) => shared::db::connect_lazy(url, 4, &deps.calendar)
                 .map_err(|e| format!("ADMIN_DATABASE_URL: {e}"))?,
             None => deps.pool.clone(),
         };

@@ -77,13 +77,12 @@ impl Image {
             .map_err(|e| HandlerError::permanent(e.to_string()))
     }
 
-    /// Stores the photo, counts it and decides its message, once per job; `false` when a
-    /// copy that raced us stored it first.
+    /// Stores the photo, counts it and decides its message, once per job.
     async fn record(
         &self,
         env: &Envelope<ImageJob>,
         picture: Prepared,
-    ) -> Result<bool, HandlerError> {
+    ) -> Result<store::Recorded, HandlerError> {
         let job = &env.payload;
         let mut tx = self.deps.pool.begin().await?;
         let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
@@ -91,12 +90,13 @@ impl Image {
         let effect = d.photo(job.chat_id, picture.bytes, &job.caption, &again);
         d.replying_to(job.reply_to);
         d.completes(env.id);
-        if !store::record(&mut tx, env, effect).await? {
-            return Ok(false);
+        let recorded = store::record(&mut tx, env, effect).await?;
+        if recorded != store::Recorded::Fresh {
+            return Ok(recorded);
         }
         let committed = d.commit(tx).await?;
         self.deps.outbox.publish(committed).await?;
-        Ok(true)
+        Ok(recorded)
     }
 }
 
@@ -122,10 +122,14 @@ impl Stage for Image {
         let raw = self.backend.render(job, env.id).await?;
         let picture = self.prepare(raw).await?;
         tracing::info!(job = %env.id, width = picture.width, height = picture.height, jpeg = picture.jpeg, "photo ready");
-        if !self.record(&env, picture).await? {
-            return self.deps.outbox.republish(&env.id.to_string()).await;
+        match self.record(&env, picture).await? {
+            store::Recorded::Fresh => Ok(()),
+            store::Recorded::Before => self.deps.outbox.republish(&env.id.to_string()).await,
+            store::Recorded::Gone => {
+                tracing::info!(job = %env.id, "the dialog is gone; the photo is not sent");
+                Ok(())
+            }
         }
-        Ok(())
     }
 
     fn failure_buttons(env: &Envelope<ImageJob>) -> Vec<ButtonRow> {

@@ -19,17 +19,30 @@ pub async fn stored(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
     .await
 }
 
-/// Stores the photo row (its message is effect `effect`) and counts it; `false` when the job
-/// already had one.
+/// What [`record`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// Stored and counted now: commit and send it.
+    Fresh,
+    /// A copy that raced us stored it first.
+    Before,
+    /// The dialog is gone (deleted, or the user erased their data): nothing to send.
+    Gone,
+}
+
+/// Stores the photo row (its message is effect `effect`) and counts it, once per job.
 pub async fn record(
     c: &mut PgConnection,
     env: &Envelope<ImageJob>,
     effect: Uuid,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<Recorded> {
     let job = &env.payload;
-    let fresh = sqlx::query(
-        "INSERT INTO photos (job_id, dialog_id, user_id, prompt, seed, effect_id)
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (job_id) DO NOTHING",
+    let (fresh, dialog): (bool, bool) = sqlx::query_as(
+        "WITH d AS (SELECT 1 FROM dialogs WHERE id = $2 AND user_id = $3),
+              p AS (INSERT INTO photos (job_id, dialog_id, user_id, prompt, seed, effect_id)
+                    SELECT $1, $2, $3, $4, $5, $6 FROM d ON CONFLICT (job_id) DO NOTHING
+                    RETURNING 1)
+         SELECT EXISTS (SELECT 1 FROM p), EXISTS (SELECT 1 FROM d)",
     )
     .bind(env.id)
     .bind(job.dialog_id)
@@ -37,24 +50,23 @@ pub async fn record(
     .bind(&job.prompt)
     .bind(job.seed)
     .bind(effect)
-    .execute(&mut *c)
-    .await?
-    .rows_affected()
-        == 1;
-    if !fresh {
-        return Ok(false);
+    .fetch_one(&mut *c)
+    .await?;
+    if !dialog {
+        return Ok(Recorded::Gone);
     }
-    // One statement: the slot used, the history line, and the counters.
+    if !fresh {
+        return Ok(Recorded::Before);
+    }
+    // One statement: the slot used, the history line, and the counters (`track_activity`:
+    // retention, then the day's activity, the one lock order every function uses).
     sqlx::query(
         "WITH used AS (UPDATE photo_jobs SET state = 'done' WHERE job_id = $3),
               told AS (INSERT INTO chat_messages (dialog_id, role, content)
                        SELECT $2, 'system', $4::text WHERE $4::text <> ''),
               persona AS (UPDATE user_selected_girls s SET photos_used = photos_used + 1
-                          FROM dialogs d WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id),
-              retention AS (UPDATE user_retention SET total_photos = total_photos + 1 WHERE user_id = $1)
-         INSERT INTO user_activity (user_id, activity_date, photos_generated) VALUES ($1, current_date, 1)
-         ON CONFLICT (user_id, activity_date)
-         DO UPDATE SET photos_generated = user_activity.photos_generated + 1",
+                          FROM dialogs d WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id)
+         SELECT track_activity($1, 0, 1, 0)",
     )
     .bind(job.user_id)
     .bind(job.dialog_id)
@@ -62,5 +74,5 @@ pub async fn record(
     .bind(&job.history)
     .execute(&mut *c)
     .await?;
-    Ok(true)
+    Ok(Recorded::Fresh)
 }

@@ -231,10 +231,7 @@ pub async fn owns_dialog(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> 
 }
 
 async fn count_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<()> {
-    sqlx::query(
-        "INSERT INTO user_activity (user_id, activity_date, dialogs_created) VALUES ($1, current_date, 1)
-         ON CONFLICT (user_id, activity_date) DO UPDATE SET dialogs_created = user_activity.dialogs_created + 1",
-    )
+    sqlx::query("SELECT track_activity($1, 0, 0, 1)")
     .bind(user_id)
     .execute(c)
     .await?;

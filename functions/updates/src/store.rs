@@ -11,18 +11,6 @@ use uuid::Uuid;
 
 use crate::route::Sender;
 
-/// How a user's retention row is refreshed when they are active (a new session after 30 idle
-/// minutes, a new active day), shared by both statements that record activity.
-macro_rules! touch_retention {
-    () => {
-        "last_seen = now(),
-                   total_sessions = user_retention.total_sessions
-                       + (user_retention.last_seen < now() - interval '30 minutes')::int,
-                   days_active = user_retention.days_active
-                       + (user_retention.last_seen::date < current_date)::int"
-    };
-}
-
 /// How fast one user may write: a GCRA allowing a minute's worth at once, then one message per
 /// `interval_ms`.
 #[derive(Debug, Clone, Copy)]
@@ -80,7 +68,8 @@ pub enum TextTurn {
 }
 
 /// A text message in one statement, atomic without a transaction: serialises the chat (as
-/// [`begin_update`]), claims the update, refreshes the user, their retention and activity,
+/// [`begin_update`]), claims the update, refreshes the user, counts the message
+/// (`track_activity`: retention, then the day's activity, the lock order used everywhere),
 /// stores the message (turning the dialog adult when it reads so: `shared::nsfw`) and writes
 /// the reply job (`job_id`, payload built here) to the outbox.
 /// Writes nothing unless the user confirmed 18+, has an open dialog and is within their rate. The statement's
@@ -97,7 +86,7 @@ pub async fn text_turn(
     rate: Rate,
 ) -> sqlx::Result<TextTurn> {
     let row: (bool, bool, Option<Vec<u8>>) = with_sender(
-        sqlx::query_as(concat!(
+        sqlx::query_as(
             "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
          rl AS (SELECT rate_take('user:' || $3, $11, $12) AS wait FROM l),
          d AS (SELECT s.active_dialog_id AS id,
@@ -117,24 +106,16 @@ pub async fn text_turn(
                WHERE id = $3 AND EXISTS (SELECT 1 FROM m)),
          t AS (UPDATE dialogs SET updated_at = now(), nsfw_enabled = nsfw_enabled OR $14
                WHERE id IN (SELECT dialog_id FROM m)),
-         r AS (INSERT INTO user_retention (user_id, total_messages) SELECT $3, 1 FROM m
-               ON CONFLICT (user_id) DO UPDATE SET ",
-            touch_retention!(),
-            ",
-                   total_messages = user_retention.total_messages + 1),
-         a AS (INSERT INTO user_activity (user_id, activity_date, messages_count)
-               SELECT $3, current_date, 1 FROM m
-               ON CONFLICT (user_id, activity_date)
-               DO UPDATE SET messages_count = user_activity.messages_count + 1),
+         r AS (SELECT track_activity($3, 1, 0, 0) AS tracked FROM m),
          o AS (INSERT INTO outbox (job_id, source, subject, payload)
                SELECT $8, $9, $10, convert_to(json_build_object(
                    'id', $8, 'trace_id', $9,
                    'payload', json_build_object('chat_id', $2, 'user_id', $3,
                        'dialog_id', m.dialog_id, 'user_message_id', m.id,
                        'lang', d.lang))::text, 'UTF8')
-               FROM m, d RETURNING payload)
-         SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o)"
-        )),
+               FROM m, d, r RETURNING payload)
+         SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o)",
+        ),
         update_id,
         s,
     )
@@ -174,12 +155,13 @@ fn with_sender<'q, T>(
 }
 
 /// Opens an update's work, in one statement: serialises the chat's updates across all copies
-/// (advisory lock until commit), then claims the update (`false`: a redelivery), and creates or
-/// refreshes the user and their retention row (a user who writes can be reached again).
+/// (advisory lock until commit), then claims the update (`false`: a redelivery), creates or
+/// refreshes the user (a user who writes can be reached again) and, once per update, counts
+/// them active (`track_activity`; `tracked` is selected so that it runs).
 pub async fn begin_update(c: &mut PgConnection, update_id: i64, s: &Sender) -> sqlx::Result<Begun> {
     // Every part reads from `l`, so the lock is taken before anything is written.
     with_sender(
-        sqlx::query_as(concat!(
+        sqlx::query_as(
             "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
          c AS (INSERT INTO processed_updates (update_id) SELECT $1 FROM l
                ON CONFLICT DO NOTHING RETURNING 1),
@@ -191,13 +173,11 @@ pub async fn begin_update(c: &mut PgConnection, update_id: i64, s: &Sender) -> s
                    updated_at = now(), unreachable_at = NULL
                RETURNING age_confirmed_at IS NOT NULL AS confirmed,
                    ui_lang(lang, language_code) AS lang, renaming_dialog_id),
-         r AS (INSERT INTO user_retention (user_id) SELECT $3 FROM u
-               ON CONFLICT (user_id) DO UPDATE SET ",
-            touch_retention!(),
-            ")
-         SELECT EXISTS (SELECT 1 FROM c) AS claimed, u.confirmed, u.lang, u.renaming_dialog_id
-         FROM u"
-        )),
+         r AS (SELECT track_activity($3, 0, 0, 0) AS tracked FROM u, c)
+         SELECT EXISTS (SELECT 1 FROM c) AS claimed, u.confirmed, u.lang, u.renaming_dialog_id,
+                (SELECT count(*) FROM r) AS tracked
+         FROM u",
+        ),
         update_id,
         s,
     )
@@ -247,13 +227,8 @@ pub async fn store_text(
                SELECT id, 'user', $2, $3, $4 FROM d RETURNING id, dialog_id),
          t AS (UPDATE dialogs SET updated_at = now(), nsfw_enabled = nsfw_enabled OR $5
                WHERE id IN (SELECT dialog_id FROM m)),
-         r AS (UPDATE user_retention SET total_messages = total_messages + 1
-               WHERE user_id = $1 AND EXISTS (SELECT 1 FROM m)),
-         a AS (INSERT INTO user_activity (user_id, activity_date, messages_count)
-               SELECT $1, current_date, 1 FROM m
-               ON CONFLICT (user_id, activity_date)
-               DO UPDATE SET messages_count = user_activity.messages_count + 1)
-         SELECT dialog_id, id FROM m",
+         r AS (SELECT track_activity($1, 1, 0, 0) AS tracked FROM m)
+         SELECT m.dialog_id, m.id FROM m, r",
     )
     .bind(s.user_id)
     .bind(text)

@@ -13,7 +13,7 @@ async fn main() -> ExitCode {
     if let Err(e) = env.finish() {
         return shared::app::fail("migrate", &e.to_string(), 2);
     }
-    let pool = match shared::db::connect(url.expose(), 1).await {
+    let pool = match shared::db::connect(url.expose(), 1, &Default::default()).await {
         Ok(p) => p,
         Err(e) => return shared::app::fail("migrate", &e.to_string(), 1),
     };
