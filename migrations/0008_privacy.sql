@@ -53,8 +53,9 @@ CREATE TABLE erasures (
 
 -- Erases every row about user `p_user` (whose private chat has the same id): the user and all
 -- that cascades from them (dialogs, messages, photos, photo jobs, scenes, personas chosen,
--- retention, activity), the outbox jobs, effects and dead letters that name them, and their
--- rate and pacing cells. Returns what it counted and the job ids whose status to drop.
+-- retention, activity), the outbox jobs, effects and dead letters that name them (an admin's
+-- panel that showed their figures included), and their rate and pacing cells. A rare
+-- request: the scans of the outbox (a day of jobs) and of sent effects (a week) are the price. Returns what it counted and the job ids whose status to drop.
 CREATE FUNCTION erase_user(p_user BIGINT)
 RETURNS TABLE (dialogs BIGINT, messages BIGINT, photos BIGINT, jobs UUID[])
 LANGUAGE plpgsql AS $$
@@ -67,6 +68,9 @@ BEGIN
     DELETE FROM outbox o WHERE o.job_id = ANY (jobs);
     DELETE FROM dead_letters l WHERE l.chat_id = p_user OR mentions_id(l.payload, p_user);
     DELETE FROM effects e WHERE e.chat_id = p_user;
+    -- Sent messages that name them (an admin's look at their figures).
+    DELETE FROM effects e WHERE e.state <> 'pending'
+       AND e.params::text ~ ('(^|[^0-9])' || p_user || '([^0-9]|$)');
     DELETE FROM rate_limits r WHERE r.key = 'user:' || p_user;
     DELETE FROM send_pace s WHERE s.key = 'chat:' || p_user;
     DELETE FROM users u WHERE u.id = p_user;

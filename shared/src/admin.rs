@@ -76,6 +76,9 @@ pub struct AdminJob {
     /// The pressed button's callback, answered by fn-admin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<String>,
+    /// A dead letter to send back to its stage (the Health section's retry button).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<i64>,
 }
 
 /// The admins' numeric Telegram ids.

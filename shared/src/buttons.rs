@@ -41,6 +41,10 @@ pub enum Button {
     Lang(crate::locale::Lang),
     /// A section of the admin panel (acted on only for admins).
     Admin(crate::admin::Section),
+    /// Retry dead letter `id` (the panel's Health section; admins only).
+    AdminRetry(i64),
+    /// `/delete_my_data`: erase everything (`true`) or keep it (`false`).
+    EraseMe(bool),
 }
 
 impl Button {
@@ -64,6 +68,9 @@ impl Button {
             Button::DeleteConfirmed(dialog) => write!(s, "delok:{dialog}"),
             Button::Lang(lang) => write!(s, "lang:{}", lang.code()),
             Button::Admin(section) => write!(s, "adm:{}", section.as_str()),
+            Button::AdminRetry(id) => write!(s, "admr:{id}"),
+            Button::EraseMe(true) => write!(s, "me:erase"),
+            Button::EraseMe(false) => write!(s, "me:keep"),
         };
         debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
         s
@@ -98,6 +105,9 @@ impl Button {
             "delok" => Button::DeleteConfirmed(id(arg)?),
             "lang" => Button::Lang(crate::locale::Lang::from_code(arg)?),
             "adm" => Button::Admin(crate::admin::Section::parse(arg)?),
+            "admr" => Button::AdminRetry(id(arg)?),
+            "me" if arg == "erase" => Button::EraseMe(true),
+            "me" if arg == "keep" => Button::EraseMe(false),
             _ => return None,
         };
         // Only the canonical spelling: "+7", "007" or trailing junk are not ours.
@@ -138,6 +148,9 @@ mod tests {
             Button::Chats(i16::MAX),
             Button::Open(5),
             Button::Rename(5),
+            Button::AdminRetry(i64::MAX),
+            Button::EraseMe(true),
+            Button::EraseMe(false),
             Button::Delete(5),
             Button::DeleteConfirmed(i64::MAX),
             Button::Lang(crate::locale::Lang::Ru),

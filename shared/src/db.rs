@@ -115,10 +115,9 @@ pub async fn connect(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool,
         .connect_with(options)
         .await
         .map_err(|e| match e.as_database_error() {
-            Some(d) if d.message().contains("TimeZone") => DbError::TimeZone(
-                calendar.time_zone.clone(),
-                d.message().to_owned(),
-            ),
+            Some(d) if d.message().contains("TimeZone") => {
+                DbError::TimeZone(calendar.time_zone.clone(), d.message().to_owned())
+            }
             _ => DbError::Connect(e),
         })
 }

@@ -100,7 +100,9 @@ keys! {
     PhotoLeft = "photo_left", PhotoBusy = "photo_busy", PhotoLimitUser = "photo_limit_user",
     PhotoLimitDialog = "photo_limit_dialog", PhotoAgainButton = "photo_again_button",
     PhotoCaption = "photo_caption", ChatRefused = "chat_refused",
-    ExportCaption = "export_caption",
+    ExportCaption = "export_caption", CmdDeleteMyData = "cmd_delete_my_data",
+    EraseAsk = "erase_ask", EraseYes = "erase_yes", EraseNo = "erase_no",
+    EraseKept = "erase_kept", Erased = "erased",
 }
 
 /// The bot's commands for Telegram's menu (`setMyCommands`), with their descriptions' keys.
@@ -112,6 +114,7 @@ pub const COMMANDS: &[(&str, T)] = &[
     ("retry", T::CmdRetry),
     ("photo", T::CmdPhoto),
     ("lang", T::CmdLang),
+    ("delete_my_data", T::CmdDeleteMyData),
     ("help", T::CmdHelp),
 ];
 

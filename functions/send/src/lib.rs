@@ -7,6 +7,8 @@
 //! `retry_after`, and waiting never uses up a job's delivery budget. A user who blocked the bot
 //! is marked unreachable and nothing more is sent to them until they write again.
 
+mod call;
+mod erase;
 pub mod store;
 pub mod sweep;
 
@@ -16,12 +18,14 @@ use shared::HandlerError;
 use shared::app::{Deps, FromEnv};
 use shared::config::{Env, TelegramSettings};
 use shared::effects::{Decision, EDIT_OF, OR_SEND};
+
+use crate::call::{as_new_message, resolve, upload_of};
 use shared::envelope::{Envelope, SendJob};
 use shared::error::backoff;
 use shared::jobs::JobState;
 use shared::locale::{T, t};
 use shared::runner::Stage;
-use shared::telegram::{BotApi, TgError, Upload};
+use shared::telegram::{BotApi, TgError};
 use shared::topology::{MAX_DELIVER, SEND_STAGE};
 use uuid::Uuid;
 
@@ -149,9 +153,17 @@ impl Send {
             Claim::Wait(d, why) => return Err(HandlerError::defer(why, d)),
             Claim::Go(e) => e,
         };
+        let erasure = erase::of(&e);
+        if erasure.is_some() && store::earlier_pending(pool, id).await? {
+            store::release(pool, id).await?;
+            return Err(HandlerError::defer(
+                "the erased chat's earlier sends go first",
+                erase::EARLIER_FIRST,
+            ));
+        }
         if e.unreachable {
             store::failed(pool, id, "the user cannot be reached").await?;
-            return Ok(());
+            return self.finished(id, &e, erasure).await;
         }
         if e.visible
             && let Some(wait) = self.paced(&e).await?
@@ -214,7 +226,7 @@ impl Send {
             }
             Err(TgError::Permanent(why)) => self.give_up(id, &e, &why).await?,
         }
-        Ok(())
+        self.finished(id, &e, erasure).await
     }
 
     /// Marks an effect failed and, for a message the user was waiting for, says sorry.
@@ -230,39 +242,6 @@ impl Send {
         }
         Ok(())
     }
-}
-
-/// The call to make for an effect. An edit of another effect's message gets that message's id;
-/// when it has none (never sent), a final edit becomes a new message and a passing one is
-/// dropped (`None`).
-fn resolve(e: &store::Effect) -> Option<(&str, std::borrow::Cow<'_, serde_json::Value>)> {
-    use std::borrow::Cow;
-    let Some(of) = e.params.get(EDIT_OF) else {
-        return Some((e.method.as_str(), Cow::Borrowed(&e.params)));
-    };
-    let mut params = as_new_message(&e.params);
-    match e.edit_target {
-        Some(message_id) => {
-            params["message_id"] = serde_json::json!(message_id);
-            Some(("editMessageText", Cow::Owned(params)))
-        }
-        None if e.params[OR_SEND] == true => {
-            tracing::debug!(edit_of = %of, "the message to edit never went out; sending anew");
-            Some(("sendMessage", Cow::Owned(params)))
-        }
-        None => None,
-    }
-}
-
-/// An edit's parameters as a new message's: without the message it edits.
-fn as_new_message(params: &serde_json::Value) -> serde_json::Value {
-    let mut params = params.clone();
-    if let Some(p) = params.as_object_mut() {
-        for key in [EDIT_OF, OR_SEND, "message_id"] {
-            p.remove(key);
-        }
-    }
-    params
 }
 
 fn chat_rule(chat_id: i64) -> Rule {
@@ -302,33 +281,4 @@ impl Stage for Send {
             }
         }
     }
-}
-
-/// The file an effect uploads, if any: a document under the name its stored call gives in
-/// `document` (taken out of the form fields), a photo named by its format. Only an upload
-/// copies the call; a text keeps the borrowed one.
-fn upload_of<'a>(
-    e: &store::Effect,
-    params: std::borrow::Cow<'a, serde_json::Value>,
-) -> (std::borrow::Cow<'a, serde_json::Value>, Option<Upload>) {
-    let Some(bytes) = e.blob.clone() else {
-        return (params, None);
-    };
-    let mut params = params.into_owned();
-    let (field, file_name) = match params.get("document").and_then(|v| v.as_str()) {
-        Some(name) => ("document", name.to_owned()),
-        None if bytes.starts_with(b"\xFF\xD8\xFF") => ("photo", "photo.jpg".to_owned()),
-        None => ("photo", "photo.png".to_owned()),
-    };
-    if let Some(fields) = params.as_object_mut() {
-        fields.remove(field);
-    }
-    (
-        std::borrow::Cow::Owned(params),
-        Some(Upload {
-            field,
-            file_name,
-            bytes,
-        }),
-    )
 }

@@ -234,3 +234,40 @@ pub async fn lang_of(pool: &PgPool, chat_id: i64) -> sqlx::Result<Lang> {
         .and_then(Lang::from_code)
         .unwrap_or_default())
 }
+
+/// Whether effects of effect `id`'s chat decided before it are still pending.
+pub async fn earlier_pending(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM effects e JOIN effects p ON p.chat_id = e.chat_id
+                        WHERE e.id = $1 AND p.state = 'pending' AND p.seq < e.seq)",
+    )
+    .bind(id)
+    .fetch_one(pool)
+    .await
+}
+
+/// The job ids whose status erasure `id` still has to remove from the KV bucket.
+pub async fn erasure_jobs(pool: &PgPool, id: Uuid) -> sqlx::Result<Vec<Uuid>> {
+    let jobs: Option<Vec<Uuid>> = sqlx::query_scalar("SELECT jobs FROM erasures WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    Ok(jobs.unwrap_or_default())
+}
+
+/// Removes what is left of erased chat `chat_id` once erasure `erasure`'s final message
+/// (effect `effect`) is done with (`erase_traces`).
+pub async fn erase_traces(
+    pool: &PgPool,
+    chat_id: i64,
+    erasure: Uuid,
+    effect: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("SELECT erase_traces($1, $2, $3)")
+        .bind(chat_id)
+        .bind(erasure)
+        .bind(effect)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -12,7 +12,7 @@ use shared::{HandlerError, texts};
 use sqlx::PgConnection;
 
 use crate::route::{Action, Sender};
-use crate::{dialogs, export, listing, manage, menu, photos, store};
+use crate::{dialogs, erase, export, listing, manage, menu, photos, store};
 
 /// What an action needs besides the transaction.
 pub struct Ctx<'a> {
@@ -151,6 +151,7 @@ pub async fn apply(
             about_user,
             callback,
             shown,
+            retry,
         } => {
             if ctx.admins.contains(ctx.sender.user_id) {
                 let job = AdminJob {
@@ -161,6 +162,7 @@ pub async fn apply(
                     about_user,
                     shown,
                     callback,
+                    retry,
                 };
                 d.job(ADMIN_SUBJECT, &Envelope::new(ctx.trace_id(), job));
             } else if let Some(callback) = callback {
@@ -172,6 +174,11 @@ pub async fn apply(
             }
         }
         Action::Export => export::export(c, ctx, d).await?,
+        Action::EraseMe {
+            choice,
+            callback,
+            shown,
+        } => erase::erase_me(c, ctx, d, choice, callback, shown).await?,
         Action::UnknownCommand => {
             d.text(chat, t(ctx.lang, T::UnknownCommand), &[]);
         }
@@ -242,6 +249,7 @@ fn needs_age(action: &Action) -> bool {
         | Action::ConfirmAge { .. }
         | Action::DeclineAge { .. }
         | Action::Admin { .. }
+        | Action::EraseMe { .. }
         | Action::UnknownCommand
         | Action::Unsupported
         | Action::StaleButton { .. } => false,

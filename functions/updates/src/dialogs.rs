@@ -232,9 +232,9 @@ pub async fn owns_dialog(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> 
 
 async fn count_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<()> {
     sqlx::query("SELECT track_activity($1, 0, 0, 1)")
-    .bind(user_id)
-    .execute(c)
-    .await?;
+        .bind(user_id)
+        .execute(c)
+        .await?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@
 pub mod actions;
 pub mod chats;
 pub mod dialogs;
+pub mod erase;
 pub mod export;
 pub mod listing;
 pub mod manage;

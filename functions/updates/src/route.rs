@@ -117,9 +117,18 @@ pub enum Action {
         about_user: Option<i64>,
         callback: Option<String>,
         shown: Option<i64>,
+        /// A dead letter to send back to its stage (Health).
+        retry: Option<i64>,
     },
     /// `/export`: the current dialog as files.
     Export,
+    /// `/delete_my_data` (`choice` none: ask), or its buttons: erase everything (`true`) or
+    /// keep it (`false`).
+    EraseMe {
+        choice: Option<bool>,
+        callback: Option<String>,
+        shown: Option<i64>,
+    },
     /// A command we do not know.
     UnknownCommand,
     /// A sticker, photo, voice… we cannot read.
@@ -180,6 +189,7 @@ impl Action {
             | Action::StaleButton { callback } => Some(callback),
             Action::Photo { callback, .. }
             | Action::Admin { callback, .. }
+            | Action::EraseMe { callback, .. }
             | Action::Regenerate { callback, .. }
             | Action::Chats { callback, .. }
             | Action::Lang { callback, .. } => callback.as_deref(),
@@ -249,9 +259,15 @@ fn command(text: &str) -> Action {
                 about_user,
                 callback: None,
                 shown: None,
+                retry: None,
             }
         }
         "export" => Action::Export,
+        "delete_my_data" => Action::EraseMe {
+            choice: None,
+            callback: None,
+            shown: None,
+        },
         "photo" => Action::Photo {
             dialog_id: None,
             callback: None,
@@ -273,6 +289,19 @@ fn button(data: &str, callback: String, shown: Option<i64>) -> Action {
         Some(Button::Admin(section)) => Action::Admin {
             section,
             about_user: None,
+            callback: Some(callback),
+            shown,
+            retry: None,
+        },
+        Some(Button::AdminRetry(id)) => Action::Admin {
+            section: shared::admin::Section::Health,
+            about_user: None,
+            callback: Some(callback),
+            shown,
+            retry: Some(id),
+        },
+        Some(Button::EraseMe(erase)) => Action::EraseMe {
+            choice: Some(erase),
             callback: Some(callback),
             shown,
         },

@@ -147,6 +147,19 @@ impl Decision {
         self.push(chat_id, "editMessageText", params, true);
     }
 
+    /// Makes the last effect the final message of erasure `id` (`ERASURE` in its call): fn-send
+    /// sends it after everything decided before it, then removes the erased user's job status
+    /// from the KV bucket and the last rows its sending left.
+    /// An edit that cannot be made lands as a new message, and a message that cannot be sent
+    /// is followed by no apology (there is no one left to apologise to).
+    pub fn erasure(&mut self, id: Uuid) {
+        if let Some(last) = self.effects.last_mut() {
+            last.params[ERASURE] = json!(id);
+            last.params[OR_SEND] = json!(true);
+            last.notice = true;
+        }
+    }
+
     /// A message telling the user something failed (never itself followed by another notice).
     pub fn notice(&mut self, chat_id: i64, text: &str, buttons: &[ButtonRow]) {
         self.text(chat_id, text, buttons);
@@ -312,6 +325,8 @@ impl Decision {
 pub const EDIT_OF: &str = "edit_of";
 /// In an edit's parameters: send it as a new message when that effect's message never went out.
 pub const OR_SEND: &str = "or_send";
+/// In a call's parameters: the erasure (`erasures.id`) whose final message this is.
+pub const ERASURE: &str = "erasure";
 
 fn text_params(chat_id: i64, text: &str, buttons: &[ButtonRow]) -> Value {
     with_buttons(json!({"chat_id": chat_id, "text": text}), buttons)

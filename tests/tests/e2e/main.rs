@@ -15,6 +15,7 @@ mod ingress;
 mod photo_backends;
 mod photo_safety;
 mod photos;
+mod privacy;
 mod resilience;
 mod sends;
 mod startup;

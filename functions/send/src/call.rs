@@ -1,0 +1,86 @@
+//! The Bot API call an effect makes: an edit of another effect's message resolved to that
+//! message (or sent anew), the fields that are ours taken out, and the file it uploads.
+
+use std::borrow::Cow;
+
+use shared::effects::{EDIT_OF, ERASURE, OR_SEND};
+use shared::telegram::Upload;
+
+use crate::store;
+
+/// The call to make for an effect. An edit of another effect's message gets that message's id;
+/// when it has none (never sent), a final edit becomes a new message and a passing one is
+/// dropped (`None`).
+pub fn resolve(e: &store::Effect) -> Option<(&str, Cow<'_, serde_json::Value>)> {
+    let Some(of) = e.params.get(EDIT_OF) else {
+        let ours = [OR_SEND, ERASURE].iter().any(|k| e.params.get(k).is_some());
+        return Some(match ours {
+            true => (
+                e.method.as_str(),
+                Cow::Owned(without_ours(&e.params, false)),
+            ),
+            false => (e.method.as_str(), Cow::Borrowed(&e.params)),
+        });
+    };
+    let mut params = as_new_message(&e.params);
+    match e.edit_target {
+        Some(message_id) => {
+            params["message_id"] = serde_json::json!(message_id);
+            Some(("editMessageText", Cow::Owned(params)))
+        }
+        None if e.params[OR_SEND] == true => {
+            tracing::debug!(edit_of = %of, "the message to edit never went out; sending anew");
+            Some(("sendMessage", Cow::Owned(params)))
+        }
+        None => None,
+    }
+}
+
+/// An edit's parameters as a new message's: without the message it edits.
+pub fn as_new_message(params: &serde_json::Value) -> serde_json::Value {
+    without_ours(params, true)
+}
+
+/// `params` without the fields that are ours, not Telegram's (and without the edited
+/// message's id, `as_new`).
+fn without_ours(params: &serde_json::Value, as_new: bool) -> serde_json::Value {
+    let mut params = params.clone();
+    if let Some(p) = params.as_object_mut() {
+        for key in [EDIT_OF, OR_SEND, ERASURE] {
+            p.remove(key);
+        }
+        if as_new {
+            p.remove("message_id");
+        }
+    }
+    params
+}
+
+/// The file an effect uploads, if any: a document under the name its stored call gives in
+/// `document` (taken out of the form fields), a photo named by its format. Only an upload
+/// copies the call; a text keeps the borrowed one.
+pub fn upload_of<'a>(
+    e: &store::Effect,
+    params: Cow<'a, serde_json::Value>,
+) -> (Cow<'a, serde_json::Value>, Option<Upload>) {
+    let Some(bytes) = e.blob.clone() else {
+        return (params, None);
+    };
+    let mut params = params.into_owned();
+    let (field, file_name) = match params.get("document").and_then(|v| v.as_str()) {
+        Some(name) => ("document", name.to_owned()),
+        None if bytes.starts_with(b"\xFF\xD8\xFF") => ("photo", "photo.jpg".to_owned()),
+        None => ("photo", "photo.png".to_owned()),
+    };
+    if let Some(fields) = params.as_object_mut() {
+        fields.remove(field);
+    }
+    (
+        Cow::Owned(params),
+        Some(Upload {
+            field,
+            file_name,
+            bytes,
+        }),
+    )
+}

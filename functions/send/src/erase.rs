@@ -1,0 +1,56 @@
+//! The last message of a user's erasure (`/delete_my_data`): it goes after everything decided
+//! for the chat before it; once it is done with (sent, or failed for good), the erased jobs'
+//! status is removed from the KV bucket and then the rows sending it left (`erase_traces`).
+
+use std::time::Duration;
+
+use shared::HandlerError;
+use shared::effects::ERASURE;
+use shared::topology::JOBS_BUCKET;
+use uuid::Uuid;
+
+use crate::{Send, store};
+
+/// How long the final message waits for the chat's earlier sends.
+pub const EARLIER_FIRST: Duration = Duration::from_millis(200);
+
+/// The erasure whose final message effect `e` is, if it is one.
+pub fn of(e: &store::Effect) -> Option<Uuid> {
+    e.params
+        .get(ERASURE)
+        .and_then(|v| v.as_str())
+        .and_then(|s| Uuid::parse_str(s).ok())
+}
+
+impl Send {
+    /// Called when effect `id` is done with: for an erasure's final message, removes the
+    /// erased jobs' status from the KV bucket, then the chat's last rows.
+    pub(crate) async fn finished(
+        &self,
+        id: Uuid,
+        e: &store::Effect,
+        erasure: Option<Uuid>,
+    ) -> Result<(), HandlerError> {
+        let Some(erasure) = erasure else {
+            return Ok(());
+        };
+        let pool = &self.deps.pool;
+        let jobs = store::erasure_jobs(pool, erasure).await?;
+        if !jobs.is_empty() {
+            let kv = self
+                .deps
+                .js
+                .get_key_value(JOBS_BUCKET)
+                .await
+                .map_err(|e| HandlerError::transient(format!("job status bucket: {e}")))?;
+            for job in &jobs {
+                kv.purge(job.simple().to_string())
+                    .await
+                    .map_err(|e| HandlerError::transient(format!("job status purge: {e}")))?;
+            }
+        }
+        store::erase_traces(pool, e.chat_id, erasure, id).await?;
+        tracing::info!(%erasure, jobs = jobs.len(), "erasure finished");
+        Ok(())
+    }
+}
