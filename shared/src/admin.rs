@@ -55,6 +55,37 @@ impl Section {
     }
 }
 
+/// What an admin asked for: a section (at a page of its table), one user's figures, or a dead
+/// letter sent back to its stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Request {
+    /// Which section.
+    pub section: Section,
+    /// `/admin user <id>`: that user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about_user: Option<i64>,
+    /// The page of the section's table (from 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub page: u16,
+    /// A dead letter to send back to its stage (the Health section's retry button).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<i64>,
+}
+
+fn is_zero(n: &u16) -> bool {
+    *n == 0
+}
+
+impl Request {
+    /// A section's first page.
+    pub fn section(section: Section) -> Self {
+        Self {
+            section,
+            ..Self::default()
+        }
+    }
+}
+
 /// An admin's `/admin [user <id>]` or panel button, checked by fn-updates, for fn-admin.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AdminJob {
@@ -65,20 +96,15 @@ pub struct AdminJob {
     /// Interface language.
     #[serde(default)]
     pub lang: Lang,
-    /// Which section.
-    pub section: Section,
-    /// `/admin user <id>`: that user.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub about_user: Option<i64>,
+    /// What they asked for.
+    #[serde(flatten)]
+    pub request: Request,
     /// The panel message a button was pressed under (edited in place).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shown: Option<i64>,
     /// The pressed button's callback, answered by fn-admin.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback: Option<String>,
-    /// A dead letter to send back to its stage (the Health section's retry button).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry: Option<i64>,
 }
 
 /// The admins' numeric Telegram ids.

@@ -41,6 +41,8 @@ pub enum Button {
     Lang(crate::locale::Lang),
     /// A section of the admin panel (acted on only for admins).
     Admin(crate::admin::Section),
+    /// Page `1` of a section's table (admins only).
+    AdminPage(crate::admin::Section, u16),
     /// Retry dead letter `id` (the panel's Health section; admins only).
     AdminRetry(i64),
     /// `/delete_my_data`: erase everything (`true`) or keep it (`false`).
@@ -68,6 +70,7 @@ impl Button {
             Button::DeleteConfirmed(dialog) => write!(s, "delok:{dialog}"),
             Button::Lang(lang) => write!(s, "lang:{}", lang.code()),
             Button::Admin(section) => write!(s, "adm:{}", section.as_str()),
+            Button::AdminPage(section, page) => write!(s, "admp:{}:{page}", section.as_str()),
             Button::AdminRetry(id) => write!(s, "admr:{id}"),
             Button::EraseMe(true) => write!(s, "me:erase"),
             Button::EraseMe(false) => write!(s, "me:keep"),
@@ -105,6 +108,11 @@ impl Button {
             "delok" => Button::DeleteConfirmed(id(arg)?),
             "lang" => Button::Lang(crate::locale::Lang::from_code(arg)?),
             "adm" => Button::Admin(crate::admin::Section::parse(arg)?),
+            "admp" => {
+                let (section, page) = arg.split_once(':')?;
+                let section = crate::admin::Section::parse(section)?;
+                Button::AdminPage(section, page.parse::<u16>().ok()?)
+            }
             "admr" => Button::AdminRetry(id(arg)?),
             "me" if arg == "erase" => Button::EraseMe(true),
             "me" if arg == "keep" => Button::EraseMe(false),
@@ -149,6 +157,7 @@ mod tests {
             Button::Open(5),
             Button::Rename(5),
             Button::AdminRetry(i64::MAX),
+            Button::AdminPage(crate::admin::Section::Personas, u16::MAX),
             Button::EraseMe(true),
             Button::EraseMe(false),
             Button::Delete(5),

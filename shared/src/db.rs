@@ -83,30 +83,41 @@ impl Calendar {
     }
 }
 
-/// `url`'s connection options, counting days as `calendar` says.
-fn options(url: &str, calendar: &Calendar) -> Result<PgConnectOptions, DbError> {
-    let gap = calendar.session_gap_minutes.to_string();
-    Ok(url
-        .parse::<PgConnectOptions>()
-        .map_err(DbError::Connect)?
-        .options([
-            ("TimeZone", calendar.time_zone.as_str()),
-            ("app.session_gap_minutes", gap.as_str()),
-        ]))
+/// A pool of at most `max` connections, each counting days as `calendar` says (set after
+/// connecting: sqlx's own start-up parameters pin `TimeZone` to UTC).
+fn pool_options(max: u32, calendar: &Calendar) -> PgPoolOptions {
+    let (zone, gap) = (
+        calendar.time_zone.clone(),
+        calendar.session_gap_minutes.to_string(),
+    );
+    PgPoolOptions::new()
+        .max_connections(max)
+        .after_connect(move |conn, _| {
+            let (zone, gap) = (zone.clone(), gap.clone());
+            Box::pin(async move {
+                sqlx::query(
+                    "SELECT set_config('TimeZone', $1, false),
+                            set_config('app.session_gap_minutes', $2, false)",
+                )
+                .bind(zone)
+                .bind(gap)
+                .execute(conn)
+                .await
+                .map(|_| ())
+            })
+        })
 }
 
 /// A pool of at most `max` connections that connects on first use (a read replica).
 pub fn connect_lazy(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool, DbError> {
-    Ok(PgPoolOptions::new()
-        .max_connections(max)
-        .connect_lazy_with(options(url, calendar)?))
+    let options = url.parse::<PgConnectOptions>().map_err(DbError::Connect)?;
+    Ok(pool_options(max, calendar).connect_lazy_with(options))
 }
 
 /// Opens a pool of at most `max` connections, each counting days as `calendar` says.
 pub async fn connect(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool, DbError> {
-    let options = options(url, calendar)?;
-    PgPoolOptions::new()
-        .max_connections(max)
+    let options = url.parse::<PgConnectOptions>().map_err(DbError::Connect)?;
+    pool_options(max, calendar)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         // No ping before every acquire: a round trip per statement. A connection that broke
@@ -115,7 +126,7 @@ pub async fn connect(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool,
         .connect_with(options)
         .await
         .map_err(|e| match e.as_database_error() {
-            Some(d) if d.message().contains("TimeZone") => {
+            Some(d) if d.message().contains("time zone") => {
                 DbError::TimeZone(calendar.time_zone.clone(), d.message().to_owned())
             }
             _ => DbError::Connect(e),

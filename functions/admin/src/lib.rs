@@ -8,19 +8,22 @@
 pub mod charts;
 pub mod health;
 pub mod retention;
+pub mod retry;
 pub mod sections;
+pub mod view;
 
 use shared::HandlerError;
 use shared::admin::{AdminIds, AdminJob, Section};
 use shared::app::{Deps, FromEnv};
-use shared::buttons::Button;
 use shared::config::Env;
 use shared::effects::Decision;
 use shared::envelope::Envelope;
 use shared::runner::Stage;
-use shared::telegram::ButtonRow;
 use shared::topology::ADMIN_STAGE;
 use sqlx::PgPool;
+
+use crate::sections::Chart;
+use crate::view::View;
 
 /// fn-admin settings.
 #[derive(Debug, Clone)]
@@ -63,58 +66,33 @@ impl Admin {
         })
     }
 
-    /// The section's text, and its chart when it has one.
-    async fn render(&self, job: &AdminJob) -> Result<(String, Option<Vec<u8>>), HandlerError> {
+    /// The section asked for.
+    async fn view(&self, job: &AdminJob) -> Result<View, HandlerError> {
         let pool = &self.read;
-        let (text, chart) = match job.section {
-            Section::Overview => (sections::overview(pool).await?, None),
-            Section::Retention => retention::retention(pool)
-                .await
-                .map(|(t, c)| (t, Some(c)))?,
-            Section::Daily => sections::daily(pool).await.map(|(t, c)| (t, Some(c)))?,
-            Section::Users => match job.about_user {
-                Some(id) => (sections::user(pool, id).await?, None),
-                None => (sections::top_users(pool).await?, None),
+        Ok(match job.request.section {
+            Section::Overview => sections::overview(pool).await?,
+            Section::Retention => retention::retention(pool).await?,
+            Section::Daily => sections::daily(pool).await?,
+            Section::Users => match job.request.about_user {
+                Some(id) => sections::user(pool, id).await?,
+                None => sections::top_users(pool).await?,
             },
-            Section::Personas => (sections::personas(pool).await?, None),
-            Section::Health => (health::render(pool, &self.deps.js).await?, None),
-        };
-        let Some(c) = chart else {
-            return Ok((text, None));
-        };
-        // Drawing is CPU work: off the async threads.
+            Section::Personas => sections::personas(pool).await?,
+            Section::Health => health::render(pool, &self.deps.js).await?,
+        })
+    }
+
+    /// A chart as a PNG, drawn off the async threads (CPU work); `None` when it could not be.
+    async fn draw(&self, c: Chart) -> Result<Option<Vec<u8>>, HandlerError> {
         let drawn = tokio::task::spawn_blocking(move || {
             charts::line_chart(&c.title, &c.x, &c.series, c.y_max, c.unit)
         })
         .await
         .map_err(|e| HandlerError::transient(format!("chart task: {e}")))?;
-        match drawn {
-            Ok(png) => Ok((text, Some(png))),
-            Err(e) => {
-                tracing::warn!(error = %e, "chart not drawn; the table goes alone");
-                Ok((text, None))
-            }
-        }
+        Ok(drawn
+            .inspect_err(|e| tracing::warn!(error = %e, "chart not drawn; the table goes alone"))
+            .ok())
     }
-}
-
-/// The panel's section buttons, two rows.
-pub fn panel() -> Vec<ButtonRow> {
-    let button = |s: Section| {
-        let label = match s {
-            Section::Overview => "📊 Overview",
-            Section::Retention => "🔁 Retention",
-            Section::Daily => "📅 Daily",
-            Section::Users => "👤 Users",
-            Section::Personas => "💃 Personas",
-            Section::Health => "🩺 Health",
-        };
-        (label.to_owned(), Button::Admin(s).encode())
-    };
-    Section::ALL
-        .chunks(3)
-        .map(|row| row.iter().map(|s| button(*s)).collect())
-        .collect()
 }
 
 impl Stage for Admin {
@@ -124,23 +102,43 @@ impl Stage for Admin {
 
     async fn handle(&self, env: Envelope<AdminJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
-        if shared::outbox::decided(&self.deps.pool, env.id).await? {
-            return self.deps.outbox.republish(&env.id.to_string()).await;
+        let pool = &self.deps.pool;
+        if shared::outbox::decided(pool, env.id).await? {
+            self.deps.outbox.republish(&env.id.to_string()).await?;
+            return retry::publish(pool, &self.deps.js, env.id).await;
         }
         let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
-        if let Some(cb) = &job.callback {
-            d.answer_callback(job.chat_id, cb, None);
-        }
-        if self.admins.contains(job.user_id) {
-            let (text, chart) = self.render(job).await?;
-            d.text_in(job.chat_id, job.shown, &text, &panel());
-            if let Some(png) = chart {
-                d.photo(job.chat_id, png, "", &[]);
-            }
-        } else {
+        if !self.admins.contains(job.user_id) {
             tracing::warn!(job = %env.id, "admin request from a user who is not an admin");
+            if let Some(cb) = &job.callback {
+                d.answer_callback(job.chat_id, cb, None);
+            }
+            let committed = d.commit(pool.begin().await?).await?;
+            return self.deps.outbox.publish(committed).await;
         }
-        let committed = d.commit(self.deps.pool.begin().await?).await?;
-        self.deps.outbox.publish(committed).await
+        let retried = match job.request.retry {
+            Some(id) => Some((id, retry::mark(pool, id, env.id).await?)),
+            None => None,
+        };
+        if let Some(cb) = &job.callback {
+            let said = retried.as_ref().map(|(id, stage)| match stage {
+                Some(stage) => format!("Dead letter #{id} sent back to {stage}"),
+                None => format!("No dead letter #{id}"),
+            });
+            d.answer_callback(job.chat_id, cb, said.as_deref());
+        }
+        let mut view = self.view(job).await?;
+        let chart = match view.chart.take() {
+            Some(c) if job.request.page == 0 => self.draw(c).await?,
+            _ => None,
+        };
+        let (text, buttons) = view.page(job.request.page);
+        d.text_in(job.chat_id, job.shown, &text, &buttons);
+        if let Some(png) = chart {
+            d.photo(job.chat_id, png, "", &[]);
+        }
+        let committed = d.commit(pool.begin().await?).await?;
+        self.deps.outbox.publish(committed).await?;
+        retry::publish(pool, &self.deps.js, env.id).await
     }
 }

@@ -1,10 +1,10 @@
 //! The retention section: D1/D4/D7/D30 by signup-day cohort, as a table and a curve.
 
-use std::fmt::Write;
-
+use shared::admin::Section;
 use sqlx::PgPool;
 
 use crate::sections::{Chart, percent};
+use crate::view::View;
 
 /// Retention days shown, D1 … D30.
 pub const RETENTION_DAYS: [i32; 4] = [1, 4, 7, 30];
@@ -24,10 +24,10 @@ struct Cohort {
     d30: i64,
 }
 
-/// D1/D4/D7/D30 by signup-day cohort (the last 14 cohorts, and all cohorts old enough): a user
-/// is retained on day N when active on their signup day + N. A cohort younger than N days has
-/// no DN yet.
-pub async fn retention(pool: &PgPool) -> sqlx::Result<(String, Chart)> {
+/// D1/D4/D7/D30 by signup-day cohort over 60 days (14 cohorts a page, and all cohorts old
+/// enough together): a user is retained on day N when active on their signup day + N. A cohort
+/// younger than N days has no DN yet.
+pub async fn retention(pool: &PgPool) -> sqlx::Result<View> {
     let cohorts: Vec<Cohort> = sqlx::query_as(
         "WITH c AS (SELECT id, created_at::date AS day FROM users
                     WHERE created_at >= current_date - 60)
@@ -44,7 +44,7 @@ pub async fn retention(pool: &PgPool) -> sqlx::Result<(String, Chart)> {
     )
     .fetch_all(pool)
     .await?;
-    let mut out = String::from("🔁 Retention by signup day\n\n");
+    let mut head = String::from("🔁 Retention by signup day\n\n");
     let mut total = [(0i64, 0i64); 4];
     for c in &cohorts {
         for (k, n) in RETENTION_DAYS.iter().enumerate() {
@@ -66,15 +66,18 @@ pub async fn retention(pool: &PgPool) -> sqlx::Result<(String, Chart)> {
             .collect();
         cells.join(" · ")
     };
-    let _ = writeln!(out, "all (60 days): {}\n", row(total, i32::MAX));
-    for c in cohorts.iter().take(14) {
-        let b = back(c);
-        let parts = [0, 1, 2, 3].map(|k| (b[k], c.size));
-        let _ = writeln!(out, "{} ({}): {}", c.day, c.size, row(parts, c.age));
-    }
+    head += &format!("all (60 days): {}\n\n", row(total, i32::MAX));
     if cohorts.is_empty() {
-        out.push_str("No signups in the last 60 days.");
+        head.push_str("No signups in the last 60 days.");
     }
+    let lines = cohorts
+        .iter()
+        .map(|c| {
+            let b = back(c);
+            let parts = [0, 1, 2, 3].map(|k| (b[k], c.size));
+            format!("{} ({}): {}", c.day, c.size, row(parts, c.age))
+        })
+        .collect();
     // The curve of all cohorts, and of the four latest old enough for D1.
     let curve = |parts: [(i64, i64); 4], age: i32| {
         let points = RETENTION_DAYS.iter().zip(parts);
@@ -99,5 +102,8 @@ pub async fn retention(pool: &PgPool) -> sqlx::Result<(String, Chart)> {
         y_max: Some(100.0),
         unit: "%",
     };
-    Ok((out, chart))
+    Ok(View {
+        chart: Some(chart),
+        ..View::table(Section::Retention, head, lines, 14)
+    })
 }

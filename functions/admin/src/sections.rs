@@ -1,10 +1,11 @@
-//! The panel's sections from Postgres, as text: overview, daily activity, top users and one
-//! user, personas (retention has its own module). Days are the database's calendar days (UTC
-//! by default).
+//! The panel's sections from Postgres: overview, daily activity, top users and one user,
+//! personas (retention and health have their own modules). Days are calendar days in
+//! `ADMIN_TZ` (the connection's time zone: `current_date`, `::date`).
 
-use std::fmt::Write;
-
+use shared::admin::Section;
 use sqlx::PgPool;
+
+use crate::view::View;
 
 /// A chart to draw beside a section: title, x labels, series (name, values; `None` is a gap),
 /// the y axis top (or the data's), the y unit.
@@ -49,7 +50,7 @@ struct Overview {
 }
 
 /// Users, DAU/WAU/MAU, messages, photos and dialogs (today, 7 days, all time), stickiness.
-pub async fn overview(pool: &PgPool) -> sqlx::Result<String> {
+pub async fn overview(pool: &PgPool) -> sqlx::Result<View> {
     let o: Overview = sqlx::query_as(
         "WITH a AS (SELECT * FROM user_activity WHERE activity_date > current_date - 30)
          SELECT (SELECT count(*) FROM users) AS users,
@@ -69,24 +70,27 @@ pub async fn overview(pool: &PgPool) -> sqlx::Result<String> {
     )
     .fetch_one(pool)
     .await?;
-    Ok(format!(
-        "📊 Overview\n\nUsers: {} (new today {})\nDAU {} · WAU {} · MAU {} · stickiness (DAU/MAU) {}\n\n\
+    Ok(View::text(
+        Section::Overview,
+        format!(
+            "📊 Overview\n\nUsers: {} (new today {})\nDAU {} · WAU {} · MAU {} · stickiness (DAU/MAU) {}\n\n\
          today / 7 days / all time\nMessages: {} / {} / {}\nPhotos: {} / {} / {}\nDialogs: {} / {} / {}",
-        o.users,
-        o.new_today,
-        o.dau,
-        o.wau,
-        o.mau,
-        percent(o.dau, o.mau),
-        o.messages_today,
-        o.messages_week,
-        o.messages_all,
-        o.photos_today,
-        o.photos_week,
-        o.photos_all,
-        o.dialogs_today,
-        o.dialogs_week,
-        o.dialogs_all,
+            o.users,
+            o.new_today,
+            o.dau,
+            o.wau,
+            o.mau,
+            percent(o.dau, o.mau),
+            o.messages_today,
+            o.messages_week,
+            o.messages_all,
+            o.photos_today,
+            o.photos_week,
+            o.photos_all,
+            o.dialogs_today,
+            o.dialogs_week,
+            o.dialogs_all,
+        ),
     ))
 }
 
@@ -100,7 +104,7 @@ struct Day {
 }
 
 /// The last 30 days: active users, messages, photos, new users.
-pub async fn daily(pool: &PgPool) -> sqlx::Result<(String, Chart)> {
+pub async fn daily(pool: &PgPool) -> sqlx::Result<View> {
     let days: Vec<Day> = sqlx::query_as(
         "SELECT d::date AS day,
                 count(a.user_id) AS active,
@@ -113,14 +117,16 @@ pub async fn daily(pool: &PgPool) -> sqlx::Result<(String, Chart)> {
     )
     .fetch_all(pool)
     .await?;
-    let mut out = String::from("📅 Last 30 days: active · messages · photos · new users\n\n");
-    for d in &days {
-        let _ = writeln!(
-            out,
-            "{}  {} · {} · {} · {}",
-            d.day, d.active, d.messages, d.photos, d.new_users
-        );
-    }
+    let head = "📅 Last 30 days: active · messages · photos · new users\n\n".to_owned();
+    let lines = days
+        .iter()
+        .map(|d| {
+            format!(
+                "{}  {} · {} · {} · {}",
+                d.day, d.active, d.messages, d.photos, d.new_users
+            )
+        })
+        .collect();
     let oldest_first: Vec<&Day> = days.iter().rev().collect();
     let line = |f: fn(&Day) -> i64| oldest_first.iter().map(|d| Some(f(d) as f64)).collect();
     let chart = Chart {
@@ -137,27 +143,35 @@ pub async fn daily(pool: &PgPool) -> sqlx::Result<(String, Chart)> {
         y_max: None,
         unit: "",
     };
-    Ok((out, chart))
+    Ok(View {
+        chart: Some(chart),
+        ..View::table(Section::Daily, head, lines, 31)
+    })
 }
 
-/// The ten users with the most messages.
-pub async fn top_users(pool: &PgPool) -> sqlx::Result<String> {
+/// The hundred users with the most messages, twenty a page.
+pub async fn top_users(pool: &PgPool) -> sqlx::Result<View> {
     let rows: Vec<(i64, String, i32, i32, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
         "SELECT r.user_id, u.first_name, r.total_messages, r.total_photos, r.last_seen
          FROM user_retention r JOIN users u ON u.id = r.user_id
-         ORDER BY r.total_messages DESC, r.user_id LIMIT 10",
+         ORDER BY r.total_messages DESC, r.user_id LIMIT 100",
     )
     .fetch_all(pool)
     .await?;
-    let mut out = String::from("👤 Top users by messages (/admin user <id> for one)\n\n");
-    for (id, name, messages, photos, seen) in rows {
-        let _ = writeln!(
-            out,
-            "{id} {name}: {messages} messages, {photos} photos, last seen {}",
-            seen.format("%Y-%m-%d")
-        );
-    }
-    Ok(out)
+    let head = "👤 Top users by messages (/admin user <id> for one)\n\n".to_owned();
+    let lines = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (id, name, messages, photos, seen))| {
+            let name: String = name.chars().take(32).collect();
+            format!(
+                "{}. {id} {name}: {messages} messages, {photos} photos, last seen {}",
+                i + 1,
+                seen.format("%Y-%m-%d")
+            )
+        })
+        .collect();
+    Ok(View::table(Section::Users, head, lines, 20))
 }
 
 #[derive(sqlx::FromRow)]
@@ -172,7 +186,7 @@ struct UserFigures {
 }
 
 /// One user's figures and dialogs per persona.
-pub async fn user(pool: &PgPool, id: i64) -> sqlx::Result<String> {
+pub async fn user(pool: &PgPool, id: i64) -> sqlx::Result<View> {
     let figures: Option<UserFigures> = sqlx::query_as(
         "SELECT u.first_name AS name, r.total_messages AS messages, r.total_photos AS photos,
                 r.total_sessions AS sessions, r.days_active AS days, r.first_seen AS first,
@@ -192,9 +206,9 @@ pub async fn user(pool: &PgPool, id: i64) -> sqlx::Result<String> {
         last,
     }) = figures
     else {
-        return Ok(format!("👤 No user {id}."));
+        return Ok(View::text(Section::Users, format!("👤 No user {id}.")));
     };
-    let mut out = format!(
+    let head = format!(
         "👤 {name} ({id})\nMessages {messages} · photos {photos} · sessions {sessions} · days active {days}\nFirst seen {} · last seen {}\n\nDialogs per persona:\n",
         first.format("%Y-%m-%d"),
         last.format("%Y-%m-%d %H:%M"),
@@ -206,14 +220,12 @@ pub async fn user(pool: &PgPool, id: i64) -> sqlx::Result<String> {
     .bind(id)
     .fetch_all(pool)
     .await?;
-    for (persona, n) in per {
-        let _ = writeln!(out, "{persona}: {n}");
-    }
-    Ok(out)
+    let lines = per.into_iter().map(|(p, n)| format!("{p}: {n}")).collect();
+    Ok(View::table(Section::Users, head, lines, 30))
 }
 
 /// Dialogs, user messages and photos per persona.
-pub async fn personas(pool: &PgPool) -> sqlx::Result<String> {
+pub async fn personas(pool: &PgPool) -> sqlx::Result<View> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
         "SELECT g.name,
                 (SELECT count(*) FROM dialogs d WHERE d.girl_id = g.id),
@@ -224,9 +236,12 @@ pub async fn personas(pool: &PgPool) -> sqlx::Result<String> {
     )
     .fetch_all(pool)
     .await?;
-    let mut out = String::from("💃 Personas: dialogs · messages · photos\n\n");
-    for (name, dialogs, messages, photos) in rows {
-        let _ = writeln!(out, "{name}: {dialogs} · {messages} · {photos}");
-    }
-    Ok(out)
+    let head = "💃 Personas: dialogs · messages · photos\n\n".to_owned();
+    let lines = rows
+        .into_iter()
+        .map(|(name, dialogs, messages, photos)| {
+            format!("{name}: {dialogs} · {messages} · {photos}")
+        })
+        .collect();
+    Ok(View::table(Section::Personas, head, lines, 25))
 }

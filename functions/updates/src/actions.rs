@@ -147,22 +147,18 @@ pub async fn apply(
             wish,
         } => photos::photo(c, ctx, d, dialog_id, callback, shown, wish).await?,
         Action::Admin {
-            section,
-            about_user,
+            request,
             callback,
             shown,
-            retry,
         } => {
             if ctx.admins.contains(ctx.sender.user_id) {
                 let job = AdminJob {
                     chat_id: chat,
                     user_id: ctx.sender.user_id,
                     lang: ctx.lang,
-                    section,
-                    about_user,
+                    request,
                     shown,
                     callback,
-                    retry,
                 };
                 d.job(ADMIN_SUBJECT, &Envelope::new(ctx.trace_id(), job));
             } else if let Some(callback) = callback {

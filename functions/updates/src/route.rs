@@ -2,6 +2,7 @@
 //! kinds we cannot read. Pure parsing, no I/O, so every branch is unit-tested.
 
 use serde::Deserialize;
+use shared::admin::{Request, Section};
 use shared::buttons::Button;
 use shared::envelope::JobInfo;
 use teloxide::types::{Update, UpdateKind, User};
@@ -113,12 +114,9 @@ pub enum Action {
     Text(String),
     /// `/admin [user <id>]`, or a panel button: acted on only for admins.
     Admin {
-        section: shared::admin::Section,
-        about_user: Option<i64>,
+        request: shared::admin::Request,
         callback: Option<String>,
         shown: Option<i64>,
-        /// A dead letter to send back to its stage (Health).
-        retry: Option<i64>,
     },
     /// `/export`: the current dialog as files.
     Export,
@@ -255,11 +253,12 @@ fn command(text: &str) -> Action {
                 shared::admin::Section::Overview
             };
             Action::Admin {
-                section,
-                about_user,
+                request: shared::admin::Request {
+                    about_user,
+                    ..shared::admin::Request::section(section)
+                },
                 callback: None,
                 shown: None,
-                retry: None,
             }
         }
         "export" => Action::Export,
@@ -286,20 +285,23 @@ fn button(data: &str, callback: String, shown: Option<i64>) -> Action {
         Some(Button::ConfirmAge) => Action::ConfirmAge { callback },
         Some(Button::DeclineAge) => Action::DeclineAge { callback },
         Some(Button::Persona(girl_id)) => Action::ChoosePersona { girl_id, callback },
-        Some(Button::Admin(section)) => Action::Admin {
-            section,
-            about_user: None,
-            callback: Some(callback),
+        Some(Button::Admin(section)) => admin(Request::section(section), callback, shown),
+        Some(Button::AdminPage(section, page)) => admin(
+            Request {
+                page,
+                ..Request::section(section)
+            },
+            callback,
             shown,
-            retry: None,
-        },
-        Some(Button::AdminRetry(id)) => Action::Admin {
-            section: shared::admin::Section::Health,
-            about_user: None,
-            callback: Some(callback),
+        ),
+        Some(Button::AdminRetry(id)) => admin(
+            Request {
+                retry: Some(id),
+                ..Request::section(Section::Health)
+            },
+            callback,
             shown,
-            retry: Some(id),
-        },
+        ),
         Some(Button::EraseMe(erase)) => Action::EraseMe {
             choice: Some(erase),
             callback: Some(callback),
@@ -360,6 +362,14 @@ fn button(data: &str, callback: String, shown: Option<i64>) -> Action {
             callback: Some(callback),
         },
         None => Action::StaleButton { callback },
+    }
+}
+
+fn admin(request: Request, callback: String, shown: Option<i64>) -> Action {
+    Action::Admin {
+        request,
+        callback: Some(callback),
+        shown,
     }
 }
 

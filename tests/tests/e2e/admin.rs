@@ -2,9 +2,12 @@
 //! figures that match a dataset the test seeded (retention computed here, independently of the
 //! panel's SQL), sections switch in place; anyone else gets exactly the unknown-command answer
 //! and nothing reaches fn-admin; a panel button pressed by a non-admin does nothing; stopping
-//! fn-admin leaves chat untouched. Retention comes with its chart.
+//! fn-admin leaves chat untouched. Retention comes with its chart. Days are counted in
+//! `ADMIN_TZ`, here fourteen hours ahead of UTC, so a UTC date would be wrong half the day.
 
-use chrono::{Duration, Utc};
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, Utc};
 use standins::system::{System, text_of};
 
 use crate::helpers::{Chat, settle};
@@ -14,32 +17,48 @@ const ADMIN: i64 = 9001;
 /// (days ago the cohort signed up, users, for each of D1/D4/D7/D30 how many came back).
 const COHORTS: [(i64, i64, [i64; 4]); 2] = [(10, 8, [4, 2, 6, 0]), (3, 6, [3, 0, 0, 0])];
 
+/// The panel's time zone, and today's date in it.
+const TZ: &str = "Etc/GMT-14";
+fn today() -> NaiveDate {
+    (Utc::now() + Duration::hours(14)).date_naive()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admins_see_the_panel_and_nobody_else_learns_it_exists() {
-    let sys = System::start("admin", &[("ADMIN_USER_IDS", "9001, 424242")])
-        .await
-        .unwrap();
+    let sys = System::start(
+        "admin",
+        &[("ADMIN_USER_IDS", "9001, 424242"), ("ADMIN_TZ", TZ)],
+    )
+    .await
+    .unwrap();
     let pool = sys.pool().await.unwrap();
     let mut id = 100;
+    // What the Daily section must show, worked out here: date → (active users, messages).
+    let mut daily: BTreeMap<NaiveDate, (i64, i64)> = BTreeMap::new();
     for (ago, size, back) in COHORTS {
-        let day = Utc::now() - Duration::days(ago);
+        // Signed up at noon of that day in the panel's time zone.
+        let day = today() - Duration::days(ago);
+        let at = day.and_hms_opt(12, 0, 0).unwrap().and_utc() - Duration::hours(14);
         for i in 0..size {
             id += 1;
             sqlx::query("INSERT INTO users (id, first_name, created_at) VALUES ($1, 'seed', $2)")
                 .bind(id)
-                .bind(day)
+                .bind(at)
                 .execute(&pool)
                 .await
                 .unwrap();
             for (k, n) in [1i64, 4, 7, 30].into_iter().enumerate() {
                 if i < back[k] {
-                    sqlx::query("INSERT INTO user_activity (user_id, activity_date, messages_count) VALUES ($1, ($2::timestamptz)::date + $3::int, 2)")
+                    let active = day + Duration::days(n);
+                    sqlx::query("INSERT INTO user_activity (user_id, activity_date, messages_count) VALUES ($1, $2, 2)")
                         .bind(id)
-                        .bind(day)
-                        .bind(n as i32)
+                        .bind(active)
                         .execute(&pool)
                         .await
                         .unwrap();
+                    let e = daily.entry(active).or_default();
+                    e.0 += 1;
+                    e.1 += 2;
                 }
             }
         }
@@ -65,7 +84,7 @@ async fn admins_see_the_panel_and_nobody_else_learns_it_exists() {
         })
         .await;
     for (ago, size, back) in COHORTS {
-        let day = (Utc::now() - Duration::days(ago)).date_naive();
+        let day = today() - Duration::days(ago);
         let cells: Vec<String> = [1i64, 4, 7, 30]
             .into_iter()
             .enumerate()
@@ -89,6 +108,25 @@ async fn admins_see_the_panel_and_nobody_else_learns_it_exists() {
     let png = std::fs::read(chart.params["photo"]["path"].as_str().unwrap()).unwrap();
     let img = image::load_from_memory(&png).expect("a valid PNG");
     assert_eq!((img.width(), img.height()), (1200, 800));
+    // Daily: every seeded day before today (today has the test's own users too).
+    let since = sys.tg.calls().len();
+    admin.press(&panel, "adm:daily").await;
+    let days = admin
+        .expect_call(since, |c| text_of(c).starts_with("📅"))
+        .await;
+    for (day, (active, messages)) in daily.iter().filter(|(d, _)| **d < today()) {
+        let new = COHORTS
+            .iter()
+            .filter(|(ago, ..)| today() - Duration::days(*ago) == *day)
+            .map(|(_, size, _)| size)
+            .sum::<i64>();
+        let line = format!("{day}  {active} · {messages} · 0 · {new}");
+        assert!(
+            text_of(&days).contains(&line),
+            "want {line:?} in:\n{}",
+            text_of(&days)
+        );
+    }
     let since = sys.tg.calls().len();
     admin.press(&panel, "adm:health").await;
     admin
@@ -116,7 +154,7 @@ async fn admins_see_the_panel_and_nobody_else_learns_it_exists() {
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert_eq!(jobs, 4, "only the admin's four requests reached fn-admin");
+    assert_eq!(jobs, 5, "only the admin's five requests reached fn-admin");
     let visible = sys.tg.calls()[since..]
         .iter()
         .filter(|c| c.params["chat_id"] == other.user.id && c.method != "answercallbackquery")
