@@ -2,6 +2,7 @@
 //! fresh PostgreSQL database and the stand-ins. The module list says what is covered.
 
 mod admin;
+mod admin_ops;
 mod answers;
 mod bench_smoke;
 mod chaos;
