@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test lint build tools services migrate bench chaos clean
+.PHONY: run test lint build tools services migrate bench bench-admin chaos clean
 
 run: build services
 	@infra/dev/run.sh
@@ -32,6 +32,10 @@ migrate: build services
 bench: services
 	$(CARGO) build --release --workspace --bins
 	FUNCTIONS_BIN_DIR=target/release target/release/bench
+
+bench-admin: services
+	$(CARGO) build --release --workspace --bins
+	target/release/bench_admin
 
 chaos: services
 	$(CARGO) build --release --workspace --bins

@@ -67,7 +67,9 @@ BEGIN
     jobs := ARRAY(SELECT o.job_id FROM outbox o WHERE mentions_id(o.payload, p_user));
     DELETE FROM outbox o WHERE o.job_id = ANY (jobs);
     DELETE FROM dead_letters l WHERE l.chat_id = p_user OR mentions_id(l.payload, p_user);
-    DELETE FROM effects e WHERE e.chat_id = p_user;
+    -- (An earlier erasure's final message still to send stays: a double tap says it twice.)
+    DELETE FROM effects e WHERE e.chat_id = p_user
+       AND NOT (e.state = 'pending' AND e.params ? 'erasure');
     -- Sent messages that name them (an admin's look at their figures).
     DELETE FROM effects e WHERE e.state <> 'pending'
        AND e.params::text ~ ('(^|[^0-9])' || p_user || '([^0-9]|$)');
@@ -107,10 +109,29 @@ ALTER TABLE dead_letters ADD COLUMN retry_job UUID;
 CREATE INDEX dead_letters_retry ON dead_letters (retry_job) WHERE retry_job IS NOT NULL;
 CREATE INDEX dead_letters_chat ON dead_letters (chat_id);
 
--- The admin panel: signups by day, activity by day, users by messages.
+-- The admin panel. Per dialog, the user's messages and the photos sent, counted as they are
+-- stored (the Personas section sums dialogs instead of counting millions of messages).
+ALTER TABLE dialogs ADD COLUMN user_messages INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE dialogs ADD COLUMN photos_sent INTEGER NOT NULL DEFAULT 0;
+UPDATE dialogs d SET
+    user_messages = (SELECT count(*) FROM chat_messages m WHERE m.dialog_id = d.id AND m.role = 'user'),
+    photos_sent = (SELECT count(*) FROM photos p WHERE p.dialog_id = d.id);
+-- Retention by signup-day cohort, cell by cell (`n` = 0: the cohort's size; 1, 4, 7, 30: how
+-- many came back that day), per time zone: a cell is kept once final (its day is over; past
+-- days never change), so the panel computes only the cells that just became final and
+-- today's. Counts only, no ids.
+CREATE TABLE retention_cells (
+    time_zone TEXT NOT NULL,
+    day       DATE NOT NULL,
+    n         INTEGER NOT NULL,
+    users     BIGINT NOT NULL,
+    PRIMARY KEY (time_zone, day, n)
+);
+-- Signups by day, activity by day (covering: the daily sums read the index alone), users by
+-- messages.
 CREATE INDEX users_created ON users (created_at);
-CREATE INDEX user_activity_date ON user_activity (activity_date) INCLUDE (user_id);
+CREATE INDEX user_activity_date ON user_activity (activity_date)
+    INCLUDE (user_id, messages_count, photos_generated, dialogs_created);
 CREATE INDEX user_retention_messages ON user_retention (total_messages DESC, user_id);
-CREATE INDEX dialogs_girl ON dialogs (girl_id);
-CREATE INDEX photos_dialog ON photos (dialog_id);
+CREATE INDEX dialogs_created ON dialogs (created_at);
 CREATE INDEX photos_user ON photos (user_id);

@@ -13,17 +13,17 @@ pub mod sections;
 pub mod view;
 
 use shared::HandlerError;
-use shared::admin::{AdminIds, AdminJob, Section};
+use shared::admin::{AdminIds, AdminJob, Request, Section};
 use shared::app::{Deps, FromEnv};
 use shared::config::Env;
 use shared::effects::Decision;
 use shared::envelope::Envelope;
 use shared::runner::Stage;
+use shared::telegram::ButtonRow;
 use shared::topology::ADMIN_STAGE;
 use sqlx::PgPool;
 
 use crate::sections::Chart;
-use crate::view::View;
 
 /// fn-admin settings.
 #[derive(Debug, Clone)]
@@ -65,34 +65,61 @@ impl Admin {
             read,
         })
     }
+}
 
-    /// The section asked for.
-    async fn view(&self, job: &AdminJob) -> Result<View, HandlerError> {
-        let pool = &self.read;
-        Ok(match job.request.section {
-            Section::Overview => sections::overview(pool).await?,
-            Section::Retention => retention::retention(pool).await?,
-            Section::Daily => sections::daily(pool).await?,
-            Section::Users => match job.request.about_user {
-                Some(id) => sections::user(pool, id).await?,
-                None => sections::top_users(pool).await?,
-            },
-            Section::Personas => sections::personas(pool).await?,
-            Section::Health => health::render(pool, &self.deps.js).await?,
-        })
-    }
+/// A section as the panel shows it: the page's text, the keyboard under it, and the chart
+/// (first page only) as a PNG.
+pub struct Rendered {
+    /// The page's text.
+    pub text: String,
+    /// Page, line and section buttons.
+    pub buttons: Vec<ButtonRow>,
+    /// The section's chart, when it has one and could be drawn.
+    pub chart: Option<Vec<u8>>,
+}
 
-    /// A chart as a PNG, drawn off the async threads (CPU work); `None` when it could not be.
-    async fn draw(&self, c: Chart) -> Result<Option<Vec<u8>>, HandlerError> {
-        let drawn = tokio::task::spawn_blocking(move || {
-            charts::line_chart(&c.title, &c.x, &c.series, c.y_max, c.unit)
-        })
-        .await
-        .map_err(|e| HandlerError::transient(format!("chart task: {e}")))?;
-        Ok(drawn
-            .inspect_err(|e| tracing::warn!(error = %e, "chart not drawn; the table goes alone"))
-            .ok())
-    }
+/// Renders what `request` asks for from `read` (the panel's pool, perhaps a replica), `main`
+/// (the database, for the retention cells it keeps) and JetStream: everything the panel's
+/// answer is made of, also what `make bench-admin` times.
+pub async fn render(
+    read: &PgPool,
+    main: &PgPool,
+    js: &async_nats::jetstream::Context,
+    request: &Request,
+) -> Result<Rendered, HandlerError> {
+    let mut view = match request.section {
+        Section::Overview => sections::overview(read).await?,
+        Section::Retention => retention::retention(read, main).await?,
+        Section::Daily => sections::daily(read).await?,
+        Section::Users => match request.about_user {
+            Some(id) => sections::user(read, id).await?,
+            None => sections::top_users(read).await?,
+        },
+        Section::Personas => sections::personas(read).await?,
+        Section::Health => health::render(read, js).await?,
+    };
+    let chart = match view.chart.take() {
+        Some(c) if request.page == 0 => draw(c).await?,
+        _ => None,
+    };
+    let (text, buttons) = view.page(request.page);
+    Ok(Rendered {
+        text,
+        buttons,
+        chart,
+    })
+}
+
+/// A chart as a PNG, drawn off the async threads (CPU work); `None` when it could not be.
+async fn draw(c: Chart) -> Result<Option<Vec<u8>>, HandlerError> {
+    let drawn = tokio::task::spawn_blocking(move || {
+        charts::line_chart(&c.title, &c.x, &c.series, c.y_max, c.unit)
+    })
+    .await
+    .map_err(|e| HandlerError::transient(format!("chart task: {e}")))?;
+    Ok(drawn
+        .inspect_err(|e| tracing::warn!(error = %e, "chart not drawn; the table goes alone"))
+        .ok())
 }
 
 impl Stage for Admin {
@@ -127,14 +154,9 @@ impl Stage for Admin {
             });
             d.answer_callback(job.chat_id, cb, said.as_deref());
         }
-        let mut view = self.view(job).await?;
-        let chart = match view.chart.take() {
-            Some(c) if job.request.page == 0 => self.draw(c).await?,
-            _ => None,
-        };
-        let (text, buttons) = view.page(job.request.page);
-        d.text_in(job.chat_id, job.shown, &text, &buttons);
-        if let Some(png) = chart {
+        let shown = render(&self.read, pool, &self.deps.js, &job.request).await?;
+        d.text_in(job.chat_id, job.shown, &shown.text, &shown.buttons);
+        if let Some(png) = shown.chart {
             d.photo(job.chat_id, png, "", &[]);
         }
         let committed = d.commit(pool.begin().await?).await?;

@@ -1,5 +1,14 @@
-//! The retention section: D1/D4/D7/D30 by signup-day cohort, as a table and a curve.
+//! The retention section: D1/D4/D7/D30 by signup-day cohort over 60 days, as a table and a
+//! curve. A user is retained on day N when active on their signup day + N; a cohort younger
+//! than N days has no DN yet. Cells (a cohort's size, or how many came back on day N) are
+//! computed from `users` and `user_activity` once their day is over and then kept in
+//! `retention_cells` (on the main database: the read pool may be a replica), since past days
+//! never change — so a render computes only the cells that became final since the last one
+//! and today's, and the first render after a start (or a new `ADMIN_TZ`) computes them all.
 
+use std::collections::HashMap;
+
+use chrono::{Duration, NaiveDate};
 use shared::admin::Section;
 use sqlx::PgPool;
 
@@ -8,49 +17,91 @@ use crate::view::View;
 
 /// Retention days shown, D1 … D30.
 pub const RETENTION_DAYS: [i32; 4] = [1, 4, 7, 30];
+/// How many signup days back.
+const COHORT_DAYS: i64 = 60;
 
-fn back(c: &Cohort) -> [i64; 4] {
-    [c.d1, c.d4, c.d7, c.d30]
-}
+/// Cells by (signup day, n); n = 0 is the cohort's size.
+type Cells = HashMap<(NaiveDate, i32), i64>;
 
-#[derive(sqlx::FromRow)]
-struct Cohort {
-    day: chrono::NaiveDate,
-    size: i64,
-    age: i32,
-    d1: i64,
-    d4: i64,
-    d7: i64,
-    d30: i64,
-}
-
-/// D1/D4/D7/D30 by signup-day cohort over 60 days (14 cohorts a page, and all cohorts old
-/// enough together): a user is retained on day N when active on their signup day + N. A cohort
-/// younger than N days has no DN yet.
-pub async fn retention(pool: &PgPool) -> sqlx::Result<View> {
-    let cohorts: Vec<Cohort> = sqlx::query_as(
-        "WITH c AS (SELECT id, created_at::date AS day FROM users
-                    WHERE created_at >= current_date - 60)
-         SELECT c.day, count(*) AS size, (current_date - c.day)::int AS age,
-                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM user_activity a
-                    WHERE a.user_id = c.id AND a.activity_date = c.day + 1)) AS d1,
-                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM user_activity a
-                    WHERE a.user_id = c.id AND a.activity_date = c.day + 4)) AS d4,
-                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM user_activity a
-                    WHERE a.user_id = c.id AND a.activity_date = c.day + 7)) AS d7,
-                count(*) FILTER (WHERE EXISTS (SELECT 1 FROM user_activity a
-                    WHERE a.user_id = c.id AND a.activity_date = c.day + 30)) AS d30
-         FROM c GROUP BY c.day ORDER BY c.day DESC",
+/// The cells of the last 60 cohorts: kept ones, the rest computed (and kept once final).
+async fn cells(read: &PgPool, main: &PgPool) -> sqlx::Result<(NaiveDate, Cells)> {
+    let today: NaiveDate = sqlx::query_scalar("SELECT current_date")
+        .fetch_one(main)
+        .await?;
+    let kept: Vec<(NaiveDate, i32, i64)> = sqlx::query_as(
+        "SELECT day, n, users FROM retention_cells
+         WHERE time_zone = current_setting('TimeZone') AND day >= current_date - $1::int",
     )
-    .fetch_all(pool)
+    .bind(COHORT_DAYS as i32)
+    .fetch_all(main)
     .await?;
+    let mut cells: Cells = kept.into_iter().map(|(d, n, u)| ((d, n), u)).collect();
+    let (mut days, mut ns) = (Vec::new(), Vec::new());
+    for age in 0..=COHORT_DAYS {
+        let day = today - Duration::days(age);
+        for n in [0].into_iter().chain(RETENTION_DAYS) {
+            if i64::from(n) <= age && !cells.contains_key(&(day, n)) {
+                days.push(day);
+                ns.push(n);
+            }
+        }
+    }
+    if days.is_empty() {
+        return Ok((today, cells));
+    }
+    let computed: Vec<(NaiveDate, i32, i64)> = sqlx::query_as(
+        "WITH w AS (SELECT * FROM unnest($1::date[], $2::int[]) AS w(day, n)),
+              c AS (SELECT id, created_at::date AS day FROM users
+                    WHERE created_at >= (SELECT min(day) FROM w)
+                      AND created_at < (SELECT max(day) FROM w) + 1)
+         SELECT w.day, w.n, count(c.id) FILTER (WHERE w.n = 0 OR EXISTS (
+                    SELECT 1 FROM user_activity a
+                    WHERE a.user_id = c.id AND a.activity_date = w.day + w.n))
+         FROM w LEFT JOIN c ON c.day = w.day GROUP BY w.day, w.n",
+    )
+    .bind(&days)
+    .bind(&ns)
+    .fetch_all(read)
+    .await?;
+    let last: Vec<_> = computed
+        .iter()
+        .filter(|(d, n, _)| *d + Duration::days(i64::from(*n)) < today)
+        .collect();
+    if !last.is_empty() {
+        sqlx::query(
+            "INSERT INTO retention_cells (time_zone, day, n, users)
+             SELECT current_setting('TimeZone'), * FROM unnest($1::date[], $2::int[], $3::bigint[])
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(last.iter().map(|c| c.0).collect::<Vec<_>>())
+        .bind(last.iter().map(|c| c.1).collect::<Vec<_>>())
+        .bind(last.iter().map(|c| c.2).collect::<Vec<_>>())
+        .execute(main)
+        .await?;
+    }
+    cells.extend(computed.into_iter().map(|(d, n, u)| ((d, n), u)));
+    Ok((today, cells))
+}
+
+/// D1/D4/D7/D30 by signup-day cohort (14 cohorts a page, and all cohorts old enough together).
+pub async fn retention(read: &PgPool, main: &PgPool) -> sqlx::Result<View> {
+    let (today, cells) = cells(read, main).await?;
+    // (day, size, age, back on D1/D4/D7/D30), newest first, cohorts with signups only.
+    let cohorts: Vec<(NaiveDate, i64, i32, [i64; 4])> = (0..=COHORT_DAYS)
+        .map(|age| today - Duration::days(age))
+        .filter_map(|day| {
+            let size = *cells.get(&(day, 0)).filter(|s| **s > 0)?;
+            let back = RETENTION_DAYS.map(|n| cells.get(&(day, n)).copied().unwrap_or(0));
+            Some((day, size, (today - day).num_days() as i32, back))
+        })
+        .collect();
     let mut head = String::from("🔁 Retention by signup day\n\n");
     let mut total = [(0i64, 0i64); 4];
-    for c in &cohorts {
+    for (_, size, age, back) in &cohorts {
         for (k, n) in RETENTION_DAYS.iter().enumerate() {
-            if c.age >= *n {
-                total[k].0 += back(c)[k];
-                total[k].1 += c.size;
+            if age >= n {
+                total[k].0 += back[k];
+                total[k].1 += size;
             }
         }
     }
@@ -72,10 +123,9 @@ pub async fn retention(pool: &PgPool) -> sqlx::Result<View> {
     }
     let lines = cohorts
         .iter()
-        .map(|c| {
-            let b = back(c);
-            let parts = [0, 1, 2, 3].map(|k| (b[k], c.size));
-            format!("{} ({}): {}", c.day, c.size, row(parts, c.age))
+        .map(|(day, size, age, back)| {
+            let parts = [0, 1, 2, 3].map(|k| (back[k], *size));
+            format!("{day} ({size}): {}", row(parts, *age))
         })
         .collect();
     // The curve of all cohorts, and of the four latest old enough for D1.
@@ -88,11 +138,10 @@ pub async fn retention(pool: &PgPool) -> sqlx::Result<View> {
             .collect::<Vec<_>>()
     };
     let mut series = vec![("all cohorts".to_owned(), curve(total, i32::MAX))];
-    for c in cohorts.iter().filter(|c| c.age >= 1).take(4) {
-        let b = back(c);
+    for (day, size, age, back) in cohorts.iter().filter(|c| c.2 >= 1).take(4) {
         series.push((
-            c.day.to_string(),
-            curve([0, 1, 2, 3].map(|k| (b[k], c.size)), c.age),
+            day.to_string(),
+            curve([0, 1, 2, 3].map(|k| (back[k], *size)), *age),
         ));
     }
     let chart = Chart {

@@ -50,23 +50,30 @@ struct Overview {
 }
 
 /// Users, DAU/WAU/MAU, messages, photos and dialogs (today, 7 days, all time), stickiness.
+/// Active users come from each user's last activity (`user_retention.last_seen`, which every
+/// tracked event moves): one pass over a row per user instead of a distinct count over a
+/// month of activity rows.
 pub async fn overview(pool: &PgPool) -> sqlx::Result<View> {
     let o: Overview = sqlx::query_as(
-        "WITH a AS (SELECT * FROM user_activity WHERE activity_date > current_date - 30)
-         SELECT (SELECT count(*) FROM users) AS users,
+        "SELECT (SELECT count(*) FROM users) AS users,
                 (SELECT count(*) FROM users WHERE created_at >= current_date) AS new_today,
-                (SELECT count(DISTINCT user_id) FROM a WHERE activity_date = current_date) AS dau,
-                (SELECT count(DISTINCT user_id) FROM a WHERE activity_date > current_date - 7) AS wau,
-                (SELECT count(DISTINCT user_id) FROM a) AS mau,
-                (SELECT coalesce(sum(messages_count), 0) FROM a WHERE activity_date = current_date)::bigint AS messages_today,
-                (SELECT coalesce(sum(messages_count), 0) FROM a WHERE activity_date > current_date - 7)::bigint AS messages_week,
-                (SELECT coalesce(sum(total_messages), 0) FROM user_retention)::bigint AS messages_all,
-                (SELECT coalesce(sum(photos_generated), 0) FROM a WHERE activity_date = current_date)::bigint AS photos_today,
-                (SELECT coalesce(sum(photos_generated), 0) FROM a WHERE activity_date > current_date - 7)::bigint AS photos_week,
-                (SELECT coalesce(sum(total_photos), 0) FROM user_retention)::bigint AS photos_all,
+                r.*, a.*,
                 (SELECT count(*) FROM dialogs WHERE created_at >= current_date) AS dialogs_today,
                 (SELECT count(*) FROM dialogs WHERE created_at >= current_date - 6) AS dialogs_week,
-                (SELECT count(*) FROM dialogs) AS dialogs_all",
+                (SELECT count(*) FROM dialogs) AS dialogs_all
+         FROM (SELECT count(*) FILTER (WHERE last_seen >= current_date) AS dau,
+                      count(*) FILTER (WHERE last_seen >= current_date - 6) AS wau,
+                      count(*) FILTER (WHERE last_seen >= current_date - 29) AS mau,
+                      coalesce(sum(total_messages), 0)::bigint AS messages_all,
+                      coalesce(sum(total_photos), 0)::bigint AS photos_all
+               FROM user_retention) r,
+              (SELECT coalesce(sum(messages_count) FILTER (WHERE activity_date = current_date), 0)::bigint
+                          AS messages_today,
+                      coalesce(sum(messages_count), 0)::bigint AS messages_week,
+                      coalesce(sum(photos_generated) FILTER (WHERE activity_date = current_date), 0)::bigint
+                          AS photos_today,
+                      coalesce(sum(photos_generated), 0)::bigint AS photos_week
+               FROM user_activity WHERE activity_date > current_date - 7) a",
     )
     .fetch_one(pool)
     .await?;
@@ -106,14 +113,17 @@ struct Day {
 /// The last 30 days: active users, messages, photos, new users.
 pub async fn daily(pool: &PgPool) -> sqlx::Result<View> {
     let days: Vec<Day> = sqlx::query_as(
-        "SELECT d::date AS day,
-                count(a.user_id) AS active,
-                coalesce(sum(a.messages_count), 0)::bigint AS messages,
-                coalesce(sum(a.photos_generated), 0)::bigint AS photos,
-                (SELECT count(*) FROM users u WHERE u.created_at::date = d::date) AS new_users
+        "WITH a AS (SELECT activity_date AS day, count(*) AS active,
+                           sum(messages_count) AS messages, sum(photos_generated) AS photos
+                    FROM user_activity WHERE activity_date > current_date - 30 GROUP BY 1),
+              n AS (SELECT created_at::date AS day, count(*) AS new_users FROM users
+                    WHERE created_at >= current_date - 29 GROUP BY 1)
+         SELECT d::date AS day, coalesce(a.active, 0) AS active,
+                coalesce(a.messages, 0)::bigint AS messages,
+                coalesce(a.photos, 0)::bigint AS photos, coalesce(n.new_users, 0) AS new_users
          FROM generate_series(current_date - 29, current_date, interval '1 day') d
-         LEFT JOIN user_activity a ON a.activity_date = d::date
-         GROUP BY d ORDER BY d DESC",
+         LEFT JOIN a ON a.day = d::date LEFT JOIN n ON n.day = d::date
+         ORDER BY d DESC",
     )
     .fetch_all(pool)
     .await?;
@@ -224,15 +234,13 @@ pub async fn user(pool: &PgPool, id: i64) -> sqlx::Result<View> {
     Ok(View::table(Section::Users, head, lines, 30))
 }
 
-/// Dialogs, user messages and photos per persona.
+/// Dialogs, user messages and photos per persona (from each dialog's counters).
 pub async fn personas(pool: &PgPool) -> sqlx::Result<View> {
     let rows: Vec<(String, i64, i64, i64)> = sqlx::query_as(
-        "SELECT g.name,
-                (SELECT count(*) FROM dialogs d WHERE d.girl_id = g.id),
-                (SELECT count(*) FROM chat_messages m JOIN dialogs d ON d.id = m.dialog_id
-                 WHERE d.girl_id = g.id AND m.role = 'user'),
-                (SELECT count(*) FROM photos p JOIN dialogs d ON d.id = p.dialog_id WHERE d.girl_id = g.id)
-         FROM girls g WHERE g.is_active ORDER BY g.sort_order, g.name",
+        "SELECT g.name, count(d.id), coalesce(sum(d.user_messages), 0)::bigint,
+                coalesce(sum(d.photos_sent), 0)::bigint
+         FROM girls g LEFT JOIN dialogs d ON d.girl_id = g.id
+         WHERE g.is_active GROUP BY g.id ORDER BY g.sort_order, g.name",
     )
     .fetch_all(pool)
     .await?;

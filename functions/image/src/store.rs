@@ -65,7 +65,8 @@ pub async fn record(
               told AS (INSERT INTO chat_messages (dialog_id, role, content)
                        SELECT $2, 'system', $4::text WHERE $4::text <> ''),
               persona AS (UPDATE user_selected_girls s SET photos_used = photos_used + 1
-                          FROM dialogs d WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id)
+                          FROM dialogs d WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id),
+              dialog AS (UPDATE dialogs SET photos_sent = photos_sent + 1 WHERE id = $2)
          SELECT track_activity($1, 0, 1, 0)",
     )
     .bind(job.user_id)

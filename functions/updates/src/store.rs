@@ -104,7 +104,8 @@ pub async fn text_turn(
                    language_code = COALESCE($6, language_code), updated_at = now(),
                    unreachable_at = NULL
                WHERE id = $3 AND EXISTS (SELECT 1 FROM m)),
-         t AS (UPDATE dialogs SET updated_at = now(), nsfw_enabled = nsfw_enabled OR $14
+         t AS (UPDATE dialogs SET updated_at = now(), nsfw_enabled = nsfw_enabled OR $14,
+                   user_messages = user_messages + 1
                WHERE id IN (SELECT dialog_id FROM m)),
          r AS (SELECT track_activity($3, 1, 0, 0) AS tracked FROM m),
          o AS (INSERT INTO outbox (job_id, source, subject, payload)
@@ -225,7 +226,8 @@ pub async fn store_text(
              WHERE u.id = $1 AND s.active_dialog_id IS NOT NULL),
          m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id, telegram_message_id)
                SELECT id, 'user', $2, $3, $4 FROM d RETURNING id, dialog_id),
-         t AS (UPDATE dialogs SET updated_at = now(), nsfw_enabled = nsfw_enabled OR $5
+         t AS (UPDATE dialogs SET updated_at = now(), nsfw_enabled = nsfw_enabled OR $5,
+                   user_messages = user_messages + 1
                WHERE id IN (SELECT dialog_id FROM m)),
          r AS (SELECT track_activity($1, 1, 0, 0) AS tracked FROM m)
          SELECT m.dialog_id, m.id FROM m, r",

@@ -3,6 +3,7 @@
 //! once), then measures: webhook intake, a light-load latency phase, a many-users throughput
 //! phase, photos, the floor for the same turns, and per-function start time and memory.
 
+pub mod admin;
 mod count;
 mod floor;
 mod load;

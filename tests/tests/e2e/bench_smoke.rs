@@ -41,3 +41,19 @@ async fn bench_runs_every_phase_at_a_tiny_size() {
         "{table}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_admin_renders_every_section_at_a_tiny_size() {
+    let report = standins::bench::admin::run(300).await.unwrap();
+    let users = report.rows.iter().find(|(t, _)| t == "users").unwrap().1;
+    assert_eq!(users, 300);
+    assert_eq!(report.sections.len(), shared::admin::Section::ALL.len() + 2);
+    let charted: Vec<&str> = report
+        .sections
+        .iter()
+        .filter(|s| s.chart_bytes.is_some_and(|b| b > 10_000))
+        .map(|s| s.section.as_str())
+        .collect();
+    assert_eq!(charted, ["retention", "daily"]);
+    assert!(report.table().contains("users: one user"));
+}
