@@ -271,6 +271,8 @@ mod tests {
             ("ACK_WAIT_SECS", "soon"),
             ("TELEGRAM_API_URL", "ftp://x"),
             ("RUNNER", "x"),
+            ("ADMIN_TZ", "Mars Base; DROP"),
+            ("SESSION_GAP_MINUTES", "0"),
         ]);
         let _ = CommonSettings::read(&mut e);
         let tg = TelegramSettings::read(&mut e);
@@ -281,6 +283,8 @@ mod tests {
             "TELEGRAM_API_URL",
             "BOT_TOKEN",
             "RUNNER",
+            "ADMIN_TZ",
+            "SESSION_GAP_MINUTES",
         ] {
             assert!(err.contains(needle), "{needle} missing from {err}");
         }

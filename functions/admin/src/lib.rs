@@ -59,6 +59,17 @@ impl Admin {
                 .map_err(|e| format!("ADMIN_DATABASE_URL: {e}"))?,
             None => deps.pool.clone(),
         };
+        let (r, main) = (read.clone(), deps.pool.clone());
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            match retention::warm(&r, &main).await {
+                Ok(()) => tracing::info!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "retention cells ready"
+                ),
+                Err(e) => tracing::warn!(error = %e, "retention cells not computed ahead"),
+            }
+        });
         Ok(Self {
             deps,
             admins: s.admins,

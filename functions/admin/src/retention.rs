@@ -1,10 +1,12 @@
 //! The retention section: D1/D4/D7/D30 by signup-day cohort over 60 days, as a table and a
 //! curve. A user is retained on day N when active on their signup day + N; a cohort younger
-//! than N days has no DN yet. Cells (a cohort's size, or how many came back on day N) are
-//! computed from `users` and `user_activity` once their day is over and then kept in
-//! `retention_cells` (on the main database: the read pool may be a replica), since past days
-//! never change — so a render computes only the cells that became final since the last one
-//! and today's, and the first render after a start (or a new `ADMIN_TZ`) computes them all.
+//! than N days has no DN yet. Cohort sizes are counted on every render; a cohort's DN cells
+//! are computed from `users` and `user_activity` and, once their day is over, kept in
+//! `retention_cells` (on the main database: the read pool may be a replica) with the size
+//! they were computed for — past days do not change unless history is imported or users
+//! erased, and then the size differs and the cohort is computed again. So a render computes
+//! only the cells that became final since the last one and today's; fn-admin computes them
+//! all at start (and anew for a new `ADMIN_TZ`).
 
 use std::collections::HashMap;
 
@@ -23,11 +25,19 @@ const COHORT_DAYS: i64 = 60;
 /// Cells by (signup day, n); n = 0 is the cohort's size.
 type Cells = HashMap<(NaiveDate, i32), i64>;
 
-/// The cells of the last 60 cohorts: kept ones, the rest computed (and kept once final).
+/// The cells of the last 60 cohorts: the sizes counted now, the rest kept or computed (and
+/// kept once final). A kept cohort whose size no longer matches (history imported, users
+/// erased) is computed again.
 async fn cells(read: &PgPool, main: &PgPool) -> sqlx::Result<(NaiveDate, Cells)> {
-    let today: NaiveDate = sqlx::query_scalar("SELECT current_date")
-        .fetch_one(main)
-        .await?;
+    let (today, sizes): (NaiveDate, sqlx::types::Json<Vec<(NaiveDate, i64)>>) = sqlx::query_as(
+        "SELECT current_date, coalesce(json_agg(json_build_array(day, n)), '[]')
+         FROM (SELECT created_at::date AS day, count(*) AS n FROM users
+               WHERE created_at >= current_date - $1::int GROUP BY 1) s",
+    )
+    .bind(COHORT_DAYS as i32)
+    .fetch_one(read)
+    .await?;
+    let sizes: HashMap<NaiveDate, i64> = sizes.0.into_iter().collect();
     let kept: Vec<(NaiveDate, i32, i64)> = sqlx::query_as(
         "SELECT day, n, users FROM retention_cells
          WHERE time_zone = current_setting('TimeZone') AND day >= current_date - $1::int",
@@ -35,43 +45,61 @@ async fn cells(read: &PgPool, main: &PgPool) -> sqlx::Result<(NaiveDate, Cells)>
     .bind(COHORT_DAYS as i32)
     .fetch_all(main)
     .await?;
-    let mut cells: Cells = kept.into_iter().map(|(d, n, u)| ((d, n), u)).collect();
+    let valid = |day: &NaiveDate| {
+        kept.iter()
+            .any(|(d, n, u)| d == day && *n == 0 && Some(u) == sizes.get(day))
+    };
+    let mut cells: Cells = kept
+        .iter()
+        .filter(|(d, n, _)| *n > 0 && valid(d))
+        .map(|(d, n, u)| ((*d, *n), *u))
+        .collect();
+    cells.extend(sizes.iter().map(|(d, s)| ((*d, 0), *s)));
     let (mut days, mut ns) = (Vec::new(), Vec::new());
-    for age in 0..=COHORT_DAYS {
-        let day = today - Duration::days(age);
-        for n in [0].into_iter().chain(RETENTION_DAYS) {
-            if i64::from(n) <= age && !cells.contains_key(&(day, n)) {
-                days.push(day);
+    for (day, _) in sizes.iter().filter(|(_, s)| **s > 0) {
+        let age = (today - *day).num_days();
+        for n in RETENTION_DAYS {
+            if i64::from(n) <= age && !cells.contains_key(&(*day, n)) {
+                days.push(*day);
                 ns.push(n);
             }
         }
     }
-    if days.is_empty() {
-        return Ok((today, cells));
-    }
-    let computed: Vec<(NaiveDate, i32, i64)> = sqlx::query_as(
-        "WITH w AS (SELECT * FROM unnest($1::date[], $2::int[]) AS w(day, n)),
-              c AS (SELECT id, created_at::date AS day FROM users
-                    WHERE created_at >= (SELECT min(day) FROM w)
-                      AND created_at < (SELECT max(day) FROM w) + 1)
-         SELECT w.day, w.n, count(c.id) FILTER (WHERE w.n = 0 OR EXISTS (
-                    SELECT 1 FROM user_activity a
-                    WHERE a.user_id = c.id AND a.activity_date = w.day + w.n))
-         FROM w LEFT JOIN c ON c.day = w.day GROUP BY w.day, w.n",
-    )
-    .bind(&days)
-    .bind(&ns)
-    .fetch_all(read)
-    .await?;
-    let last: Vec<_> = computed
+    let computed: Vec<(NaiveDate, i32, i64)> = match days.is_empty() {
+        true => Vec::new(),
+        false => {
+            sqlx::query_as(
+                "WITH w AS (SELECT * FROM unnest($1::date[], $2::int[]) AS w(day, n)),
+                      c AS (SELECT id, created_at::date AS day FROM users
+                            WHERE created_at >= (SELECT min(day) FROM w)
+                              AND created_at < (SELECT max(day) FROM w) + 1)
+                 SELECT w.day, w.n, count(*) FILTER (WHERE EXISTS (
+                            SELECT 1 FROM user_activity a
+                            WHERE a.user_id = c.id AND a.activity_date = w.day + w.n))
+                 FROM w JOIN c ON c.day = w.day GROUP BY w.day, w.n",
+            )
+            .bind(&days)
+            .bind(&ns)
+            .fetch_all(read)
+            .await?
+        }
+    };
+    // Keep what is final: the sizes of past days that changed, and cells whose day is over.
+    let fresh_sizes = sizes
         .iter()
+        .filter(|(d, _)| **d < today && !valid(d))
+        .map(|(d, s)| (*d, 0, *s));
+    let last: Vec<(NaiveDate, i32, i64)> = computed
+        .iter()
+        .copied()
         .filter(|(d, n, _)| *d + Duration::days(i64::from(*n)) < today)
+        .chain(fresh_sizes)
         .collect();
     if !last.is_empty() {
         sqlx::query(
             "INSERT INTO retention_cells (time_zone, day, n, users)
              SELECT current_setting('TimeZone'), * FROM unnest($1::date[], $2::int[], $3::bigint[])
-             ON CONFLICT DO NOTHING",
+             ON CONFLICT (time_zone, day, n) DO UPDATE SET users = EXCLUDED.users",
         )
         .bind(last.iter().map(|c| c.0).collect::<Vec<_>>())
         .bind(last.iter().map(|c| c.1).collect::<Vec<_>>())
@@ -81,6 +109,12 @@ async fn cells(read: &PgPool, main: &PgPool) -> sqlx::Result<(NaiveDate, Cells)>
     }
     cells.extend(computed.into_iter().map(|(d, n, u)| ((d, n), u)));
     Ok((today, cells))
+}
+
+/// Computes and keeps every final cell (fn-admin does this at start, so the first Retention an
+/// admin opens is as quick as the next).
+pub async fn warm(read: &PgPool, main: &PgPool) -> sqlx::Result<()> {
+    cells(read, main).await.map(|_| ())
 }
 
 /// D1/D4/D7/D30 by signup-day cohort (14 cohorts a page, and all cohorts old enough together).

@@ -1,6 +1,7 @@
 //! The admin panel's operational side through the real functions: a dead letter shown in
 //! Health goes back to its stage with its retry button (here an update fn-updates never
-//! handled: the user gets their answer), and a long table is paged with ◀ ▶.
+//! handled: the user gets their answer), a long table is paged with ◀ ▶, a stopped stage
+//! shows its queue and its oldest job's wait, and Personas counts dialogs and messages.
 
 use shared::topology::update_subject;
 use standins::system::{System, buttons_of, text_of};
