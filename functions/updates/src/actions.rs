@@ -44,7 +44,7 @@ pub async fn apply(
     action: Action,
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
-    if needs_age(&action) && !ctx.confirmed {
+    if action.needs_age() && !ctx.confirmed {
         if matches!(action, Action::Edited { .. }) {
             // Nothing of theirs is stored to edit; no reason to speak up.
             return Ok(());
@@ -218,38 +218,6 @@ pub async fn apply(
         }
     }
     Ok(())
-}
-
-/// Whether an action is only for users who confirmed 18+. Every action is listed, with no
-/// catch-all: a new action does not compile until it is placed on one side of the gate.
-fn needs_age(action: &Action) -> bool {
-    match action {
-        Action::Text(_)
-        | Action::Photo { .. }
-        | Action::ChoosePersona { .. }
-        | Action::NewDialog
-        | Action::Personas
-        | Action::Swipe { .. }
-        | Action::Retry { .. }
-        | Action::Regenerate { .. }
-        | Action::Stop { .. }
-        | Action::Chats { .. }
-        | Action::Open { .. }
-        | Action::Rename { .. }
-        | Action::Delete { .. }
-        | Action::Export
-        | Action::Edited { .. } => true,
-        Action::Start
-        | Action::Lang { .. }
-        | Action::Help
-        | Action::ConfirmAge { .. }
-        | Action::DeclineAge { .. }
-        | Action::Admin { .. }
-        | Action::EraseMe { .. }
-        | Action::UnknownCommand
-        | Action::Unsupported
-        | Action::StaleButton { .. } => false,
-    }
 }
 
 async fn text_message(

@@ -15,13 +15,12 @@ use sqlx::{AssertSqlSafe, PgPool, Postgres, Transaction};
 pub use crate::outbox::{Committed, Outbox};
 use uuid::Uuid;
 
-use crate::envelope::{Envelope, SendJob};
+use crate::envelope::Envelope;
 use crate::telegram::{ButtonRow, keyboard};
-use crate::topology::SEND_SUBJECT;
 
 mod sql;
 pub use sql::GatedQuery;
-use sql::{Rows, bind_rows, insert_sql};
+use sql::{bind_rows, insert_sql};
 
 /// A job to publish, as stored in the outbox.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -290,34 +289,6 @@ impl Decision {
                 },
             )
         }))
-    }
-
-    /// The rows to write: the effects, and the jobs with one send job per chat added.
-    fn rows(mut self) -> Rows {
-        let mut chats: Vec<i64> = Vec::new();
-        for e in &self.effects {
-            if !chats.contains(&e.chat_id) {
-                chats.push(e.chat_id);
-            }
-        }
-        for chat_id in chats {
-            let job = SendJob {
-                chat_id,
-                effects: self
-                    .effects
-                    .iter()
-                    .filter(|e| e.chat_id == chat_id)
-                    .map(|e| e.id)
-                    .collect(),
-                completes: self.completes,
-                action: None,
-            };
-            self.job(SEND_SUBJECT, &Envelope::new(self.trace_id.clone(), job));
-        }
-        Rows {
-            effects: self.effects,
-            jobs: self.jobs,
-        }
     }
 }
 

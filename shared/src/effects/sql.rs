@@ -4,7 +4,9 @@
 use sqlx::Postgres;
 use sqlx::postgres::PgArguments;
 
-use super::{NewEffect, OutboxJob};
+use super::{Decision, NewEffect, OutboxJob};
+use crate::envelope::{Envelope, SendJob};
+use crate::topology::SEND_SUBJECT;
 
 /// A query written with [`Decision::commit_gated`], before the caller's parameters are bound.
 pub type GatedQuery<'q, T> = sqlx::query::QueryAs<'q, Postgres, T, PgArguments>;
@@ -66,4 +68,34 @@ pub(super) fn bind_rows<'q, T>(
         .bind(j.iter().map(|j| j.job_id).collect::<Vec<_>>())
         .bind(j.iter().map(|j| j.subject.clone()).collect::<Vec<_>>())
         .bind(j.iter().map(|j| j.payload.clone()).collect::<Vec<_>>())
+}
+
+impl Decision {
+    /// The rows to write: the effects, and the jobs with one send job per chat added.
+    pub(super) fn rows(mut self) -> Rows {
+        let mut chats: Vec<i64> = Vec::new();
+        for e in &self.effects {
+            if !chats.contains(&e.chat_id) {
+                chats.push(e.chat_id);
+            }
+        }
+        for chat_id in chats {
+            let job = SendJob {
+                chat_id,
+                effects: self
+                    .effects
+                    .iter()
+                    .filter(|e| e.chat_id == chat_id)
+                    .map(|e| e.id)
+                    .collect(),
+                completes: self.completes,
+                action: None,
+            };
+            self.job(SEND_SUBJECT, &Envelope::new(self.trace_id.clone(), job));
+        }
+        Rows {
+            effects: self.effects,
+            jobs: self.jobs,
+        }
+    }
 }

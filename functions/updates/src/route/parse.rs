@@ -1,0 +1,166 @@
+//! The text of a command and the data of a pressed button, read into an [`Action`].
+
+use shared::admin::{Request, Section};
+use shared::buttons::Button;
+
+use super::Action;
+
+/// A command (`/name [arguments]`, `/name@bot`).
+pub(super) fn command(text: &str) -> Action {
+    let word = text.split_whitespace().next().unwrap_or_default();
+    let name = word
+        .trim_start_matches('/')
+        .split('@')
+        .next()
+        .unwrap_or_default();
+    match name.to_ascii_lowercase().as_str() {
+        "start" => Action::Start,
+        "help" => Action::Help,
+        "new" => Action::NewDialog,
+        "persona" => Action::Personas,
+        "retry" => Action::Regenerate {
+            message_id: None,
+            callback: None,
+            shown: None,
+        },
+        "chats" => Action::Chats {
+            page: 0,
+            callback: None,
+            shown: None,
+        },
+        "lang" => Action::Lang {
+            lang: None,
+            callback: None,
+        },
+        "admin" => {
+            let mut args = text.split_whitespace().skip(1);
+            let about_user = match (args.next(), args.next()) {
+                (Some("user"), Some(id)) => id.parse::<i64>().ok(),
+                _ => None,
+            };
+            let section = if about_user.is_some() {
+                shared::admin::Section::Users
+            } else {
+                shared::admin::Section::Overview
+            };
+            Action::Admin {
+                request: shared::admin::Request {
+                    about_user,
+                    ..shared::admin::Request::section(section)
+                },
+                callback: None,
+                shown: None,
+            }
+        }
+        "export" => Action::Export,
+        "delete_my_data" => Action::EraseMe {
+            choice: None,
+            callback: None,
+            shown: None,
+        },
+        "photo" => Action::Photo {
+            dialog_id: None,
+            callback: None,
+            shown: None,
+            wish: text
+                .split_once(char::is_whitespace)
+                .map(|(_, rest)| rest.trim().to_owned())
+                .filter(|w| !w.is_empty()),
+        },
+        _ => Action::UnknownCommand,
+    }
+}
+
+/// A pressed button, by its data; one we do not understand is stale.
+pub(super) fn button(data: &str, callback: String, shown: Option<i64>) -> Action {
+    match Button::decode(data) {
+        Some(Button::ConfirmAge) => Action::ConfirmAge { callback },
+        Some(Button::DeclineAge) => Action::DeclineAge { callback },
+        Some(Button::Persona(girl_id)) => Action::ChoosePersona { girl_id, callback },
+        Some(Button::Admin(section)) => admin(Request::section(section), callback, shown),
+        Some(Button::AdminPage(section, page)) => admin(
+            Request {
+                page,
+                ..Request::section(section)
+            },
+            callback,
+            shown,
+        ),
+        Some(Button::AdminRetry(id)) => admin(
+            Request {
+                retry: Some(id),
+                ..Request::section(Section::Health)
+            },
+            callback,
+            shown,
+        ),
+        Some(Button::EraseMe(erase)) => Action::EraseMe {
+            choice: Some(erase),
+            callback: Some(callback),
+            shown,
+        },
+        Some(Button::Photo(id)) => Action::Photo {
+            dialog_id: Some(id),
+            callback: Some(callback),
+            shown,
+            wish: None,
+        },
+        Some(Button::Retry(message_id)) => Action::Retry {
+            message_id,
+            callback,
+        },
+        Some(Button::Swipe { message, index }) => Action::Swipe {
+            message_id: message,
+            index,
+            callback,
+            shown,
+        },
+        Some(Button::Regenerate(message_id)) => Action::Regenerate {
+            message_id: Some(message_id),
+            callback: Some(callback),
+            shown,
+        },
+        Some(Button::Stop(message_id)) => Action::Stop {
+            message_id,
+            callback,
+        },
+        Some(Button::Chats(page)) => Action::Chats {
+            page,
+            callback: Some(callback),
+            shown,
+        },
+        Some(Button::Open(dialog_id)) => Action::Open {
+            dialog_id,
+            callback,
+        },
+        Some(Button::Rename(dialog_id)) => Action::Rename {
+            dialog_id,
+            callback,
+        },
+        Some(Button::Delete(dialog_id)) => Action::Delete {
+            dialog_id,
+            confirmed: false,
+            callback,
+            shown,
+        },
+        Some(Button::DeleteConfirmed(dialog_id)) => Action::Delete {
+            dialog_id,
+            confirmed: true,
+            callback,
+            shown,
+        },
+        Some(Button::Lang(lang)) => Action::Lang {
+            lang: Some(lang),
+            callback: Some(callback),
+        },
+        None => Action::StaleButton { callback },
+    }
+}
+
+fn admin(request: Request, callback: String, shown: Option<i64>) -> Action {
+    Action::Admin {
+        request,
+        callback: Some(callback),
+        shown,
+    }
+}
