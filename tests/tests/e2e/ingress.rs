@@ -92,6 +92,49 @@ async fn the_same_update_twice_has_one_effect_even_past_the_dedup_window() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redelivered_message_is_counted_once() {
+    let sys = System::start("tracked-once", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 6002);
+    chat.open_dialog().await;
+    let since = sys.tg.calls().len();
+    let said = chat.say("count me once").await;
+    chat.expect_message(since, |c| {
+        text_of(c) == standins::llm::answer_for("count me once")
+    })
+    .await;
+    // The same update again, past JetStream's duplicate window.
+    let js = sys.js().await.unwrap();
+    js.publish(
+        shared::topology::update_subject(chat.user.id),
+        serde_json::to_vec(&said).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    settle(&sys).await;
+    let pool = sys.pool().await.unwrap();
+    let (messages, sessions, days): (i32, i32, i32) = sqlx::query_as(
+        "SELECT total_messages, total_sessions, days_active FROM user_retention WHERE user_id = $1",
+    )
+    .bind(chat.user.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((messages, sessions, days), (1, 1, 1));
+    let (today, dialogs, per_dialog): (i32, i32, i32) = sqlx::query_as(
+        "SELECT a.messages_count, a.dialogs_created, d.user_messages
+         FROM user_activity a JOIN dialogs d ON d.user_id = a.user_id
+         WHERE a.user_id = $1 AND a.activity_date = current_date",
+    )
+    .bind(chat.user.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((today, dialogs, per_dialog), (1, 1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn polling_mode_fetches_updates_and_stores_the_offset_after_publishing() {
     let sys = System::start("polling", &[("INGRESS_MODE", "polling")])
         .await
