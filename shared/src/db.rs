@@ -114,9 +114,26 @@ pub fn connect_lazy(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool, 
     Ok(pool_options(max, calendar).connect_lazy_with(options))
 }
 
-/// Opens a pool of at most `max` connections, each counting days as `calendar` says.
+/// Opens a pool of at most `max` connections, each counting days as `calendar` says; an
+/// unknown `ADMIN_TZ` is refused by name first (in the pool it would only time out).
 pub async fn connect(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool, DbError> {
+    use sqlx::Connection;
     let options = url.parse::<PgConnectOptions>().map_err(DbError::Connect)?;
+    let mut probe = sqlx::PgConnection::connect_with(&options)
+        .await
+        .map_err(DbError::Connect)?;
+    let zone = sqlx::query("SELECT set_config('TimeZone', $1, false)")
+        .bind(&calendar.time_zone)
+        .execute(&mut probe)
+        .await;
+    let _ = probe.close().await;
+    if let Err(e) = zone {
+        let why = e
+            .as_database_error()
+            .map(|d| d.message().to_owned())
+            .unwrap_or_else(|| e.to_string());
+        return Err(DbError::TimeZone(calendar.time_zone.clone(), why));
+    }
     pool_options(max, calendar)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
@@ -125,12 +142,7 @@ pub async fn connect(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool,
         .test_before_acquire(false)
         .connect_with(options)
         .await
-        .map_err(|e| match e.as_database_error() {
-            Some(d) if d.message().contains("time zone") => {
-                DbError::TimeZone(calendar.time_zone.clone(), d.message().to_owned())
-            }
-            _ => DbError::Connect(e),
-        })
+        .map_err(DbError::Connect)
 }
 
 /// Applies every pending migration (takes an advisory lock, so copies may race safely).

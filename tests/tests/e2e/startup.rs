@@ -1,5 +1,5 @@
 //! Start-up refusals: every configuration problem listed at once (secrets never echoed), and a
-//! database whose schema is behind refused with the way out.
+//! database whose schema is behind refused with the way out, an unknown `ADMIN_TZ` by name.
 
 use standins::harness::{NatsServer, TestDb, root};
 
@@ -53,4 +53,24 @@ async fn a_function_refuses_a_schema_that_is_behind() {
     );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("make migrate"), "{err}");
+}
+
+#[tokio::test]
+async fn an_unknown_admin_time_zone_is_refused_by_name() {
+    let db = TestDb::create().await.unwrap();
+    standins::harness::migrate(&db.url).unwrap();
+    let nats = NatsServer::start().unwrap();
+    let (code, err) = run(
+        "fn-admin",
+        &[
+            ("DATABASE_URL", db.url.as_str()),
+            ("NATS_URL", nats.url.as_str()),
+            ("ADMIN_TZ", "Mars/Olympus_Mons"),
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("ADMIN_TZ=\"Mars/Olympus_Mons\": PostgreSQL does not know this time zone"),
+        "{err}"
+    );
 }
