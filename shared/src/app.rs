@@ -143,9 +143,13 @@ where
     }
 }
 
-/// Logs a start-up failure (also to stderr, for people without a log viewer) and exits.
+/// Reports a start-up failure once — one error log line (on stderr when logging is not set
+/// up yet) — and exits with `code`.
 pub fn fail(name: &str, message: &str, code: u8) -> ExitCode {
-    tracing::error!(service = name, "{message}");
-    eprintln!("{name}: {message}");
+    if telemetry::installed() {
+        tracing::error!(service = name, "{name}: {message}");
+    } else {
+        eprintln!("{name}: {message}");
+    }
     ExitCode::from(code)
 }

@@ -285,7 +285,11 @@ pub fn migrate(url: &str) -> anyhow::Result<()> {
         .env("DATABASE_URL", url)
         .output()?;
     if !out.status.success() {
-        bail!("migrate failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "migrate failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! Start-up refusals: every configuration problem listed at once (secrets never echoed), and a
-//! database whose schema is behind refused with the way out, an unknown `ADMIN_TZ` by name.
+//! Start-up refusals: every configuration problem listed at once and once only (secrets never
+//! echoed, no colour codes off a terminal), a database whose schema is behind refused with the
+//! way out, an unknown `ADMIN_TZ` by name.
 
 use standins::harness::{NatsServer, TestDb, root};
 
@@ -9,10 +10,17 @@ fn run(bin: &str, envs: &[(&str, &str)]) -> (i32, String) {
         .envs(envs.iter().copied())
         .output()
         .expect("binary runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), said)
+}
+
+/// The lines of `said` that report the failure (the message, however it is framed).
+fn reports(said: &str, needle: &str) -> usize {
+    said.lines().filter(|l| l.contains(needle)).count()
 }
 
 #[test]
@@ -30,6 +38,11 @@ fn bad_configuration_lists_every_problem_and_never_a_secret() {
         assert!(err.contains(needle), "{needle} missing in: {err}");
     }
     assert!(!err.contains("SECRETSECRET"));
+    assert_eq!(reports(&err, "ACK_WAIT_SECS"), 1, "said once: {err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no colour codes when not on a terminal: {err}"
+    );
     let (code, err) = run("fn-ingress", &[]);
     assert_eq!(code, 2);
     assert!(err.contains("TELEGRAM_WEBHOOK_SECRET"), "{err}");
