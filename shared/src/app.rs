@@ -12,7 +12,7 @@ use crate::config::{CommonSettings, ConfigError, Env, RunnerKind};
 use crate::effects::Outbox;
 use crate::jobs::JobBoard;
 use crate::runner::{Core, Stage, run_consumer, run_http};
-use crate::{db, telemetry, topology};
+use crate::{db, ops, telemetry, topology};
 
 /// A stage's own settings, read from the environment (problems go into `env`).
 pub trait FromEnv: Sized {
@@ -114,10 +114,21 @@ where
     };
     let common = settings.common;
     let concurrency = common.concurrency.unwrap_or(S::CONCURRENCY);
+    // Installed before anything is recorded.
+    let metrics = (!common.ops_addr.is_empty()).then(ops::recorder).flatten();
     let deps = match connect(name, &common, concurrency).await {
         Ok(d) => d,
         Err(e) => return fail(name, &e, 1),
     };
+    if let Some(metrics) = metrics {
+        let ops = ops::Ops {
+            metrics,
+            pool: Some(deps.pool.clone()),
+            js: deps.js.clone(),
+            stage: Some(S::SPEC),
+        };
+        tokio::spawn(ops::serve(common.ops_addr.clone(), ops));
+    }
     let (pool, jobs, outbox, js) = (
         deps.pool.clone(),
         deps.jobs.clone(),

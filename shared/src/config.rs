@@ -177,6 +177,8 @@ pub struct CommonSettings {
     pub invoke_auth: crate::runner::InvokeAuth,
     /// How days and sessions are counted (`ADMIN_TZ`, `SESSION_GAP_MINUTES`).
     pub calendar: crate::db::Calendar,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served (`OPS_ADDR`; empty: nowhere).
+    pub ops_addr: String,
 }
 
 /// Which runner drives a function.
@@ -229,6 +231,7 @@ impl CommonSettings {
             http_addr: env.string("HTTP_ADDR", "127.0.0.1:9000"),
             invoke_auth,
             calendar: crate::db::Calendar::read(env),
+            ops_addr: env.string("OPS_ADDR", ""),
         }
     }
 }

@@ -82,6 +82,36 @@ pub fn post_json(
     }
 }
 
+/// Sends a request to an outside API, recording how long it took to answer (to the response's
+/// headers: a streamed body follows) as `companion_api_seconds{api}` and every non-2xx answer
+/// or unanswered request as `companion_api_errors_total{api, status}` ("none": no answer).
+pub trait Timed {
+    /// `send()`, timed and counted under `api`.
+    fn timed(
+        self,
+        api: &'static str,
+    ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send;
+}
+
+impl Timed for reqwest::RequestBuilder {
+    async fn timed(self, api: &'static str) -> reqwest::Result<reqwest::Response> {
+        let started = std::time::Instant::now();
+        let answer = self.send().await;
+        metrics::histogram!("companion_api_seconds", "api" => api)
+            .record(started.elapsed().as_secs_f64());
+        let failed = match &answer {
+            Ok(r) if r.status().is_success() => None,
+            Ok(r) => Some(r.status().as_u16().to_string()),
+            Err(_) => Some("none".to_owned()),
+        };
+        if let Some(status) = failed {
+            metrics::counter!("companion_api_errors_total", "api" => api, "status" => status)
+                .increment(1);
+        }
+        answer
+    }
+}
+
 /// The response when it succeeded; otherwise its status classified (with the server's delay
 /// and the start of its body in the reason), `what` naming the upstream.
 pub async fn success(

@@ -17,6 +17,7 @@ pub mod keyboards;
 pub mod locale;
 pub mod nsfw;
 pub mod nudity;
+pub mod ops;
 pub mod outbox;
 pub mod personas;
 pub mod runner;

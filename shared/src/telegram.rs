@@ -86,8 +86,36 @@ impl BotApi {
         })
     }
 
-    /// Calls `method`; returns Telegram's `result`.
+    /// Calls `method`; returns Telegram's `result`. Timed as
+    /// `companion_telegram_seconds{method}`; failures counted as
+    /// `companion_telegram_errors_total{method, kind}` (`429`, `unreachable`, `transient`,
+    /// `permanent`; an unchanged edit is not a failure).
     pub async fn call(
+        &self,
+        method: &str,
+        params: &Value,
+        upload: Option<Upload>,
+    ) -> Result<Value, TgError> {
+        let started = std::time::Instant::now();
+        let answer = self.request(method, params, upload).await;
+        let method = method.to_owned();
+        metrics::histogram!("companion_telegram_seconds", "method" => method.clone())
+            .record(started.elapsed().as_secs_f64());
+        let kind = match &answer {
+            Ok(_) | Err(TgError::NotModified) => None,
+            Err(TgError::RetryAfter(_)) => Some("429"),
+            Err(TgError::Unreachable(_)) => Some("unreachable"),
+            Err(TgError::Transient(_)) => Some("transient"),
+            Err(TgError::Permanent(_)) => Some("permanent"),
+        };
+        if let Some(kind) = kind {
+            metrics::counter!("companion_telegram_errors_total", "method" => method, "kind" => kind)
+                .increment(1);
+        }
+        answer
+    }
+
+    async fn request(
         &self,
         method: &str,
         params: &Value,

@@ -3,6 +3,7 @@
 //! its own timeout and no retries: whatever goes wrong, the caller falls back to the keyword
 //! reading, so a slow or broken model never holds a photo back for long.
 
+use shared::http::Timed;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -87,7 +88,7 @@ impl SceneLlm {
             "venice_parameters": {"include_venice_system_prompt": false, "strip_thinking_response": true},
         });
         let resp = shared::http::post_json(&self.http, &self.url, &self.s.api_key, &body)
-            .send()
+            .timed("scene_llm")
             .await
             .map_err(|e| format!("request: {}", e.without_url()))?;
         if !resp.status().is_success() {

@@ -4,6 +4,7 @@
 //! prompt longer than the model's context reported apart, so the caller can trim the history.
 //! Answers are asked for streamed (`stream: true`) and read by `crate::sse`.
 
+use shared::http::Timed;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -129,7 +130,7 @@ impl Llm {
             "venice_parameters": {"include_venice_system_prompt": false, "strip_thinking_response": true},
         });
         let resp = shared::http::post_json(&self.http, &self.url, &self.s.api_key, &body)
-            .send()
+            .timed("llm")
             .await
             .map_err(|e| HandlerError::transient(format!("llm request: {}", e.without_url())))?;
         let status = resp.status();

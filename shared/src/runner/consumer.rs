@@ -42,6 +42,7 @@ pub async fn run_consumer<S: Stage>(
     concurrency: usize,
 ) -> Result<(), TopologyError> {
     let consumer = ensure_consumer(&js, &S::SPEC, settings.ack_wait).await?;
+    crate::ops::set_bound();
     let (stop_tx, stopping) = watch::channel(false);
     let shared = Arc::new(Shared {
         core,

@@ -115,10 +115,12 @@ pub fn no_delay(stream: &mut tokio::net::TcpStream) {
 /// `AWS_LAMBDA_RUNTIME_API` is set, else on `addr`, until SIGTERM/SIGINT.
 pub async fn serve(name: &str, app: Router, addr: &str) -> Result<(), std::io::Error> {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        crate::ops::set_bound();
         tracing::info!(function = name, "ready: serving through lambda_http");
         return lambda_http::run(app).await.map_err(std::io::Error::other);
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    crate::ops::set_bound();
     tracing::info!(function = name, addr = %listener.local_addr()?, "ready: serving HTTP");
     axum::serve(listener.tap_io(no_delay), app)
         .with_graceful_shutdown(shutdown::signal())

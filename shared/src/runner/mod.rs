@@ -125,7 +125,44 @@ impl<S: Stage> Core<S> {
                 .await;
         }
         let work = tracing::Instrument::instrument(self.stage.handle(input), span);
-        let result = match AssertUnwindSafe(work).catch_unwind().await {
+        let stage = S::SPEC.name;
+        let in_flight = metrics::gauge!("companion_in_flight", "stage" => stage);
+        in_flight.increment(1.0);
+        let started = std::time::Instant::now();
+        let result = AssertUnwindSafe(work).catch_unwind().await;
+        in_flight.decrement(1.0);
+        metrics::histogram!("companion_handle_seconds", "stage" => stage)
+            .record(started.elapsed().as_secs_f64());
+        let outcome = self
+            .settle(
+                result,
+                subject,
+                payload,
+                delivered,
+                (job, &trace, chat, buttons),
+            )
+            .await;
+        let label = match outcome {
+            Outcome::Done => "ack",
+            Outcome::Retry(_) => "nak",
+            Outcome::Defer(_) => "defer",
+            Outcome::Dropped => "dead",
+        };
+        metrics::counter!("companion_messages_total", "stage" => stage, "outcome" => label)
+            .increment(1);
+        outcome
+    }
+
+    /// What a handler's result means for its message.
+    async fn settle(
+        &self,
+        result: std::thread::Result<Result<(), HandlerError>>,
+        subject: &str,
+        payload: &[u8],
+        delivered: i64,
+        (job, trace, chat, buttons): Settle<'_>,
+    ) -> Outcome {
+        let result = match result {
             Ok(r) => r,
             Err(panic) => {
                 let what = panic_message(&panic);
@@ -215,6 +252,15 @@ impl<S: Stage> Core<S> {
         Outcome::Dropped
     }
 }
+
+/// What [`Core::settle`] needs of the message besides its bytes: job, trace id, chat and
+/// language, buttons for a failure notice.
+type Settle<'a> = (
+    Option<uuid::Uuid>,
+    &'a str,
+    Option<(i64, Lang)>,
+    Vec<ButtonRow>,
+);
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     panic

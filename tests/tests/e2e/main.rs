@@ -13,6 +13,7 @@ mod export;
 mod helpers;
 mod http_runner;
 mod ingress;
+mod ops;
 mod photo_backends;
 mod photo_safety;
 mod photos;

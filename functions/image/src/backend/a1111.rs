@@ -2,6 +2,7 @@
 //! first image's bytes. (A1111's `/sdapi/v1/progress` describes whichever job it is running,
 //! not ours, so it does not feed the job's status.)
 
+use shared::http::Timed;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -68,7 +69,7 @@ impl A1111 {
             .http
             .post(url)
             .json(&body)
-            .send()
+            .timed("image")
             .await
             .map_err(|e| unanswered("image api", e))?;
         let answer: Answer = success(resp, "image api")

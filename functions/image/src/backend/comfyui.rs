@@ -5,6 +5,7 @@
 //! A redelivered job finds its finished prompt in the history and renders nothing again. A
 //! prompt that does not finish within `COMFYUI_MAX_SECS` is taken off the queue and given up.
 
+use shared::http::Timed;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -171,7 +172,7 @@ impl ComfyUi {
         let resp = self
             .http
             .get(format!("{}{path}", self.s.url))
-            .send()
+            .timed("image")
             .await
             .map_err(|e| unanswered("comfyui", e))?;
         success(resp, "comfyui")
@@ -205,7 +206,7 @@ impl ComfyUi {
                 .http
                 .post(format!("{}/prompt", self.s.url))
                 .json(&body)
-                .send()
+                .timed("image")
                 .await
                 .map_err(|e| unanswered("comfyui", e))?;
             // Refused because an earlier delivery queued it already: keep watching that one.
@@ -223,7 +224,7 @@ impl ComfyUi {
                     .http
                     .post(format!("{}/queue", self.s.url))
                     .json(&body)
-                    .send()
+                    .timed("image")
                     .await;
                 return Err(HandlerError::permanent(format!(
                     "comfyui prompt unfinished after {:?}",
@@ -250,7 +251,7 @@ impl ComfyUi {
                     .http
                     .get(url)
                     .query(&query)
-                    .send()
+                    .timed("image")
                     .await
                     .map_err(|e| unanswered("comfyui", e))?;
                 let bytes = success(resp, "comfyui")

@@ -3,6 +3,7 @@
 //! first image of the JSON answer. A content-policy refusal (422, or the
 //! `x-venice-is-content-violation` header) is final.
 
+use shared::http::Timed;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -99,7 +100,7 @@ impl Venice {
             .post(url)
             .bearer_auth(self.s.api_key.expose())
             .json(&body)
-            .send()
+            .timed("image")
             .await
             .map_err(|e| unanswered("venice image", e))?;
         let resp = success(resp, "venice image").await?;

@@ -1,0 +1,120 @@
+//! The ops port of a function (`OPS_ADDR`): alive, ready while its database, broker and consumer
+//! are, and Prometheus metrics that count what it handled, how long it took, its outside calls
+//! and its consumer's queue.
+
+use std::time::Duration;
+
+use standins::harness::{free_port, wait_for};
+use standins::system::System;
+
+use crate::helpers::{Chat, STEP};
+
+async fn get(url: &str) -> (u16, String) {
+    match reqwest::get(url).await {
+        Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
+        Err(_) => (0, String::new()),
+    }
+}
+
+/// The value of the sample of `name` whose labels include every one of `labels`.
+fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(name) && labels.iter().all(|x| l.contains(x)))
+        .find_map(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_function_reports_health_readiness_and_metrics() {
+    let sys = System::start("ops", &[]).await.unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    // fn-reply's copy with an ops port takes over.
+    sys.stop_copy("fn-reply");
+    sys.start_copy("fn-reply", "fn-reply-ops", &[("OPS_ADDR", addr.as_str())])
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    assert_eq!(get(&format!("{base}/healthz")).await.0, 200);
+    assert_eq!(
+        get(&format!("{base}/readyz")).await,
+        (200, "ready\n".to_owned())
+    );
+
+    let chat = Chat::new(&sys, 8801);
+    chat.open_dialog().await;
+    // The model is busy once (429, retried after a second), then answers.
+    sys.llm.push(vec![standins::script::Step {
+        status: 429,
+        retry_after: Some("1".into()),
+        ..Default::default()
+    }]);
+    chat.turn("how are you?").await;
+    let metrics = wait_for("the reply counted", STEP, || {
+        let url = format!("{base}/metrics");
+        async move {
+            let (_, m) = get(&url).await;
+            sample(
+                &m,
+                "companion_messages_total",
+                &["stage=\"fn-reply\"", "outcome=\"ack\""],
+            )
+            .filter(|n| *n >= 1.0)
+            .map(|_| m)
+        }
+    })
+    .await
+    .unwrap();
+    // Everything but Telegram's (fn-send calls it, not fn-reply).
+    for name in shared::ops::NAMES {
+        if !name.starts_with("companion_telegram") {
+            assert!(metrics.contains(name), "{name} missing:\n{metrics}");
+        }
+    }
+    assert_eq!(
+        sample(
+            &metrics,
+            "companion_api_errors_total",
+            &["api=\"llm\"", "status=\"429\""]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "companion_messages_total",
+            &["fn-reply", "outcome=\"nak\""]
+        ),
+        Some(1.0),
+        "the busy model's try"
+    );
+    assert!(sample(&metrics, "companion_handle_seconds_count", &["fn-reply"]).unwrap() >= 1.0);
+    assert!(sample(&metrics, "companion_api_seconds_count", &["api=\"llm\""]).unwrap() >= 1.0);
+    assert_eq!(
+        sample(&metrics, "companion_consumer_pending", &["fn-reply"]),
+        Some(0.0)
+    );
+    assert_eq!(
+        sample(&metrics, "companion_in_flight", &["fn-reply"]),
+        Some(0.0)
+    );
+
+    // The broker gone: not ready, still alive; back: ready again.
+    sys.nats.stop();
+    wait_for("not ready without NATS", Duration::from_secs(20), || {
+        let url = format!("{base}/readyz");
+        async move {
+            let (code, body) = get(&url).await;
+            (code == 503 && body.contains("nats")).then_some(())
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(get(&format!("{base}/healthz")).await.0, 200);
+    sys.nats.resume().unwrap();
+    wait_for("ready again", Duration::from_secs(30), || {
+        let url = format!("{base}/readyz");
+        async move { (get(&url).await.0 == 200).then_some(()) }
+    })
+    .await
+    .unwrap();
+}
