@@ -43,6 +43,8 @@ pub struct Settings {
     pub telegram: Option<TelegramSettings>,
     /// Job TTL, so ingress can declare the same topology as every other function.
     pub job_ttl: std::time::Duration,
+    /// Where `/healthz`, `/readyz` and `/metrics` are served (`OPS_ADDR`; empty: nowhere).
+    pub ops_addr: String,
 }
 
 impl Settings {
@@ -84,6 +86,7 @@ impl Settings {
             max_body_bytes: env.parse("MAX_UPDATE_BYTES", 1024 * 1024),
             telegram: (mode == Mode::Polling).then(|| TelegramSettings::read(env)),
             job_ttl: env.seconds("JOB_TTL_SECS", 3600, 1),
+            ops_addr: env.string("OPS_ADDR", ""),
         }
     }
 }
@@ -91,7 +94,19 @@ impl Settings {
 /// Connects, declares the topology, and serves the webhook (and polls, in polling mode)
 /// until SIGTERM.
 pub async fn run(s: Settings) -> Result<(), String> {
+    let metrics = (!s.ops_addr.is_empty())
+        .then(shared::ops::recorder)
+        .flatten();
     let (js, buckets) = broker(NAME, &s.nats_url, s.job_ttl).await?;
+    if let Some(metrics) = metrics {
+        let ops = shared::ops::Ops {
+            metrics,
+            pool: None,
+            js: js.clone(),
+            stage: None,
+        };
+        tokio::spawn(shared::ops::serve(s.ops_addr.clone(), ops));
+    }
     let publisher = Publisher::new(js.clone());
     let app = webhook::router(
         s.webhook_secret.clone(),
