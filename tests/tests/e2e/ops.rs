@@ -1,6 +1,6 @@
 //! The ops port of a function (`OPS_ADDR`): alive, ready while its database, broker and consumer
 //! are, and Prometheus metrics that count what it handled, how long it took, its outside calls
-//! and its consumer's queue.
+//! and its consumer's queue; the dashboards and alert rules use only names it exports.
 
 use std::time::Duration;
 
@@ -117,4 +117,44 @@ async fn a_function_reports_health_readiness_and_metrics() {
     })
     .await
     .unwrap();
+}
+
+#[test]
+fn dashboards_and_alert_rules_use_only_exported_metrics() {
+    let root = standins::harness::root();
+    let dashboard = std::fs::read_to_string(root.join("infra/grafana/companion.json")).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&dashboard).expect("dashboard is JSON");
+    assert!(parsed["panels"].as_array().is_some_and(|p| p.len() >= 6));
+    let alerts = std::fs::read_to_string(root.join("infra/prometheus/alerts.yml")).unwrap();
+    let mut used = std::collections::BTreeSet::new();
+    for text in [&dashboard, &alerts] {
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("companion_") {
+            let name: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            rest = &rest[at + name.len()..];
+            let base = ["_bucket", "_count", "_sum"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .unwrap_or(&name)
+                .to_owned();
+            used.insert(base);
+        }
+    }
+    for name in &used {
+        assert!(
+            shared::ops::NAMES.contains(&name.as_str()),
+            "{name} is not exported"
+        );
+    }
+    for wanted in [
+        "companion_messages_total",
+        "companion_consumer_pending",
+        "companion_telegram_errors_total",
+        "companion_api_errors_total",
+    ] {
+        assert!(used.contains(wanted), "{wanted} unused");
+    }
 }
