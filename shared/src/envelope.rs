@@ -3,6 +3,7 @@
 //! The envelope's `id` is the job id: it keys the job status in KV, the `Nats-Msg-Id` of the
 //! publish, and the rows a stage writes, so a redelivered job never doubles an effect.
 
+use async_nats::jetstream::message::PublishMessage;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -192,6 +193,31 @@ impl JobInfo for Envelope<SendJob> {
     fn trace_id(&self) -> String {
         self.trace_id.clone()
     }
+}
+
+/// The version of the message formats this build writes and understands. Every publish
+/// carries it in [`SCHEMA_HEADER`]; during a rolling deploy, a function that meets a higher
+/// one (written by a newer build) gives the message back with a delay so that a newer copy
+/// takes it, instead of failing on it. Raise it when a change is not backward compatible.
+pub const SCHEMA_VERSION: u32 = 1;
+/// The header (on NATS messages and on `/invoke` requests) carrying the schema version.
+pub const SCHEMA_HEADER: &str = "Companion-Schema";
+/// How long a message from a newer build waits before it is offered again.
+pub const NEWER_SCHEMA_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A publish of `payload` stamped with this build's schema version.
+pub fn stamped(payload: bytes::Bytes) -> PublishMessage {
+    PublishMessage::build()
+        .payload(payload)
+        .header(SCHEMA_HEADER, SCHEMA_VERSION.to_string().as_str())
+}
+
+/// Whether a message stamped `header` (none: written before versions, 1) is from a newer
+/// build than this one.
+pub fn is_newer(header: Option<&str>) -> bool {
+    header
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .is_some_and(|v| v > SCHEMA_VERSION)
 }
 
 /// Finds a chat id in an arbitrary payload (a job or a Telegram update) that failed to

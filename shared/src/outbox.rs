@@ -105,7 +105,8 @@ impl Outbox {
         };
         let env = Envelope::new(trace_id, job);
         let payload = serde_json::to_vec(&env).expect("jobs serialize");
-        if let Err(e) = self.js.publish(SEND_SUBJECT, payload.into()).await {
+        let msg = crate::envelope::stamped(payload.into());
+        if let Err(e) = self.js.send_publish(SEND_SUBJECT, msg).await {
             tracing::debug!(error = %e, "chat action not published");
         }
     }
@@ -134,12 +135,10 @@ impl Outbox {
         if jobs.is_empty() {
             return Ok(());
         }
-        use async_nats::jetstream::message::PublishMessage;
         // Send every publish first, then wait for the acks: one round trip for all of them.
         let mut acks = Vec::with_capacity(jobs.len());
         for job in &jobs {
-            let msg = PublishMessage::build()
-                .payload(job.payload.clone().into())
+            let msg = crate::envelope::stamped(job.payload.clone().into())
                 .message_id(format!("{}:{}", job.subject, job.job_id));
             let ack = self
                 .js

@@ -1,6 +1,6 @@
 //! Publishing a raw update to JetStream and waiting for the stream to store it.
 
-use async_nats::jetstream::{self, message::PublishMessage};
+use async_nats::jetstream;
 use bytes::Bytes;
 use shared::topology::update_subject;
 
@@ -38,9 +38,7 @@ impl Publisher {
             .js
             .send_publish(
                 update_subject(chat),
-                PublishMessage::build()
-                    .payload(raw)
-                    .message_id(format!("tg-{update_id}")),
+                shared::envelope::stamped(raw).message_id(format!("tg-{update_id}")),
             )
             .await
             .map_err(|e| fail(&e))?

@@ -85,7 +85,7 @@ async fn requeue_effects(
             action: None,
         };
         let payload = serde_json::to_vec(&Envelope::new("sweeper", job)).expect("jobs serialize");
-        js.publish(SEND_SUBJECT, payload.into())
+        js.send_publish(SEND_SUBJECT, shared::envelope::stamped(payload.into()))
             .await
             .map_err(|e| HandlerError::transient(format!("publish: {e}")))?
             .await

@@ -11,6 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, Message};
+
+use crate::envelope::{NEWER_SCHEMA_DELAY, SCHEMA_HEADER, is_newer};
 use futures::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
@@ -142,6 +144,18 @@ async fn handle_one<S: Stage>(
 ) {
     let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
     let subject = msg.subject.to_string();
+    let schema = msg.headers.as_ref().and_then(|h| h.get(SCHEMA_HEADER));
+    if is_newer(schema.map(|v| v.as_str())) {
+        // Written by a newer build (a rolling deploy): a newer copy takes it.
+        tracing::warn!(subject, schema = ?schema, "message from a newer build; given back");
+        metrics::counter!("companion_messages_total", "stage" => S::SPEC.name, "outcome" => "newer")
+            .increment(1);
+        drop(permit);
+        if let Err(e) = msg.ack_with(AckKind::Nak(Some(NEWER_SCHEMA_DELAY))).await {
+            tracing::warn!(error = %e, "nak failed");
+        }
+        return;
+    }
     if let Some(before) = before {
         let _ = alive(&msg, shared.ack_wait, before).await;
     }

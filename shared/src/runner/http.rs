@@ -17,6 +17,7 @@ use axum::serve::ListenerExt;
 
 use super::{Core, Outcome, Stage, sign};
 use crate::config::Secret;
+use crate::envelope::{NEWER_SCHEMA_DELAY, SCHEMA_HEADER, is_newer};
 use crate::shutdown;
 
 /// How callers of `/invoke` prove who they are.
@@ -70,6 +71,11 @@ async fn invoke<S: Stage>(
         );
         return (StatusCode::UNAUTHORIZED, "signature required").into_response();
     }
+    let schema = headers.get(SCHEMA_HEADER).and_then(|v| v.to_str().ok());
+    if is_newer(schema) {
+        // Written by a newer build: its caller retries, and a newer copy takes it.
+        return retry_after(NEWER_SCHEMA_DELAY);
+    }
     let delivered = headers
         .get(DELIVERY_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -81,17 +87,20 @@ async fn invoke<S: Stage>(
         .await
     {
         Outcome::Done => (StatusCode::OK, "done").into_response(),
-        Outcome::Retry(delay) | Outcome::Defer(delay) => {
-            let mut r = (StatusCode::SERVICE_UNAVAILABLE, "retry").into_response();
-            let secs = delay.as_secs().max(1).to_string();
-            r.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_str(&secs).expect("digits"),
-            );
-            r
-        }
+        Outcome::Retry(delay) | Outcome::Defer(delay) => retry_after(delay),
         Outcome::Dropped => (StatusCode::UNPROCESSABLE_ENTITY, "dropped").into_response(),
     }
+}
+
+/// 503 with `Retry-After` (whole seconds, at least one).
+fn retry_after(delay: std::time::Duration) -> Response {
+    let mut r = (StatusCode::SERVICE_UNAVAILABLE, "retry").into_response();
+    let secs = delay.as_secs().max(1).to_string();
+    r.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from_str(&secs).expect("digits"),
+    );
+    r
 }
 
 /// Serves the router under Lambda or on `addr` until SIGTERM/SIGINT.

@@ -19,6 +19,7 @@ mod photo_safety;
 mod photos;
 mod privacy;
 mod resilience;
+mod rolling;
 mod sends;
 mod startup;
 mod walk;
