@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test lint build tools services migrate bench bench-admin chaos clean
+.PHONY: run test lint build tools services migrate bench bench-admin chaos images clean
 
 run: build services
 	@infra/dev/run.sh
@@ -36,6 +36,10 @@ bench: services
 bench-admin: services
 	$(CARGO) build --release --workspace --bins
 	target/release/bench_admin
+
+images:
+	$(CARGO) build --release --workspace --bins
+	infra/images/build.sh target/release
 
 chaos: services
 	$(CARGO) build --release --workspace --bins

@@ -107,6 +107,9 @@ where
     Fut: Future<Output = Result<S, String>>,
 {
     let name = S::SPEC.name;
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return ops::healthcheck();
+    }
     telemetry::init(name);
     let settings = match Settings::<T>::from_env() {
         Ok(s) => s,

@@ -133,3 +133,31 @@ async fn metrics(State(ops): State<Ops>) -> String {
     }
     ops.metrics.render()
 }
+
+/// `<function> healthcheck` (a container's health check, where there is no shell or curl):
+/// asks this host's ops port (`OPS_ADDR`, default port 9100) for `/healthz`; success when it
+/// answers 200 within two seconds.
+pub fn healthcheck() -> std::process::ExitCode {
+    use std::io::{Read, Write};
+    let addr = std::env::var("OPS_ADDR").unwrap_or_default();
+    let port = addr
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.parse::<u16>().ok())
+        .unwrap_or(9100);
+    let asked = (|| -> std::io::Result<String> {
+        let target = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut stream = std::net::TcpStream::connect_timeout(&target, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+        stream.write_all(b"GET /healthz HTTP/1.0\r\nHost: localhost\r\n\r\n")?;
+        let mut answer = String::new();
+        stream.read_to_string(&mut answer)?;
+        Ok(answer)
+    })();
+    match asked {
+        Ok(a) if a.starts_with("HTTP/1.1 200") || a.starts_with("HTTP/1.0 200") => {
+            std::process::ExitCode::SUCCESS
+        }
+        _ => std::process::ExitCode::FAILURE,
+    }
+}

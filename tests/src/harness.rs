@@ -208,6 +208,8 @@ pub struct Process {
     child: Child,
     /// Where its stdout and stderr go.
     pub log: PathBuf,
+    /// The container it runs in, when it runs from its image.
+    container: Option<String>,
 }
 
 impl Process {
@@ -217,8 +219,15 @@ impl Process {
             .create(true)
             .append(true)
             .open(&log)?;
-        let child = Command::new(bin_dir().join(name))
-            .envs(envs.iter().map(|(k, v)| (k, v)))
+        let (mut command, container) = match crate::containers::run_command(name, envs) {
+            Some((c, container)) => (c, Some(container)),
+            None => {
+                let mut c = Command::new(bin_dir().join(name));
+                c.envs(envs.iter().map(|(k, v)| (k, v)));
+                (c, None)
+            }
+        };
+        let child = command
             .env_remove("AWS_LAMBDA_RUNTIME_API")
             .stdout(file.try_clone()?)
             .stderr(file)
@@ -233,6 +242,7 @@ impl Process {
             name: name.to_owned(),
             child,
             log,
+            container,
         })
     }
 
@@ -248,6 +258,9 @@ impl Process {
 
     /// SIGKILL: no chance to finish anything.
     pub fn kill9(&mut self) {
+        if let Some(container) = &self.container {
+            crate::containers::remove(container);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -6,6 +6,7 @@
 pub mod bench;
 pub mod chaos;
 pub mod comfy;
+pub mod containers;
 pub mod harness;
 pub mod image_api;
 pub mod llm;

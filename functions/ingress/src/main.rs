@@ -8,6 +8,9 @@ use shared::telemetry;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return shared::ops::healthcheck();
+    }
     telemetry::init(NAME);
     let s = match Settings::from_env() {
         Ok(s) => s,

@@ -6,6 +6,7 @@ mod admin_ops;
 mod answers;
 mod bench_smoke;
 mod chaos;
+mod containers;
 mod conversation;
 mod crash;
 mod delivery;
