@@ -10,6 +10,7 @@ mod containers;
 mod conversation;
 mod crash;
 mod delivery;
+mod deploy_files;
 mod export;
 mod helpers;
 mod http_runner;
