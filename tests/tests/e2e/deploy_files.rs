@@ -1,9 +1,12 @@
 //! The deployment files checked against the code and the README: `infra/compose.yaml` runs
-//! every function (and NATS, PostgreSQL, a one-shot migrate) with health checks and volumes,
-//! and sets only variables the README's table documents.
+//! every function (and NATS, PostgreSQL, a one-shot migrate) with health checks and volumes;
+//! `infra/k8s/` has a Deployment with probes and a PodDisruptionBudget per function, a KEDA
+//! ScaledObject per stage on its own consumer, a migrate Job; both set only variables the
+//! README's table documents.
 
 use std::collections::BTreeSet;
 
+use serde::Deserialize;
 use serde_yaml::Value;
 use standins::harness::root;
 
@@ -79,4 +82,87 @@ fn compose_runs_every_function_with_documented_settings() {
         compose["services"]["fn-send"]["environment"]["BOT_TOKEN"], "${BOT_TOKEN:?set BOT_TOKEN}",
         "the token comes from outside, never from the file"
     );
+}
+
+/// Every document of every file under `infra/k8s/` (kind, document).
+fn k8s_documents() -> Vec<(String, Value)> {
+    let mut docs = Vec::new();
+    for entry in std::fs::read_dir(root().join("infra/k8s")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for d in serde_yaml::Deserializer::from_str(&text) {
+            let v = Value::deserialize(d).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let kind = v["kind"].as_str().unwrap_or_default().to_owned();
+            docs.push((kind, v));
+        }
+    }
+    docs
+}
+
+#[test]
+fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
+    let docs = k8s_documents();
+    let named = |kind: &str, name: &str| {
+        docs.iter()
+            .find(|(k, d)| k == kind && d["metadata"]["name"] == name)
+            .map(|(_, d)| d.clone())
+    };
+    let known = documented();
+    let config = named("ConfigMap", "companion-config").expect("config");
+    for key in config["data"].as_mapping().unwrap().keys() {
+        assert!(
+            known.contains(key.as_str().unwrap()),
+            "{key:?} is not documented"
+        );
+    }
+    for f in shared::topology::FUNCTIONS {
+        let d = named("Deployment", f).unwrap_or_else(|| panic!("{f}: no Deployment"));
+        let c = &d["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz", "{f}");
+        assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz", "{f}");
+        assert!(c["resources"]["requests"]["memory"].is_string(), "{f}");
+        for e in c["env"].as_sequence().unwrap() {
+            let name = e["name"].as_str().unwrap();
+            assert!(
+                known.contains(name),
+                "{f} sets {name}, which the README does not document"
+            );
+        }
+        assert!(
+            named("PodDisruptionBudget", f).is_some(),
+            "{f}: no PodDisruptionBudget"
+        );
+    }
+    for stage in shared::topology::STAGES {
+        let s = named("ScaledObject", stage.name)
+            .unwrap_or_else(|| panic!("{}: no ScaledObject", stage.name));
+        let t = &s["spec"]["triggers"][0];
+        assert_eq!(t["type"], "nats-jetstream");
+        assert_eq!(
+            t["metadata"]["consumer"], stage.name,
+            "scales on its own consumer"
+        );
+        assert_eq!(t["metadata"]["stream"], stage.stream);
+    }
+    let job = named("Job", "migrate").expect("a migrate Job");
+    assert!(
+        job["spec"]["template"]["spec"]["containers"][0]["image"]
+            .as_str()
+            .unwrap()
+            .contains("companion/migrate")
+    );
+    let kustomization = yaml("infra/k8s/kustomization.yaml");
+    let listed: BTreeSet<&str> = kustomization["resources"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for entry in std::fs::read_dir(root().join("infra/k8s")).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        assert!(
+            file == "kustomization.yaml" || listed.contains(file.as_str()),
+            "{file} not listed"
+        );
+    }
 }
