@@ -82,7 +82,7 @@ pub fn post_json(
     }
 }
 
-/// Sends a request to an outside API, recording how long it took to answer (to the response's
+/// Sends a request to an outside API (with the current `traceparent`), recording how long it took to answer (to the response's
 /// headers: a streamed body follows) as `companion_api_seconds{api}` and every non-2xx answer
 /// or unanswered request as `companion_api_errors_total{api, status}` ("none": no answer).
 pub trait Timed {
@@ -96,7 +96,11 @@ pub trait Timed {
 impl Timed for reqwest::RequestBuilder {
     async fn timed(self, api: &'static str) -> reqwest::Result<reqwest::Response> {
         let started = std::time::Instant::now();
-        let answer = self.send().await;
+        let req = match crate::trace::current_parent() {
+            Some(parent) => self.header("traceparent", parent),
+            None => self,
+        };
+        let answer = req.send().await;
         metrics::histogram!("companion_api_seconds", "api" => api)
             .record(started.elapsed().as_secs_f64());
         let failed = match &answer {

@@ -27,5 +27,6 @@ pub mod telegram;
 pub mod telemetry;
 pub mod texts;
 pub mod topology;
+pub mod trace;
 
 pub use error::HandlerError;

@@ -138,8 +138,11 @@ impl Outbox {
         // Send every publish first, then wait for the acks: one round trip for all of them.
         let mut acks = Vec::with_capacity(jobs.len());
         for job in &jobs {
-            let msg = crate::envelope::stamped(job.payload.clone().into())
+            let mut msg = crate::envelope::stamped(job.payload.clone().into())
                 .message_id(format!("{}:{}", job.subject, job.job_id));
+            if let Some(parent) = crate::trace::current_parent() {
+                msg = msg.header("traceparent", parent.as_str());
+            }
             let ack = self
                 .js
                 .send_publish(job.subject.clone(), msg)

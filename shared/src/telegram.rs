@@ -122,7 +122,10 @@ impl BotApi {
         upload: Option<Upload>,
     ) -> Result<Value, TgError> {
         let url = format!("{}/bot{}/{method}", self.base, self.token.expose());
-        let req = self.http.post(url);
+        let mut req = self.http.post(url);
+        if let Some(parent) = crate::trace::current_parent() {
+            req = req.header("traceparent", parent);
+        }
         let req = match upload {
             None => req.json(params),
             Some(up) => {

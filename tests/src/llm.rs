@@ -62,6 +62,9 @@ async fn complete(
             None,
         );
     }
+    if let Some(parent) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
+        script.record_traceparent(parent);
+    }
     let key = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())

@@ -60,6 +60,7 @@ impl Default for Step {
 pub struct Script {
     steps: Mutex<VecDeque<Step>>,
     requests: Mutex<Vec<serde_json::Value>>,
+    traceparents: Mutex<Vec<String>>,
     timings: Mutex<std::collections::HashMap<String, Duration>>,
     default_delay_ms: std::sync::atomic::AtomicU64,
     /// Longest prompt (characters of all messages) the LLM stand-in accepts; 0 = any.
@@ -114,6 +115,16 @@ impl Script {
     /// Every request so far.
     pub fn requests(&self) -> Vec<serde_json::Value> {
         self.requests.lock().unwrap().clone()
+    }
+
+    /// Notes a request's `traceparent` header.
+    pub fn record_traceparent(&self, value: &str) {
+        self.traceparents.lock().unwrap().push(value.to_owned());
+    }
+
+    /// The `traceparent` headers requests came with, in order.
+    pub fn traceparents(&self) -> Vec<String> {
+        self.traceparents.lock().unwrap().clone()
     }
 }
 

@@ -34,11 +34,16 @@ impl Publisher {
             update_id,
             reason: e.to_string(),
         };
+        // The update's trace starts here: `upd-<id>`, as every function names it.
+        let trace = shared::trace::w3c_id(&format!("upd-{update_id}"));
+        let parent = shared::trace::traceparent(&trace);
         let ack = self
             .js
             .send_publish(
                 update_subject(chat),
-                shared::envelope::stamped(raw).message_id(format!("tg-{update_id}")),
+                shared::envelope::stamped(raw)
+                    .message_id(format!("tg-{update_id}"))
+                    .header("traceparent", parent.as_str()),
             )
             .await
             .map_err(|e| fail(&e))?

@@ -114,8 +114,9 @@ impl<S: Stage> Core<S> {
         let (job, trace) = (input.job_id(), input.trace_id());
         let chat = input.chat_id().map(|c| (c, input.lang()));
         let buttons = S::failure_buttons(&input);
-        let span =
-            tracing::info_span!("handle", stage = S::SPEC.name, trace_id = %trace, delivered);
+        // Our trace id (`upd-<id>`) and its W3C form, the same in every function.
+        let w3c = crate::trace::w3c_id(&trace);
+        let span = tracing::info_span!("handle", stage = S::SPEC.name, trace = %trace, trace_id = %w3c, delivered);
         if first
             && delivered == 1
             && let Some(id) = job
@@ -124,7 +125,8 @@ impl<S: Stage> Core<S> {
                 .note(id, JobState::Processing, S::SPEC.name, None)
                 .await;
         }
-        let work = tracing::Instrument::instrument(self.stage.handle(input), span);
+        let work = tracing::Instrument::instrument(self.stage.handle(input), span.clone());
+        let work = crate::trace::scope(w3c, work);
         let stage = S::SPEC.name;
         let in_flight = metrics::gauge!("companion_in_flight", "stage" => stage);
         in_flight.increment(1.0);
@@ -150,6 +152,7 @@ impl<S: Stage> Core<S> {
         };
         metrics::counter!("companion_messages_total", "stage" => stage, "outcome" => label)
             .increment(1);
+        span.in_scope(|| tracing::debug!(outcome = label, "handled"));
         outcome
     }
 
