@@ -24,5 +24,5 @@ mod resilience;
 mod rolling;
 mod sends;
 mod startup;
-mod tracing;
+mod traces;
 mod walk;
