@@ -6,7 +6,7 @@
 # Prints each image's size and fails when one is over 25 MB (release binaries only).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-bin_dir="${1:-$root/target/release}"
+bin_dir="$(cd "${1:-$root/target/release}" && pwd)"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)"
 tag="${2:-$version}"
 revision="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
