@@ -160,6 +160,39 @@ impl<'a> Chat<'a> {
     }
 }
 
+/// A user message stored in `chat`'s open dialog as fn-updates would store it, and the reply
+/// job (traced as `trace`) that answers it: for feeding a stage directly.
+pub async fn reply_job_for(
+    chat: &Chat<'_>,
+    text: &str,
+    trace: &str,
+) -> shared::envelope::Envelope<shared::envelope::ReplyJob> {
+    let pool = chat.sys.pool().await.unwrap();
+    let dialog_id: i64 = sqlx::query_scalar("SELECT id FROM dialogs WHERE user_id = $1")
+        .bind(chat.user.id)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let message_id: i64 = sqlx::query_scalar(
+        "INSERT INTO chat_messages (dialog_id, role, content) VALUES ($1, 'user', $2) RETURNING id",
+    )
+    .bind(dialog_id)
+    .bind(text)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    shared::envelope::Envelope::new(
+        trace,
+        shared::envelope::ReplyJob {
+            chat_id: chat.user.id,
+            user_id: chat.user.id,
+            dialog_id,
+            user_message_id: message_id,
+            ..Default::default()
+        },
+    )
+}
+
 /// Whether Telegram accepted the call (refused calls are recorded with a null result).
 pub fn delivered(c: &Call) -> bool {
     !c.result.is_null()

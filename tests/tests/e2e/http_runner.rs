@@ -6,7 +6,7 @@ use standins::harness::free_port;
 use standins::llm::answer_for;
 use standins::system::{INVOKE_SECRET, System, text_of};
 
-use crate::helpers::Chat;
+use crate::helpers::{Chat, reply_job_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reply_stage_over_http_answers_and_maps_outcomes_to_status_codes() {
@@ -24,28 +24,8 @@ async fn reply_stage_over_http_answers_and_maps_outcomes_to_status_codes() {
 
     // A user message stored as fn-updates would, answered through /invoke.
     let pool = sys.pool().await.unwrap();
-    let (dialog_id,): (i64,) = sqlx::query_as("SELECT id FROM dialogs WHERE user_id = $1")
-        .bind(chat.user.id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let (message_id,): (i64,) = sqlx::query_as(
-        "INSERT INTO chat_messages (dialog_id, role, content) VALUES ($1, 'user', 'over http?') RETURNING id",
-    )
-    .bind(dialog_id)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    let job = Envelope::new(
-        "http-test",
-        ReplyJob {
-            chat_id: chat.user.id,
-            user_id: chat.user.id,
-            dialog_id,
-            user_message_id: message_id,
-            ..Default::default()
-        },
-    );
+    let job = reply_job_for(&chat, "over http?", "http-test").await;
+    let message_id = job.payload.user_message_id;
     let http = reqwest::Client::new();
     let url = format!("http://{addr}/invoke");
     let post = |body: Vec<u8>| {

@@ -6,13 +6,13 @@
 use std::time::Duration;
 
 use async_nats::jetstream::message::PublishMessage;
-use shared::envelope::{Envelope, ReplyJob, SCHEMA_HEADER};
+use shared::envelope::SCHEMA_HEADER;
 use shared::runner::{SIGNATURE_HEADER, sign};
 use standins::harness::free_port;
 use standins::llm::answer_for;
 use standins::system::{INVOKE_SECRET, System, text_of};
 
-use crate::helpers::Chat;
+use crate::helpers::{Chat, reply_job_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_from_a_newer_build_is_given_back_not_dead_lettered() {
@@ -20,28 +20,7 @@ async fn a_message_from_a_newer_build_is_given_back_not_dead_lettered() {
     let chat = Chat::new(&sys, 9301);
     chat.open_dialog().await;
     let pool = sys.pool().await.unwrap();
-    let dialog_id: i64 = sqlx::query_scalar("SELECT id FROM dialogs WHERE user_id = $1")
-        .bind(chat.user.id)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let message_id: i64 = sqlx::query_scalar(
-        "INSERT INTO chat_messages (dialog_id, role, content) VALUES ($1, 'user', 'from the future') RETURNING id",
-    )
-    .bind(dialog_id)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    let job = Envelope::new(
-        "rolling-test",
-        ReplyJob {
-            chat_id: chat.user.id,
-            user_id: chat.user.id,
-            dialog_id,
-            user_message_id: message_id,
-            ..Default::default()
-        },
-    );
+    let job = reply_job_for(&chat, "from the future", "rolling-test").await;
     let body = serde_json::to_vec(&job).unwrap();
     let js = sys.js().await.unwrap();
     let newer = PublishMessage::build()
