@@ -54,8 +54,9 @@ CREATE TABLE erasures (
 -- Erases every row about user `p_user` (whose private chat has the same id): the user and all
 -- that cascades from them (dialogs, messages, photos, photo jobs, scenes, personas chosen,
 -- retention, activity), the outbox jobs, effects and dead letters that name them (an admin's
--- panel that showed their figures included), and their rate and pacing cells. A rare
--- request: the scans of the outbox (a day of jobs) and of sent effects (a week) are the price. Returns what it counted and the job ids whose status to drop.
+-- panel that showed their figures included), and their rate and pacing cells. Returns what
+-- it counted and the job ids whose status to drop. A rare request: the scans of the outbox (a
+-- day of jobs) and of sent effects (a week) are the price.
 CREATE FUNCTION erase_user(p_user BIGINT)
 RETURNS TABLE (dialogs BIGINT, messages BIGINT, photos BIGINT, jobs UUID[])
 LANGUAGE plpgsql AS $$

@@ -3,11 +3,11 @@
 //! its own timeout and no retries: whatever goes wrong, the caller falls back to the keyword
 //! reading, so a slow or broken model never holds a photo back for long.
 
-use shared::http::Timed;
 use std::time::Duration;
 
 use serde::Deserialize;
 use shared::config::Secret;
+use shared::http::Timed;
 use shared::locale::Lang;
 
 use crate::compose::Look;

@@ -4,12 +4,12 @@
 //! prompt longer than the model's context reported apart, so the caller can trim the history.
 //! Answers are asked for streamed (`stream: true`) and read by `crate::sse`.
 
-use shared::http::Timed;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use shared::HandlerError;
 use shared::config::Secret;
+use shared::http::Timed;
 
 use crate::sse::Pieces;
 

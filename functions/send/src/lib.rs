@@ -18,8 +18,6 @@ use shared::HandlerError;
 use shared::app::{Deps, FromEnv};
 use shared::config::{Env, TelegramSettings};
 use shared::effects::{Decision, EDIT_OF, OR_SEND};
-
-use crate::call::{as_new_message, resolve, upload_of};
 use shared::envelope::{Envelope, SendJob};
 use shared::error::backoff;
 use shared::jobs::JobState;
@@ -29,6 +27,7 @@ use shared::telegram::{BotApi, TgError};
 use shared::topology::{MAX_DELIVER, SEND_STAGE};
 use uuid::Uuid;
 
+use crate::call::{as_new_message, resolve, upload_of};
 use crate::store::{ChatRules, Claim};
 use crate::sweep::SweepSettings;
 

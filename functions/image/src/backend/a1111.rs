@@ -2,13 +2,12 @@
 //! first image's bytes. (A1111's `/sdapi/v1/progress` describes whichever job it is running,
 //! not ours, so it does not feed the job's status.)
 
-use shared::http::Timed;
 use std::time::Duration;
 
 use serde::Deserialize;
 use shared::HandlerError;
 use shared::envelope::ImageJob;
-use shared::http::{success, unanswered};
+use shared::http::{Timed, success, unanswered};
 
 use super::{base64_image, client};
 

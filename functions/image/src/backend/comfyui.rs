@@ -5,14 +5,13 @@
 //! A redelivered job finds its finished prompt in the history and renders nothing again. A
 //! prompt that does not finish within `COMFYUI_MAX_SECS` is taken off the queue and given up.
 
-use shared::http::Timed;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use shared::HandlerError;
 use shared::config::Env;
 use shared::envelope::ImageJob;
-use shared::http::{success, unanswered};
+use shared::http::{Timed, success, unanswered};
 
 use super::client;
 

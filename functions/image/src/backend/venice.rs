@@ -3,14 +3,13 @@
 //! first image of the JSON answer. A content-policy refusal (422, or the
 //! `x-venice-is-content-violation` header) is final.
 
-use shared::http::Timed;
 use std::time::Duration;
 
 use serde::Deserialize;
 use shared::HandlerError;
 use shared::config::{Env, Secret};
 use shared::envelope::ImageJob;
-use shared::http::{success, unanswered};
+use shared::http::{Timed, success, unanswered};
 
 use super::{base64_image, client};
 
