@@ -160,6 +160,19 @@ impl<'a> Chat<'a> {
     }
 }
 
+/// Starts a copy of fn-reply behind the HTTP runner (`RUNNER=http`); returns its `/invoke` URL.
+pub async fn http_reply_copy(sys: &System) -> String {
+    let addr = format!("127.0.0.1:{}", standins::harness::free_port());
+    sys.start_copy(
+        "fn-reply",
+        "fn-reply-http",
+        &[("RUNNER", "http"), ("HTTP_ADDR", &addr)],
+    )
+    .await
+    .unwrap();
+    format!("http://{addr}/invoke")
+}
+
 /// A user message stored in `chat`'s open dialog as fn-updates would store it, and the reply
 /// job (traced as `trace`) that answers it: for feeding a stage directly.
 pub async fn reply_job_for(

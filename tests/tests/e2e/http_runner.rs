@@ -2,32 +2,23 @@
 
 use shared::envelope::{Envelope, ReplyJob};
 use shared::runner::{SIGNATURE_HEADER, sign};
-use standins::harness::free_port;
 use standins::llm::answer_for;
 use standins::system::{INVOKE_SECRET, System, text_of};
 
-use crate::helpers::{Chat, reply_job_for};
+use crate::helpers::{Chat, http_reply_copy, reply_job_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reply_stage_over_http_answers_and_maps_outcomes_to_status_codes() {
     let sys = System::start("http-runner", &[]).await.unwrap();
     let chat = Chat::new(&sys, 9001);
     chat.open_dialog().await;
-    let addr = format!("127.0.0.1:{}", free_port());
-    sys.start_copy(
-        "fn-reply",
-        "fn-reply-http",
-        &[("RUNNER", "http"), ("HTTP_ADDR", &addr)],
-    )
-    .await
-    .unwrap();
+    let url = http_reply_copy(&sys).await;
 
     // A user message stored as fn-updates would, answered through /invoke.
     let pool = sys.pool().await.unwrap();
     let job = reply_job_for(&chat, "over http?", "http-test").await;
     let message_id = job.payload.user_message_id;
     let http = reqwest::Client::new();
-    let url = format!("http://{addr}/invoke");
     let post = |body: Vec<u8>| {
         let now = chrono::Utc::now().timestamp();
         http.post(&url)

@@ -8,11 +8,10 @@ use std::time::Duration;
 use async_nats::jetstream::message::PublishMessage;
 use shared::envelope::SCHEMA_HEADER;
 use shared::runner::{SIGNATURE_HEADER, sign};
-use standins::harness::free_port;
 use standins::llm::answer_for;
 use standins::system::{INVOKE_SECRET, System, text_of};
 
-use crate::helpers::{Chat, reply_job_for};
+use crate::helpers::{Chat, http_reply_copy, reply_job_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_from_a_newer_build_is_given_back_not_dead_lettered() {
@@ -51,17 +50,10 @@ async fn a_message_from_a_newer_build_is_given_back_not_dead_lettered() {
     assert_eq!(chat.count_text(&answer_for("from the future")), 0);
 
     // /invoke says the same: retry later.
-    let addr = format!("127.0.0.1:{}", free_port());
-    sys.start_copy(
-        "fn-reply",
-        "fn-reply-http",
-        &[("RUNNER", "http"), ("HTTP_ADDR", &addr)],
-    )
-    .await
-    .unwrap();
+    let url = http_reply_copy(&sys).await;
     let now = chrono::Utc::now().timestamp();
     let r = reqwest::Client::new()
-        .post(format!("http://{addr}/invoke"))
+        .post(&url)
         .header(SIGNATURE_HEADER, sign(INVOKE_SECRET.as_bytes(), now, &body))
         .header(SCHEMA_HEADER, "99")
         .body(body.clone())
