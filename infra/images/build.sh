@@ -10,7 +10,7 @@ bin_dir="$(cd "${1:-$root/target/release}" && pwd)"
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n 1)"
 tag="${2:-$version}"
 revision="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-functions="fn-ingress fn-updates fn-reply fn-prompt fn-image fn-send fn-admin migrate"
+functions="fn-ingress fn-updates fn-reply fn-prompt fn-image fn-send fn-admin fn-bridge migrate"
 "$root/infra/dev/podman.sh"
 export CONTAINERS_CONF="$root/.tools/containers.conf"
 limit=$((25 * 1024 * 1024))

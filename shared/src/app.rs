@@ -128,7 +128,7 @@ where
             metrics,
             pool: Some(deps.pool.clone()),
             js: deps.js.clone(),
-            stage: Some(S::SPEC),
+            stages: vec![S::SPEC],
         };
         tokio::spawn(ops::serve(common.ops_addr.clone(), ops));
     }

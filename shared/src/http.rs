@@ -97,7 +97,7 @@ impl Timed for reqwest::RequestBuilder {
     async fn timed(self, api: &'static str) -> reqwest::Result<reqwest::Response> {
         let started = std::time::Instant::now();
         let req = match crate::trace::current_parent() {
-            Some(parent) => self.header("traceparent", parent),
+            Some(parent) => self.header(crate::trace::TRACEPARENT, parent),
             None => self,
         };
         let answer = req.send().await;

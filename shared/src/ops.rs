@@ -66,8 +66,8 @@ pub struct Ops {
     pub pool: Option<PgPool>,
     /// The broker.
     pub js: async_nats::jetstream::Context,
-    /// The stage whose consumer is reported, when the function has one.
-    pub stage: Option<StageSpec>,
+    /// The stages whose consumers are reported (none for fn-ingress; several for a bridge).
+    pub stages: Vec<StageSpec>,
 }
 
 /// Serves the ops routes on `addr` until the process ends (errors are logged: ops must never
@@ -103,7 +103,7 @@ async fn readyz(State(ops): State<Ops>) -> (StatusCode, String) {
     if ops.js.client().connection_state() != async_nats::connection::State::Connected {
         missing.push("nats");
     }
-    if ops.stage.is_some() && !BOUND.load(Ordering::Relaxed) {
+    if !ops.stages.is_empty() && !BOUND.load(Ordering::Relaxed) {
         missing.push("consumer");
     }
     match missing.is_empty() {
@@ -116,7 +116,7 @@ async fn readyz(State(ops): State<Ops>) -> (StatusCode, String) {
 }
 
 async fn metrics(State(ops): State<Ops>) -> String {
-    if let Some(stage) = &ops.stage {
+    for stage in &ops.stages {
         let info = tokio::time::timeout(
             Duration::from_secs(2),
             crate::topology::consumer_info(&ops.js, stage),

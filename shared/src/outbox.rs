@@ -141,7 +141,7 @@ impl Outbox {
             let mut msg = crate::envelope::stamped(job.payload.clone().into())
                 .message_id(format!("{}:{}", job.subject, job.job_id));
             if let Some(parent) = crate::trace::current_parent() {
-                msg = msg.header("traceparent", parent.as_str());
+                msg = msg.header(crate::trace::TRACEPARENT, parent.as_str());
             }
             let ack = self
                 .js

@@ -124,7 +124,7 @@ impl BotApi {
         let url = format!("{}/bot{}/{method}", self.base, self.token.expose());
         let mut req = self.http.post(url);
         if let Some(parent) = crate::trace::current_parent() {
-            req = req.header("traceparent", parent);
+            req = req.header(crate::trace::TRACEPARENT, parent);
         }
         let req = match upload {
             None => req.json(params),

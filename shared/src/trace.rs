@@ -20,6 +20,9 @@ pub fn w3c_id(ours: &str) -> String {
     hex::encode(&Sha256::digest(ours.as_bytes())[..16])
 }
 
+/// The W3C header carrying a trace (NATS messages and HTTP calls).
+pub const TRACEPARENT: &str = "traceparent";
+
 /// A `traceparent` header value for trace `trace_id` (W3C form), with a fresh span id.
 pub fn traceparent(trace_id: &str) -> String {
     let span = uuid::Uuid::new_v4().as_u128() as u64 | 1;

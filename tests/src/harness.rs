@@ -227,8 +227,11 @@ impl Process {
                 (c, None)
             }
         };
+        // Only a test that plays Lambda sets this; never inherit it from the outer environment.
+        if !envs.iter().any(|(k, _)| k == "AWS_LAMBDA_RUNTIME_API") {
+            command.env_remove("AWS_LAMBDA_RUNTIME_API");
+        }
         let child = command
-            .env_remove("AWS_LAMBDA_RUNTIME_API")
             .stdout(file.try_clone()?)
             .stderr(file)
             .spawn()

@@ -9,6 +9,7 @@ pub mod comfy;
 pub mod containers;
 pub mod harness;
 pub mod image_api;
+pub mod lambda;
 pub mod llm;
 pub mod script;
 pub mod system;

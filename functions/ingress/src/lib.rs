@@ -103,7 +103,7 @@ pub async fn run(s: Settings) -> Result<(), String> {
             metrics,
             pool: None,
             js: js.clone(),
-            stage: None,
+            stages: Vec::new(),
         };
         tokio::spawn(shared::ops::serve(s.ops_addr.clone(), ops));
     }

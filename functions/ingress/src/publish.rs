@@ -43,7 +43,7 @@ impl Publisher {
                 update_subject(chat),
                 shared::envelope::stamped(raw)
                     .message_id(format!("tg-{update_id}"))
-                    .header("traceparent", parent.as_str()),
+                    .header(shared::trace::TRACEPARENT, parent.as_str()),
             )
             .await
             .map_err(|e| fail(&e))?

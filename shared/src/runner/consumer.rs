@@ -4,7 +4,9 @@
 //! alive with progress acks, acks only after the stage returned `Ok` (its effects committed),
 //! naks with a delay after a failed try, and terminates what it gave up on. A deferred message
 //! (waiting its turn, not failing) gives its slot back while it waits and keeps its delivery
-//! count, and runs again when the delay is over. On SIGTERM the loop stops pulling, hands parked messages back, and waits for the rest.
+//! count, and runs again when the delay is over. On SIGTERM the loop stops pulling, hands
+//! parked messages back, and waits for the rest. The pull loop and the holding of a message
+//! are public: fn-bridge drives HTTP functions with them.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,14 +14,15 @@ use std::time::Duration;
 
 use async_nats::jetstream::{self, AckKind, Message};
 
-use crate::envelope::{NEWER_SCHEMA_DELAY, SCHEMA_HEADER, is_newer};
+use async_nats::jetstream::consumer::PullConsumer;
 use futures::StreamExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 
 use super::order::Chains;
 use super::{Core, Outcome, Stage};
 use crate::config::CommonSettings;
+use crate::envelope::{NEWER_SCHEMA_DELAY, SCHEMA_HEADER, is_newer};
 use crate::shutdown;
 use crate::topology::{TopologyError, ensure_consumer};
 
@@ -31,7 +34,6 @@ const MAX_BATCH: usize = 256;
 struct Shared<S: Stage> {
     core: Arc<Core<S>>,
     slots: Arc<Semaphore>,
-    chains: Arc<Chains>,
     ack_wait: Duration,
     stopping: watch::Receiver<bool>,
 }
@@ -49,27 +51,58 @@ pub async fn run_consumer<S: Stage>(
     let shared = Arc::new(Shared {
         core,
         slots: Arc::new(Semaphore::new(concurrency)),
-        chains: Arc::default(),
         ack_wait: settings.ack_wait,
         stopping,
     });
-    let mut tasks = JoinSet::new();
-    let stop = shutdown::signal();
-    tokio::pin!(stop);
     tracing::info!(
         stage = S::SPEC.name,
         subject = S::SPEC.subject,
         concurrency,
         "ready: consuming"
     );
+    let slots = shared.slots.clone();
+    let tasks = pull_until(
+        &consumer,
+        slots,
+        S::order_key,
+        shutdown::signal(),
+        |msg, permit, before| {
+            let shared = shared.clone();
+            async move { handle_one(&shared, msg, permit, before).await }
+        },
+    )
+    .await;
+    let _ = stop_tx.send(true);
+    drain(tasks, &js).await;
+    Ok(())
+}
+
+/// Pulls as many messages as there are free `slots` (a batch request per round) and hands
+/// each, with its slot and the turn it waits for (messages sharing an `order_key` go one
+/// after the other), to `handle` on its own task, until `stop` resolves. Returns the tasks
+/// still running.
+pub async fn pull_until<F, Fut>(
+    consumer: &PullConsumer,
+    slots: Arc<Semaphore>,
+    order_key: fn(&[u8]) -> Option<i64>,
+    stop: impl Future<Output = ()>,
+    handle: F,
+) -> JoinSet<()>
+where
+    F: Fn(Message, OwnedSemaphorePermit, Option<oneshot::Receiver<()>>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let chains = Arc::new(Chains::default());
+    let mut tasks = JoinSet::new();
+    tokio::pin!(stop);
     'outer: loop {
         let first = tokio::select! {
             _ = &mut stop => break 'outer,
-            p = shared.slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
+            p = slots.clone().acquire_owned() => p.expect("semaphore is never closed"),
         };
         let mut permits = vec![first];
         while permits.len() < MAX_BATCH {
-            match shared.slots.clone().try_acquire_owned() {
+            match slots.clone().try_acquire_owned() {
                 Ok(p) => permits.push(p),
                 Err(_) => break,
             }
@@ -103,14 +136,13 @@ pub async fn run_consumer<S: Stage>(
                         let _ = msg.ack_with(AckKind::Nak(None)).await;
                         continue;
                     };
-                    let turn = S::order_key(&msg.payload).map(|k| shared.chains.join(k));
-                    let shared = shared.clone();
+                    let (before, turn) = match order_key(&msg.payload).map(|k| chains.join(k)) {
+                        Some((before, turn)) => (before, Some(turn)),
+                        None => (None, None),
+                    };
+                    let work = handle(msg, permit, before);
                     tasks.spawn(async move {
-                        let (before, turn) = match turn {
-                            Some((before, turn)) => (before, Some(turn)),
-                            None => (None, None),
-                        };
-                        handle_one(&shared, msg, permit, before).await;
+                        work.await;
                         drop(turn);
                     });
                 }
@@ -123,24 +155,27 @@ pub async fn run_consumer<S: Stage>(
         }
         while tasks.try_join_next().is_some() {}
     }
-    let _ = stop_tx.send(true);
+    tasks
+}
+
+/// Waits for `tasks`, then pushes buffered acks out (without waiting forever for a broker
+/// that is gone).
+pub async fn drain(mut tasks: JoinSet<()>, js: &jetstream::Context) {
     tracing::info!(in_flight = tasks.len(), "draining");
     while tasks.join_next().await.is_some() {}
-    // Acks are buffered: push them out, but do not wait forever for a broker that is gone.
     match tokio::time::timeout(Duration::from_secs(3), js.client().flush()).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => tracing::warn!(error = %e, "final flush failed"),
         Err(_) => tracing::warn!("final flush timed out; unacked messages will be redelivered"),
     }
     tracing::info!("stopped");
-    Ok(())
 }
 
 async fn handle_one<S: Stage>(
     shared: &Shared<S>,
     msg: Message,
     permit: OwnedSemaphorePermit,
-    before: Option<tokio::sync::oneshot::Receiver<()>>,
+    before: Option<oneshot::Receiver<()>>,
 ) {
     let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
     let subject = msg.subject.to_string();
@@ -159,27 +194,46 @@ async fn handle_one<S: Stage>(
     if let Some(before) = before {
         let _ = alive(&msg, shared.ack_wait, before).await;
     }
+    let core = &shared.core;
+    let outcome = hold(&msg, shared.ack_wait, permit, &shared.stopping, |first| {
+        core.process(&subject, &msg.payload, delivered, first)
+    })
+    .await;
+    settle(&msg, outcome).await;
+}
+
+/// Runs `attempt` (first with `true`) while keeping `msg` alive, until it returns something
+/// other than a deferral. A deferred message is parked: its slot goes back while it waits,
+/// and it runs again without taking a slot (the pull loop may hold every free one for an open
+/// batch): what runs again was admitted once, and held messages are bounded by the
+/// consumer's max_ack_pending. When the runner stops, a parked message is handed back.
+pub async fn hold<F, Fut>(
+    msg: &Message,
+    ack_wait: Duration,
+    permit: OwnedSemaphorePermit,
+    stopping: &watch::Receiver<bool>,
+    mut attempt: F,
+) -> Outcome
+where
+    F: FnMut(bool) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
     let mut first = true;
     let mut permit = Some(permit);
     let outcome = loop {
-        let work = shared
-            .core
-            .process(&subject, &msg.payload, delivered, first);
+        let work = attempt(first);
         first = false;
-        match alive(&msg, shared.ack_wait, work).await {
+        match alive(msg, ack_wait, work).await {
             Outcome::Defer(delay) => {
-                // Parked: the slot goes back while it waits. It runs again without taking a
-                // slot (the pull loop may hold every free one for an open batch): what runs
-                // again was admitted once, and held messages are bounded by max_ack_pending.
                 permit = None;
-                let mut stopping = shared.stopping.clone();
+                let mut stopping = stopping.clone();
                 let parked = async {
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => false,
                         _ = stopping.wait_for(|s| *s) => true,
                     }
                 };
-                if alive(&msg, shared.ack_wait, parked).await {
+                if alive(msg, ack_wait, parked).await {
                     break Outcome::Retry(delay);
                 }
             }
@@ -187,6 +241,11 @@ async fn handle_one<S: Stage>(
         }
     };
     drop(permit);
+    outcome
+}
+
+/// Acks, naks (with the delay) or terminates `msg` as `outcome` says.
+pub async fn settle(msg: &Message, outcome: Outcome) {
     let ack = match outcome {
         Outcome::Done => AckKind::Ack,
         Outcome::Retry(delay) | Outcome::Defer(delay) => AckKind::Nak(Some(delay)),
@@ -200,7 +259,7 @@ async fn handle_one<S: Stage>(
 
 /// Runs `work` while sending progress acks at a third of the ack wait, so a held message is
 /// never redelivered to another copy while this one has it.
-async fn alive<T>(msg: &Message, ack_wait: Duration, work: impl Future<Output = T>) -> T {
+pub async fn alive<T>(msg: &Message, ack_wait: Duration, work: impl Future<Output = T>) -> T {
     tokio::pin!(work);
     let mut tick = tokio::time::interval(ack_wait / 3);
     tick.tick().await;

@@ -1,9 +1,11 @@
 //! The HTTP runner: `POST /invoke` takes the same message body a JetStream subject carries.
 //! Under AWS Lambda (`AWS_LAMBDA_RUNTIME_API` set) it is served by `lambda_http`, elsewhere
 //! by a plain HTTP server. Status codes tell a caller (or the JetStream→HTTP bridge) what to
-//! do: 200 ack, 503 + `Retry-After` retry, 422 dropped and recorded, 401 unsigned. Every body
-//! must carry an HMAC signature ([`super::sign`]) unless ops chose IAM-authorised Lambda
-//! function URLs, where AWS checks the caller before the request reaches us.
+//! do: 200 ack, 503 + `Retry-After` retry (plus `X-Companion-Defer` when it waits its turn
+//! rather than failed, so the caller keeps the delivery count), 422 dropped and recorded, 401
+//! unsigned. Every body must carry an HMAC signature ([`super::sign`]) unless ops chose
+//! IAM-authorised Lambda function URLs, where AWS checks the caller before the request
+//! reaches us.
 
 use std::sync::Arc;
 
@@ -36,6 +38,9 @@ struct Invoke<S: Stage> {
 
 /// Header carrying the delivery count (1-based) when a bridge retries.
 pub const DELIVERY_HEADER: &str = "x-delivery-count";
+
+/// Header on a 503 that means "not yet" (waiting its turn) rather than "failed".
+pub const DEFER_HEADER: &str = "x-companion-defer";
 
 /// The router: `POST /invoke`, `GET /healthz`.
 pub fn http_router<S: Stage>(core: Arc<Core<S>>, auth: InvokeAuth) -> Router {
@@ -87,7 +92,14 @@ async fn invoke<S: Stage>(
         .await
     {
         Outcome::Done => (StatusCode::OK, "done").into_response(),
-        Outcome::Retry(delay) | Outcome::Defer(delay) => retry_after(delay),
+        Outcome::Retry(delay) => retry_after(delay),
+        Outcome::Defer(delay) => {
+            // Not a failure: a bridge holds the message and asks again with the same count.
+            let mut r = retry_after(delay);
+            r.headers_mut()
+                .insert(DEFER_HEADER, HeaderValue::from_static("1"));
+            r
+        }
         Outcome::Dropped => (StatusCode::UNPROCESSABLE_ENTITY, "dropped").into_response(),
     }
 }

@@ -17,8 +17,8 @@ use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 
-pub use consumer::run_consumer;
-pub use http::{DELIVERY_HEADER, InvokeAuth, http_router, no_delay, run_http, serve};
+pub use consumer::{alive, drain, hold, pull_until, run_consumer, settle};
+pub use http::{DEFER_HEADER, DELIVERY_HEADER, InvokeAuth, http_router, no_delay, run_http, serve};
 pub use sign::{SIGNATURE_HEADER, sign, verify};
 
 use crate::deadletter::{self, DeadLetter};

@@ -237,3 +237,19 @@ pub async fn settle(sys: &System) {
     .await
     .expect("pipeline settles");
 }
+
+/// GET `url`: its status (0 when nothing answered) and body.
+pub async fn get(url: &str) -> (u16, String) {
+    match reqwest::get(url).await {
+        Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
+        Err(_) => (0, String::new()),
+    }
+}
+
+/// The value of the sample of `name` whose labels include every one of `labels`.
+pub fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(name) && labels.iter().all(|x| l.contains(x)))
+        .find_map(|l| l.rsplit(' ').next()?.parse().ok())
+}

@@ -5,6 +5,7 @@ mod admin;
 mod admin_ops;
 mod answers;
 mod bench_smoke;
+mod bridge;
 mod chaos;
 mod containers;
 mod conversation;

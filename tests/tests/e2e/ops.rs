@@ -7,22 +7,7 @@ use std::time::Duration;
 use standins::harness::{free_port, wait_for};
 use standins::system::System;
 
-use crate::helpers::{Chat, STEP};
-
-async fn get(url: &str) -> (u16, String) {
-    match reqwest::get(url).await {
-        Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
-        Err(_) => (0, String::new()),
-    }
-}
-
-/// The value of the sample of `name` whose labels include every one of `labels`.
-fn sample(metrics: &str, name: &str, labels: &[&str]) -> Option<f64> {
-    metrics
-        .lines()
-        .filter(|l| l.starts_with(name) && labels.iter().all(|x| l.contains(x)))
-        .find_map(|l| l.rsplit(' ').next()?.parse().ok())
-}
+use crate::helpers::{Chat, STEP, get, sample};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_function_reports_health_readiness_and_metrics() {

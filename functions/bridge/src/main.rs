@@ -1,0 +1,23 @@
+//! fn-bridge binary: telemetry and settings, then [`fn_bridge::run`].
+
+use std::process::ExitCode;
+
+use fn_bridge::{NAME, Settings, run};
+use shared::app::fail;
+use shared::telemetry;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return shared::ops::healthcheck();
+    }
+    telemetry::init(NAME);
+    let s = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => return fail(NAME, &e.to_string(), 2),
+    };
+    match run(s).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(NAME, &e, 1),
+    }
+}

@@ -1,0 +1,69 @@
+//! One route's loop: the shared pull loop (as many messages as free request slots, a chat's
+//! updates one after the other) with each message held — progress acks while its request
+//! runs, its slot given back while it waits its turn — and settled as its answer says.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::PullConsumer;
+use shared::envelope::guess_chat_id;
+use shared::runner::{alive, hold, pull_until, settle};
+use shared::topology::UPDATES_STAGE;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+
+use crate::Route;
+use crate::forward::Forwarder;
+
+/// What one route's loop needs.
+pub struct Pump {
+    /// The stage and its URL.
+    pub route: Route,
+    /// Shared HTTP client and secret.
+    pub forwarder: Arc<Forwarder>,
+    /// The consumer's ack wait (progress acks go at a third of it).
+    pub ack_wait: Duration,
+    /// Becomes true on SIGTERM.
+    pub stopping: watch::Receiver<bool>,
+}
+
+fn by_chat(payload: &[u8]) -> Option<i64> {
+    guess_chat_id(payload)
+}
+
+fn unordered(_: &[u8]) -> Option<i64> {
+    None
+}
+
+impl Pump {
+    /// Bridges until the stop signal; returns the requests still running.
+    pub async fn run(self, consumer: PullConsumer, in_flight: usize) -> JoinSet<()> {
+        // As the stage's own runner does: a chat's updates in the order they arrived.
+        let order = match self.route.stage == UPDATES_STAGE {
+            true => by_chat,
+            false => unordered,
+        };
+        let mut stop = self.stopping.clone();
+        let stop = async move {
+            let _ = stop.wait_for(|s| *s).await;
+        };
+        let pump = Arc::new(self);
+        let slots = Arc::new(Semaphore::new(in_flight));
+        pull_until(&consumer, slots, order, stop, |msg, permit, before| {
+            let pump = pump.clone();
+            async move {
+                if let Some(before) = before {
+                    let _ = alive(&msg, pump.ack_wait, before).await;
+                }
+                let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
+                let (route, forwarder) = (&pump.route, &pump.forwarder);
+                let outcome = hold(&msg, pump.ack_wait, permit, &pump.stopping, |_| {
+                    forwarder.forward(route, &msg, delivered)
+                })
+                .await;
+                settle(&msg, outcome).await;
+            }
+        })
+        .await
+    }
+}
