@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use async_nats::jetstream;
 use sqlx::PgPool;
 
+use crate::broker::NatsSettings;
 use crate::config::{CommonSettings, ConfigError, Env, RunnerKind};
 use crate::effects::Outbox;
 use crate::jobs::JobBoard;
@@ -69,7 +70,7 @@ pub async fn connect(
         .await
         .map_err(|e| e.to_string())?;
     db::check_schema(&pool).await.map_err(|e| e.to_string())?;
-    let (js, _) = broker(name, &common.nats_url, common.job_ttl).await?;
+    let (js, _) = broker(name, &common.nats).await?;
     let jobs = JobBoard::new(js.client(), topology::JOBS_BUCKET);
     let outbox = Outbox::new(js.clone(), pool.clone(), jobs.clone());
     Ok(Deps {
@@ -85,14 +86,11 @@ pub async fn connect(
 /// function, the front door included, does first.
 pub async fn broker(
     name: &'static str,
-    nats_url: &str,
-    job_ttl: std::time::Duration,
+    nats: &NatsSettings,
 ) -> Result<(jetstream::Context, topology::Buckets), String> {
-    let client = topology::connect(nats_url, name)
-        .await
-        .map_err(|e| e.to_string())?;
+    let client = nats.connect(name).await.map_err(|e| e.to_string())?;
     let js = jetstream::new(client);
-    let buckets = topology::ensure_streams(&js, job_ttl)
+    let buckets = topology::ensure_streams(&js, nats.job_ttl, nats.replicas)
         .await
         .map_err(|e| e.to_string())?;
     Ok((js, buckets))

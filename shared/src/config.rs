@@ -159,16 +159,14 @@ fn short_type<T>() -> &'static str {
 /// Settings every queue-driven function shares.
 #[derive(Debug, Clone)]
 pub struct CommonSettings {
-    /// NATS server URL.
-    pub nats_url: String,
+    /// NATS servers, user, replicas, job status lifetime.
+    pub nats: crate::broker::NatsSettings,
     /// PostgreSQL URL (may hold a password: never logged).
     pub database_url: Secret,
     /// How long a handler may hold a message before JetStream redelivers it.
     pub ack_wait: Duration,
     /// How many messages one copy handles at once (`None`: the stage's own default).
     pub concurrency: Option<usize>,
-    /// Lifetime of job status entries in the KV bucket.
-    pub job_ttl: Duration,
     /// `consumer` (JetStream pull loop) or `http` (POST /invoke).
     pub runner: RunnerKind,
     /// Address of the HTTP runner when it is not under Lambda.
@@ -222,11 +220,10 @@ impl CommonSettings {
             }
         };
         Self {
-            nats_url: env.string("NATS_URL", "nats://127.0.0.1:4222"),
+            nats: crate::broker::NatsSettings::read(env),
             database_url: env.secret("DATABASE_URL"),
             ack_wait: env.seconds("ACK_WAIT_SECS", 10, 1),
             concurrency: (concurrency > 0).then_some(concurrency),
-            job_ttl: env.seconds("JOB_TTL_SECS", 3600, 1),
             runner,
             http_addr: env.string("HTTP_ADDR", "127.0.0.1:9000"),
             invoke_auth,

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod broker;
 pub mod buttons;
 pub mod config;
 pub mod db;

@@ -114,14 +114,20 @@ pub struct TopologyError {
     source: async_nats::Error,
 }
 
+/// A failed connection to `servers` (shown without credentials).
+pub fn connect_error(servers: &str, source: async_nats::Error) -> TopologyError {
+    err(format!("connect {servers}"))(source)
+}
+
 fn err(what: impl Into<String>) -> impl FnOnce(async_nats::Error) -> TopologyError {
     let what = what.into();
     move |source| TopologyError { what, source }
 }
 
-fn stream_config(name: &str, subjects: &str) -> stream::Config {
+fn stream_config(name: &str, subjects: &str, replicas: usize) -> stream::Config {
     stream::Config {
         name: name.to_owned(),
+        num_replicas: replicas,
         subjects: vec![subjects.to_owned()],
         retention: stream::RetentionPolicy::WorkQueue,
         storage: stream::StorageType::File,
@@ -141,28 +147,49 @@ pub struct Buckets {
     pub ingress: kv::Store,
 }
 
-/// Creates (or updates) both streams and both KV buckets when missing.
+/// Creates both streams and both KV buckets when missing, and updates a stream whose settings
+/// differ (so a function's user needs only `STREAM.INFO` once the topology is in place).
 /// Safe to call from every copy of every function at every start.
 pub async fn ensure_streams(
     js: &jetstream::Context,
     job_ttl: Duration,
+    replicas: usize,
 ) -> Result<Buckets, TopologyError> {
-    js.create_or_update_stream(stream_config(UPDATES_STREAM, "updates.>"))
-        .await
-        .map_err(|e| err(UPDATES_STREAM)(e.into()))?;
-    js.create_or_update_stream(stream_config(JOBS_STREAM, "jobs.>"))
-        .await
-        .map_err(|e| err(JOBS_STREAM)(e.into()))?;
-    bucket(js, JOBS_BUCKET, job_ttl).await?;
+    declare(js, stream_config(UPDATES_STREAM, "updates.>", replicas)).await?;
+    declare(js, stream_config(JOBS_STREAM, "jobs.>", replicas)).await?;
+    bucket(js, JOBS_BUCKET, job_ttl, replicas).await?;
     Ok(Buckets {
-        ingress: bucket(js, INGRESS_BUCKET, Duration::ZERO).await?,
+        ingress: bucket(js, INGRESS_BUCKET, Duration::ZERO, replicas).await?,
     })
+}
+
+async fn declare(js: &jetstream::Context, want: stream::Config) -> Result<(), TopologyError> {
+    if let Ok(mut existing) = js.get_stream(&want.name).await
+        && let Ok(info) = existing.info().await
+    {
+        let have = &info.config;
+        let same = have.subjects == want.subjects
+            && have.num_replicas == want.num_replicas
+            && have.retention == want.retention
+            && have.duplicate_window == want.duplicate_window
+            && have.max_age == want.max_age
+            && have.allow_direct == want.allow_direct;
+        if same {
+            return Ok(());
+        }
+    }
+    let name = want.name.clone();
+    js.create_or_update_stream(want)
+        .await
+        .map(|_| ())
+        .map_err(|e| err(name)(e.into()))
 }
 
 async fn bucket(
     js: &jetstream::Context,
     name: &str,
     max_age: Duration,
+    replicas: usize,
 ) -> Result<kv::Store, TopologyError> {
     if let Ok(store) = js.get_key_value(name).await {
         return Ok(store);
@@ -171,6 +198,7 @@ async fn bucket(
         bucket: name.to_owned(),
         history: 1,
         max_age,
+        num_replicas: replicas,
         storage: stream::StorageType::File,
         ..Default::default()
     })
@@ -205,17 +233,6 @@ pub async fn ensure_consumer(
         })
         .await
         .map_err(|e| err(stage.name)(e.into()))
-}
-
-/// Connects to NATS with a name that shows up in server monitoring.
-pub async fn connect(url: &str, name: &str) -> Result<async_nats::Client, TopologyError> {
-    async_nats::ConnectOptions::new()
-        .name(name)
-        .retry_on_initial_connect()
-        .connection_timeout(Duration::from_secs(5))
-        .connect(url)
-        .await
-        .map_err(|e| err(format!("connect {url}"))(e.into()))
 }
 
 /// The durable consumer of `stage` as the server sees it (pending, in flight, redelivered), or

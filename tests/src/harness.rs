@@ -1,10 +1,10 @@
-//! Test harness: a modern nats-server on a free port with a temporary store, a fresh
+//! Test harness: a modern nats-server (one, or a three-node cluster: [`crate::nats`]), a fresh
 //! PostgreSQL database per run (dropped afterwards), and the function binaries as separate
 //! OS processes whose logs go to files under `target/e2e-logs/`.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -56,90 +56,7 @@ where
     }
 }
 
-/// The nats-server binary: `NATS_SERVER_BIN`, else the project's `.tools`, else `PATH`.
-pub fn nats_server_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("NATS_SERVER_BIN") {
-        return p.into();
-    }
-    let local = root().join(".tools/venv/bin/nats-server");
-    if local.exists() {
-        local
-    } else {
-        PathBuf::from("nats-server")
-    }
-}
-
-/// A nats-server with JetStream, killed on drop; it can be stopped and started again on the
-/// same port and store, as a broker blip.
-pub struct NatsServer {
-    child: std::sync::Mutex<Option<Child>>,
-    port: u16,
-    /// `nats://127.0.0.1:<port>`.
-    pub url: String,
-    store: tempfile::TempDir,
-}
-
-impl NatsServer {
-    /// Starts a server on a free port.
-    pub fn start() -> anyhow::Result<Self> {
-        let port = free_port();
-        let server = Self {
-            child: std::sync::Mutex::new(None),
-            port,
-            url: format!("nats://127.0.0.1:{port}"),
-            store: tempfile::tempdir()?,
-        };
-        server.resume()?;
-        Ok(server)
-    }
-
-    /// Kills the server (its store stays).
-    pub fn stop(&self) {
-        if let Some(mut c) = self.child.lock().unwrap().take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// Starts the server again on the same port and store; waits until it accepts connections.
-    pub fn resume(&self) -> anyhow::Result<()> {
-        let bin = nats_server_bin();
-        let child = Command::new(&bin)
-            .args([
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-js",
-                "-sd",
-            ])
-            .arg(self.store.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .with_context(|| {
-                format!(
-                    "starting {} (run `make tools` to install it)",
-                    bin.display()
-                )
-            })?;
-        *self.child.lock().unwrap() = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if Instant::now() > deadline {
-                bail!("nats-server did not open port {}", self.port);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(())
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+pub use crate::nats::{NatsServer, nats_server_bin};
 
 /// A fresh database on the local PostgreSQL, dropped on drop.
 pub struct TestDb {

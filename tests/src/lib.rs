@@ -11,6 +11,7 @@ pub mod harness;
 pub mod image_api;
 pub mod lambda;
 pub mod llm;
+pub mod nats;
 pub mod script;
 pub mod system;
 pub mod telegram;

@@ -57,6 +57,17 @@ impl System {
     /// Like [`System::start`], with the functions' NATS and database URLs passed through `via`
     /// (the bench puts counting proxies in between).
     pub async fn start_via(label: &str, extra: &[(&str, &str)], via: &Via) -> anyhow::Result<Self> {
+        Self::start_on(label, extra, via, NatsServer::start()?).await
+    }
+
+    /// Like [`System::start_via`], on a broker the caller started (a cluster: then every
+    /// function connects as its own NATS user).
+    pub async fn start_on(
+        label: &str,
+        extra: &[(&str, &str)],
+        via: &Via,
+        nats: NatsServer,
+    ) -> anyhow::Result<Self> {
         let files = tempfile::tempdir()?;
         let tg = Telegram::new(files.path().to_path_buf(), None);
         tg.expect_token(TEST_TOKEN);
@@ -65,7 +76,6 @@ impl System {
         let llm_addr = serve(llm::router(llm.clone()), "127.0.0.1:0").await?;
         let image = Arc::new(Script::default());
         let image_addr = serve(image_api::router(image.clone()), "127.0.0.1:0").await?;
-        let nats = NatsServer::start()?;
         let db = TestDb::create().await?;
         migrate(&db.url)?;
         let ingress_addr = format!("127.0.0.1:{}", free_port());
@@ -141,6 +151,10 @@ impl System {
     /// Spawns a copy of function `bin` known as `name`, with env overrides, without waiting.
     pub fn spawn_copy(&self, bin: &str, name: &str, extra: &[(&str, &str)]) -> anyhow::Result<()> {
         let mut envs = self.envs.clone();
+        if self.nats.has_users() {
+            envs.push(("NATS_USER".into(), bin.into()));
+            envs.push(("NATS_PASSWORD".into(), crate::nats::password(bin)));
+        }
         envs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let p = Process::spawn(bin, &envs, self.log_path(name))?;
         self.procs.lock().unwrap().insert(name.to_owned(), p);
@@ -240,9 +254,7 @@ impl System {
 
     /// A JetStream context on the test broker.
     pub async fn js(&self) -> anyhow::Result<async_nats::jetstream::Context> {
-        Ok(async_nats::jetstream::new(
-            async_nats::connect(&self.nats.url).await?,
-        ))
+        Ok(async_nats::jetstream::new(self.nats.client().await?))
     }
 
     /// A pool on the test database.

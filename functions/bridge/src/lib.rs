@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use shared::app::broker;
+use shared::broker::NatsSettings;
 use shared::config::{ConfigError, Env, Secret};
 use shared::{ops, shutdown, topology};
 use tokio::sync::watch;
@@ -25,8 +26,8 @@ pub const NAME: &str = "fn-bridge";
 /// What the bridge is configured with.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// NATS server URL.
-    pub nats_url: String,
+    /// NATS servers, user, replicas, job status lifetime.
+    pub nats: NatsSettings,
     /// Stage → `/invoke` URL (`BRIDGE_ROUTES`).
     pub routes: Vec<Route>,
     /// Signs every body, as the functions' `/invoke` requires (`INVOKE_SECRET`).
@@ -37,8 +38,6 @@ pub struct Settings {
     pub timeout: Duration,
     /// The consumers' ack wait; progress acks keep a slow request's message held.
     pub ack_wait: Duration,
-    /// Lifetime of job status entries (for declaring the topology like every function).
-    pub job_ttl: Duration,
     /// Ops port (`OPS_ADDR`; empty: none).
     pub ops_addr: String,
 }
@@ -65,13 +64,12 @@ impl Settings {
             env.problem("BRIDGE_IN_FLIGHT must be at least 1");
         }
         let settings = Self {
-            nats_url: env.string("NATS_URL", "nats://127.0.0.1:4222"),
+            nats: NatsSettings::read(&mut env),
             routes,
             invoke_secret,
             in_flight: in_flight.max(1),
             timeout: env.seconds("BRIDGE_TIMEOUT_SECS", 900, 1),
             ack_wait: env.seconds("ACK_WAIT_SECS", 10, 1),
-            job_ttl: env.seconds("JOB_TTL_SECS", 3600, 1),
             ops_addr: env.string("OPS_ADDR", ""),
         };
         env.finish()?;
@@ -83,7 +81,7 @@ impl Settings {
 /// finish (or are handed back) before it returns.
 pub async fn run(s: Settings) -> Result<(), String> {
     let metrics = (!s.ops_addr.is_empty()).then(ops::recorder).flatten();
-    let (js, _) = broker(NAME, &s.nats_url, s.job_ttl).await?;
+    let (js, _) = broker(NAME, &s.nats).await?;
     if let Some(metrics) = metrics {
         let stages = s.routes.iter().map(|r| r.stage).collect();
         let ops = ops::Ops {

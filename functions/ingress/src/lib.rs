@@ -8,6 +8,7 @@ pub mod publish;
 pub mod webhook;
 
 use shared::app::broker;
+use shared::broker::NatsSettings;
 use shared::config::{ConfigError, Env, Secret, TelegramSettings};
 use shared::runner::serve;
 
@@ -29,8 +30,8 @@ pub enum Mode {
 /// fn-ingress settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// NATS server URL.
-    pub nats_url: String,
+    /// NATS servers, user, replicas, job status lifetime.
+    pub nats: NatsSettings,
     /// Webhook or polling.
     pub mode: Mode,
     /// Listen address of the webhook server (also serves `/healthz` in polling mode).
@@ -41,8 +42,6 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Bot API access (polling mode).
     pub telegram: Option<TelegramSettings>,
-    /// Job TTL, so ingress can declare the same topology as every other function.
-    pub job_ttl: std::time::Duration,
     /// Where `/healthz`, `/readyz` and `/metrics` are served (`OPS_ADDR`; empty: nowhere).
     pub ops_addr: String,
 }
@@ -79,13 +78,12 @@ impl Settings {
             env.problem("TELEGRAM_WEBHOOK_SECRET must be 1-256 characters of A-Z a-z 0-9 _ -");
         }
         Self {
-            nats_url: env.string("NATS_URL", "nats://127.0.0.1:4222"),
+            nats: NatsSettings::read(env),
             mode,
             addr: env.string("INGRESS_ADDR", "127.0.0.1:8080"),
             webhook_secret,
             max_body_bytes: env.parse("MAX_UPDATE_BYTES", 1024 * 1024),
             telegram: (mode == Mode::Polling).then(|| TelegramSettings::read(env)),
-            job_ttl: env.seconds("JOB_TTL_SECS", 3600, 1),
             ops_addr: env.string("OPS_ADDR", ""),
         }
     }
@@ -97,7 +95,7 @@ pub async fn run(s: Settings) -> Result<(), String> {
     let metrics = (!s.ops_addr.is_empty())
         .then(shared::ops::recorder)
         .flatten();
-    let (js, buckets) = broker(NAME, &s.nats_url, s.job_ttl).await?;
+    let (js, buckets) = broker(NAME, &s.nats).await?;
     if let Some(metrics) = metrics {
         let ops = shared::ops::Ops {
             metrics,

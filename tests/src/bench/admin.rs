@@ -108,7 +108,7 @@ pub async fn run(users: i64) -> anyhow::Result<AdminReport> {
 
     let nats = NatsServer::start()?;
     let js = async_nats::jetstream::new(async_nats::connect(&nats.url).await?);
-    shared::topology::ensure_streams(&js, Duration::from_secs(3600)).await?;
+    shared::topology::ensure_streams(&js, Duration::from_secs(3600), 1).await?;
     for stage in shared::topology::STAGES {
         shared::topology::ensure_consumer(&js, &stage, Duration::from_secs(10)).await?;
     }

@@ -126,15 +126,22 @@ fn answer(tg: &Telegram, method: &str, p: &Map<String, Value>) -> Outcome {
             message(tg, p, json!({"text": text}))
         }
         "sendphoto" => {
-            let Some(file) = p.get("photo") else {
-                return bad("there is no photo in the request");
+            let file = match p.get("photo") {
+                Some(Value::String(id)) => tg.rules.lock().unwrap().file(id).unwrap_or_default(),
+                Some(file) => file.clone(),
+                None => return bad("there is no photo in the request"),
             };
             let (w, h) = file["path"]
                 .as_str()
                 .and_then(|path| image::image_dimensions(path).ok())
                 .unwrap_or((0, 0));
             let size = file["size"].as_u64().unwrap_or(0);
-            let photo = json!([{"file_id": format!("photo{}", p.len()), "file_unique_id": "u", "width": w, "height": h, "file_size": size}]);
+            let file_id = format!("photo-{}", uuid::Uuid::new_v4().simple());
+            tg.rules
+                .lock()
+                .unwrap()
+                .remember_file(file_id.clone(), file.clone());
+            let photo = json!([{"file_id": file_id, "file_unique_id": "u", "width": w, "height": h, "file_size": size}]);
             message(
                 tg,
                 p,

@@ -27,6 +27,8 @@ pub struct Rules {
     sends: HashMap<i64, VecDeque<Instant>>,
     /// Calls for these chats hang this long before answering.
     pub hang: HashMap<i64, Duration>,
+    /// Files sent so far, by the `file_id` Telegram gave them (sent again by id).
+    files: HashMap<String, Value>,
 }
 
 fn bad(d: &str) -> Refusal {
@@ -74,6 +76,16 @@ impl Rules {
         self.chats.remove(&chat);
     }
 
+    /// The file a `file_id` stands for.
+    pub fn file(&self, id: &str) -> Option<Value> {
+        self.files.get(id).cloned()
+    }
+
+    /// Remembers a sent file under the `file_id` given for it.
+    pub fn remember_file(&mut self, id: String, file: Value) {
+        self.files.insert(id, file);
+    }
+
     /// Checks the token part of `/bot<token>/…`.
     pub fn token_ok(&self, bot: &str) -> bool {
         self.token
@@ -107,7 +119,15 @@ impl Rules {
                 if caption.chars().count() > 1024 {
                     return Err(bad("message caption is too long"));
                 }
-                photo(p)
+                let file = match p.get("photo") {
+                    Some(Value::String(id)) => match self.files.get(id) {
+                        Some(file) => file.clone(),
+                        None => return Err(bad("wrong file identifier/HTTP URL specified")),
+                    },
+                    Some(file) => file.clone(),
+                    None => return Err(bad("there is no photo in the request")),
+                };
+                photo(&file)
             }
             "editmessagetext" => {
                 text(p, "text", 4096, "message is too long")?;
@@ -207,10 +227,7 @@ fn keyboard(p: &Map<String, Value>) -> Result<(), Refusal> {
     Ok(())
 }
 
-fn photo(p: &Map<String, Value>) -> Result<(), Refusal> {
-    let Some(file) = p.get("photo") else {
-        return Err(bad("there is no photo in the request"));
-    };
+fn photo(file: &Value) -> Result<(), Refusal> {
     if file["size"].as_u64().unwrap_or(0) > 10 * 1024 * 1024 {
         return Err(bad("PHOTO_INVALID_DIMENSIONS"));
     }

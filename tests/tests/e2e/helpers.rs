@@ -40,7 +40,8 @@ impl<'a> Chat<'a> {
         id
     }
 
-    /// Sends a text through the webhook; returns the update.
+    /// Sends a text through the webhook; returns the update. As Telegram does, a delivery the
+    /// webhook fails (5xx, or no answer: a broker failing over) is sent again, with back-off.
     pub async fn say(&self, text: &str) -> Value {
         let u = updates::text(
             self.sys.tg.next_update_id(),
@@ -48,8 +49,18 @@ impl<'a> Chat<'a> {
             &self.user,
             text,
         );
-        assert_eq!(self.sys.post_update(&u).await, 200, "webhook refused {u}");
-        u
+        let started = std::time::Instant::now();
+        let mut wait = Duration::from_millis(250);
+        loop {
+            let status = self.sys.post_update(&u).await;
+            if status == 200 {
+                return u;
+            }
+            let retried = status == 0 || status >= 500;
+            assert!(retried && started.elapsed() < STEP, "webhook refused {u}: {status}");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(4));
+        }
     }
 
     /// Edits the user's earlier text message `message_id` (from the update [`Chat::say`] returned).

@@ -7,6 +7,7 @@ mod answers;
 mod bench_smoke;
 mod bridge;
 mod chaos;
+mod cluster;
 mod containers;
 mod conversation;
 mod crash;

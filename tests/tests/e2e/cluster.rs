@@ -1,0 +1,128 @@
+//! The system on a three-node NATS cluster run from `infra/nats/node.conf`: streams and
+//! buckets with three replicas, every write fsynced before it is acknowledged, each function
+//! connected as its own user. A function's user cannot publish outside its permissions (the
+//! publish fails); the node leading the jobs stream is killed while users are mid-conversation,
+//! and every turn is still answered exactly once.
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use futures::future::join_all;
+use standins::harness::wait_for;
+use standins::llm::answer_for;
+use standins::nats::{NatsServer, password};
+use standins::system::System;
+
+use crate::helpers::{Chat, settle};
+
+const CHATS: i64 = 6;
+const TURNS: usize = 6;
+
+fn text(chat: i64, turn: usize) -> String {
+    format!("turn {turn} from {chat}")
+}
+
+async fn converse(chat: &Chat<'_>, turns: std::ops::Range<usize>) -> Duration {
+    let mut slowest = Duration::ZERO;
+    for t in turns {
+        let started = Instant::now();
+        chat.turn(&text(chat.user.id, t)).await;
+        slowest = slowest.max(started.elapsed());
+    }
+    slowest
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_three_node_cluster_a_lost_node_loses_and_doubles_nothing() {
+    let nats = NatsServer::cluster().unwrap();
+    let admin = jetstream::new(nats.client().await.unwrap());
+    wait_for("JetStream on the cluster", Duration::from_secs(30), || {
+        let js = admin.clone();
+        async move { js.query_account().await.ok().map(|_| ()) }
+    })
+    .await
+    .unwrap();
+    let same = |n: &str, d: &str| Ok((n.to_owned(), d.to_owned()));
+    let sys = System::start_on("cluster", &[("NATS_REPLICAS", "3")], &same, nats)
+        .await
+        .unwrap();
+    let mut jobs = admin.get_stream("JOBS").await.unwrap();
+    assert_eq!(jobs.info().await.unwrap().config.num_replicas, 3);
+
+    // fn-image's user may publish send jobs, not updates: the server refuses and the publish
+    // fails instead of vanishing.
+    let image = async_nats::ConnectOptions::new()
+        .user_and_password("fn-image".into(), password("fn-image"))
+        .connect(sys.nats.node_url(0))
+        .await
+        .unwrap();
+    let image = jetstream::new(image);
+    let denied = match image.publish("updates.telegram.1", "{}".into()).await {
+        Err(_) => true,
+        Ok(ack) => ack.await.is_err(),
+    };
+    assert!(denied, "fn-image published to the updates stream");
+    let mut updates = admin.get_stream("UPDATES").await.unwrap();
+    assert_eq!(updates.info().await.unwrap().state.messages, 0);
+
+    let chats: Vec<Chat> = (0..CHATS).map(|i| Chat::new(&sys, 9300 + i)).collect();
+    for chat in &chats {
+        chat.open_dialog().await;
+    }
+    join_all(chats.iter().map(|c| converse(c, 0..1))).await;
+
+    // Mid-stream: every user has turns in flight when the jobs stream's leader dies.
+    let leader = jobs
+        .info()
+        .await
+        .unwrap()
+        .cluster
+        .clone()
+        .unwrap()
+        .leader
+        .unwrap();
+    let node: usize = leader.trim_start_matches('n').parse::<usize>().unwrap() - 1;
+    let started = Instant::now();
+    let kill = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sys.nats.stop_node(node);
+    };
+    let (slowest, ()) = tokio::join!(join_all(chats.iter().map(|c| converse(c, 1..TURNS))), kill);
+    let took = started.elapsed();
+    settle(&sys).await;
+    for chat in &chats {
+        for t in 0..TURNS {
+            let want = answer_for(&text(chat.user.id, t));
+            assert_eq!(chat.count_text(&want), 1, "chat {} turn {t}", chat.user.id);
+        }
+    }
+    let pool = sys.pool().await.unwrap();
+    let dead: i64 = sqlx::query_scalar("SELECT count(*) FROM dead_letters")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(dead, 0);
+    let new_leader = jobs.info().await.unwrap().cluster.clone().unwrap().leader;
+    assert_ne!(new_leader.as_deref(), Some(leader.as_str()));
+    eprintln!(
+        "cluster: {} turns after killing {leader} took {:.1} s; slowest turn {:.1} s",
+        CHATS as usize * (TURNS - 1),
+        took.as_secs_f64(),
+        slowest.iter().max().unwrap().as_secs_f64()
+    );
+    // The node comes back and catches up.
+    sys.nats.resume_node(node).unwrap();
+    wait_for("the node to rejoin", Duration::from_secs(30), || {
+        let (admin, leader) = (admin.clone(), leader.clone());
+        async move {
+            let mut s = admin.get_stream("JOBS").await.ok()?;
+            let c = s.info().await.ok()?.cluster.clone()?;
+            c.replicas
+                .iter()
+                .any(|r| r.name == leader && r.current)
+                .then_some(())
+        }
+    })
+    .await
+    .unwrap();
+}
