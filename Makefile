@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test lint build tools services migrate bench bench-admin chaos images clean
+.PHONY: run test test-aws lint build tools services migrate bench bench-admin chaos images clean
 
 run: build services
 	@infra/dev/run.sh
@@ -12,6 +12,13 @@ run: build services
 test: services
 	$(CARGO) build --workspace --all-targets
 	$(CARGO) test --workspace --no-fail-fast
+
+# The `aws` feature (secrets from Secrets Manager / SSM) against moto's server: heavy to build,
+# so apart from `make test`; CI runs both.
+test-aws:
+	@infra/dev/moto.sh
+	$(CARGO) clippy -p shared --features aws --all-targets -- -D warnings
+	$(CARGO) test -p shared --features aws --test aws_secrets
 
 lint:
 	$(CARGO) fmt --all -- --check

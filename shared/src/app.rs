@@ -109,6 +109,9 @@ where
         return ops::healthcheck();
     }
     telemetry::init(name);
+    if let Err(e) = crate::secrets::load().await {
+        return fail(name, &e.to_string(), 2);
+    }
     let settings = match Settings::<T>::from_env() {
         Ok(s) => s,
         Err(e) => return fail(name, &e.to_string(), 2),

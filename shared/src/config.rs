@@ -60,9 +60,10 @@ impl Default for Env {
 }
 
 impl Env {
-    /// Reads the process environment; empty values count as unset.
+    /// Reads the process environment (and the secrets fetched from AWS at start, which
+    /// stand for their variables); empty values count as unset.
     pub fn from_process() -> Self {
-        Self::from_fn(|k| std::env::var(k).ok())
+        Self::from_fn(|k| crate::secrets::fetched(k).or_else(|| std::env::var(k).ok()))
     }
 
     /// Reads from any lookup function (tests use a map).

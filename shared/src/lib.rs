@@ -23,6 +23,9 @@ pub mod outbox;
 pub mod personas;
 pub mod runner;
 pub mod safety;
+pub mod secrets;
+#[cfg(feature = "aws")]
+mod secrets_aws;
 pub mod shutdown;
 pub mod telegram;
 pub mod telemetry;

@@ -12,6 +12,9 @@ async fn main() -> ExitCode {
         return shared::ops::healthcheck();
     }
     telemetry::init(NAME);
+    if let Err(e) = shared::secrets::load().await {
+        return fail(NAME, &e.to_string(), 2);
+    }
     let s = match Settings::from_env() {
         Ok(s) => s,
         Err(e) => return fail(NAME, &e.to_string(), 2),

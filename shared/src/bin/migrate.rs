@@ -8,6 +8,9 @@ use shared::config::Env;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     shared::telemetry::init("migrate");
+    if let Err(e) = shared::secrets::load().await {
+        return shared::app::fail("migrate", &e.to_string(), 2);
+    }
     let mut env = Env::from_process();
     let url = env.secret("DATABASE_URL");
     if let Err(e) = env.finish() {

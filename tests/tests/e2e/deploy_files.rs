@@ -13,11 +13,18 @@ use standins::harness::root;
 /// The variables the README's table documents.
 fn documented() -> BTreeSet<String> {
     let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    // Every name in backticks in a row's first cell (a row may document several).
     readme
         .lines()
         .filter_map(|l| l.strip_prefix("| `"))
-        .filter_map(|l| l.split('`').next())
-        .map(str::to_owned)
+        .filter_map(|l| l.split(" |").next())
+        .flat_map(|cell| {
+            cell.split('`')
+                .step_by(2)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .filter(|name| !name.trim_matches([',', ' ']).is_empty())
         .collect()
 }
 
@@ -108,6 +115,12 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
             .map(|(_, d)| d.clone())
     };
     let known = documented();
+    let nats_conf = std::fs::read_to_string(root().join("infra/nats/users.conf")).unwrap();
+    let nats_users: BTreeSet<&str> = nats_conf
+        .split("user: ")
+        .skip(1)
+        .filter_map(|rest| rest.split(',').next())
+        .collect();
     let config = named("ConfigMap", "companion-config").expect("config");
     for key in config["data"].as_mapping().unwrap().keys() {
         assert!(
@@ -121,7 +134,29 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
         assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz", "{f}");
         assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz", "{f}");
         assert!(c["resources"]["requests"]["memory"].is_string(), "{f}");
-        for e in c["env"].as_sequence().unwrap() {
+        // Each function connects as its own NATS user, one that infra/nats/users.conf has.
+        let env = c["env"].as_sequence().unwrap();
+        let user = env.iter().find(|e| e["name"] == "NATS_USER");
+        assert_eq!(
+            user.map(|e| e["value"].clone()),
+            Some(Value::from(f)),
+            "{f}"
+        );
+        assert!(
+            nats_users.contains(f),
+            "{f}: no user in infra/nats/users.conf"
+        );
+        let password = env.iter().find(|e| e["name"] == "NATS_PASSWORD").unwrap();
+        let key = format!("NATS_PASSWORD_{}", f.to_uppercase().replace('-', "_"));
+        assert_eq!(
+            password["valueFrom"]["secretKeyRef"]["key"].as_str(),
+            Some(key.as_str())
+        );
+        assert!(
+            nats_conf.contains(&format!("password: ${key}")),
+            "{f}: {key} unused"
+        );
+        for e in env {
             let name = e["name"].as_str().unwrap();
             assert!(
                 known.contains(name),

@@ -57,7 +57,10 @@ impl<'a> Chat<'a> {
                 return u;
             }
             let retried = status == 0 || status >= 500;
-            assert!(retried && started.elapsed() < STEP, "webhook refused {u}: {status}");
+            assert!(
+                retried && started.elapsed() < STEP,
+                "webhook refused {u}: {status}"
+            );
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(Duration::from_secs(4));
         }
