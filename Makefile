@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test test-aws lint build tools services migrate bench bench-admin chaos images clean
+.PHONY: run test test-features lint build tools services migrate bench bench-admin chaos images clean
 
 run: build services
 	@infra/dev/run.sh
@@ -13,12 +13,13 @@ test: services
 	$(CARGO) build --workspace --all-targets
 	$(CARGO) test --workspace --no-fail-fast
 
-# The `aws` feature (secrets from Secrets Manager / SSM) against moto's server: heavy to build,
-# so apart from `make test`; CI runs both.
-test-aws:
+# The optional features — `aws` (secrets from Secrets Manager / SSM, against moto's server) and
+# `otel` (span export to an OpenTelemetry collector) — heavy to build, so apart from
+# `make test`; CI runs both.
+test-features:
 	@infra/dev/moto.sh
-	$(CARGO) clippy -p shared --features aws --all-targets -- -D warnings
-	$(CARGO) test -p shared --features aws --test aws_secrets
+	$(CARGO) clippy -p shared --features aws,otel --all-targets -- -D warnings
+	$(CARGO) test -p shared --features aws,otel --test aws_secrets --test otel
 
 lint:
 	$(CARGO) fmt --all -- --check

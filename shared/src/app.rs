@@ -152,6 +152,7 @@ where
             .await
             .map_err(|e| e.to_string()),
     };
+    telemetry::shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(name, &e, 1),

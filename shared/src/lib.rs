@@ -19,6 +19,8 @@ pub mod locale;
 pub mod nsfw;
 pub mod nudity;
 pub mod ops;
+#[cfg(feature = "otel")]
+pub mod otel;
 pub mod outbox;
 pub mod personas;
 pub mod runner;

@@ -1,5 +1,5 @@
 //! Secrets from AWS (cargo feature `aws`) against moto's server, a local stand-in for Secrets
-//! Manager, SSM Parameter Store and IAM (`infra/dev/moto.sh` installs it; `make test-aws`
+//! Manager, SSM Parameter Store and IAM (`infra/dev/moto.sh` installs it; `make test-features`
 //! runs this): values come through aws-config's standard chain (`AWS_ENDPOINT_URL`, region,
 //! keys from the environment), a JSON secret gives the key named after the variable, and a
 //! missing secret, a missing parameter and denied access are each named in one error.

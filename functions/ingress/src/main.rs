@@ -19,7 +19,9 @@ async fn main() -> ExitCode {
         Ok(s) => s,
         Err(e) => return fail(NAME, &e.to_string(), 2),
     };
-    match run(s).await {
+    let result = run(s).await;
+    telemetry::shutdown();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(NAME, &e, 1),
     }

@@ -117,6 +117,7 @@ impl<S: Stage> Core<S> {
         // Our trace id (`upd-<id>`) and its W3C form, the same in every function.
         let w3c = crate::trace::w3c_id(&trace);
         let span = tracing::info_span!("handle", stage = S::SPEC.name, trace = %trace, trace_id = %w3c, delivered);
+        crate::telemetry::link(&span, &w3c);
         if first
             && delivered == 1
             && let Some(id) = job
