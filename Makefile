@@ -45,9 +45,11 @@ bench-admin: services
 	$(CARGO) build --release --workspace --bins
 	target/release/bench_admin
 
+# The images carry the `aws` feature (secrets from Secrets Manager / SSM); they are built in
+# their own target folder so the feature does not rebuild the bench's binaries.
 images:
-	$(CARGO) build --release --workspace --bins
-	infra/images/build.sh target/release
+	CARGO_TARGET_DIR=target/images $(CARGO) build --release --workspace --bins --features shared/aws
+	infra/images/build.sh target/images/release
 
 chaos: services
 	$(CARGO) build --release --workspace --bins

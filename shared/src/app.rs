@@ -104,26 +104,24 @@ where
     F: FnOnce(T, Deps) -> Fut,
     Fut: Future<Output = Result<S, String>>,
 {
-    let name = S::SPEC.name;
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return ops::healthcheck();
-    }
-    telemetry::init(name);
-    if let Err(e) = crate::secrets::load().await {
-        return fail(name, &e.to_string(), 2);
-    }
-    let settings = match Settings::<T>::from_env() {
-        Ok(s) => s,
-        Err(e) => return fail(name, &e.to_string(), 2),
-    };
+    launch_with(S::SPEC.name, Settings::<T>::from_env, |s| {
+        run_stage(s, build)
+    })
+    .await
+}
+
+/// Connects, builds the stage and runs it with the configured runner until SIGTERM.
+async fn run_stage<T, S, F, Fut>(settings: Settings<T>, build: F) -> Result<(), String>
+where
+    S: Stage,
+    F: FnOnce(T, Deps) -> Fut,
+    Fut: Future<Output = Result<S, String>>,
+{
     let common = settings.common;
     let concurrency = common.concurrency.unwrap_or(S::CONCURRENCY);
     // Installed before anything is recorded.
     let metrics = (!common.ops_addr.is_empty()).then(ops::recorder).flatten();
-    let deps = match connect(name, &common, concurrency).await {
-        Ok(d) => d,
-        Err(e) => return fail(name, &e, 1),
-    };
+    let deps = connect(S::SPEC.name, &common, concurrency).await?;
     if let Some(metrics) = metrics {
         let ops = ops::Ops {
             metrics,
@@ -139,19 +137,41 @@ where
         deps.outbox.clone(),
         deps.js.clone(),
     );
-    let stage = match build(settings.stage, deps).await {
-        Ok(s) => s,
-        Err(e) => return fail(name, &e, 1),
-    };
+    let stage = build(settings.stage, deps).await?;
     let core = Core::new(stage, pool, jobs, outbox);
-    let result = match common.runner {
+    match common.runner {
         RunnerKind::Consumer => run_consumer(core, js, &common, concurrency)
             .await
             .map_err(|e| e.to_string()),
         RunnerKind::Http => run_http(core, common.invoke_auth.clone(), &common.http_addr)
             .await
             .map_err(|e| e.to_string()),
+    }
+}
+
+/// The whole life of a function that is not a stage (fn-ingress, fn-bridge): the health
+/// check subcommand, telemetry, secrets, settings read by `read`, then `run` until it returns.
+pub async fn launch_with<S, F, Fut>(
+    name: &'static str,
+    read: impl FnOnce() -> Result<S, ConfigError>,
+    run: F,
+) -> ExitCode
+where
+    F: FnOnce(S) -> Fut,
+    Fut: Future<Output = Result<(), String>>,
+{
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return ops::healthcheck();
+    }
+    telemetry::init(name);
+    if let Err(e) = crate::secrets::load().await {
+        return fail(name, &e.to_string(), 2);
+    }
+    let settings = match read() {
+        Ok(s) => s,
+        Err(e) => return fail(name, &e.to_string(), 2),
     };
+    let result = run(settings).await;
     telemetry::shutdown();
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -14,12 +14,14 @@ use std::sync::OnceLock;
 use crate::config::{ConfigError, Secret};
 
 /// The variables that may come from AWS.
-pub const NAMES: [&str; 5] = [
+pub const NAMES: [&str; 7] = [
     "BOT_TOKEN",
     "VENICE_API_KEY",
     "DATABASE_URL",
     "TELEGRAM_WEBHOOK_SECRET",
     "INVOKE_SECRET",
+    "NATS_PASSWORD",
+    "ADMIN_DATABASE_URL",
 ];
 
 /// Where one variable's value is kept.

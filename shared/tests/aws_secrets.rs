@@ -8,7 +8,6 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
 use shared::secrets::fetch;
 
 /// IAM enforcement starts after this many requests: the set-up below.
@@ -57,10 +56,32 @@ fn use_keys(id: &str, secret: &str) {
     }
 }
 
+/// The Authorization header of a set-up call to `service` (moto reads the service from its
+/// scope and checks no signature before enforcement starts).
+fn setup_auth(service: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential=setup/20261126/eu-west-1/{service}/aws4_request, \
+         SignedHeaders=host, Signature=0"
+    )
+}
+
+/// A set-up call to an AWS JSON-1.1 service.
+async fn json_call(endpoint: &str, service: &str, target: &str, body: serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{endpoint}/"))
+        .header("authorization", setup_auth(service))
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", target)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{target}: {}", r.status());
+}
+
 /// An IAM query-API call (no signature is checked before enforcement starts).
 async fn iam(endpoint: &str, params: &[(&str, &str)]) -> String {
-    let auth = "AWS4-HMAC-SHA256 Credential=setup/20261126/us-east-1/iam/aws4_request, \
-                SignedHeaders=host, Signature=0";
+    let auth = setup_auth("iam");
     let mut form = vec![("Version", "2010-05-08")];
     form.extend_from_slice(params);
     let r = reqwest::Client::new()
@@ -126,24 +147,26 @@ async fn secrets_come_from_secrets_manager_and_ssm_and_every_problem_is_named() 
         std::env::remove_var("AWS_PROFILE");
     }
     use_keys("setup", "setup");
-    let conf = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    let manager = aws_sdk_secretsmanager::Client::new(&conf);
-    let ssm = aws_sdk_ssm::Client::new(&conf);
     // The set-up: SETUP_ACTIONS requests, before moto starts checking who asks.
-    manager
-        .create_secret()
-        .name("prod/companion")
-        .secret_string(r#"{"BOT_TOKEN":"123456:from-secrets-manager","other":"x"}"#)
-        .send()
-        .await
-        .unwrap();
-    ssm.put_parameter()
-        .name("/prod/database-url")
-        .value("postgres://app:pw@db:5432/companion")
-        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
-        .send()
-        .await
-        .unwrap();
+    let secret = r#"{"BOT_TOKEN":"123456:from-secrets-manager","other":"x"}"#;
+    json_call(
+        &endpoint,
+        "secretsmanager",
+        "secretsmanager.CreateSecret",
+        serde_json::json!({"Name": "prod/companion", "SecretString": secret}),
+    )
+    .await;
+    json_call(
+        &endpoint,
+        "ssm",
+        "AmazonSSM.PutParameter",
+        serde_json::json!({
+            "Name": "/prod/database-url",
+            "Value": "postgres://app:pw@db:5432/companion",
+            "Type": "SecureString",
+        }),
+    )
+    .await;
     let admin = user(&endpoint, "companion-admin", "*").await;
     let ssm_only = user(&endpoint, "ssm-only", "ssm:GetParameter").await;
 
