@@ -23,6 +23,7 @@ pub const NAMES: &[&str] = &[
     "companion_messages_total",
     "companion_handle_seconds",
     "companion_in_flight",
+    "companion_parked",
     "companion_consumer_pending",
     "companion_consumer_ack_pending",
     "companion_consumer_redelivered",

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::PullConsumer;
 use shared::envelope::guess_chat_id;
-use shared::runner::{alive, hold, pull_until, settle};
+use shared::runner::{Held, alive, hold, pull_until, settle};
 use shared::topology::UPDATES_STAGE;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -47,6 +47,7 @@ impl Pump {
         let stop = async move {
             let _ = stop.wait_for(|s| *s).await;
         };
+        metrics::gauge!("companion_parked", "stage" => self.route.stage.name).set(0.0);
         let pump = Arc::new(self);
         let slots = Arc::new(Semaphore::new(in_flight));
         pull_until(&consumer, slots, order, stop, |msg, permit, before| {
@@ -57,7 +58,12 @@ impl Pump {
                 }
                 let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
                 let (route, forwarder) = (&pump.route, &pump.forwarder);
-                let outcome = hold(&msg, pump.ack_wait, permit, &pump.stopping, |_| {
+                let held = Held {
+                    stage: route.stage.name,
+                    ack_wait: pump.ack_wait,
+                    stopping: &pump.stopping,
+                };
+                let outcome = hold(&msg, held, permit, |_| {
                     forwarder.forward(route, &msg, delivered)
                 })
                 .await;

@@ -53,6 +53,8 @@ pub async fn run_consumer<S: Stage>(
         ack_wait: settings.ack_wait,
         stopping,
     });
+    // The series exists (at 0) before anything is parked, for dashboards.
+    metrics::gauge!("companion_parked", "stage" => S::SPEC.name).set(0.0);
     tracing::info!(
         stage = S::SPEC.name,
         subject = S::SPEC.subject,
@@ -194,7 +196,12 @@ async fn handle_one<S: Stage>(
         let _ = alive(&msg, shared.ack_wait, before).await;
     }
     let core = &shared.core;
-    let outcome = hold(&msg, shared.ack_wait, permit, &shared.stopping, |first| {
+    let held = Held {
+        stage: S::SPEC.name,
+        ack_wait: shared.ack_wait,
+        stopping: &shared.stopping,
+    };
+    let outcome = hold(&msg, held, permit, |first| {
         core.process(&subject, &msg.payload, delivered, first)
     })
     .await;
@@ -206,11 +213,12 @@ async fn handle_one<S: Stage>(
 /// and it runs again without taking a slot (the pull loop may hold every free one for an open
 /// batch): what runs again was admitted once, and held messages are bounded by the
 /// consumer's max_ack_pending. When the runner stops, a parked message is handed back.
+/// Parked messages are counted in `companion_parked{stage}` (for fn-send: sends waiting for
+/// the pace of their chat or the bot, or out a 429).
 pub async fn hold<F, Fut>(
     msg: &Message,
-    ack_wait: Duration,
+    held: Held<'_>,
     permit: OwnedSemaphorePermit,
-    stopping: &watch::Receiver<bool>,
     mut attempt: F,
 ) -> Outcome
 where
@@ -222,17 +230,21 @@ where
     let outcome = loop {
         let work = attempt(first);
         first = false;
-        match alive(msg, ack_wait, work).await {
+        match alive(msg, held.ack_wait, work).await {
             Outcome::Defer(delay) => {
                 permit = None;
-                let mut stopping = stopping.clone();
+                let mut stopping = held.stopping.clone();
                 let parked = async {
                     tokio::select! {
                         _ = tokio::time::sleep(delay) => false,
                         _ = stopping.wait_for(|s| *s) => true,
                     }
                 };
-                if alive(msg, ack_wait, parked).await {
+                let gauge = metrics::gauge!("companion_parked", "stage" => held.stage);
+                gauge.increment(1.0);
+                let stopped = alive(msg, held.ack_wait, parked).await;
+                gauge.decrement(1.0);
+                if stopped {
                     break Outcome::Retry(delay);
                 }
             }
@@ -241,6 +253,17 @@ where
     };
     drop(permit);
     outcome
+}
+
+/// What [`hold`] needs of its runner.
+#[derive(Clone, Copy)]
+pub struct Held<'a> {
+    /// The stage (metrics label).
+    pub stage: &'static str,
+    /// The consumer's ack wait (progress acks go at a third of it).
+    pub ack_wait: Duration,
+    /// Becomes true when the runner stops.
+    pub stopping: &'a watch::Receiver<bool>,
 }
 
 /// Acks, naks (with the delay) or terminates `msg` as `outcome` says.

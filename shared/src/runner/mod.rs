@@ -17,7 +17,7 @@ use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 
-pub use consumer::{alive, drain, hold, pull_until, run_consumer, settle};
+pub use consumer::{Held, alive, drain, hold, pull_until, run_consumer, settle};
 pub use http::{DEFER_HEADER, DELIVERY_HEADER, InvokeAuth, http_router, no_delay, run_http, serve};
 pub use sign::{SIGNATURE_HEADER, sign, verify};
 
