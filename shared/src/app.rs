@@ -122,15 +122,8 @@ where
     // Installed before anything is recorded.
     let metrics = (!common.ops_addr.is_empty()).then(ops::recorder).flatten();
     let deps = connect(S::SPEC.name, &common, concurrency).await?;
-    if let Some(metrics) = metrics {
-        let ops = ops::Ops {
-            metrics,
-            pool: Some(deps.pool.clone()),
-            js: deps.js.clone(),
-            stages: vec![S::SPEC],
-        };
-        tokio::spawn(ops::serve(common.ops_addr.clone(), ops));
-    }
+    let pool = Some(deps.pool.clone());
+    ops::start(&common.ops_addr, metrics, pool, &deps.js, vec![S::SPEC]);
     let (pool, jobs, outbox, js) = (
         deps.pool.clone(),
         deps.jobs.clone(),

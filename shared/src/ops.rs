@@ -71,6 +71,26 @@ pub struct Ops {
     pub stages: Vec<StageSpec>,
 }
 
+/// Serves the ops routes on `addr` in the background, when [`recorder`] gave a handle (it is
+/// installed first, before anything is recorded).
+pub fn start(
+    addr: &str,
+    metrics: Option<PrometheusHandle>,
+    pool: Option<PgPool>,
+    js: &async_nats::jetstream::Context,
+    stages: Vec<StageSpec>,
+) {
+    if let Some(metrics) = metrics {
+        let ops = Ops {
+            metrics,
+            pool,
+            js: js.clone(),
+            stages,
+        };
+        tokio::spawn(serve(addr.to_owned(), ops));
+    }
+}
+
 /// Serves the ops routes on `addr` until the process ends (errors are logged: ops must never
 /// take the function down).
 pub async fn serve(addr: String, ops: Ops) {

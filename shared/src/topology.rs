@@ -164,10 +164,9 @@ pub async fn ensure_streams(
 }
 
 async fn declare(js: &jetstream::Context, want: stream::Config) -> Result<(), TopologyError> {
-    if let Ok(mut existing) = js.get_stream(&want.name).await
-        && let Ok(info) = existing.info().await
-    {
-        let have = &info.config;
+    // The lookup already carries the stream's settings: no second request.
+    if let Ok(existing) = js.get_stream(&want.name).await {
+        let have = &existing.cached_info().config;
         let same = have.subjects == want.subjects
             && have.num_replicas == want.num_replicas
             && have.retention == want.retention

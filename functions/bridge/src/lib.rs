@@ -82,16 +82,8 @@ impl Settings {
 pub async fn run(s: Settings) -> Result<(), String> {
     let metrics = (!s.ops_addr.is_empty()).then(ops::recorder).flatten();
     let (js, _) = broker(NAME, &s.nats).await?;
-    if let Some(metrics) = metrics {
-        let stages = s.routes.iter().map(|r| r.stage).collect();
-        let ops = ops::Ops {
-            metrics,
-            pool: None,
-            js: js.clone(),
-            stages,
-        };
-        tokio::spawn(ops::serve(s.ops_addr.clone(), ops));
-    }
+    let stages = s.routes.iter().map(|r| r.stage).collect();
+    ops::start(&s.ops_addr, metrics, None, &js, stages);
     let mut consumers = Vec::new();
     for route in &s.routes {
         let consumer = topology::ensure_consumer(&js, &route.stage, s.ack_wait)

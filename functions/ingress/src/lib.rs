@@ -96,15 +96,7 @@ pub async fn run(s: Settings) -> Result<(), String> {
         .then(shared::ops::recorder)
         .flatten();
     let (js, buckets) = broker(NAME, &s.nats).await?;
-    if let Some(metrics) = metrics {
-        let ops = shared::ops::Ops {
-            metrics,
-            pool: None,
-            js: js.clone(),
-            stages: Vec::new(),
-        };
-        tokio::spawn(shared::ops::serve(s.ops_addr.clone(), ops));
-    }
+    shared::ops::start(&s.ops_addr, metrics, None, &js, Vec::new());
     let publisher = Publisher::new(js.clone());
     let app = webhook::router(
         s.webhook_secret.clone(),
