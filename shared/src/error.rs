@@ -68,12 +68,34 @@ impl HandlerError {
 }
 
 impl From<sqlx::Error> for HandlerError {
+    /// Classified by what happened, not by where: a value PostgreSQL refuses (bad encoding,
+    /// too long, out of range, a constraint it breaks) fails the same way every time, so it is
+    /// permanent; a dropped connection, a pool timeout, a server shutting down, a serialisation
+    /// conflict or a unique-key race may pass, so it is transient.
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => Self::permanent("a row the job refers to is gone"),
+            sqlx::Error::Database(db) if refuses_value(db.code().as_deref()) => {
+                Self::permanent(format!("database refused the data: {db}"))
+            }
+            e @ (sqlx::Error::Encode(_)
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::ColumnNotFound(_)
+            | sqlx::Error::TypeNotFound { .. }) => Self::permanent(format!("database: {e}")),
             other => Self::transient(format!("database: {other}")),
         }
     }
+}
+
+/// Whether SQLSTATE `code` says the statement's data can never be stored as it is: a data
+/// exception (class 22: invalid encoding such as U+0000, too long, out of range), a broken
+/// not-null, foreign-key or check constraint, or a program limit (class 54). A unique
+/// violation (23505) is left transient: it is how a lost race shows, and the retry sees the
+/// winner's row.
+fn refuses_value(code: Option<&str>) -> bool {
+    let Some(code) = code else { return false };
+    code.starts_with("22") || code.starts_with("54") || matches!(code, "23502" | "23503" | "23514")
 }
 
 impl From<async_nats::Error> for HandlerError {
@@ -103,5 +125,18 @@ mod tests {
     fn missing_rows_are_permanent_other_db_errors_transient() {
         assert!(!HandlerError::from(sqlx::Error::RowNotFound).is_transient());
         assert!(HandlerError::from(sqlx::Error::PoolTimedOut).is_transient());
+    }
+
+    #[test]
+    fn refused_values_are_permanent_races_are_not() {
+        for code in [
+            "22021", "22P05", "22001", "22003", "23502", "23503", "23514", "54000",
+        ] {
+            assert!(refuses_value(Some(code)), "{code}");
+        }
+        for code in ["23505", "40001", "40P01", "57P01", "08006", "53300"] {
+            assert!(!refuses_value(Some(code)), "{code}");
+        }
+        assert!(!refuses_value(None));
     }
 }

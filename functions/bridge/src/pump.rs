@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::consumer::PullConsumer;
 use shared::envelope::guess_chat_id;
-use shared::runner::{Held, alive, hold, pull_until, settle};
+use shared::runner::{Held, hold, pull_until, settle};
 use shared::topology::UPDATES_STAGE;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -50,12 +50,9 @@ impl Pump {
         metrics::gauge!("companion_parked", "stage" => self.route.stage.name).set(0.0);
         let pump = Arc::new(self);
         let slots = Arc::new(Semaphore::new(in_flight));
-        pull_until(&consumer, slots, order, stop, |msg, permit, before| {
+        pull_until(&consumer, slots, order, stop, |msg, permit, place| {
             let pump = pump.clone();
             async move {
-                if let Some(before) = before {
-                    let _ = alive(&msg, pump.ack_wait, before).await;
-                }
                 let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
                 let (route, forwarder) = (&pump.route, &pump.forwarder);
                 let held = Held {
@@ -63,7 +60,7 @@ impl Pump {
                     ack_wait: pump.ack_wait,
                     stopping: &pump.stopping,
                 };
-                let outcome = hold(&msg, held, permit, |_| {
+                let outcome = hold(&msg, held, permit, place, |_| {
                     forwarder.forward(route, &msg, delivered)
                 })
                 .await;

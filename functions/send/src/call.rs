@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use shared::effects::{EDIT_OF, ERASURE, OR_SEND};
-use shared::telegram::Upload;
+use shared::telegram::{BotApi, TgError, Upload};
 
 use crate::store;
 
@@ -83,4 +83,46 @@ pub fn upload_of<'a>(
             bytes,
         }),
     )
+}
+
+/// Whether Telegram refused a file id it does not know (any more): after a bot-token change,
+/// a move to another bot, or a fresh stand-in.
+pub fn unknown_file(why: &str) -> bool {
+    let why = why.to_ascii_lowercase();
+    why.contains("file identifier") || why.contains("file_id") || why.contains("file reference")
+}
+
+/// A photo sent by a cached file id that Telegram refused, sent again by uploading the bytes
+/// it came from (a persona's avatar); the new file id is cached by the effect being marked
+/// sent. `None` when there is nothing to upload instead.
+pub async fn upload_again(
+    api: &BotApi,
+    pool: &sqlx::PgPool,
+    effect: uuid::Uuid,
+    params: &serde_json::Value,
+) -> Result<Option<Result<serde_json::Value, TgError>>, sqlx::Error> {
+    let Some(file_id) = params.get("photo").and_then(|v| v.as_str()) else {
+        return Ok(None);
+    };
+    let Some((girl, png)) = store::avatar_of_file(pool, file_id).await? else {
+        return Ok(None);
+    };
+    tracing::info!(
+        girl,
+        "Telegram does not know the cached avatar; uploading it again"
+    );
+    let mut params = params.clone();
+    if let Some(p) = params.as_object_mut() {
+        p.remove("photo");
+    }
+    let upload = Upload {
+        field: "photo",
+        file_name: "photo.png".to_owned(),
+        bytes: png,
+    };
+    let outcome = api.call("sendPhoto", &params, Some(upload)).await;
+    if outcome.is_ok() {
+        store::avatar_uploaded(pool, girl, effect).await?;
+    }
+    Ok(Some(outcome))
 }

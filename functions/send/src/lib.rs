@@ -189,6 +189,14 @@ impl Send {
                 .call("sendMessage", &as_new_message(&e.params), None)
                 .await;
         }
+        if let Err(TgError::Permanent(why)) = &outcome
+            && method == "sendPhoto"
+            && e.blob.is_none()
+            && call::unknown_file(why)
+            && let Some(again) = call::upload_again(&self.api, pool, id, &params).await?
+        {
+            outcome = again;
+        }
         match outcome {
             Ok(result) => store::sent(pool, id, &result).await?,
             Err(TgError::NotModified) => store::sent(pool, id, &serde_json::Value::Null).await?,

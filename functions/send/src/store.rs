@@ -271,3 +271,26 @@ pub async fn erase_traces(
         .await?;
     Ok(())
 }
+
+/// The persona avatar whose cached Telegram file is `file_id`, with its PNG: what to upload
+/// again when Telegram no longer knows the file (a new bot token, another bot, a fresh
+/// stand-in).
+pub async fn avatar_of_file(pool: &PgPool, file_id: &str) -> sqlx::Result<Option<(i32, Vec<u8>)>> {
+    sqlx::query_as(
+        "SELECT g.id, g.avatar FROM girls g JOIN effects e ON e.id = g.avatar_effect_id
+         WHERE e.telegram_file_id = $1 AND g.avatar IS NOT NULL LIMIT 1",
+    )
+    .bind(file_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Effect `effect` uploaded persona `girl_id`'s avatar anew: later menus use its file id.
+pub async fn avatar_uploaded(pool: &PgPool, girl_id: i32, effect: Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE girls SET avatar_effect_id = $2 WHERE id = $1")
+        .bind(girl_id)
+        .bind(effect)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

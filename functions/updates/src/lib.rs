@@ -17,6 +17,7 @@ pub mod export;
 pub mod listing;
 pub mod manage;
 pub mod menu;
+pub mod order;
 pub mod photos;
 pub mod route;
 pub mod store;
@@ -29,7 +30,7 @@ use shared::effects::{Committed, Decision};
 use shared::envelope::guess_chat_id;
 use shared::locale::{COMMANDS, Lang, t};
 use shared::runner::Stage;
-use shared::topology::{UPDATES_STAGE, UPDATES_STREAM, update_subject};
+use shared::topology::{UPDATES_STAGE, UPDATES_STREAM};
 use shared::{HandlerError, personas};
 
 use crate::route::{Action, TgUpdate, route};
@@ -48,6 +49,9 @@ pub struct Settings {
     pub photos: photos::Limits,
     /// Who may open the admin panel (`ADMIN_USER_IDS`).
     pub admins: shared::admin::AdminIds,
+    /// How long a chat's oldest update may stay unhandled before it is given up and the
+    /// chat's later updates go on (`ORDER_GIVE_UP_SECS`).
+    pub order_give_up: std::time::Duration,
 }
 
 impl FromEnv for Settings {
@@ -67,12 +71,10 @@ impl FromEnv for Settings {
                 per_dialog: env.parse("MAX_PHOTOS_PER_DIALOG", 9999),
             },
             admins: shared::admin::AdminIds::read(env),
+            order_give_up: env.seconds("ORDER_GIVE_UP_SECS", 180, 10),
         }
     }
 }
-
-/// How long an update waits before it looks again whether an older one of its chat is done.
-const ORDER_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// The updates stage.
 pub struct Updates {
@@ -82,6 +84,7 @@ pub struct Updates {
     photos: photos::Limits,
     admins: shared::admin::AdminIds,
     rate: Rate,
+    order_give_up: std::time::Duration,
 }
 
 impl Updates {
@@ -105,6 +108,7 @@ impl Updates {
             photos: settings.photos,
             admins: settings.admins,
             rate: Rate::per_minute(settings.messages_per_minute),
+            order_give_up: settings.order_give_up,
         })
     }
 }
@@ -128,38 +132,17 @@ async fn set_commands(deps: &Deps) -> Result<(), HandlerError> {
     deps.outbox.publish(committed).await
 }
 
-impl Updates {
-    /// Whether the oldest update of the chat still in the stream (handled updates are removed:
-    /// a work queue) is older than this one — then another copy has it, or it waits for a retry.
-    async fn older_pending(&self, chat: i64, update_id: i64) -> Result<bool, HandlerError> {
-        match self
-            .stream
-            .direct_get_first_for_subject(update_subject(chat))
-            .await
-        {
-            Ok(first) => {
-                let id = serde_json::from_slice::<serde_json::Value>(&first.payload)
-                    .ok()
-                    .and_then(|v| v["update_id"].as_i64());
-                Ok(id.is_some_and(|id| id < update_id))
-            }
-            Err(e) if e.kind() == async_nats::jetstream::stream::DirectGetErrorKind::NotFound => {
-                Ok(false)
-            }
-            Err(e) => Err(HandlerError::transient(format!(
-                "reading the chat's updates: {e}"
-            ))),
-        }
-    }
-}
-
 impl Stage for Updates {
     type Input = TgUpdate;
     const SPEC: shared::topology::StageSpec = UPDATES_STAGE;
     const CONCURRENCY: usize = 32;
 
+    fn decode(payload: &[u8]) -> serde_json::Result<TgUpdate> {
+        TgUpdate::decode(payload)
+    }
+
     fn order_key(payload: &[u8]) -> Option<i64> {
-        // Within a copy, a chat's updates run one after the other; across copies, `older_pending`.
+        // Within a copy, a chat's updates run one after the other; across copies, `order::before`.
         guess_chat_id(payload)
     }
 
@@ -169,10 +152,13 @@ impl Stage for Updates {
             tracing::debug!(update_id, "update ignored");
             return Ok(());
         };
-        if self.older_pending(sender.chat_id, update_id).await? {
+        let (stream, give_up) = (&self.stream, self.order_give_up);
+        if let order::Before::Older(wait) =
+            order::before(stream, &self.deps, sender.chat_id, update_id, give_up).await?
+        {
             return Err(HandlerError::defer(
                 "an older update of the chat goes first",
-                ORDER_POLL,
+                wait,
             ));
         }
         let source = format!("upd-{update_id}");

@@ -10,6 +10,31 @@ use teloxide::types::{Update, UpdateKind, User};
 #[serde(transparent)]
 pub struct TgUpdate(pub Update);
 
+impl TgUpdate {
+    /// Reads an update, with every NUL character (U+0000) in its strings replaced by a space
+    /// (one UTF-16 unit, so entity offsets still hold): PostgreSQL cannot store one in text
+    /// and no person means one, so a text carrying it is stored instead of failing for ever.
+    pub fn decode(payload: &[u8]) -> serde_json::Result<Self> {
+        if !payload.windows(6).any(|w| w == b"\\u0000") {
+            return serde_json::from_slice(payload);
+        }
+        let mut raw: serde_json::Value = serde_json::from_slice(payload)?;
+        strip_nul(&mut raw);
+        // teloxide reads update kinds by borrowed keys, which a `Value` cannot lend: re-read.
+        serde_json::from_slice(&serde_json::to_vec(&raw)?)
+    }
+}
+
+/// Replaces U+0000 by a space in every string in `v`.
+fn strip_nul(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::String(s) if s.contains('\0') => *s = s.replace('\0', " "),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_nul),
+        serde_json::Value::Object(map) => map.values_mut().for_each(strip_nul),
+        _ => {}
+    }
+}
+
 impl JobInfo for TgUpdate {
     fn chat_id(&self) -> Option<i64> {
         self.0.chat().map(|c| c.id.0)

@@ -15,10 +15,10 @@ use std::time::Duration;
 use async_nats::jetstream::consumer::PullConsumer;
 use async_nats::jetstream::{self, AckKind, Message};
 use futures::StreamExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::order::Chains;
+use super::order::{Chains, Place};
 use super::{Core, Outcome, Stage};
 use crate::config::CommonSettings;
 use crate::envelope::{NEWER_SCHEMA_DELAY, SCHEMA_HEADER, is_newer};
@@ -79,9 +79,9 @@ pub async fn run_consumer<S: Stage>(
 }
 
 /// Pulls as many messages as there are free `slots` (a batch request per round) and hands
-/// each, with its slot and the turn it waits for (messages sharing an `order_key` go one
-/// after the other), to `handle` on its own task, until `stop` resolves. Returns the tasks
-/// still running.
+/// each, with its slot and its place in its key's chain (messages sharing an `order_key` go
+/// one after the other; see [`hold`]), to `handle` on its own task, until `stop` resolves.
+/// Returns the tasks still running.
 pub async fn pull_until<F, Fut>(
     consumer: &PullConsumer,
     slots: Arc<Semaphore>,
@@ -90,7 +90,7 @@ pub async fn pull_until<F, Fut>(
     handle: F,
 ) -> JoinSet<()>
 where
-    F: Fn(Message, OwnedSemaphorePermit, Option<oneshot::Receiver<()>>) -> Fut,
+    F: Fn(Message, OwnedSemaphorePermit, Place) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
     let chains = Arc::new(Chains::default());
@@ -137,15 +137,8 @@ where
                         let _ = msg.ack_with(AckKind::Nak(None)).await;
                         continue;
                     };
-                    let (before, turn) = match order_key(&msg.payload).map(|k| chains.join(k)) {
-                        Some((before, turn)) => (before, Some(turn)),
-                        None => (None, None),
-                    };
-                    let work = handle(msg, permit, before);
-                    tasks.spawn(async move {
-                        work.await;
-                        drop(turn);
-                    });
+                    let place = chains.place(order_key(&msg.payload));
+                    tasks.spawn(handle(msg, permit, place));
                 }
                 Some(Err(e)) => {
                     tracing::debug!(error = %e, "pull batch ended early");
@@ -176,7 +169,7 @@ async fn handle_one<S: Stage>(
     shared: &Shared<S>,
     msg: Message,
     permit: OwnedSemaphorePermit,
-    before: Option<oneshot::Receiver<()>>,
+    place: Place,
 ) {
     let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
     let subject = msg.subject.to_string();
@@ -192,16 +185,13 @@ async fn handle_one<S: Stage>(
         }
         return;
     }
-    if let Some(before) = before {
-        let _ = alive(&msg, shared.ack_wait, before).await;
-    }
     let core = &shared.core;
     let held = Held {
         stage: S::SPEC.name,
         ack_wait: shared.ack_wait,
         stopping: &shared.stopping,
     };
-    let outcome = hold(&msg, held, permit, |first| {
+    let outcome = hold(&msg, held, permit, place, |first| {
         core.process(&subject, &msg.payload, delivered, first)
     })
     .await;
@@ -209,8 +199,11 @@ async fn handle_one<S: Stage>(
 }
 
 /// Runs `attempt` (first with `true`) while keeping `msg` alive, until it returns something
-/// other than a deferral. A deferred message is parked: its slot goes back while it waits,
-/// and it runs again without taking a slot (the pull loop may hold every free one for an open
+/// other than a deferral. A message queued behind an earlier one of its key (`place`) waits
+/// without its slot, so one busy chat never holds more than one of a copy's slots. A
+/// deferred message is parked: its slot goes back and it leaves its place (the next message
+/// of its key may go; one that it waits for is never queued behind it) while it waits, and it
+/// runs again without taking a slot (the pull loop may hold every free one for an open
 /// batch): what runs again was admitted once, and held messages are bounded by the
 /// consumer's max_ack_pending. When the runner stops, a parked message is handed back.
 /// Parked messages are counted in `companion_parked{stage}` (for fn-send: sends waiting for
@@ -219,6 +212,7 @@ pub async fn hold<F, Fut>(
     msg: &Message,
     held: Held<'_>,
     permit: OwnedSemaphorePermit,
+    mut place: Place,
     mut attempt: F,
 ) -> Outcome
 where
@@ -227,12 +221,17 @@ where
 {
     let mut first = true;
     let mut permit = Some(permit);
+    if place.waits() {
+        permit = None;
+        alive(msg, held.ack_wait, place.ready()).await;
+    }
     let outcome = loop {
         let work = attempt(first);
         first = false;
         match alive(msg, held.ack_wait, work).await {
             Outcome::Defer(delay) => {
                 permit = None;
+                place.leave();
                 let mut stopping = held.stopping.clone();
                 let parked = async {
                     tokio::select! {
@@ -251,7 +250,7 @@ where
             other => break other,
         }
     };
-    drop(permit);
+    drop((permit, place));
     outcome
 }
 

@@ -19,6 +19,7 @@ use sqlx::PgPool;
 
 pub use consumer::{Held, alive, drain, hold, pull_until, run_consumer, settle};
 pub use http::{DEFER_HEADER, DELIVERY_HEADER, InvokeAuth, http_router, no_delay, run_http, serve};
+pub use order::Place;
 pub use sign::{SIGNATURE_HEADER, sign, verify};
 
 use crate::deadletter::{self, DeadLetter};
@@ -41,6 +42,10 @@ pub trait Stage: Send + Sync + 'static {
     const CONCURRENCY: usize;
     /// Whether the user hears a polite notice when the runner gives up on a message.
     const NOTIFY_ON_FAILURE: bool = true;
+    /// Reads the stage's input from a message body (a stage may clean what it cannot store).
+    fn decode(payload: &[u8]) -> serde_json::Result<Self::Input> {
+        serde_json::from_slice(payload)
+    }
     /// Messages with the same key are handled one after the other, in arrival order.
     fn order_key(payload: &[u8]) -> Option<i64> {
         let _ = payload;
@@ -102,7 +107,7 @@ impl<S: Stage> Core<S> {
         delivered: i64,
         first: bool,
     ) -> Outcome {
-        let input: S::Input = match serde_json::from_slice(payload) {
+        let input: S::Input = match S::decode(payload) {
             Ok(input) => input,
             Err(e) => {
                 let reason = format!("undecodable payload: {e}");
@@ -195,7 +200,7 @@ impl<S: Stage> Core<S> {
                 let g = self.give_up(subject, payload, &reason, delivered, chat, job, buttons);
                 let outcome = Box::pin(g).await;
                 if outcome == Outcome::Dropped
-                    && let Ok(input) = serde_json::from_slice(payload)
+                    && let Ok(input) = S::decode(payload)
                 {
                     Box::pin(self.stage.abandoned(input)).await;
                 }

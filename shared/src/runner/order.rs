@@ -1,7 +1,9 @@
 //! Per-key ordering inside one copy: messages that share a key (fn-updates uses the chat id)
 //! are handled one after the other in the order the runner received them, while messages of
 //! other keys run in parallel. Each message takes its place in its key's chain when it is
-//! received, then waits for the one before it to finish.
+//! received, then waits for the one before it to finish — or to step aside: a message that
+//! is parked (waiting for something outside the copy, such as an older update still in the
+//! stream) leaves its place, so a message it waits for can never be queued behind it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,7 +25,48 @@ pub struct Turn {
     done: Option<oneshot::Sender<()>>,
 }
 
+/// Where a message stands in its key's chain: what it waits for, and its turn. A message
+/// without a key has neither.
+#[derive(Default)]
+pub struct Place {
+    before: Option<oneshot::Receiver<()>>,
+    turn: Option<Turn>,
+}
+
+impl Place {
+    /// Whether the message must wait for the one before it.
+    pub fn waits(&self) -> bool {
+        self.before.is_some()
+    }
+
+    /// Waits until the message before it finished or stepped aside.
+    pub async fn ready(&mut self) {
+        if let Some(before) = self.before.take() {
+            let _ = before.await;
+        }
+    }
+
+    /// Steps aside: the next message of the key may go while this one is parked.
+    pub fn leave(&mut self) {
+        self.turn = None;
+    }
+}
+
 impl Chains {
+    /// Joins the end of `key`'s chain, or takes no place for a message without a key.
+    pub fn place(self: &Arc<Self>, key: Option<i64>) -> Place {
+        match key {
+            Some(key) => {
+                let (before, turn) = self.join(key);
+                Place {
+                    before,
+                    turn: Some(turn),
+                }
+            }
+            None => Place::default(),
+        }
+    }
+
     /// Joins the end of `key`'s chain; returns what to wait for first, and the turn.
     pub fn join(self: &Arc<Self>, key: i64) -> (Option<oneshot::Receiver<()>>, Turn) {
         let id = self
@@ -75,6 +118,27 @@ mod tests {
         drop(second);
         assert!(
             chains.tails.lock().unwrap().get(&1).is_none(),
+            "chain cleaned up"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_place_left_lets_the_next_go_and_a_newcomer_does_not_wait_for_it() {
+        let chains = Arc::new(Chains::default());
+        let mut parked = chains.place(Some(7));
+        let mut next = chains.place(Some(7));
+        parked.leave();
+        tokio::time::timeout(std::time::Duration::from_secs(1), next.ready())
+            .await
+            .expect("the next message goes once the first steps aside");
+        next.leave();
+        let mut retried = chains.place(Some(7));
+        tokio::time::timeout(std::time::Duration::from_secs(1), retried.ready())
+            .await
+            .expect("a retried message is not queued behind parked ones");
+        drop((parked, next, retried));
+        assert!(
+            chains.tails.lock().unwrap().get(&7).is_none(),
             "chain cleaned up"
         );
     }

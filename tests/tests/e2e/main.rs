@@ -17,6 +17,7 @@ mod export;
 mod helpers;
 mod http_runner;
 mod ingress;
+mod make_run;
 mod ops;
 mod photo_backends;
 mod photo_safety;

@@ -109,3 +109,14 @@ fn stickers_are_unsupported_and_groups_ignored() {
         "from":{"id":77,"is_bot":false,"first_name":"Ann"},"text":"hi"}}"#;
     assert!(parse(group).is_none());
 }
+
+#[test]
+fn nul_characters_become_spaces_everywhere_in_the_update() {
+    let json = r#"{"update_id":12,"message":{"message_id":1,"date":1700000000,
+        "chat":{"id":77,"type":"private","first_name":"A\u0000nn"},
+        "from":{"id":77,"is_bot":false,"first_name":"A\u0000nn"},"text":"hi\u0000 there\u0000"}}"#;
+    let u = TgUpdate::decode(json.as_bytes()).expect("decoded");
+    let (sender, action) = route(&u.0).expect("routed");
+    assert_eq!(action, Action::Text("hi  there ".to_owned()));
+    assert_eq!(sender.first_name, "A nn");
+}
