@@ -136,6 +136,9 @@ pub struct SendJob {
     /// A chat action (`typing`, `upload_photo`): best effort, not an effect.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
+    /// When the chat action was asked for (Unix ms): one that waited too long is stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_at_ms: Option<i64>,
 }
 
 /// Job ids and chat ids a runner can read without knowing the stage.

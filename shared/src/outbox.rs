@@ -72,7 +72,9 @@ impl Outbox {
     }
 
     /// Re-publishes up to `limit` rows committed more than `grace` ago and still unpublished;
-    /// rows are leased for a minute first, so several sweepers never take the same row.
+    /// rows are leased for a minute first, so several sweepers never take the same row. Rows
+    /// never swept go first, then the longest unswept: rows whose consumer is stopped (they
+    /// come back every minute) never crowd out the rows a crash just left.
     pub async fn sweep(&self, grace: Duration, limit: i64) -> Result<usize, HandlerError> {
         let jobs: Vec<OutboxJob> = sqlx::query_as(
             "UPDATE outbox SET sweep_until = now() + interval '60 seconds'
@@ -80,7 +82,7 @@ impl Outbox {
                  SELECT job_id FROM outbox
                  WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1)
                    AND (sweep_until IS NULL OR sweep_until < now())
-                 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+                 ORDER BY sweep_until NULLS FIRST, created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
              RETURNING job_id, subject, payload",
         )
         .bind(grace.as_secs_f64())
@@ -102,6 +104,7 @@ impl Outbox {
             effects: Vec::new(),
             completes: None,
             action: Some(action.to_owned()),
+            action_at_ms: Some(chrono::Utc::now().timestamp_millis()),
         };
         let env = Envelope::new(trace_id, job);
         let payload = serde_json::to_vec(&env).expect("jobs serialize");
@@ -184,4 +187,14 @@ pub async fn decided(pool: &sqlx::PgPool, id: uuid::Uuid) -> sqlx::Result<bool> 
     .bind(id)
     .fetch_one(pool)
     .await
+}
+
+/// Marks job `id` received (published), for a stage whose first statement does not already
+/// (a rolling summary): the sweeper then leaves its outbox row alone.
+pub async fn received(pool: &sqlx::PgPool, id: uuid::Uuid) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -50,6 +50,16 @@ pub struct BotApi {
     http: reqwest::Client,
     base: String,
     token: Secret,
+    timeout: Duration,
+}
+
+/// The slowest upload speed a call is given time for: an upload's call may take
+/// [`upload_allowance`] longer than the call timeout (a 10 MB photo: 40 s more).
+pub const UPLOAD_BYTES_PER_SEC: f64 = 262_144.0;
+
+/// The time an upload of `bytes` is given on top of the call timeout.
+pub fn upload_allowance(bytes: usize) -> Duration {
+    Duration::from_secs_f64(bytes as f64 / UPLOAD_BYTES_PER_SEC)
 }
 
 #[derive(Deserialize)]
@@ -72,7 +82,7 @@ struct Parameters {
 }
 
 impl BotApi {
-    /// Builds the client; `timeout` bounds every call.
+    /// Builds the client; `timeout` bounds every call (an upload's, plus [`upload_allowance`]).
     pub fn new(settings: &TelegramSettings, timeout: Duration) -> Result<Self, String> {
         let http = reqwest::Client::builder()
             .timeout(timeout)
@@ -83,6 +93,7 @@ impl BotApi {
             http,
             base: settings.api_url.clone(),
             token: settings.bot_token.clone(),
+            timeout,
         })
     }
 
@@ -129,6 +140,7 @@ impl BotApi {
         let req = match upload {
             None => req.json(params),
             Some(up) => {
+                let req = req.timeout(self.timeout + upload_allowance(up.bytes.len()));
                 let mut form = reqwest::multipart::Form::new().part(
                     up.field,
                     reqwest::multipart::Part::bytes(up.bytes).file_name(up.file_name),

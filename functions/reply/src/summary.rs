@@ -74,6 +74,7 @@ impl Reply {
     /// Folds a dialog's older messages into its summary.
     pub(crate) async fn summarize(&self, env: &Envelope<ReplyJob>) -> Result<(), HandlerError> {
         let pool = &self.deps.pool;
+        shared::outbox::received(pool, env.id).await?;
         let dialog_id = env.payload.dialog_id;
         let Some((summary, upto, rows)) = load(pool, dialog_id).await? else {
             return Ok(());

@@ -4,11 +4,16 @@
 //! about one message a second per private chat with short bursts, 20 a minute per group, bulk
 //! sends at `TELEGRAM_BULK_PER_SEC` bot-wide, and an optional bot-wide cap on everything. A 429
 //! pauses the chat (or everything, when the chat was within its limits) for exactly its
-//! `retry_after`, and waiting never uses up a job's delivery budget. A user who blocked the bot
-//! is marked unreachable and nothing more is sent to them until they write again.
+//! `retry_after`, and waiting never uses up a job's delivery budget; nor does a Telegram
+//! outage: a send keeps being tried for `SEND_GIVE_UP_SECS`. A user who blocked the bot is
+//! marked unreachable and nothing more is sent to them until they write again. Chat actions
+//! go on a lane of their own.
 
+mod actions;
 mod call;
+mod deliver;
 mod erase;
+pub mod lease;
 pub mod store;
 pub mod sweep;
 
@@ -17,18 +22,13 @@ use std::time::Duration;
 use shared::HandlerError;
 use shared::app::{Deps, FromEnv};
 use shared::config::{Env, TelegramSettings};
-use shared::effects::{Decision, EDIT_OF, OR_SEND};
 use shared::envelope::{Envelope, SendJob};
-use shared::error::backoff;
 use shared::jobs::JobState;
-use shared::locale::{T, t};
 use shared::runner::Stage;
-use shared::telegram::{BotApi, TgError};
-use shared::topology::{MAX_DELIVER, SEND_STAGE};
-use uuid::Uuid;
+use shared::telegram::BotApi;
+use shared::topology::SEND_STAGE;
 
-use crate::call::{as_new_message, resolve, upload_of};
-use crate::store::{ChatRules, Claim};
+use crate::actions::Actions;
 use crate::sweep::SweepSettings;
 
 /// fn-send settings.
@@ -42,6 +42,8 @@ pub struct Settings {
     pub global_per_sec: f64,
     /// Bot API call timeout.
     pub timeout: Duration,
+    /// How long a send keeps being tried while Telegram fails (`SEND_GIVE_UP_SECS`).
+    pub give_up_after: Duration,
     /// The sweeper's rhythm.
     pub sweep: SweepSettings,
 }
@@ -59,6 +61,7 @@ impl FromEnv for Settings {
             bulk_per_sec,
             global_per_sec,
             timeout: env.seconds("TELEGRAM_TIMEOUT_SECS", 10, 1),
+            give_up_after: env.seconds("SEND_GIVE_UP_SECS", 3600, 1),
             sweep: SweepSettings {
                 every: env.seconds("SWEEP_INTERVAL_SECS", 5, 1),
                 grace: env.seconds("SWEEP_GRACE_SECS", 10, 1),
@@ -69,18 +72,18 @@ impl FromEnv for Settings {
 
 /// Flood rule of one key: an interval between sends and a burst tolerance (GCRA).
 #[derive(Debug, Clone, Copy)]
-struct Rule {
-    interval_ms: f64,
-    burst_ms: f64,
+pub(crate) struct Rule {
+    pub(crate) interval_ms: f64,
+    pub(crate) burst_ms: f64,
 }
 
 /// About one message a second per private chat, with a burst of a few.
-const PRIVATE: Rule = Rule {
+pub(crate) const PRIVATE: Rule = Rule {
     interval_ms: 1000.0,
     burst_ms: 3000.0,
 };
 /// 20 messages a minute per group.
-const GROUP: Rule = Rule {
+pub(crate) const GROUP: Rule = Rule {
     interval_ms: 3000.0,
     burst_ms: 3000.0,
 };
@@ -89,7 +92,9 @@ const GROUP: Rule = Rule {
 pub struct Send {
     deps: Deps,
     api: BotApi,
+    actions: Actions,
     lease: Duration,
+    give_up_after: Duration,
     bulk: Rule,
     global: Option<Rule>,
 }
@@ -98,6 +103,10 @@ impl Send {
     /// Builds the stage and starts its sweeper.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
         let api = BotApi::new(&s.telegram, s.timeout)?;
+        let actions = Actions::new(
+            BotApi::new(&s.telegram, actions::TIMEOUT)?,
+            deps.pool.clone(),
+        );
         tokio::spawn(sweep::run(
             deps.pool.clone(),
             deps.outbox.clone(),
@@ -110,148 +119,19 @@ impl Send {
         };
         Ok(Self {
             api,
-            lease: s.timeout + Duration::from_secs(2),
+            actions,
+            // A claim may make two calls (an edit, then a send) and wait for connections
+            // around them; an upload's allowance is added by its size when it is claimed.
+            lease: s.timeout * 2 + Duration::from_secs(5),
+            give_up_after: s.give_up_after,
             bulk: per(s.bulk_per_sec),
             global: (s.global_per_sec > 0.0).then(|| per(s.global_per_sec)),
             deps,
         })
     }
-
-    /// Waits for the bot-wide limits the effect falls under (its chat's slot was taken with
-    /// the claim); `Some(wait)` when it must wait.
-    async fn paced(&self, e: &store::Effect) -> Result<Option<Duration>, HandlerError> {
-        let pool = &self.deps.pool;
-        if e.wait_ms > 0 {
-            return Ok(Some(Duration::from_millis(e.wait_ms as u64)));
-        }
-        let mut keys = Vec::new();
-        if e.bulk {
-            keys.push(("bulk".to_owned(), self.bulk));
-        }
-        if let Some(g) = self.global {
-            keys.push(("cap".to_owned(), g));
-        }
-        for (key, rule) in keys {
-            let wait = store::pace(pool, &key, rule.interval_ms, rule.burst_ms).await?;
-            if !wait.is_zero() {
-                return Ok(Some(wait));
-            }
-        }
-        Ok(None)
-    }
-
-    /// Sends one effect unless it was sent; `Err(Defer)` when it must wait its turn.
-    async fn deliver(&self, id: Uuid, job: Uuid) -> Result<(), HandlerError> {
-        let pool = &self.deps.pool;
-        let rules = ChatRules {
-            private: (PRIVATE.interval_ms, PRIVATE.burst_ms),
-            group: (GROUP.interval_ms, GROUP.burst_ms),
-        };
-        let e = match store::claim(pool, id, self.lease, job, rules).await? {
-            Claim::Done => return Ok(()),
-            Claim::Wait(d, why) => return Err(HandlerError::defer(why, d)),
-            Claim::Go(e) => e,
-        };
-        let erasure = erase::of(&e);
-        if erasure.is_some() && store::earlier_pending(pool, id).await? {
-            store::release(pool, id).await?;
-            return Err(HandlerError::defer(
-                "the erased chat's earlier sends go first",
-                erase::EARLIER_FIRST,
-            ));
-        }
-        if e.unreachable {
-            store::failed(pool, id, "the user cannot be reached").await?;
-            return self.finished(id, &e, erasure).await;
-        }
-        if e.visible
-            && let Some(wait) = self.paced(&e).await?
-        {
-            store::release(pool, id).await?;
-            return Err(HandlerError::defer("paced", wait));
-        }
-        let Some((method, params)) = resolve(&e) else {
-            // A streaming step of a message that never went out: the final text follows.
-            store::sent(pool, id, &serde_json::Value::Null).await?;
-            return Ok(());
-        };
-        let (params, upload) = upload_of(&e, params);
-        let mut outcome = self.api.call(method, &params, upload).await;
-        if let Err(TgError::Permanent(why)) = &outcome
-            && method == "editMessageText"
-            && e.params.get(OR_SEND) == Some(&serde_json::Value::Bool(true))
-        {
-            // A final text whose message cannot be edited (deleted by the user, too old)
-            // still lands, as a new message.
-            tracing::info!(%why, "the message could not be edited; sending the text anew");
-            outcome = self
-                .api
-                .call("sendMessage", &as_new_message(&e.params), None)
-                .await;
-        }
-        if let Err(TgError::Permanent(why)) = &outcome
-            && method == "sendPhoto"
-            && e.blob.is_none()
-            && call::unknown_file(why)
-            && let Some(again) = call::upload_again(&self.api, pool, id, &params).await?
-        {
-            outcome = again;
-        }
-        match outcome {
-            Ok(result) => store::sent(pool, id, &result).await?,
-            Err(TgError::NotModified) => store::sent(pool, id, &serde_json::Value::Null).await?,
-            Err(TgError::RetryAfter(d)) => {
-                let rule = chat_rule(e.chat_id);
-                let key = format!("chat:{}", e.chat_id);
-                if store::pause(pool, &key, d, rule.interval_ms).await? {
-                    tracing::warn!(
-                        retry_after_s = d.as_secs_f64(),
-                        "flood wait for the whole bot"
-                    );
-                    store::pause(pool, "global", d, 0.0).await?;
-                }
-                store::release(pool, id).await?;
-                return Err(HandlerError::defer("telegram 429", d));
-            }
-            Err(TgError::Unreachable(why)) => {
-                let dropped = store::unreachable(pool, e.chat_id, &why).await?;
-                tracing::info!(chat_id = e.chat_id, dropped, %why, "chat unreachable; its sends are dropped");
-            }
-            Err(TgError::Transient(why)) => {
-                let tries = store::failed_try(pool, id, &why).await?;
-                if i64::from(tries) < MAX_DELIVER {
-                    return Err(HandlerError::defer(why, backoff(i64::from(tries))));
-                }
-                self.give_up(id, &e, &why).await?;
-            }
-            // A passing step of a streamed answer: the final text follows; nothing to say.
-            Err(TgError::Permanent(why))
-                if e.params.get(EDIT_OF).is_some() && e.params[OR_SEND] != true =>
-            {
-                tracing::info!(effect = %id, %why, "a streaming step could not be shown");
-                store::failed(pool, id, &why).await?;
-            }
-            Err(TgError::Permanent(why)) => self.give_up(id, &e, &why).await?,
-        }
-        self.finished(id, &e, erasure).await
-    }
-
-    /// Marks an effect failed and, for a message the user was waiting for, says sorry.
-    async fn give_up(&self, id: Uuid, e: &store::Effect, why: &str) -> Result<(), HandlerError> {
-        tracing::error!(effect = %id, method = %e.method, %why, "effect failed for good");
-        store::failed(&self.deps.pool, id, why).await?;
-        if e.visible && !e.notice {
-            let mut d = Decision::new(format!("effect-{id}"), id.to_string());
-            let lang = store::lang_of(&self.deps.pool, e.chat_id).await?;
-            d.notice(e.chat_id, t(lang, T::Sorry), &[]);
-            let committed = d.commit(self.deps.pool.begin().await?).await?;
-            self.deps.outbox.publish(committed).await?;
-        }
-        Ok(())
-    }
 }
 
-fn chat_rule(chat_id: i64) -> Rule {
+pub(crate) fn chat_rule(chat_id: i64) -> Rule {
     if chat_id < 0 { GROUP } else { PRIVATE }
 }
 
@@ -267,10 +147,7 @@ impl Stage for Send {
             self.deliver(*id, env.id).await?;
         }
         if let Some(action) = &job.action {
-            let params = serde_json::json!({"chat_id": job.chat_id, "action": action});
-            if let Err(e) = self.api.call("sendChatAction", &params, None).await {
-                tracing::debug!(error = %e, "chat action not shown");
-            }
+            self.actions.show(job.chat_id, action, job.action_at_ms);
         }
         if let Some(done) = job.completes {
             self.deps

@@ -1,6 +1,6 @@
-//! The statements fn-send runs. Each is one autocommit statement: no transaction or lock is
-//! ever open while the Bot API is called. A row is claimed with a lease (so two copies never
-//! send it at once), paced by `pace_take`, and marked sent or failed afterwards.
+//! The statements fn-send runs besides claiming and finishing an effect ([`crate::lease`]).
+//! Each is one autocommit statement: no transaction or lock is ever open while the Bot API is
+//! called.
 
 use std::time::Duration;
 
@@ -31,92 +31,6 @@ pub struct Effect {
     pub wait_ms: i64,
     /// For an edit of another effect's message: that message's Telegram id, once it was sent.
     pub edit_target: Option<i64>,
-}
-
-/// A chat's flood rule for `pace_take`: interval and burst tolerance in ms, for private chats
-/// and for groups.
-#[derive(Debug, Clone, Copy)]
-pub struct ChatRules {
-    /// Private chats: (interval, burst).
-    pub private: (f64, f64),
-    /// Groups: (interval, burst).
-    pub group: (f64, f64),
-}
-
-/// What claiming an effect found.
-#[derive(Debug)]
-pub enum Claim {
-    /// Ours to send.
-    Go(Effect),
-    /// Sent, failed for good, or gone: nothing to do.
-    Done,
-    /// Not its turn yet (an earlier message of the chat, or another sender holds it).
-    Wait(Duration, &'static str),
-}
-
-/// Claims effect `id` for `lease` unless it is done, leased, or behind an earlier visible
-/// effect of its chat that is still pending; a visible one also takes its chat's send slot.
-/// The send job `job` is marked received (published) in the same statement.
-pub async fn claim(
-    pool: &PgPool,
-    id: Uuid,
-    lease: Duration,
-    job: Uuid,
-    rules: ChatRules,
-) -> sqlx::Result<Claim> {
-    let row: Option<Effect> = sqlx::query_as(
-        "WITH received AS (
-             UPDATE outbox SET published_at = now() WHERE job_id = $3 AND published_at IS NULL)
-         UPDATE effects e SET lease_until = now() + make_interval(secs => $2)
-         WHERE e.id = $1 AND e.state = 'pending'
-           AND (e.lease_until IS NULL OR e.lease_until < now())
-           AND NOT (e.visible AND EXISTS (
-               SELECT 1 FROM effects p WHERE p.chat_id = e.chat_id AND p.state = 'pending'
-                 AND p.visible AND p.seq < e.seq))
-         RETURNING e.chat_id, e.method, e.params, e.blob, e.visible, e.bulk, e.notice,
-           EXISTS (SELECT 1 FROM users u WHERE u.id = e.chat_id AND u.unreachable_at IS NOT NULL)
-             AS unreachable,
-           CASE WHEN NOT e.visible THEN 0
-                WHEN e.chat_id < 0 THEN pace_take('chat:' || e.chat_id, $6, $7)
-                ELSE pace_take('chat:' || e.chat_id, $4, $5) END AS wait_ms,
-           CASE WHEN e.params ? 'edit_of' THEN (SELECT r.telegram_message_id FROM effects r
-                WHERE r.id = (e.params->>'edit_of')::uuid) END AS edit_target",
-    )
-    .bind(id)
-    .bind(lease.as_secs_f64())
-    .bind(job)
-    .bind(rules.private.0)
-    .bind(rules.private.1)
-    .bind(rules.group.0)
-    .bind(rules.group.1)
-    .fetch_optional(pool)
-    .await?;
-    if let Some(e) = row {
-        return Ok(Claim::Go(e));
-    }
-    // Why not: done, held by another sender, or behind an earlier message — which waits at
-    // least as long as its chat is paused, so a parked chat is not polled in vain.
-    let state: Option<(String, Option<f64>, Option<f64>)> = sqlx::query_as(
-        "SELECT e.state, extract(epoch FROM e.lease_until - now())::float8,
-                extract(epoch FROM p.paused_until - now())::float8
-         FROM effects e LEFT JOIN send_pace p ON p.key = 'chat:' || e.chat_id
-         WHERE e.id = $1",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await?;
-    Ok(match state {
-        None => Claim::Done,
-        Some((s, _, _)) if s != "pending" => Claim::Done,
-        Some((_, Some(left), _)) if left > 0.0 => Claim::Wait(
-            Duration::from_secs_f64(left.min(30.0)) + Duration::from_millis(50),
-            "another sender holds it",
-        ),
-        Some((_, _, paused)) => Claim::Wait(
-            Duration::from_secs_f64(paused.unwrap_or(0.0).clamp(0.25, 300.0)),
-            "an earlier message goes first",
-        ),
-    })
 }
 
 /// Takes a send slot for `key`; zero when the send may go now, else how long to wait.
@@ -151,35 +65,7 @@ pub async fn pause(pool: &PgPool, key: &str, d: Duration, interval_ms: f64) -> s
     .await
 }
 
-/// Gives the lease back (the effect waits for its turn).
-pub async fn release(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE effects SET lease_until = NULL WHERE id = $1")
-        .bind(id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
-/// Marks an effect sent with what Telegram answered (the message's id; for a photo, the file
-/// id of its largest size, to send it again without uploading); the upload is dropped.
-pub async fn sent(pool: &PgPool, id: Uuid, result: &serde_json::Value) -> sqlx::Result<()> {
-    let file_id = result["photo"]
-        .as_array()
-        .and_then(|sizes| sizes.last())
-        .and_then(|p| p["file_id"].as_str());
-    sqlx::query(
-        "UPDATE effects SET state = 'sent', telegram_message_id = $2, telegram_file_id = $3,
-             done_at = now(), blob = NULL, lease_until = NULL WHERE id = $1",
-    )
-    .bind(id)
-    .bind(result["message_id"].as_i64())
-    .bind(file_id)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// Marks an effect failed for good.
+/// Marks an effect failed for good whoever holds it (its send job was given up).
 pub async fn failed(pool: &PgPool, id: Uuid, error: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE effects SET state = 'failed', error = $2, done_at = now(), blob = NULL,
@@ -190,18 +76,6 @@ pub async fn failed(pool: &PgPool, id: Uuid, error: &str) -> sqlx::Result<()> {
     .execute(pool)
     .await?;
     Ok(())
-}
-
-/// Counts a failed try and gives the lease back; returns the tries so far.
-pub async fn failed_try(pool: &PgPool, id: Uuid, error: &str) -> sqlx::Result<i32> {
-    sqlx::query_scalar(
-        "UPDATE effects SET attempts = attempts + 1, error = $2, lease_until = NULL
-         WHERE id = $1 RETURNING attempts",
-    )
-    .bind(id)
-    .bind(error)
-    .fetch_one(pool)
-    .await
 }
 
 /// The user blocked the bot or the chat is gone: remember it (until they write again) and

@@ -83,6 +83,7 @@ async fn requeue_effects(
             effects,
             completes: None,
             action: None,
+            action_at_ms: None,
         };
         let payload = serde_json::to_vec(&Envelope::new("sweeper", job)).expect("jobs serialize");
         js.send_publish(SEND_SUBJECT, shared::envelope::stamped(payload.into()))

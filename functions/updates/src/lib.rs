@@ -114,8 +114,10 @@ impl Updates {
 }
 
 /// Telegram's command menu, in every language (the default list in English, Russian for
-/// Russian-speaking users): two `setMyCommands` calls, sent by fn-send like any effect.
+/// Russian-speaking users): a `setMyCommands` call per language whose menu is new or changed
+/// since it was last set (`bot_commands`), sent by fn-send like any effect.
 async fn set_commands(deps: &Deps) -> Result<(), HandlerError> {
+    let mut tx = deps.pool.begin().await?;
     let mut d = Decision::new("startup", "startup");
     for lang in Lang::ALL {
         let commands: Vec<serde_json::Value> = COMMANDS
@@ -126,9 +128,21 @@ async fn set_commands(deps: &Deps) -> Result<(), HandlerError> {
         if lang != Lang::En {
             params["language_code"] = serde_json::json!(lang.code());
         }
-        d.bot_call("setMyCommands", params);
+        let changed: Option<String> = sqlx::query_scalar(
+            "INSERT INTO bot_commands (lang, digest) VALUES ($1, md5($2))
+             ON CONFLICT (lang) DO UPDATE SET digest = EXCLUDED.digest, set_at = now()
+               WHERE bot_commands.digest <> EXCLUDED.digest
+             RETURNING lang",
+        )
+        .bind(lang.code())
+        .bind(params.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if changed.is_some() {
+            d.bot_call("setMyCommands", params);
+        }
     }
-    let committed = d.commit(deps.pool.begin().await?).await?;
+    let committed = d.commit(tx).await?;
     deps.outbox.publish(committed).await
 }
 

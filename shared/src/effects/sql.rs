@@ -90,6 +90,7 @@ impl Decision {
                     .collect(),
                 completes: self.completes,
                 action: None,
+                action_at_ms: None,
             };
             self.job(SEND_SUBJECT, &Envelope::new(self.trace_id.clone(), job));
         }

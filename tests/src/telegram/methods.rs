@@ -62,10 +62,18 @@ pub async fn dispatch(
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
     let hang = chat.and_then(|c| tg.rules.lock().unwrap().hang.get(&c).copied());
-    if let Some(d) = hang {
+    let slow = tg.slow.lock().unwrap().get(&method).copied();
+    if let Some(d) = hang.or(slow) {
         tokio::time::sleep(d).await;
     }
-    let failure = {
+    let outage = tg.down().then(|| Failure {
+        method: method.clone(),
+        error_code: 502,
+        description: "Bad Gateway".to_owned(),
+        retry_after: None,
+        after: 0,
+    });
+    let failure = outage.or_else(|| {
         let mut f = tg.failures.lock().unwrap();
         match f.iter_mut().enumerate().find(|(_, x)| x.method == method) {
             Some((_, x)) if x.after > 0 => {
@@ -75,7 +83,7 @@ pub async fn dispatch(
             Some((i, _)) => f.remove(i),
             None => None,
         }
-    };
+    });
     let checked = tg.rules.lock().unwrap().check(&method, &params);
     let outcome = match (failure, checked) {
         (Some(f), _) => Err((f.error_code, f.description, f.retry_after)),

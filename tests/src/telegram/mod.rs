@@ -75,6 +75,10 @@ pub struct Telegram {
     http: reqwest::Client,
     rules: Mutex<rules::Rules>,
     latency_ms: std::sync::atomic::AtomicU64,
+    /// Until when every call is answered 502 Bad Gateway (an outage).
+    outage: Mutex<Option<std::time::Instant>>,
+    /// Methods whose calls take this long before they are answered.
+    slow: Mutex<std::collections::HashMap<String, std::time::Duration>>,
 }
 
 fn first_update_id() -> i64 {
@@ -104,6 +108,8 @@ impl Telegram {
             http: reqwest::Client::new(),
             rules: Mutex::default(),
             latency_ms: std::sync::atomic::AtomicU64::new(0),
+            outage: Mutex::default(),
+            slow: Mutex::default(),
         })
     }
 
@@ -150,6 +156,29 @@ impl Telegram {
         match d {
             Some(d) => r.hang.insert(chat, d),
             None => r.hang.remove(&chat),
+        };
+    }
+
+    /// Telegram is down for `d` from now: every call gets 502 Bad Gateway, as Telegram's
+    /// front ends answer during an outage.
+    pub fn outage(&self, d: std::time::Duration) {
+        *self.outage.lock().unwrap() = Some(std::time::Instant::now() + d);
+    }
+
+    /// Whether an outage is on now.
+    pub fn down(&self) -> bool {
+        self.outage
+            .lock()
+            .unwrap()
+            .is_some_and(|until| std::time::Instant::now() < until)
+    }
+
+    /// Calls of `method` (lower case) take `d` before they are answered (`None`: at once).
+    pub fn slow_method(&self, method: &str, d: Option<std::time::Duration>) {
+        let mut slow = self.slow.lock().unwrap();
+        match d {
+            Some(d) => slow.insert(method.to_owned(), d),
+            None => slow.remove(method),
         };
     }
 

@@ -235,6 +235,7 @@ async fn an_edit_that_changes_nothing_counts_as_done() {
             effects: vec![id],
             completes: None,
             action: None,
+            action_at_ms: None,
         },
     );
     let js = sys.js().await.unwrap();
