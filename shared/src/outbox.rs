@@ -192,9 +192,11 @@ pub async fn decided(pool: &sqlx::PgPool, id: uuid::Uuid) -> sqlx::Result<bool> 
 /// Marks job `id` received (published), for a stage whose first statement does not already
 /// (a rolling summary): the sweeper then leaves its outbox row alone.
 pub async fn received(pool: &sqlx::PgPool, id: uuid::Uuid) -> sqlx::Result<()> {
-    sqlx::query("UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL")
-        .bind(id)
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET published_at = now() WHERE job_id = $1 AND published_at IS NULL",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
     Ok(())
 }

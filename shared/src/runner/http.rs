@@ -77,20 +77,24 @@ async fn invoke<S: Stage>(
         return (StatusCode::UNAUTHORIZED, "signature required").into_response();
     }
     let schema = headers.get(SCHEMA_HEADER).and_then(|v| v.to_str().ok());
-    if is_newer(schema) {
-        // Written by a newer build: its caller retries, and a newer copy takes it.
-        return retry_after(NEWER_SCHEMA_DELAY);
-    }
     let delivered = headers
         .get(DELIVERY_HEADER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
-    match inv
-        .core
-        .process(S::SPEC.subject, &body, delivered, true)
-        .await
-    {
+    let outcome = match super::bounds::refusal(delivered, is_newer(schema)) {
+        Some(reason) => {
+            let subject = S::SPEC.subject;
+            inv.core.refuse(subject, &body, delivered, &reason).await
+        }
+        // Written by a newer build: its caller retries, and a newer copy takes it.
+        None if is_newer(schema) => return retry_after(NEWER_SCHEMA_DELAY),
+        None => {
+            let subject = S::SPEC.subject;
+            inv.core.process(subject, &body, delivered, true).await
+        }
+    };
+    match outcome {
         Outcome::Done => (StatusCode::OK, "done").into_response(),
         Outcome::Retry(delay) => retry_after(delay),
         Outcome::Defer(delay) => {

@@ -3,7 +3,9 @@
 //! and returns an [`Outcome`] that the JetStream runner maps to ack / park / nak / term and
 //! the HTTP runner maps to a status code.
 
+mod bounds;
 mod consumer;
+mod hold;
 mod http;
 mod order;
 mod sign;
@@ -17,7 +19,9 @@ use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 
-pub use consumer::{Held, alive, drain, hold, pull_until, run_consumer, settle};
+pub use bounds::{CRASH_LOOP, NEWER_GIVE_BACKS, refusal};
+pub use consumer::{drain, pull_until, run_consumer};
+pub use hold::{Held, alive, hold, settle};
 pub use http::{DEFER_HEADER, DELIVERY_HEADER, InvokeAuth, http_router, no_delay, run_http, serve};
 pub use order::Place;
 pub use sign::{SIGNATURE_HEADER, sign, verify};
@@ -210,7 +214,7 @@ impl<S: Stage> Core<S> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn give_up(
+    pub(super) async fn give_up(
         &self,
         subject: &str,
         payload: &[u8],

@@ -106,6 +106,16 @@ fn k8s_documents() -> Vec<(String, Value)> {
     docs
 }
 
+/// The longest call each function may be in the middle of when it is told to stop, at the
+/// default settings: the LLM (`LLM_TIMEOUT_SECS`), a ComfyUI render (`COMFYUI_MAX_SECS`), a
+/// photo scene (`SCENE_TIMEOUT_SECS`), a send's lease with a 10 MB upload's allowance.
+const LONGEST_CALL_SECS: [(&str, u64); 4] = [
+    ("fn-reply", 120),
+    ("fn-image", 600),
+    ("fn-prompt", 20),
+    ("fn-send", 65),
+];
+
 #[test]
 fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
     let docs = k8s_documents();
@@ -130,6 +140,18 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
     }
     for f in shared::topology::FUNCTIONS {
         let d = named("Deployment", f).unwrap_or_else(|| panic!("{f}: no Deployment"));
+        // SIGTERM drains in-flight work: the pod must be given the longest call it may be in.
+        let grace = d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
+            .as_u64()
+            .unwrap_or(30);
+        let longest = LONGEST_CALL_SECS
+            .iter()
+            .find(|(name, _)| *name == f)
+            .map_or(0, |(_, s)| *s);
+        assert!(
+            grace >= longest + 10,
+            "{f}: terminationGracePeriodSeconds {grace} < its longest call {longest} s + 10"
+        );
         let c = &d["spec"]["template"]["spec"]["containers"][0];
         assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz", "{f}");
         assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz", "{f}");

@@ -22,7 +22,11 @@ async fn a_nul_text_and_a_burst_of_forty_never_keep_another_user_waiting() {
         noisy.say(&format!("quick {i}")).await;
     }
     let asked = Instant::now();
-    other.ask("are you there?", |c| text_of(c) == answer_for("are you there?")).await;
+    other
+        .ask("are you there?", |c| {
+            text_of(c) == answer_for("are you there?")
+        })
+        .await;
     let waited = asked.elapsed();
     assert!(
         waited < Duration::from_secs(10),
@@ -45,7 +49,16 @@ async fn blip(sys: &System, span: Duration) {
     let admin = std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into());
     let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-    let db: String = sys.db.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+    let db: String = sys
+        .db
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
     let until = Instant::now() + span;
     while Instant::now() < until {
         sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
@@ -72,13 +85,76 @@ async fn a_database_blip_with_two_updates_in_flight_answers_both_in_order() {
             chat.say(&second).await;
         };
         tokio::join!(killer, talk);
-        let a = chat.expect_message(since, |c| text_of(c) == answer_for(&first)).await;
-        let b = chat.expect_message(since, |c| text_of(c) == answer_for(&second)).await;
-        assert!(a.seq < b.seq, "answered out of order: {} then {}", b.seq, a.seq);
+        let a = chat
+            .expect_message(since, |c| text_of(c) == answer_for(&first))
+            .await;
+        let b = chat
+            .expect_message(since, |c| text_of(c) == answer_for(&second))
+            .await;
+        assert!(
+            a.seq < b.seq,
+            "answered out of order: {} then {}",
+            b.seq,
+            a.seq
+        );
     }
     // The chat keeps working.
     chat.turn("still there?").await;
     settle(&sys).await;
     assert_eq!(chat.count_text(&answer_for("first 0")), 1);
     assert_eq!(chat.count_text(&answer_for("second 1")), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_that_keeps_ending_its_process_becomes_a_dead_letter() {
+    let sys = System::start("crash-loop", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 7104);
+    chat.open_dialog().await;
+    // fn-reply is stopped; its deliveries of one job end without a word, as when handling it
+    // kills the process (out of memory): a copy takes it, and is gone before it settles.
+    sys.with_process("fn-reply", |p| p.kill9());
+    let job = crate::helpers::reply_job_for(&chat, "this one ends every process", "crash-1").await;
+    let js = sys.js().await.unwrap();
+    js.publish(
+        shared::topology::REPLY_SUBJECT,
+        serde_json::to_vec(&job).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    let consumer: async_nats::jetstream::consumer::PullConsumer = js
+        .get_stream(shared::topology::JOBS_STREAM)
+        .await
+        .unwrap()
+        .get_consumer("fn-reply")
+        .await
+        .unwrap();
+    use futures::StreamExt;
+    let mut ended = 0;
+    while ended <= shared::runner::CRASH_LOOP {
+        let mut batch = consumer.fetch().max_messages(1).messages().await.unwrap();
+        if let Some(Ok(m)) = batch.next().await {
+            m.ack_with(async_nats::jetstream::AckKind::Nak(None))
+                .await
+                .unwrap();
+            ended += 1;
+        }
+    }
+    let since = sys.tg.calls().len();
+    sys.start_fn("fn-reply").await.unwrap();
+    let sorry = shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry);
+    chat.expect_message(since, |c| text_of(c) == sorry).await;
+    let pool = sys.pool().await.unwrap();
+    let error: String =
+        sqlx::query_scalar("SELECT error FROM dead_letters WHERE stage = 'fn-reply'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(error.contains("without finishing"), "{error}");
+    let asked: i64 = sqlx::query_scalar("SELECT count(*) FROM chat_messages WHERE content LIKE 'I love hearing that: \"this one ends%'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(asked, 0, "never handled");
 }

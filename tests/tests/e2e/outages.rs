@@ -59,7 +59,10 @@ async fn a_429_on_a_callback_answer_pauses_no_one_else() {
                 .any(|b| b.starts_with("persona:"))
         })
         .await;
-    let first = standins::system::buttons_of(&menu).into_iter().next().unwrap();
+    let first = standins::system::buttons_of(&menu)
+        .into_iter()
+        .next()
+        .unwrap();
     presser.press(&menu, &first).await;
     sys.wait_call(since, Duration::from_secs(20), |c| {
         c.method == "answercallbackquery" && c.result.is_null()
@@ -81,7 +84,8 @@ async fn slow_chat_actions_never_hold_up_answers() {
     let (busy, other) = (Chat::new(&sys, 7204), Chat::new(&sys, 7205));
     busy.open_dialog().await;
     other.open_dialog().await;
-    sys.tg.slow_method("sendchataction", Some(Duration::from_secs(10)));
+    sys.tg
+        .slow_method("sendchataction", Some(Duration::from_secs(10)));
     // More "typing…" jobs than fn-send has slots, for 300 chats, as many replies in flight
     // would publish them.
     let js = sys.js().await.unwrap();

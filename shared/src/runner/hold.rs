@@ -1,0 +1,110 @@
+//! Holding a message while its stage works on it: progress acks so no other copy gets it,
+//! waiting for its turn in its key's chain without a slot, parking when the stage defers it,
+//! and settling it (ack, nak with a delay, term) as the outcome says.
+
+use std::future::Future;
+use std::time::Duration;
+
+use async_nats::jetstream::{AckKind, Message};
+use tokio::sync::{OwnedSemaphorePermit, watch};
+
+use super::Outcome;
+use super::order::Place;
+
+/// Runs `attempt` (first with `true`) while keeping `msg` alive, until it returns something
+/// other than a deferral. A message queued behind an earlier one of its key (`place`) waits
+/// without its slot, so one busy chat never holds more than one of a copy's slots. A
+/// deferred message is parked: its slot goes back and it leaves its place (the next message
+/// of its key may go; one that it waits for is never queued behind it) while it waits, and it
+/// runs again without taking a slot (the pull loop may hold every free one for an open
+/// batch): what runs again was admitted once, and held messages are bounded by the
+/// consumer's max_ack_pending. When the runner stops, a parked message is handed back.
+/// Parked messages are counted in `companion_parked{stage}` (for fn-send: sends waiting for
+/// the pace of their chat or the bot, or out a 429).
+pub async fn hold<F, Fut>(
+    msg: &Message,
+    held: Held<'_>,
+    permit: OwnedSemaphorePermit,
+    mut place: Place,
+    mut attempt: F,
+) -> Outcome
+where
+    F: FnMut(bool) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    let mut first = true;
+    let mut permit = Some(permit);
+    if place.waits() {
+        permit = None;
+        alive(msg, held.ack_wait, place.ready()).await;
+    }
+    let outcome = loop {
+        let work = attempt(first);
+        first = false;
+        match alive(msg, held.ack_wait, work).await {
+            Outcome::Defer(delay) => {
+                permit = None;
+                place.leave();
+                let mut stopping = held.stopping.clone();
+                let parked = async {
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => false,
+                        _ = stopping.wait_for(|s| *s) => true,
+                    }
+                };
+                let gauge = metrics::gauge!("companion_parked", "stage" => held.stage);
+                gauge.increment(1.0);
+                let stopped = alive(msg, held.ack_wait, parked).await;
+                gauge.decrement(1.0);
+                if stopped {
+                    break Outcome::Retry(delay);
+                }
+            }
+            other => break other,
+        }
+    };
+    drop((permit, place));
+    outcome
+}
+
+/// What [`hold`] needs of its runner.
+#[derive(Clone, Copy)]
+pub struct Held<'a> {
+    /// The stage (metrics label).
+    pub stage: &'static str,
+    /// The consumer's ack wait (progress acks go at a third of it).
+    pub ack_wait: Duration,
+    /// Becomes true when the runner stops.
+    pub stopping: &'a watch::Receiver<bool>,
+}
+
+/// Acks, naks (with the delay) or terminates `msg` as `outcome` says.
+pub async fn settle(msg: &Message, outcome: Outcome) {
+    let ack = match outcome {
+        Outcome::Done => AckKind::Ack,
+        Outcome::Retry(delay) | Outcome::Defer(delay) => AckKind::Nak(Some(delay)),
+        Outcome::Dropped => AckKind::Term,
+    };
+    if let Err(e) = msg.ack_with(ack).await {
+        // The message will be redelivered; its effects are keyed, so nothing doubles.
+        tracing::warn!(error = %e, "ack failed");
+    }
+}
+
+/// Runs `work` while sending progress acks at a third of the ack wait, so a held message is
+/// never redelivered to another copy while this one has it.
+pub async fn alive<T>(msg: &Message, ack_wait: Duration, work: impl Future<Output = T>) -> T {
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(ack_wait / 3);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            o = &mut work => return o,
+            _ = tick.tick() => {
+                if let Err(e) = msg.ack_with(AckKind::Progress).await {
+                    tracing::debug!(error = %e, "progress ack failed");
+                }
+            }
+        }
+    }
+}
