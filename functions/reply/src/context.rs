@@ -1,7 +1,7 @@
 //! What the model sees: the persona's system prompt (with `{{user}}` expanded), the rolling
 //! summary of what no longer fits, the latest turns up to the message being answered (loaded
 //! by `store::begin`) within a token budget, and the post-history instructions; and what is
-//! sent back: answers longer than Telegram's 4096 characters split at paragraph boundaries.
+//! sent back: answers longer than Telegram's 4096 (UTF-16 units) split at paragraph boundaries.
 
 use crate::llm::ChatMessage;
 use shared::personas::expand_user;
@@ -75,17 +75,14 @@ pub fn messages(f: &Frame<'_>, turns: Vec<Turn>, budget: usize) -> (Vec<ChatMess
 /// Heads the rolling summary in the prompt.
 pub const STORY_SO_FAR: &str = "The story so far (earlier messages, summarised):";
 
-/// Splits `text` into pieces of at most `limit` characters, preferring paragraph, then line,
-/// then sentence, then word boundaries.
+/// Splits `text` into pieces of at most `limit` UTF-16 code units — the unit Telegram
+/// measures texts and entities in (an emoji is two) — preferring paragraph, then line, then
+/// sentence, then word boundaries.
 pub fn split(text: &str, limit: usize) -> Vec<String> {
     let mut parts = Vec::new();
     let mut rest = text.trim();
-    while rest.chars().count() > limit {
-        let cut_byte = rest
-            .char_indices()
-            .nth(limit)
-            .map(|(i, _)| i)
-            .unwrap_or(rest.len());
+    while utf16_len(rest) > limit {
+        let cut_byte = utf16_cut(rest, limit);
         let window = &rest[..cut_byte];
         // Paragraph, line, sentence (after its mark), then word; mid-word only for one word
         // longer than the limit.
@@ -95,7 +92,7 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
                 let keep = sep.trim_end().len();
                 window.rfind(sep).filter(|&i| i > 0).map(|i| i + keep)
             })
-            .unwrap_or(cut_byte);
+            .unwrap_or(cut_byte.max(rest.chars().next().map_or(1, char::len_utf8)));
         parts.push(rest[..cut].trim_end().to_owned());
         rest = rest[cut..].trim_start();
     }
@@ -103,6 +100,24 @@ pub fn split(text: &str, limit: usize) -> Vec<String> {
         parts.push(rest.to_owned());
     }
     parts
+}
+
+/// Length in UTF-16 code units, as Telegram counts.
+pub fn utf16_len(text: &str) -> usize {
+    text.chars().map(char::len_utf16).sum()
+}
+
+/// The largest byte index of `text` on a character boundary whose prefix has at most `limit`
+/// UTF-16 code units.
+fn utf16_cut(text: &str, limit: usize) -> usize {
+    let mut units = 0;
+    for (i, c) in text.char_indices() {
+        units += c.len_utf16();
+        if units > limit {
+            return i;
+        }
+    }
+    text.len()
 }
 
 #[cfg(test)]
@@ -178,6 +193,13 @@ mod tests {
                 .iter()
                 .all(|p| p.split(' ').all(|w| w == "word"))
         );
+        let emoji = "😊 ".repeat(1500);
+        let pieces = split(&emoji, 4096);
+        assert!(pieces.iter().all(|p| super::utf16_len(p) <= 4096));
+        assert_eq!(pieces.concat().replace(' ', ""), emoji.replace(' ', ""));
+        let pieces = split(&"😊".repeat(5000), 4096);
+        assert!(pieces.iter().all(|p| super::utf16_len(p) <= 4096));
+        assert_eq!(pieces.concat(), "😊".repeat(5000));
         let pieces = split(&"ж".repeat(10_000), 4096);
         assert_eq!(pieces.len(), 3);
         assert!(pieces.iter().all(|p| p.chars().count() <= 4096));

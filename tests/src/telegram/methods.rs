@@ -128,7 +128,7 @@ fn answer(tg: &Telegram, method: &str, p: &Map<String, Value>) -> Outcome {
             if text.is_empty() {
                 return bad("message text is empty");
             }
-            if text.chars().count() > 4096 {
+            if text.encode_utf16().count() > 4096 {
                 return bad("message is too long");
             }
             message(tg, p, json!({"text": text}))

@@ -116,7 +116,7 @@ impl Rules {
             "sendmessage" => text(p, "text", 4096, "message is too long"),
             "sendphoto" => {
                 let caption = p.get("caption").and_then(Value::as_str).unwrap_or("");
-                if caption.chars().count() > 1024 {
+                if caption.encode_utf16().count() > 1024 {
                     return Err(bad("message caption is too long"));
                 }
                 let file = match p.get("photo") {
@@ -205,7 +205,8 @@ fn text(p: &Map<String, Value>, key: &str, max: usize, too_long: &str) -> Result
     if t.trim().is_empty() {
         return Err(bad("message text is empty"));
     }
-    if t.chars().count() > max {
+    // Telegram measures texts in UTF-16 code units (an emoji is two).
+    if t.encode_utf16().count() > max {
         return Err(bad(too_long));
     }
     Ok(())

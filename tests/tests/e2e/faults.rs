@@ -158,3 +158,36 @@ async fn a_message_that_keeps_ending_its_process_becomes_a_dead_letter() {
         .unwrap();
     assert_eq!(asked, 0, "never handled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_four_thousand_character_answer_full_of_emoji_is_delivered_whole() {
+    let sys = System::start("emoji-answer", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 7105);
+    chat.open_dialog().await;
+    // 4,000 characters, 5,500 UTF-16 units: over Telegram's limit as Telegram counts it.
+    let content: String = (0..1000).map(|i| if i % 2 == 0 { "ok😊 " } else { "go🌙 " }).collect::<String>().trim_end().to_owned() + "!";
+    assert!(content.chars().count() <= 4096 && content.encode_utf16().count() > 4096);
+    sys.llm.push(vec![standins::script::Step {
+        content: Some(content.clone()),
+        ..Default::default()
+    }]);
+    let since = sys.tg.calls().len();
+    chat.say("tell me everything").await;
+    chat.expect_message(since, |c| text_of(c).ends_with('!')).await;
+    settle(&sys).await;
+    let sorry = shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry);
+    assert_eq!(chat.count_text(sorry), 0, "no sorry");
+    // The parts as the user last sees them (the final text of each message) make the answer.
+    let mut shown: std::collections::BTreeMap<i64, String> = Default::default();
+    for c in sys.tg.calls().iter().skip(since) {
+        if c.params["chat_id"] != 7105 || c.result.is_null() {
+            continue;
+        }
+        if let (Some(id), Some(text)) = (c.result["message_id"].as_i64(), c.params["text"].as_str()) {
+            shown.insert(id, text.to_owned());
+        }
+    }
+    let words: Vec<&str> = shown.values().flat_map(|t| t.split_whitespace()).collect();
+    let want: Vec<&str> = content.split_whitespace().collect();
+    assert!(words.ends_with(&want), "the answer is not shown whole: {} parts", shown.len());
+}
