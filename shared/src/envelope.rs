@@ -123,7 +123,7 @@ pub struct ImageJob {
 
 /// Bot API calls for fn-send: effects already committed (sent in this order, each once), or
 /// a chat action that is never stored.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct SendJob {
     /// The chat the effects go to.
     pub chat_id: i64,

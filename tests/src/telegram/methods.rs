@@ -94,7 +94,8 @@ pub async fn dispatch(
         && let Some(id) = r["message_id"].as_i64()
     {
         let shown = r["text"].as_str().or(r["caption"].as_str()).unwrap_or("");
-        tg.rules.lock().unwrap().sent(chat, id, shown);
+        let markup = params.get("reply_markup").cloned().unwrap_or(Value::Null);
+        tg.rules.lock().unwrap().sent(chat, id, shown, &markup);
     }
     let result = outcome.clone().unwrap_or(Value::Null);
     {

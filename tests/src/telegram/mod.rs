@@ -7,6 +7,7 @@
 mod methods;
 mod params;
 mod rules;
+mod strict;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;

@@ -21,7 +21,8 @@ pub struct Rules {
     chats: HashSet<i64>,
     blocked: HashSet<i64>,
     callbacks: HashSet<String>,
-    messages: HashMap<(i64, i64), String>,
+    /// Each sent message's text (or caption) and buttons, for later edits.
+    messages: HashMap<(i64, i64), (String, Value)>,
     /// Per-chat flood control on (`Some(per second, burst)`).
     pub flood: Option<(f64, usize)>,
     sends: HashMap<i64, VecDeque<Instant>>,
@@ -43,8 +44,9 @@ fn chat_of(p: &Map<String, Value>) -> Option<i64> {
 impl Rules {
     /// Remembers what an update delivered to the bot shows: its chat, its callback query.
     pub fn saw_update(&mut self, update: &Value) {
-        let paths: [&[&str]; 3] = [
+        let paths: [&[&str]; 4] = [
             &["message", "chat", "id"],
+            &["edited_message", "chat", "id"],
             &["callback_query", "message", "chat", "id"],
             &["callback_query", "from", "id"],
         ];
@@ -95,7 +97,8 @@ impl Rules {
 
     /// Refuses what Telegram refuses; `Ok` lets the call through.
     pub fn check(&mut self, method: &str, p: &Map<String, Value>) -> Result<(), Refusal> {
-        let sends = matches!(method, "sendmessage" | "sendphoto");
+        super::strict::check(method, p)?;
+        let sends = matches!(method, "sendmessage" | "sendphoto" | "senddocument");
         let edits = matches!(method, "editmessagetext" | "editmessagereplymarkup");
         if sends || edits || method == "sendchataction" {
             let Some(chat) = chat_of(p) else {
@@ -155,18 +158,22 @@ impl Rules {
         self.messages.remove(&(chat, message_id));
     }
 
-    /// Remembers a sent message, for later edits.
-    pub fn sent(&mut self, chat: i64, message_id: i64, text: &str) {
-        self.messages.insert((chat, message_id), text.to_owned());
+    /// Remembers a sent (or edited) message's text and buttons, for later edits.
+    pub fn sent(&mut self, chat: i64, message_id: i64, text: &str, markup: &Value) {
+        let markup = markup.clone();
+        self.messages
+            .insert((chat, message_id), (text.to_owned(), markup));
     }
 
     fn edit(&mut self, p: &Map<String, Value>) -> Result<(), Refusal> {
         let chat = chat_of(p).unwrap_or(0);
         let id = p.get("message_id").and_then(Value::as_i64).unwrap_or(0);
         let new = p.get("text").and_then(Value::as_str).unwrap_or("");
+        let markup = p.get("reply_markup").cloned().unwrap_or(Value::Null);
+        // Not modified only when both the text and the buttons stay as they are.
         match self.messages.get(&(chat, id)) {
             None => Err(bad("message to edit not found")),
-            Some(old) if old == new => Err(bad(
+            Some((old, buttons)) if old == new && *buttons == markup => Err(bad(
                 "message is not modified: specified new message content and reply markup are \
                  exactly the same as a current content and reply markup of the message",
             )),

@@ -165,7 +165,12 @@ async fn a_four_thousand_character_answer_full_of_emoji_is_delivered_whole() {
     let chat = Chat::new(&sys, 7105);
     chat.open_dialog().await;
     // 4,000 characters, 5,500 UTF-16 units: over Telegram's limit as Telegram counts it.
-    let content: String = (0..1000).map(|i| if i % 2 == 0 { "ok😊 " } else { "go🌙 " }).collect::<String>().trim_end().to_owned() + "!";
+    let content: String = (0..1000)
+        .map(|i| if i % 2 == 0 { "ok😊 " } else { "go🌙 " })
+        .collect::<String>()
+        .trim_end()
+        .to_owned()
+        + "!";
     assert!(content.chars().count() <= 4096 && content.encode_utf16().count() > 4096);
     sys.llm.push(vec![standins::script::Step {
         content: Some(content.clone()),
@@ -173,7 +178,8 @@ async fn a_four_thousand_character_answer_full_of_emoji_is_delivered_whole() {
     }]);
     let since = sys.tg.calls().len();
     chat.say("tell me everything").await;
-    chat.expect_message(since, |c| text_of(c).ends_with('!')).await;
+    chat.expect_message(since, |c| text_of(c).ends_with('!'))
+        .await;
     settle(&sys).await;
     let sorry = shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry);
     assert_eq!(chat.count_text(sorry), 0, "no sorry");
@@ -183,11 +189,16 @@ async fn a_four_thousand_character_answer_full_of_emoji_is_delivered_whole() {
         if c.params["chat_id"] != 7105 || c.result.is_null() {
             continue;
         }
-        if let (Some(id), Some(text)) = (c.result["message_id"].as_i64(), c.params["text"].as_str()) {
+        if let (Some(id), Some(text)) = (c.result["message_id"].as_i64(), c.params["text"].as_str())
+        {
             shown.insert(id, text.to_owned());
         }
     }
     let words: Vec<&str> = shown.values().flat_map(|t| t.split_whitespace()).collect();
     let want: Vec<&str> = content.split_whitespace().collect();
-    assert!(words.ends_with(&want), "the answer is not shown whole: {} parts", shown.len());
+    assert!(
+        words.ends_with(&want),
+        "the answer is not shown whole: {} parts",
+        shown.len()
+    );
 }

@@ -13,6 +13,7 @@ mod conversation;
 mod crash;
 mod delivery;
 mod deploy_files;
+mod edits;
 mod export;
 mod faults;
 mod helpers;

@@ -1,10 +1,8 @@
 //! fn-send against a Telegram as strict as the real one: a split reply with a 429 in the
-//! middle, 5xx, a user who blocked the bot, a chat that is gone, an edit that changes nothing,
-//! and a Telegram so slow for some chats that it must not hold up anyone else.
+//! middle, 5xx, a user who blocked the bot, a chat that is gone, and a Telegram so slow for some chats that it must not hold up anyone else.
 
 use std::time::{Duration, Instant};
 
-use shared::envelope::{Envelope, SendJob};
 use standins::llm::answer_for;
 use standins::script::Step;
 use standins::system::{System, text_of};
@@ -211,61 +209,6 @@ async fn a_chat_that_is_gone_is_dropped_quietly() {
             shared::locale::T::Sorry
         )),
         0
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_edit_that_changes_nothing_counts_as_done() {
-    let sys = System::start("not-modified", &[]).await.unwrap();
-    let chat = Chat::new(&sys, 7105);
-    let greeting = chat.open_dialog().await;
-    let pool = sys.pool().await.unwrap();
-    let id = uuid::Uuid::new_v4();
-    let params = serde_json::json!({
-        "chat_id": chat.user.id,
-        "message_id": greeting.result["message_id"],
-        "text": text_of(&greeting),
-    });
-    sqlx::query("INSERT INTO effects (id, chat_id, method, params, visible) VALUES ($1, $2, 'editMessageText', $3, false)")
-        .bind(id).bind(chat.user.id).bind(&params).execute(&pool).await.unwrap();
-    let job = Envelope::new(
-        "edit-test",
-        SendJob {
-            chat_id: chat.user.id,
-            effects: vec![id],
-            completes: None,
-            action: None,
-            action_at_ms: None,
-        },
-    );
-    let js = sys.js().await.unwrap();
-    js.publish(
-        shared::topology::SEND_SUBJECT,
-        serde_json::to_vec(&job).unwrap().into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
-    let state = standins::harness::wait_for("the edit to be settled", STEP, || {
-        let pool = pool.clone();
-        async move {
-            let s: String = sqlx::query_scalar("SELECT state FROM effects WHERE id = $1")
-                .bind(id)
-                .fetch_one(&pool)
-                .await
-                .ok()?;
-            (s != "pending").then_some(s)
-        }
-    })
-    .await
-    .unwrap();
-    assert_eq!(state, "sent", "\"message is not modified\" is success");
-    let edits = sys.tg.calls_of("editmessagetext");
-    assert_eq!(edits.len(), 1, "tried once");
-    assert!(
-        !delivered(&edits[0]),
-        "and Telegram did say it was not modified"
     );
 }
 
