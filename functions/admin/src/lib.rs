@@ -170,6 +170,9 @@ impl Stage for Admin {
         if let Some(png) = shown.chart {
             d.photo(job.chat_id, png, "", &[]);
         }
+        if let Some(user) = job.request.about_user {
+            d.about_user(user);
+        }
         let committed = d.commit(pool.begin().await?).await?;
         self.deps.outbox.publish(committed).await?;
         retry::publish(pool, &self.deps.js, env.id).await

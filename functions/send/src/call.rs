@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use shared::effects::{EDIT_OF, ERASURE, OR_SEND};
+use shared::effects::{EDIT_OF, OR_SEND, OURS};
 use shared::telegram::{BotApi, TgError, Upload};
 
 use crate::store;
@@ -13,7 +13,7 @@ use crate::store;
 /// dropped (`None`).
 pub fn resolve(e: &store::Effect) -> Option<(&str, Cow<'_, serde_json::Value>)> {
     let Some(of) = e.params.get(EDIT_OF) else {
-        let ours = [OR_SEND, ERASURE].iter().any(|k| e.params.get(k).is_some());
+        let ours = OURS.iter().any(|k| e.params.get(k).is_some());
         return Some(match ours {
             true => (
                 e.method.as_str(),
@@ -46,7 +46,7 @@ pub fn as_new_message(params: &serde_json::Value) -> serde_json::Value {
 fn without_ours(params: &serde_json::Value, as_new: bool) -> serde_json::Value {
     let mut params = params.clone();
     if let Some(p) = params.as_object_mut() {
-        for key in [EDIT_OF, OR_SEND, ERASURE] {
+        for key in OURS {
             p.remove(key);
         }
         if as_new {

@@ -62,7 +62,11 @@ impl Send {
             group: (GROUP.interval_ms, GROUP.burst_ms),
         };
         let (e, l) = match lease::claim(pool, id, self.lease, job, rules).await? {
-            Claim::Done => return Ok(()),
+            Claim::Done(None) => return Ok(()),
+            // Sent, but the erasure it ends did not finish (a step failed): finish it now.
+            Claim::Done(Some((chat, erasure))) => {
+                return self.finished(id, chat, Some(erasure)).await;
+            }
             Claim::Wait(d, why) => return Err(HandlerError::defer(why, d)),
             Claim::Go(e, l) => (e, l),
         };
@@ -76,7 +80,7 @@ impl Send {
         }
         if e.unreachable {
             lease::failed(pool, l, "the user cannot be reached").await?;
-            return self.finished(id, &e, erasure).await;
+            return self.finished(id, e.chat_id, erasure).await;
         }
         if let Some(wait) = self.paced(&e).await? {
             lease::release(pool, l).await?;
@@ -139,7 +143,7 @@ impl Send {
             }
             Err(TgError::Permanent(why)) => self.give_up(l, &e, &why).await?,
         }
-        self.finished(id, &e, erasure).await
+        self.finished(id, e.chat_id, erasure).await
     }
 
     /// Marks a claimed effect sent; a claim that was taken over meanwhile is only logged.
@@ -163,7 +167,7 @@ impl Send {
         if passing_step(e) {
             tracing::info!(effect = %l.id, %why, "a streaming step dropped; the final text follows");
             lease::failed(pool, l, why).await?;
-            return self.finished(l.id, e, erasure).await;
+            return self.finished(l.id, e.chat_id, erasure).await;
         }
         let Some((tries, failing)) = lease::failed_try(pool, l, why).await? else {
             return Ok(());
@@ -176,7 +180,7 @@ impl Send {
         tracing::error!(effect = %l.id, method = %e.method, %why, failing_s = failing.as_secs(), "effect failed for good");
         store::failed(pool, l.id, why).await?;
         self.notify(l.id, e).await?;
-        self.finished(l.id, e, erasure).await
+        self.finished(l.id, e.chat_id, erasure).await
     }
 
     /// Marks an effect failed and, for a message the user was waiting for, says sorry.

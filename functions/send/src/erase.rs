@@ -23,12 +23,14 @@ pub fn of(e: &store::Effect) -> Option<Uuid> {
 }
 
 impl Send {
-    /// Called when effect `id` is done with: for an erasure's final message, removes the
-    /// erased jobs' status from the KV bucket, then the chat's last rows.
+    /// Called when effect `id` (to `chat_id`) is done with: for an erasure's final message,
+    /// removes the erased jobs' status from the KV bucket, then the chat's last rows, and
+    /// marks the erasure done. Called again for a sent message whose erasure is not done (a
+    /// step failed and the job came back), so every step is repeated until it is.
     pub(crate) async fn finished(
         &self,
         id: Uuid,
-        e: &store::Effect,
+        chat_id: i64,
         erasure: Option<Uuid>,
     ) -> Result<(), HandlerError> {
         let Some(erasure) = erasure else {
@@ -49,7 +51,7 @@ impl Send {
                     .map_err(|e| HandlerError::transient(format!("job status purge: {e}")))?;
             }
         }
-        store::erase_traces(pool, e.chat_id, erasure, id).await?;
+        store::erase_traces(pool, chat_id, erasure, id).await?;
         tracing::info!(%erasure, jobs = jobs.len(), "erasure finished");
         Ok(())
     }

@@ -27,8 +27,9 @@ pub struct ChatRules {
 pub enum Claim {
     /// Ours to send, under this lease.
     Go(Effect, Lease),
-    /// Sent, failed for good, or gone: nothing to do.
-    Done,
+    /// Sent, failed for good, or gone: nothing to do — but for the final message of an
+    /// erasure that is not done yet: (chat, erasure).
+    Done(Option<(i64, Uuid)>),
     /// Not its turn yet (an earlier message of the chat, or another sender holds it).
     Wait(Duration, &'static str),
 }
@@ -90,9 +91,11 @@ pub async fn claim(
     }
     // Why not: done, held by another sender, or behind an earlier message — which waits at
     // least as long as its chat is paused, so a parked chat is not polled in vain.
-    let state: Option<(String, Option<f64>, Option<f64>)> = sqlx::query_as(
+    let state: Option<State> = sqlx::query_as(
         "SELECT e.state, extract(epoch FROM e.lease_until - now())::float8,
-                extract(epoch FROM p.paused_until - now())::float8
+                extract(epoch FROM p.paused_until - now())::float8, e.chat_id,
+                (SELECT x.id FROM erasures x WHERE x.id = (e.params->>'erasure')::uuid
+                   AND x.done_at IS NULL) AS erasure
          FROM effects e LEFT JOIN send_pace p ON p.key = 'chat:' || e.chat_id
          WHERE e.id = $1",
     )
@@ -100,18 +103,21 @@ pub async fn claim(
     .fetch_optional(pool)
     .await?;
     Ok(match state {
-        None => Claim::Done,
-        Some((s, _, _)) if s != "pending" => Claim::Done,
-        Some((_, Some(left), _)) if left > 0.0 => Claim::Wait(
+        None => Claim::Done(None),
+        Some((s, _, _, chat, erasure)) if s != "pending" => Claim::Done(erasure.map(|x| (chat, x))),
+        Some((_, Some(left), _, _, _)) if left > 0.0 => Claim::Wait(
             Duration::from_secs_f64(left.min(30.0)) + Duration::from_millis(50),
             "another sender holds it",
         ),
-        Some((_, _, paused)) => Claim::Wait(
+        Some((_, _, paused, _, _)) => Claim::Wait(
             Duration::from_secs_f64(paused.unwrap_or(0.0).clamp(0.25, 300.0)),
             "an earlier message goes first",
         ),
     })
 }
+
+/// Why a claim was not taken: state, lease left, chat pause left (s), chat, unfinished erasure.
+type State = (String, Option<f64>, Option<f64>, i64, Option<Uuid>);
 
 /// Gives the lease back (the effect waits for its turn).
 pub async fn release(pool: &PgPool, l: Lease) -> sqlx::Result<()> {

@@ -65,6 +65,7 @@ impl FromEnv for Settings {
             sweep: SweepSettings {
                 every: env.seconds("SWEEP_INTERVAL_SECS", 5, 1),
                 grace: env.seconds("SWEEP_GRACE_SECS", 10, 1),
+                dead_letter_days: env.parse("DEAD_LETTER_DAYS", 14u32).max(1),
             },
         }
     }

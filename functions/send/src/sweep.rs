@@ -2,8 +2,8 @@
 //! leased with `FOR UPDATE SKIP LOCKED` in one autocommit statement, then published). It
 //! re-publishes outbox jobs a crash left between commit and publish, re-queues effects whose
 //! send job was lost, and prunes what is no longer needed: update claims older than a week
-//! (Telegram reuses update ids after a week without updates), and old sent effects and
-//! published outbox rows.
+//! (Telegram reuses update ids after a week without updates), old sent effects and published
+//! outbox rows, and dead letters older than `DEAD_LETTER_DAYS` (they hold users' texts).
 
 use std::time::Duration;
 
@@ -21,6 +21,8 @@ pub struct SweepSettings {
     pub every: Duration,
     /// Age of a committed, unpublished row before the sweeper takes it.
     pub grace: Duration,
+    /// How long dead letters are kept (`DEAD_LETTER_DAYS`): they hold users' texts.
+    pub dead_letter_days: u32,
 }
 
 /// Runs sweeps forever (the task is dropped with the process).
@@ -33,7 +35,7 @@ pub async fn run(
     let mut tick = tokio::time::interval(s.every);
     loop {
         tick.tick().await;
-        if let Err(e) = round(&pool, &outbox, &js, s.grace).await {
+        if let Err(e) = round(&pool, &outbox, &js, s).await {
             tracing::warn!(error = %e, "sweep failed; next round will retry");
         }
     }
@@ -44,11 +46,11 @@ pub async fn round(
     pool: &PgPool,
     outbox: &Outbox,
     js: &async_nats::jetstream::Context,
-    grace: Duration,
+    s: SweepSettings,
 ) -> Result<(), HandlerError> {
-    outbox.sweep(grace, 500).await?;
-    requeue_effects(pool, js, grace * 6).await?;
-    prune(pool).await?;
+    outbox.sweep(s.grace, 500).await?;
+    requeue_effects(pool, js, s.grace * 6).await?;
+    prune(pool, s.dead_letter_days).await?;
     Ok(())
 }
 
@@ -95,7 +97,7 @@ async fn requeue_effects(
     Ok(())
 }
 
-async fn prune(pool: &PgPool) -> Result<(), HandlerError> {
+async fn prune(pool: &PgPool, dead_letter_days: u32) -> Result<(), HandlerError> {
     for sql in [
         "DELETE FROM processed_updates WHERE update_id IN (
              SELECT update_id FROM processed_updates
@@ -108,5 +110,13 @@ async fn prune(pool: &PgPool) -> Result<(), HandlerError> {
     ] {
         sqlx::query(sql).execute(pool).await?;
     }
+    sqlx::query(
+        "DELETE FROM dead_letters WHERE id IN (
+             SELECT id FROM dead_letters
+             WHERE created_at < now() - make_interval(days => $1) LIMIT 5000)",
+    )
+    .bind(dead_letter_days as i32)
+    .execute(pool)
+    .await?;
     Ok(())
 }

@@ -18,7 +18,9 @@ use uuid::Uuid;
 use crate::envelope::Envelope;
 use crate::telegram::{ButtonRow, keyboard};
 
+mod params;
 mod sql;
+pub use params::{ABOUT_USER, EDIT_OF, ERASURE, OR_SEND, OURS};
 pub use sql::GatedQuery;
 use sql::{bind_rows, insert_sql};
 
@@ -144,6 +146,14 @@ impl Decision {
         let mut params = text_params(chat_id, text, buttons);
         params["message_id"] = json!(message_id);
         self.push(chat_id, "editMessageText", params, true);
+    }
+
+    /// Marks every message decided so far as being about user `id` (an admin's panel of their
+    /// figures): the user's erasure removes them from the delivery log by this mark.
+    pub fn about_user(&mut self, id: i64) {
+        for e in &mut self.effects {
+            e.params[ABOUT_USER] = json!(id);
+        }
     }
 
     /// Makes the last effect the final message of erasure `id` (`ERASURE` in its call): fn-send
@@ -291,13 +301,6 @@ impl Decision {
         }))
     }
 }
-
-/// In an edit's parameters: the effect whose message it edits (resolved by fn-send).
-pub const EDIT_OF: &str = "edit_of";
-/// In an edit's parameters: send it as a new message when that effect's message never went out.
-pub const OR_SEND: &str = "or_send";
-/// In a call's parameters: the erasure (`erasures.id`) whose final message this is.
-pub const ERASURE: &str = "erasure";
 
 fn text_params(chat_id: i64, text: &str, buttons: &[ButtonRow]) -> Value {
     with_buttons(json!({"chat_id": chat_id, "text": text}), buttons)

@@ -11,6 +11,7 @@ mod cluster;
 mod containers;
 mod conversation;
 mod crash;
+mod data;
 mod delivery;
 mod deploy_files;
 mod edits;
