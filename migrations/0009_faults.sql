@@ -75,3 +75,12 @@ BEGIN
     DELETE FROM users u WHERE u.id = p_user;
     RETURN NEXT;
 END $$;
+
+-- A dead letter's payload as JSON, or NULL when it is not JSON.
+CREATE FUNCTION try_jsonb(p_payload BYTEA) RETURNS JSONB
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN convert_from(p_payload, 'UTF8')::jsonb;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;

@@ -159,8 +159,20 @@ impl Stage for Admin {
             None => None,
         };
         if let Some(cb) = &job.callback {
-            let said = retried.as_ref().map(|(id, stage)| match stage {
-                Some(stage) => format!("Dead letter #{id} sent back to {stage}"),
+            let said = retried.as_ref().map(|(id, marked)| match marked {
+                Some(m) if m.lost > 0 && m.requeued == 0 => format!(
+                    "Dead letter #{id} cannot be sent again: its photo or file is no longer kept"
+                ),
+                Some(m) if m.stage == "fn-send" => format!(
+                    "Dead letter #{id} sent back to fn-send: {} message(s) queued again{}",
+                    m.requeued,
+                    if m.lost > 0 {
+                        format!(", {} not kept", m.lost)
+                    } else {
+                        String::new()
+                    }
+                ),
+                Some(m) => format!("Dead letter #{id} sent back to {}", m.stage),
                 None => format!("No dead letter #{id}"),
             });
             d.answer_callback(job.chat_id, cb, said.as_deref());

@@ -10,11 +10,38 @@ use shared::HandlerError;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// Marks dead letter `id` as retried by request `job`; the stage it goes back to, or `None`
-/// when there is no such dead letter.
-pub async fn mark(pool: &PgPool, id: i64, job: Uuid) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar(
-        "UPDATE dead_letters SET retried_at = now(), retry_job = $2 WHERE id = $1 RETURNING stage",
+/// What marking a dead letter for retry found.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Marked {
+    /// The stage it goes back to.
+    pub stage: String,
+    /// For a send job: its messages queued again (they had failed for good).
+    pub requeued: i64,
+    /// For a send job: its messages that cannot be sent again (their photo is not kept).
+    pub lost: i64,
+}
+
+/// Marks dead letter `id` as retried by request `job`, in one statement; for a send job
+/// (fn-send's), its failed messages are made pending again — but a photo or file whose bytes
+/// were dropped when it failed cannot be. `None` when there is no such dead letter.
+pub async fn mark(pool: &PgPool, id: i64, job: Uuid) -> sqlx::Result<Option<Marked>> {
+    sqlx::query_as(
+        "WITH dl AS (
+             UPDATE dead_letters SET retried_at = now(), retry_job = $2 WHERE id = $1
+             RETURNING stage, try_jsonb(payload) -> 'payload' -> 'effects' AS effects),
+         named AS (
+             SELECT e.id, (e.blob IS NULL AND e.method IN ('sendPhoto', 'sendDocument')
+                           AND jsonb_typeof(e.params -> 'photo') IS DISTINCT FROM 'string') AS lost
+             FROM dl, effects e
+             WHERE dl.stage = 'fn-send' AND jsonb_typeof(dl.effects) = 'array' AND e.state = 'failed'
+               AND e.id::text IN (SELECT jsonb_array_elements_text(dl.effects))),
+         again AS (
+             UPDATE effects e SET state = 'pending', attempts = 0, failing_since = NULL,
+                 error = NULL, done_at = NULL, lease_until = NULL, lease_token = NULL
+             FROM named n WHERE e.id = n.id AND NOT n.lost RETURNING 1)
+         SELECT dl.stage, (SELECT count(*) FROM again) AS requeued,
+                (SELECT count(*) FROM named WHERE lost) AS lost
+         FROM dl",
     )
     .bind(id)
     .bind(job)

@@ -1,7 +1,8 @@
 //! The admin panel's operational side through the real functions: a dead letter shown in
 //! Health goes back to its stage with its retry button (here an update fn-updates never
 //! handled: the user gets their answer), a long table is paged with ◀ ▶, a stopped stage
-//! shows its queue and its oldest job's wait, and Personas counts dialogs and messages.
+//! shows its queue and its oldest job's wait, Personas counts dialogs and messages, and a
+//! send job's dead letter retried makes its failed message pending again and sends it.
 
 use shared::topology::update_subject;
 use standins::system::{System, buttons_of, text_of};
@@ -151,4 +152,58 @@ async fn dead_letters_are_retried_and_long_tables_paged() {
         text_of(c) == standins::llm::answer_for("anyone there?")
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_jobs_dead_letter_retried_sends_its_message() {
+    let sys = System::start("admin-retry-send", &[("ADMIN_USER_IDS", "9001")])
+        .await
+        .unwrap();
+    let pool = sys.pool().await.unwrap();
+    let chat = Chat::new(&sys, 7303);
+    chat.open_dialog().await;
+    // A send job fn-send gave up on: its message failed with it.
+    let effect = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO effects (id, chat_id, method, params, visible, state, error, done_at)
+         VALUES ($1, $2, 'sendMessage', $3, true, 'failed', 'send job given up', now())",
+    )
+    .bind(effect)
+    .bind(chat.user.id)
+    .bind(serde_json::json!({"chat_id": chat.user.id, "text": "the answer that got lost"}))
+    .execute(&pool)
+    .await
+    .unwrap();
+    let job = shared::envelope::Envelope::new(
+        "lost-send",
+        shared::envelope::SendJob {
+            chat_id: chat.user.id,
+            effects: vec![effect],
+            ..Default::default()
+        },
+    );
+    let dead: i64 = sqlx::query_scalar(
+        "INSERT INTO dead_letters (stage, subject, payload, error, delivered, chat_id)
+         VALUES ('fn-send', 'jobs.send', $1, 'database unreachable', 6, $2) RETURNING id",
+    )
+    .bind(serde_json::to_vec(&job).unwrap())
+    .bind(chat.user.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let admin = Chat::new(&sys, ADMIN);
+    let panel = admin
+        .ask("/admin", |c| text_of(c).starts_with("📊 Overview"))
+        .await;
+    let since = sys.tg.calls().len();
+    admin.press(&panel, &format!("admr:{dead}")).await;
+    chat.expect_message(since, |c| text_of(c) == "the answer that got lost")
+        .await;
+    let said = admin
+        .expect_call(since, |c| c.method == "answercallbackquery")
+        .await;
+    assert_eq!(
+        said.params["text"],
+        format!("Dead letter #{dead} sent back to fn-send: 1 message(s) queued again")
+    );
 }
