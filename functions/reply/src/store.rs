@@ -177,15 +177,18 @@ pub async fn add_version(
 }
 
 /// Writes a streaming step (the draft or an edit of it) unless the user pressed ⏹ for the
-/// answer to `user_message_id`; `None` when they did (nothing written).
+/// answer to `user_message_id` or its final text (effect `last`) is written — by this
+/// delivery or another one of the same job; `None` then (nothing written).
 pub async fn stream_step(
     pool: &PgPool,
     user_message_id: i64,
+    last: uuid::Uuid,
     d: Decision,
 ) -> sqlx::Result<Option<Committed>> {
-    let gate = "SELECT id FROM chat_messages WHERE id = $12 AND stop_requested_at IS NULL";
+    let gate = "SELECT id FROM chat_messages WHERE id = $12 AND stop_requested_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM effects WHERE id = $13)";
     let step = d
-        .commit_gated::<(i64,)>(pool, gate, |q| q.bind(user_message_id))
+        .commit_gated::<(i64,)>(pool, gate, |q| q.bind(user_message_id).bind(last))
         .await?;
     Ok(step.map(|(_, committed)| committed))
 }

@@ -71,6 +71,12 @@ fn draft_id(job: Uuid) -> Uuid {
     Uuid::from_u128(job.as_u128() ^ 0x5354_5245_414d)
 }
 
+/// The effect id of an answer's final text in its draft: derived from the job too, so a
+/// streaming step can name it and is dropped once it exists.
+fn final_id(job: Uuid) -> Uuid {
+    Uuid::from_u128(job.as_u128() ^ 0x4649_4e41_4c00)
+}
+
 /// An answer as written.
 struct Written {
     text: String,
@@ -102,7 +108,8 @@ impl Reply {
         for (i, part) in parts.iter().enumerate() {
             let buttons = if i + 1 == parts.len() { &rows[..] } else { &[] };
             carrier = if i == 0 {
-                let edit = d.edit_sent(job.chat_id, draft, part, buttons, true);
+                let edit =
+                    d.edit_sent_as(final_id(env.id), job.chat_id, draft, part, buttons, true);
                 if w.drafted { draft } else { edit }
             } else {
                 d.text(job.chat_id, part, buttons)
@@ -270,7 +277,11 @@ impl Reply {
         } else {
             d.text_as(draft, job.chat_id, &shown, &buttons);
         }
-        match store::stream_step(&self.deps.pool, job.user_message_id, d).await? {
+        // One writer per draft: a step is written only while no final text exists (another
+        // delivery of the job may have finished), and fn-send drops one that comes later.
+        let last = final_id(env.id);
+        d.until_final(last);
+        match store::stream_step(&self.deps.pool, job.user_message_id, last, d).await? {
             Some(committed) => {
                 self.deps.outbox.publish(committed).await?;
                 Ok(true)

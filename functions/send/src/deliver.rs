@@ -78,6 +78,13 @@ impl Send {
                 erase::EARLIER_FIRST,
             ));
         }
+        if e.superseded {
+            // A streaming step (the draft or a passing edit) once the final text exists: the
+            // final text carries it, and must be the last thing the user sees.
+            tracing::debug!(effect = %id, "a streaming step the final text superseded; dropped");
+            lease::sent(pool, l, &serde_json::Value::Null).await?;
+            return Ok(());
+        }
         if e.unreachable {
             lease::failed(pool, l, "the user cannot be reached").await?;
             return self.finished(id, e.chat_id, erasure).await;

@@ -73,7 +73,15 @@ pub async fn claim(
                 WHEN e.chat_id < 0 THEN pace_take('chat:' || e.chat_id, $6, $7)
                 ELSE pace_take('chat:' || e.chat_id, $4, $5) END AS wait_ms,
            CASE WHEN e.params ? 'edit_of' THEN (SELECT r.telegram_message_id FROM effects r
-                WHERE r.id = (e.params->>'edit_of')::uuid) END AS edit_target",
+                WHERE r.id = (e.params->>'edit_of')::uuid) END AS edit_target,
+           CASE WHEN NOT e.params ? 'final' THEN false
+                -- A passing edit is stale once the final text is written; the draft only once
+                -- the final text went out without it (then it would show up after it).
+                WHEN e.params ? 'edit_of' THEN EXISTS (SELECT 1 FROM effects f
+                     WHERE f.id = (e.params->>'final')::uuid)
+                ELSE EXISTS (SELECT 1 FROM effects f
+                     WHERE f.id = (e.params->>'final')::uuid AND f.state <> 'pending')
+           END AS superseded",
     )
     .bind(id)
     .bind(lease.as_secs_f64())

@@ -31,6 +31,8 @@ pub struct Effect {
     pub wait_ms: i64,
     /// For an edit of another effect's message: that message's Telegram id, once it was sent.
     pub edit_target: Option<i64>,
+    /// A streaming step whose answer's final text is already written: stale, dropped.
+    pub superseded: bool,
 }
 
 /// Takes a send slot for `key`; zero when the send may go now, else how long to wait.

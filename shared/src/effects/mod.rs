@@ -20,7 +20,7 @@ use crate::telegram::{ButtonRow, keyboard};
 
 mod params;
 mod sql;
-pub use params::{ABOUT_USER, EDIT_OF, ERASURE, OR_SEND, OURS};
+pub use params::{ABOUT_USER, EDIT_OF, ERASURE, FINAL, OR_SEND, OURS};
 pub use sql::GatedQuery;
 use sql::{bind_rows, insert_sql};
 
@@ -112,24 +112,6 @@ impl Decision {
         )
     }
 
-    /// Replaces the text and buttons of the message that effect `of` sent. The Telegram
-    /// message id is looked up when this is sent (after `of`, which comes earlier in the
-    /// chat's order); if `of` never reached the user, a `last` edit is sent as a new message
-    /// (the final text always lands) and a passing one is dropped.
-    pub fn edit_sent(
-        &mut self,
-        chat_id: i64,
-        of: Uuid,
-        text: &str,
-        buttons: &[ButtonRow],
-        last: bool,
-    ) -> Uuid {
-        let mut params = text_params(chat_id, text, buttons);
-        params[EDIT_OF] = json!(of);
-        params[OR_SEND] = json!(last);
-        self.push(chat_id, "editMessageText", params, true)
-    }
-
     /// The text in message `shown` (edited in place, when the user pressed a button under it)
     /// or in a new message.
     pub fn text_in(&mut self, chat_id: i64, shown: Option<i64>, text: &str, buttons: &[ButtonRow]) {
@@ -146,27 +128,6 @@ impl Decision {
         let mut params = text_params(chat_id, text, buttons);
         params["message_id"] = json!(message_id);
         self.push(chat_id, "editMessageText", params, true);
-    }
-
-    /// Marks every message decided so far as being about user `id` (an admin's panel of their
-    /// figures): the user's erasure removes them from the delivery log by this mark.
-    pub fn about_user(&mut self, id: i64) {
-        for e in &mut self.effects {
-            e.params[ABOUT_USER] = json!(id);
-        }
-    }
-
-    /// Makes the last effect the final message of erasure `id` (`ERASURE` in its call): fn-send
-    /// sends it after everything decided before it, then removes the erased user's job status
-    /// from the KV bucket and the last rows its sending left.
-    /// An edit that cannot be made lands as a new message, and a message that cannot be sent
-    /// is followed by no apology (there is no one left to apologise to).
-    pub fn erasure(&mut self, id: Uuid) {
-        if let Some(last) = self.effects.last_mut() {
-            last.params[ERASURE] = json!(id);
-            last.params[OR_SEND] = json!(true);
-            last.notice = true;
-        }
     }
 
     /// A message telling the user something failed (never itself followed by another notice).

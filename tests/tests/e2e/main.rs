@@ -32,4 +32,5 @@ mod rolling;
 mod sends;
 mod startup;
 mod traces;
+mod twice;
 mod walk;
