@@ -61,13 +61,17 @@ impl Send {
             private: (PRIVATE.interval_ms, PRIVATE.burst_ms),
             group: (GROUP.interval_ms, GROUP.burst_ms),
         };
-        let (e, l) = match lease::claim(pool, id, self.lease, job, rules).await? {
+        let claim = lease::claim(pool, id, self.lease, job, rules).await?;
+        if !matches!(claim, Claim::Wait(..)) {
+            self.waits.done(id);
+        }
+        let (e, l) = match claim {
             Claim::Done(None) => return Ok(()),
             // Sent, but the erasure it ends did not finish (a step failed): finish it now.
             Claim::Done(Some((chat, erasure))) => {
                 return self.finished(id, chat, Some(erasure)).await;
             }
-            Claim::Wait(d, why) => return Err(HandlerError::defer(why, d)),
+            Claim::Wait(d, why) => return Err(HandlerError::defer(why, self.waits.next(id, d))),
             Claim::Go(e, l) => (e, l),
         };
         let erasure = erase::of(&e);

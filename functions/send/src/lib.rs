@@ -16,6 +16,7 @@ mod erase;
 pub mod lease;
 pub mod store;
 pub mod sweep;
+mod waits;
 
 use std::time::Duration;
 
@@ -94,6 +95,7 @@ pub struct Send {
     deps: Deps,
     api: BotApi,
     actions: Actions,
+    waits: waits::Waits,
     lease: Duration,
     give_up_after: Duration,
     bulk: Rule,
@@ -121,6 +123,7 @@ impl Send {
         Ok(Self {
             api,
             actions,
+            waits: waits::Waits::default(),
             // A claim may make two calls (an edit, then a send) and wait for connections
             // around them; an upload's allowance is added by its size when it is claimed.
             lease: s.timeout * 2 + Duration::from_secs(5),

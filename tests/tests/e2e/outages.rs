@@ -43,13 +43,6 @@ async fn a_429_on_a_callback_answer_pauses_no_one_else() {
     let (presser, other) = (Chat::new(&sys, 7202), Chat::new(&sys, 7203));
     presser.open_dialog().await;
     other.open_dialog().await;
-    sys.tg.fail_next(Failure {
-        method: "answercallbackquery".into(),
-        error_code: 429,
-        description: "Too Many Requests: retry after 40".into(),
-        retry_after: Some(40),
-        after: 0,
-    });
     let since = sys.tg.calls().len();
     presser.say("/persona").await;
     let menu = presser
@@ -63,6 +56,17 @@ async fn a_429_on_a_callback_answer_pauses_no_one_else() {
         .into_iter()
         .next()
         .unwrap();
+    // The presser's chat has caught up with its pace (the menu went out a while ago): a 429
+    // there now looks, to a sender that reads every 429 as a paced send's, like a flood wait
+    // of the whole bot.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    sys.tg.fail_next(Failure {
+        method: "answercallbackquery".into(),
+        error_code: 429,
+        description: "Too Many Requests: retry after 40".into(),
+        retry_after: Some(40),
+        after: 0,
+    });
     presser.press(&menu, &first).await;
     sys.wait_call(since, Duration::from_secs(20), |c| {
         c.method == "answercallbackquery" && c.result.is_null()
@@ -143,4 +147,29 @@ async fn rolling_summary_jobs_are_marked_published() {
     .await
     .expect("every summary job's row marked published");
     settle(&sys).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_making_two_slow_calls_goes_out_once() {
+    let sys = System::start("lease-overrun", &[]).await.unwrap();
+    let chat = Chat::new(&sys, 7207);
+    chat.open_dialog().await;
+    let content = "one two three four";
+    let (since, draft) = chat.slow_answer("slowly please", content, 700).await;
+    // The user deletes the draft, and Telegram turns slow: the final text's edit takes 9 s to
+    // be refused, then its sending anew takes 9 s more — two calls, each within the timeout,
+    // together longer than a lease of one call.
+    sys.tg
+        .delete_message(chat.user.id, draft.result["message_id"].as_i64().unwrap());
+    for method in ["editmessagetext", "sendmessage"] {
+        sys.tg.slow_method(method, Some(Duration::from_secs(9)));
+    }
+    chat.expect_message(since, |c| text_of(c) == content).await;
+    // Long enough for a second owner (the sweeper re-queues an expired lease) to send it too.
+    tokio::time::sleep(Duration::from_secs(25)).await;
+    for method in ["editmessagetext", "sendmessage"] {
+        sys.tg.slow_method(method, None);
+    }
+    settle(&sys).await;
+    assert_eq!(chat.count_text(content), 1, "one message, never two");
 }
