@@ -1,10 +1,27 @@
 //! Edits as Telegram judges them: one that changes nothing is "not modified" (and counts as
 //! done), one that changes only the buttons is applied.
 
-use shared::envelope::{Envelope, SendJob};
 use standins::system::{System, text_of};
 
-use crate::helpers::{Chat, STEP, delivered};
+use crate::helpers::{Chat, STEP, delivered, send_effects};
+
+/// Stores an edit of a message already sent, with `params`, and hands it to fn-send.
+async fn edit(sys: &System, chat: &Chat<'_>, params: serde_json::Value) -> uuid::Uuid {
+    let pool = sys.pool().await.unwrap();
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO effects (id, chat_id, method, params, visible)
+         VALUES ($1, $2, 'editMessageText', $3, false)",
+    )
+    .bind(id)
+    .bind(chat.user.id)
+    .bind(&params)
+    .execute(&pool)
+    .await
+    .unwrap();
+    send_effects(sys, chat.user.id, vec![id]).await;
+    id
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_that_changes_nothing_counts_as_done() {
@@ -12,7 +29,6 @@ async fn an_edit_that_changes_nothing_counts_as_done() {
     let chat = Chat::new(&sys, 7105);
     let greeting = chat.open_dialog().await;
     let pool = sys.pool().await.unwrap();
-    let id = uuid::Uuid::new_v4();
     let params = serde_json::json!({
         "chat_id": chat.user.id,
         "message_id": greeting.result["message_id"],
@@ -20,27 +36,7 @@ async fn an_edit_that_changes_nothing_counts_as_done() {
         // The same buttons too: Telegram says "not modified" only when both are unchanged.
         "reply_markup": greeting.params["reply_markup"],
     });
-    sqlx::query("INSERT INTO effects (id, chat_id, method, params, visible) VALUES ($1, $2, 'editMessageText', $3, false)")
-        .bind(id).bind(chat.user.id).bind(&params).execute(&pool).await.unwrap();
-    let job = Envelope::new(
-        "edit-test",
-        SendJob {
-            chat_id: chat.user.id,
-            effects: vec![id],
-            completes: None,
-            action: None,
-            action_at_ms: None,
-        },
-    );
-    let js = sys.js().await.unwrap();
-    js.publish(
-        shared::topology::SEND_SUBJECT,
-        serde_json::to_vec(&job).unwrap().into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
+    let id = edit(&sys, &chat, params).await;
     let state = standins::harness::wait_for("the edit to be settled", STEP, || {
         let pool = pool.clone();
         async move {
@@ -68,31 +64,13 @@ async fn an_edit_that_changes_only_the_buttons_is_applied() {
     let sys = System::start("buttons-only", &[]).await.unwrap();
     let chat = Chat::new(&sys, 7106);
     let greeting = chat.open_dialog().await;
-    let pool = sys.pool().await.unwrap();
-    let id = uuid::Uuid::new_v4();
     let params = serde_json::json!({
         "chat_id": chat.user.id,
         "message_id": greeting.result["message_id"],
         "text": text_of(&greeting),
         "reply_markup": {"inline_keyboard": [[{"text": "🆕", "callback_data": "chats:0"}]]},
     });
-    sqlx::query("INSERT INTO effects (id, chat_id, method, params, visible) VALUES ($1, $2, 'editMessageText', $3, false)")
-        .bind(id).bind(chat.user.id).bind(&params).execute(&pool).await.unwrap();
-    let job = Envelope::new(
-        "buttons-test",
-        SendJob {
-            chat_id: chat.user.id,
-            effects: vec![id],
-            ..Default::default()
-        },
-    );
-    let js = sys.js().await.unwrap();
-    let payload = serde_json::to_vec(&job).unwrap();
-    js.publish(shared::topology::SEND_SUBJECT, payload.into())
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    edit(&sys, &chat, params).await;
     let edit = sys
         .wait_call(0, STEP, |c| c.method == "editmessagetext")
         .await

@@ -220,6 +220,25 @@ pub async fn reply_job_for(
     )
 }
 
+/// Publishes a send job for `effects` (rows already in `effects`) to fn-send's subject.
+pub async fn send_effects(sys: &System, chat_id: i64, effects: Vec<uuid::Uuid>) {
+    let job = shared::envelope::Envelope::new(
+        "test",
+        shared::envelope::SendJob {
+            chat_id,
+            effects,
+            ..Default::default()
+        },
+    );
+    let js = sys.js().await.unwrap();
+    let payload = serde_json::to_vec(&job).unwrap();
+    js.publish(shared::topology::SEND_SUBJECT, payload.into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+}
+
 /// Whether Telegram accepted the call (refused calls are recorded with a null result).
 pub fn delivered(c: &Call) -> bool {
     !c.result.is_null()
