@@ -7,6 +7,10 @@ ALTER TABLE effects ADD COLUMN lease_token UUID;
 -- When the current run of failed tries began: a send is given up only SEND_GIVE_UP_SECS
 -- after it, however many tries that took.
 ALTER TABLE effects ADD COLUMN failing_since TIMESTAMPTZ;
+-- When a send job last looked at a pending effect (claimed it, or found it must wait): the
+-- sweeper re-queues only effects no job has looked at for a while (their job was lost), not
+-- ones whose job waits out a back-off or a pause.
+ALTER TABLE effects ADD COLUMN touched_at TIMESTAMPTZ;
 
 -- The sweeper takes rows never swept first, then the longest unswept.
 CREATE INDEX outbox_sweep ON outbox (sweep_until NULLS FIRST, created_at)

@@ -34,7 +34,8 @@ pub async fn mark(pool: &PgPool, id: i64, job: Uuid) -> sqlx::Result<Option<Mark
                            AND jsonb_typeof(e.params -> 'photo') IS DISTINCT FROM 'string') AS lost
              FROM dl, effects e
              WHERE dl.stage = 'fn-send' AND jsonb_typeof(dl.effects) = 'array' AND e.state = 'failed'
-               AND e.id::text IN (SELECT jsonb_array_elements_text(dl.effects))),
+               AND e.id IN (SELECT x::uuid FROM jsonb_array_elements_text(dl.effects) x
+                            WHERE x ~ '^[0-9a-fA-F-]{36}$')),
          again AS (
              UPDATE effects e SET state = 'pending', attempts = 0, failing_since = NULL,
                  error = NULL, done_at = NULL, lease_until = NULL, lease_token = NULL

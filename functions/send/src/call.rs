@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use shared::effects::{EDIT_OF, OR_SEND, OURS};
+use shared::effects::{AVATAR_OF, EDIT_OF, OR_SEND, OURS};
 use shared::telegram::{BotApi, TgError, Upload};
 
 use crate::store;
@@ -92,26 +92,33 @@ pub fn unknown_file(why: &str) -> bool {
     why.contains("file identifier") || why.contains("file_id") || why.contains("file reference")
 }
 
-/// A photo sent by a cached file id that Telegram refused, sent again by uploading the bytes
-/// it came from (a persona's avatar); the new file id is cached by the effect being marked
-/// sent. `None` when there is nothing to upload instead.
+/// A photo sent by a cached file id that Telegram refused, sent again: by the persona's
+/// current file id when another send has already uploaded her avatar anew, else by uploading
+/// the bytes (whose new file id is cached when the effect is marked sent). `None` when there
+/// is nothing to send instead.
 pub async fn upload_again(
     api: &BotApi,
     pool: &sqlx::PgPool,
     effect: uuid::Uuid,
     params: &serde_json::Value,
+    stored: &serde_json::Value,
 ) -> Result<Option<Result<serde_json::Value, TgError>>, sqlx::Error> {
     let Some(file_id) = params.get("photo").and_then(|v| v.as_str()) else {
         return Ok(None);
     };
-    let Some((girl, png)) = store::avatar_of_file(pool, file_id).await? else {
+    let girl = stored.get(AVATAR_OF).and_then(|v| v.as_i64());
+    let Some((girl, png, current)) = store::avatar(pool, girl, file_id).await? else {
         return Ok(None);
     };
+    let mut params = params.clone();
+    if let Some(current) = current.filter(|c| c != file_id) {
+        params["photo"] = serde_json::json!(current);
+        return Ok(Some(api.call("sendPhoto", &params, None).await));
+    }
     tracing::info!(
         girl,
         "Telegram does not know the cached avatar; uploading it again"
     );
-    let mut params = params.clone();
     if let Some(p) = params.as_object_mut() {
         p.remove("photo");
     }

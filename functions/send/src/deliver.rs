@@ -20,6 +20,10 @@ use crate::{GROUP, PRIVATE, Send, chat_rule, erase, store};
 /// goes out within this.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
+/// The longest a waiting effect goes without being looked at (a long pause is waited out in
+/// steps), so the sweeper never mistakes it for one whose job was lost.
+const LOOK_AGAIN: Duration = Duration::from_secs(30);
+
 /// Back-off after the n-th failed try (1-based): 1 s, 2 s, 4 s … capped at [`MAX_BACKOFF`].
 pub fn send_backoff(tries: i32) -> Duration {
     let exp = (tries.clamp(1, 16) - 1) as u32;
@@ -95,7 +99,7 @@ impl Send {
         }
         if let Some(wait) = self.paced(&e).await? {
             lease::release(pool, l).await?;
-            return Err(HandlerError::defer("paced", wait));
+            return Err(HandlerError::defer("paced", wait.min(LOOK_AGAIN)));
         }
         let Some((method, params)) = resolve(&e) else {
             // A streaming step of a message that never went out: the final text follows.
@@ -120,7 +124,7 @@ impl Send {
             && method == "sendPhoto"
             && e.blob.is_none()
             && call::unknown_file(why)
-            && let Some(again) = call::upload_again(&self.api, pool, id, &params).await?
+            && let Some(again) = call::upload_again(&self.api, pool, id, &params, &e.params).await?
         {
             outcome = again;
         }
@@ -141,7 +145,7 @@ impl Send {
                     store::pause(pool, "global", d, 0.0).await?;
                 }
                 lease::release(pool, l).await?;
-                return Err(HandlerError::defer("telegram 429", d));
+                return Err(HandlerError::defer("telegram 429", d.min(LOOK_AGAIN)));
             }
             Err(TgError::Unreachable(why)) => {
                 let dropped = store::unreachable(pool, e.chat_id, &why).await?;
@@ -180,25 +184,26 @@ impl Send {
             lease::failed(pool, l, why).await?;
             return self.finished(l.id, e.chat_id, erasure).await;
         }
-        let Some((tries, failing)) = lease::failed_try(pool, l, why).await? else {
+        let failing = Duration::from_secs_f64(e.failing_s.unwrap_or(0.0).max(0.0));
+        if failing >= self.give_up_after {
+            self.give_up(l, e, why).await?;
+            return self.finished(l.id, e.chat_id, erasure).await;
+        }
+        let Some(tries) = lease::failed_try(pool, l, why).await? else {
             return Ok(());
         };
-        if failing < self.give_up_after {
-            tracing::warn!(effect = %l.id, tries, %why, "Telegram failed; trying again");
-            return Err(HandlerError::defer(why, send_backoff(tries)));
-        }
-        // The lease was given back with the failed try: take the row as whoever holds it.
-        tracing::error!(effect = %l.id, method = %e.method, %why, failing_s = failing.as_secs(), "effect failed for good");
-        store::failed(pool, l.id, why).await?;
-        self.notify(l.id, e).await?;
-        self.finished(l.id, e.chat_id, erasure).await
+        tracing::warn!(effect = %l.id, tries, %why, "Telegram failed; trying again");
+        Err(HandlerError::defer(why, send_backoff(tries)))
     }
 
     /// Marks an effect failed and, for a message the user was waiting for, says sorry.
     async fn give_up(&self, l: Lease, e: &store::Effect, why: &str) -> Result<(), HandlerError> {
         tracing::error!(effect = %l.id, method = %e.method, %why, "effect failed for good");
-        lease::failed(&self.deps.pool, l, why).await?;
-        self.notify(l.id, e).await
+        match lease::failed(&self.deps.pool, l, why).await? {
+            true => self.notify(l.id, e).await,
+            // Another sender took the claim over: it finishes the effect, and says what it must.
+            false => Ok(()),
+        }
     }
 
     /// Says sorry for effect `id` when the user was waiting for it.

@@ -57,7 +57,7 @@ pub async fn claim(
     let row: Option<Effect> = sqlx::query_as(
         "WITH received AS (
              UPDATE outbox SET published_at = now() WHERE job_id = $3 AND published_at IS NULL)
-         UPDATE effects e SET lease_token = $8, lease_until = now()
+         UPDATE effects e SET lease_token = $8, touched_at = now(), lease_until = now()
              + make_interval(secs => $2 + coalesce(octet_length(e.blob), 0) / $9)
          WHERE e.id = $1 AND e.state = 'pending'
            AND (e.lease_until IS NULL OR e.lease_until < now())
@@ -65,6 +65,7 @@ pub async fn claim(
                SELECT 1 FROM effects p WHERE p.chat_id = e.chat_id AND p.state = 'pending'
                  AND p.visible AND p.seq < e.seq))
          RETURNING e.chat_id, e.method, e.params, e.blob, e.visible, e.bulk, e.notice,
+           extract(epoch FROM now() - e.failing_since)::float8 AS failing_s,
            EXISTS (SELECT 1 FROM users u WHERE u.id = e.chat_id AND u.unreachable_at IS NOT NULL)
              AS unreachable,
            CASE WHEN NOT e.visible THEN coalesce((SELECT ceil(extract(epoch FROM
@@ -100,7 +101,8 @@ pub async fn claim(
     // Why not: done, held by another sender, or behind an earlier message — which waits at
     // least as long as its chat is paused, so a parked chat is not polled in vain.
     let state: Option<State> = sqlx::query_as(
-        "SELECT e.state, extract(epoch FROM e.lease_until - now())::float8,
+        "WITH seen AS (UPDATE effects SET touched_at = now() WHERE id = $1 AND state = 'pending')
+         SELECT e.state, extract(epoch FROM e.lease_until - now())::float8,
                 extract(epoch FROM p.paused_until - now())::float8, e.chat_id,
                 (SELECT x.id FROM erasures x WHERE x.id = (e.params->>'erasure')::uuid
                    AND x.done_at IS NULL) AS erasure
@@ -117,8 +119,9 @@ pub async fn claim(
             Duration::from_secs_f64(left.min(30.0)) + Duration::from_millis(50),
             "another sender holds it",
         ),
+        // A long pause is looked at again every half minute (the look keeps it touched).
         Some((_, _, paused, _, _)) => Claim::Wait(
-            Duration::from_secs_f64(paused.unwrap_or(0.0).clamp(0.25, 300.0)),
+            Duration::from_secs_f64(paused.unwrap_or(0.0).clamp(0.25, 30.0)),
             "an earlier message goes first",
         ),
     })
@@ -162,9 +165,9 @@ pub async fn sent(pool: &PgPool, l: Lease, result: &serde_json::Value) -> sqlx::
     Ok(r.rows_affected() == 1)
 }
 
-/// Marks a claimed effect failed for good.
-pub async fn failed(pool: &PgPool, l: Lease, error: &str) -> sqlx::Result<()> {
-    sqlx::query(
+/// Marks a claimed effect failed for good; false when the claim was no longer ours.
+pub async fn failed(pool: &PgPool, l: Lease, error: &str) -> sqlx::Result<bool> {
+    let r = sqlx::query(
         "UPDATE effects SET state = 'failed', error = $2, done_at = now(), blob = NULL,
              lease_until = NULL, lease_token = NULL
          WHERE id = $1 AND lease_token = $3 AND state = 'pending'",
@@ -174,27 +177,21 @@ pub async fn failed(pool: &PgPool, l: Lease, error: &str) -> sqlx::Result<()> {
     .bind(l.token)
     .execute(pool)
     .await?;
-    Ok(())
+    Ok(r.rows_affected() == 1)
 }
 
-/// Counts a failed try and gives the lease back; returns the tries so far and how long the
-/// effect has been failing (since the first of these tries), or `None` when the claim was no
-/// longer ours.
-pub async fn failed_try(
-    pool: &PgPool,
-    l: Lease,
-    error: &str,
-) -> sqlx::Result<Option<(i32, Duration)>> {
-    let row: Option<(i32, f64)> = sqlx::query_as(
+/// Counts a failed try and gives the lease back; returns the tries so far, or `None` when the
+/// claim was no longer ours.
+pub async fn failed_try(pool: &PgPool, l: Lease, error: &str) -> sqlx::Result<Option<i32>> {
+    sqlx::query_scalar(
         "UPDATE effects SET attempts = attempts + 1, error = $2, lease_until = NULL,
              lease_token = NULL, failing_since = coalesce(failing_since, now())
          WHERE id = $1 AND lease_token = $3 AND state = 'pending'
-         RETURNING attempts, extract(epoch FROM now() - failing_since)::float8",
+         RETURNING attempts",
     )
     .bind(l.id)
     .bind(error)
     .bind(l.token)
     .fetch_optional(pool)
-    .await?;
-    Ok(row.map(|(n, secs)| (n, Duration::from_secs_f64(secs.max(0.0)))))
+    .await
 }

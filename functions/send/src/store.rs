@@ -25,6 +25,8 @@ pub struct Effect {
     pub bulk: bool,
     /// Itself a failure notice.
     pub notice: bool,
+    /// How long it has been failing for passing reasons (since its first failed try).
+    pub failing_s: Option<f64>,
     /// The user blocked the bot or the chat is gone.
     pub unreachable: bool,
     /// For a visible effect: ms to wait for the chat's send slot (0: it is taken, go).
@@ -67,11 +69,13 @@ pub async fn pause(pool: &PgPool, key: &str, d: Duration, interval_ms: f64) -> s
     .await
 }
 
-/// Marks an effect failed for good whoever holds it (its send job was given up).
+/// Marks an effect failed for good unless a sender holds it now (its send job was given up;
+/// a duplicate job that holds it finishes it).
 pub async fn failed(pool: &PgPool, id: Uuid, error: &str) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE effects SET state = 'failed', error = $2, done_at = now(), blob = NULL,
-             lease_until = NULL WHERE id = $1 AND state = 'pending'",
+             lease_until = NULL, lease_token = NULL
+         WHERE id = $1 AND state = 'pending' AND (lease_until IS NULL OR lease_until < now())",
     )
     .bind(id)
     .bind(error)
@@ -148,14 +152,23 @@ pub async fn erase_traces(
     Ok(())
 }
 
-/// The persona avatar whose cached Telegram file is `file_id`, with its PNG: what to upload
-/// again when Telegram no longer knows the file (a new bot token, another bot, a fresh
+/// Persona `girl` (the one named by the photo, or else the one whose cached avatar is
+/// `file_id`) with her PNG and the file id Telegram has for her avatar now: what to send
+/// instead when Telegram no longer knows `file_id` (a new bot token, another bot, a fresh
 /// stand-in).
-pub async fn avatar_of_file(pool: &PgPool, file_id: &str) -> sqlx::Result<Option<(i32, Vec<u8>)>> {
+pub async fn avatar(
+    pool: &PgPool,
+    girl: Option<i64>,
+    file_id: &str,
+) -> sqlx::Result<Option<(i32, Vec<u8>, Option<String>)>> {
     sqlx::query_as(
-        "SELECT g.id, g.avatar FROM girls g JOIN effects e ON e.id = g.avatar_effect_id
-         WHERE e.telegram_file_id = $1 AND g.avatar IS NOT NULL LIMIT 1",
+        "SELECT g.id, g.avatar, e.telegram_file_id FROM girls g
+         LEFT JOIN effects e ON e.id = g.avatar_effect_id
+         WHERE g.avatar IS NOT NULL
+           AND (g.id = $1 OR ($1 IS NULL AND e.telegram_file_id = $2))
+         LIMIT 1",
     )
+    .bind(girl)
     .bind(file_id)
     .fetch_optional(pool)
     .await

@@ -49,7 +49,9 @@ pub async fn round(
     s: SweepSettings,
 ) -> Result<(), HandlerError> {
     outbox.sweep(s.grace, 500).await?;
-    requeue_effects(pool, js, s.grace * 6).await?;
+    // A job that is alive looks at its effect at least every 30 s (back-off, pauses).
+    let stale = (s.grace * 6).max(Duration::from_secs(45));
+    requeue_effects(pool, js, stale).await?;
     prune(pool, s.dead_letter_days).await?;
     Ok(())
 }
@@ -66,6 +68,7 @@ async fn requeue_effects(
                  SELECT id FROM effects
                  WHERE state = 'pending' AND created_at < now() - make_interval(secs => $1)
                    AND (lease_until IS NULL OR lease_until < now())
+                   AND coalesce(touched_at, created_at) < now() - make_interval(secs => $1)
                    AND (swept_at IS NULL OR swept_at < now() - make_interval(secs => $1))
                  ORDER BY seq LIMIT 500 FOR UPDATE SKIP LOCKED)
              RETURNING chat_id, id, seq)

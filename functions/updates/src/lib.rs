@@ -85,6 +85,7 @@ pub struct Updates {
     admins: shared::admin::AdminIds,
     rate: Rate,
     order_give_up: std::time::Duration,
+    heads: order::Heads,
 }
 
 impl Updates {
@@ -109,6 +110,7 @@ impl Updates {
             admins: settings.admins,
             rate: Rate::per_minute(settings.messages_per_minute),
             order_give_up: settings.order_give_up,
+            heads: order::Heads::default(),
         })
     }
 }
@@ -166,9 +168,9 @@ impl Stage for Updates {
             tracing::debug!(update_id, "update ignored");
             return Ok(());
         };
-        let (stream, give_up) = (&self.stream, self.order_give_up);
+        let ctx = (&self.stream, &self.heads, &self.deps);
         if let order::Before::Older(wait) =
-            order::before(stream, &self.deps, sender.chat_id, update_id, give_up).await?
+            order::before(ctx, sender.chat_id, update_id, self.order_give_up).await?
         {
             return Err(HandlerError::defer(
                 "an older update of the chat goes first",

@@ -63,7 +63,10 @@ pub async fn persona_menu(
             Button::Persona(p.id).encode(),
         )]];
         match (&p.avatar_file_id, &p.avatar) {
-            (Some(file_id), _) => d.photo_by_id(chat, file_id, &caption, &button),
+            (Some(file_id), _) => {
+                d.photo_by_id(chat, file_id, &caption, &button);
+                d.avatar_of(p.id);
+            }
             (None, Some(png)) => {
                 let effect = d.photo(chat, png.clone(), &caption, &button);
                 dialogs::avatar_upload(c, p.id, effect).await?;

@@ -1,11 +1,15 @@
 //! A chat's updates in arrival order across every copy, without a deadlock and without a
 //! chat frozen for good. An update waits (parked) while an older update of its chat is still
-//! in the stream; the wait grows with how long that older one has been waiting. An older
-//! update stuck for `ORDER_GIVE_UP_SECS` (a copy that crash-loops on it, a delivery limit the
-//! broker reached) is given up: recorded as a dead letter, its id claimed so it can never
-//! take effect later, the user told, and it is removed from the stream so the chat goes on.
+//! in the stream; the wait grows with how long that older one has been the chat's oldest. One
+//! that has been the oldest for `ORDER_GIVE_UP_SECS` — as this copy saw it: not since it was
+//! stored, so updates that only queued behind a stuck one get their own full time — is given
+//! up (a copy that hangs or crash-loops on it, a build that cannot read it): recorded as a
+//! dead letter, its id claimed so it can never take effect later, the user told, and it is
+//! removed from the stream so the chat goes on. One at a time.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::message::StreamMessage;
 use async_nats::jetstream::stream::{DirectGetErrorKind, Stream};
@@ -31,56 +35,69 @@ pub enum Before {
     Older(Duration),
 }
 
+/// Since when this copy has seen each chat's oldest update (by stream sequence) as the
+/// oldest, for the chats whose updates wait.
+#[derive(Default)]
+pub struct Heads(Mutex<HashMap<i64, (u64, Instant)>>);
+
+impl Heads {
+    /// How long `seq` has been `chat`'s oldest, as this copy saw it.
+    fn oldest_for(&self, chat: i64, seq: u64) -> Duration {
+        let mut m = self.0.lock().expect("heads lock");
+        if m.len() > 100_000 {
+            m.clear();
+        }
+        let (head, since) = m.entry(chat).or_insert((seq, Instant::now()));
+        if *head != seq {
+            (*head, *since) = (seq, Instant::now());
+        }
+        since.elapsed()
+    }
+
+    fn clear(&self, chat: i64) {
+        self.0.lock().expect("heads lock").remove(&chat);
+    }
+}
+
 /// Looks at the oldest update of `chat` still in the stream (handled updates leave the work
-/// queue); gives it up when it is older than `update_id` and stuck for `give_up`.
+/// queue); gives it up when it is older than `update_id` and has been the oldest for
+/// `give_up`.
 pub async fn before(
-    stream: &Stream,
-    deps: &Deps,
+    ctx: (&Stream, &Heads, &Deps),
     chat: i64,
     update_id: i64,
     give_up: Duration,
 ) -> Result<Before, HandlerError> {
-    // At most twice: once more after a stuck update was taken out of the way.
-    for _ in 0..2 {
-        let first = match stream
-            .direct_get_first_for_subject(update_subject(chat))
-            .await
-        {
-            Ok(first) => first,
-            Err(e) if e.kind() == DirectGetErrorKind::NotFound => return Ok(Before::Nothing),
-            Err(e) => {
-                return Err(HandlerError::transient(format!(
-                    "reading the chat's updates: {e}"
-                )));
-            }
-        };
-        let id = serde_json::from_slice::<serde_json::Value>(&first.payload)
-            .ok()
-            .and_then(|v| v["update_id"].as_i64());
-        if id.is_none_or(|id| id >= update_id) {
+    let (stream, heads, deps) = ctx;
+    let first = match stream
+        .direct_get_first_for_subject(update_subject(chat))
+        .await
+    {
+        Ok(first) => first,
+        Err(e) if e.kind() == DirectGetErrorKind::NotFound => {
+            heads.clear(chat);
             return Ok(Before::Nothing);
         }
-        let waited = waited(&first);
-        if waited < give_up {
-            return Ok(Before::Older((waited / 10).clamp(POLL_MIN, POLL_MAX)));
+        Err(e) => {
+            return Err(HandlerError::transient(format!(
+                "reading the chat's updates: {e}"
+            )));
         }
-        skip(stream, deps, &first, waited).await?;
+    };
+    let id = serde_json::from_slice::<serde_json::Value>(&first.payload)
+        .ok()
+        .and_then(|v| v["update_id"].as_i64());
+    if id.is_none_or(|id| id >= update_id) {
+        // This update is the oldest: the others' clock on it keeps running.
+        return Ok(Before::Nothing);
     }
+    let oldest_for = heads.oldest_for(chat, first.sequence);
+    if oldest_for < give_up {
+        return Ok(Before::Older((oldest_for / 10).clamp(POLL_MIN, POLL_MAX)));
+    }
+    skip(stream, deps, &first, oldest_for).await?;
+    heads.clear(chat);
     Ok(Before::Older(POLL_MIN))
-}
-
-/// How long `m` has been in the stream.
-fn waited(m: &StreamMessage) -> Duration {
-    let now = time_now();
-    let then = m.time.unix_timestamp_nanos();
-    Duration::from_nanos(u64::try_from(now - then).unwrap_or(0))
-}
-
-fn time_now() -> i128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i128)
-        .unwrap_or(0)
 }
 
 /// Gives up on stuck update `m`: claims its id (so a copy that still holds it does nothing
@@ -98,7 +115,7 @@ async fn skip(
         .and_then(|v| v["update_id"].as_i64());
     let chat = update.as_ref().and_then(|u| u.chat_id());
     let reason = format!(
-        "waited {}s, longer than ORDER_GIVE_UP_SECS, unhandled; later updates of the chat went on",
+        "the chat's oldest update for {}s (ORDER_GIVE_UP_SECS), unhandled; later updates of the chat went on",
         waited.as_secs()
     );
     tracing::error!(update_id, chat_id = chat, %reason, "giving up on a stuck update");
@@ -131,9 +148,14 @@ async fn skip(
     }
     let committed = notice.commit(tx).await?;
     deps.outbox.publish(committed).await?;
-    stream
-        .delete_message(m.sequence)
-        .await
-        .map_err(|e| HandlerError::transient(format!("removing a stuck update: {e}")))?;
-    Ok(())
+    match stream.delete_message(m.sequence).await {
+        Ok(_) => Ok(()),
+        // Another waiting update (in this copy or another) removed it first: done.
+        Err(e) if e.to_string().contains("no message found") || e.to_string().contains("10057") => {
+            Ok(())
+        }
+        Err(e) => Err(HandlerError::transient(format!(
+            "removing a stuck update: {e}"
+        ))),
+    }
 }

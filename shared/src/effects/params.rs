@@ -22,8 +22,11 @@ pub const ABOUT_USER: &str = "about_user";
 /// went out without it, so the final text always wins, whatever order the steps of two
 /// deliveries were written in.
 pub const FINAL: &str = "final";
+/// In a photo's parameters: the persona whose avatar it is (sent by a cached file id), so
+/// fn-send can send her current one, or upload it, when Telegram no longer knows that id.
+pub const AVATAR_OF: &str = "avatar_of";
 /// Every field that is ours.
-pub const OURS: [&str; 5] = [EDIT_OF, OR_SEND, ERASURE, ABOUT_USER, FINAL];
+pub const OURS: [&str; 6] = [EDIT_OF, OR_SEND, ERASURE, ABOUT_USER, FINAL, AVATAR_OF];
 
 impl Decision {
     /// Replaces the text and buttons of the message that effect `of` sent. The Telegram
@@ -83,6 +86,13 @@ impl Decision {
             last.params[ERASURE] = json!(id);
             last.params[OR_SEND] = json!(true);
             last.notice = true;
+        }
+    }
+
+    /// Marks the last effect (a photo by file id) as persona `girl_id`'s avatar ([`AVATAR_OF`]).
+    pub fn avatar_of(&mut self, girl_id: i32) {
+        if let Some(last) = self.effects.last_mut() {
+            last.params[AVATAR_OF] = json!(girl_id);
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use async_nats::jetstream::{AckKind, Message};
 use tokio::sync::{OwnedSemaphorePermit, watch};
+use tokio::time::Instant;
 
 use super::Outcome;
 use super::order::Place;
@@ -34,14 +35,19 @@ where
 {
     let mut first = true;
     let mut permit = Some(permit);
+    // One clock for the whole hold: however short each wait and try, the message is acked
+    // as progressing at a third of the ack wait (a fresh ticker per step never fired for
+    // steps shorter than that, and a parked message was redelivered while still held).
+    let mut acked = Instant::now();
+    let ack_wait = held.ack_wait;
     if place.waits() {
         permit = None;
-        alive(msg, held.ack_wait, place.ready()).await;
+        alive_since(msg, ack_wait, &mut acked, place.ready()).await;
     }
     let outcome = loop {
         let work = attempt(first);
         first = false;
-        match alive(msg, held.ack_wait, work).await {
+        match alive_since(msg, ack_wait, &mut acked, work).await {
             Outcome::Defer(delay) => {
                 permit = None;
                 place.leave();
@@ -54,7 +60,7 @@ where
                 };
                 let gauge = metrics::gauge!("companion_parked", "stage" => held.stage);
                 gauge.increment(1.0);
-                let stopped = alive(msg, held.ack_wait, parked).await;
+                let stopped = alive_since(msg, ack_wait, &mut acked, parked).await;
                 gauge.decrement(1.0);
                 if stopped {
                     break Outcome::Retry(delay);
@@ -94,13 +100,24 @@ pub async fn settle(msg: &Message, outcome: Outcome) {
 /// Runs `work` while sending progress acks at a third of the ack wait, so a held message is
 /// never redelivered to another copy while this one has it.
 pub async fn alive<T>(msg: &Message, ack_wait: Duration, work: impl Future<Output = T>) -> T {
+    alive_since(msg, ack_wait, &mut Instant::now(), work).await
+}
+
+/// [`alive`] for one step of a longer hold: the next progress ack is due a third of the ack
+/// wait after `acked` (the last one, or the delivery), which it moves on.
+pub async fn alive_since<T>(
+    msg: &Message,
+    ack_wait: Duration,
+    acked: &mut Instant,
+    work: impl Future<Output = T>,
+) -> T {
     tokio::pin!(work);
-    let mut tick = tokio::time::interval(ack_wait / 3);
-    tick.tick().await;
+    let period = ack_wait / 3;
     loop {
         tokio::select! {
             o = &mut work => return o,
-            _ = tick.tick() => {
+            _ = tokio::time::sleep_until(*acked + period) => {
+                *acked = Instant::now();
                 if let Err(e) = msg.ack_with(AckKind::Progress).await {
                     tracing::debug!(error = %e, "progress ack failed");
                 }

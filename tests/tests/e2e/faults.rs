@@ -1,7 +1,10 @@
 //! The failures real deployments see most, each with what a user must still get: a text
 //! PostgreSQL cannot store followed by a burst from the same user (another user is answered
-//! within seconds), and a database blip while a chat has two updates in flight (both
-//! answered, in order, and the chat goes on).
+//! within seconds); a database blip while a chat has two updates in flight (both answered, in
+//! order, and the chat goes on); a message whose handling keeps ending the process (a dead
+//! letter, not a crash loop); an answer over Telegram's limit as Telegram counts it (split,
+//! delivered whole); an update no running copy can handle (given up after
+//! `ORDER_GIVE_UP_SECS`, and the chat goes on).
 
 use std::time::{Duration, Instant};
 
@@ -200,5 +203,53 @@ async fn a_four_thousand_character_answer_full_of_emoji_is_delivered_whole() {
         words.ends_with(&want),
         "the answer is not shown whole: {} parts",
         shown.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chats_update_no_copy_can_handle_is_given_up_and_the_chat_goes_on() {
+    let sys = System::start("order-give-up", &[("ORDER_GIVE_UP_SECS", "10")])
+        .await
+        .unwrap();
+    let chat = Chat::new(&sys, 7106);
+    chat.open_dialog().await;
+    // An update written by a build no running copy is (a rollback): every copy gives it back.
+    let stuck = standins::updates::text(sys.tg.next_update_id(), 90, &chat.user, "from the future");
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(shared::envelope::SCHEMA_HEADER, "999");
+    let js = sys.js().await.unwrap();
+    js.publish_with_headers(
+        shared::topology::update_subject(chat.user.id),
+        headers,
+        serde_json::to_vec(&stuck).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    let since = sys.tg.calls().len();
+    let asked = Instant::now();
+    chat.say("and now?").await;
+    chat.expect_message(since, |c| text_of(c) == answer_for("and now?"))
+        .await;
+    let waited = asked.elapsed();
+    assert!(
+        waited < Duration::from_secs(25),
+        "the chat waited {waited:?} behind an update no copy can handle"
+    );
+    let sorry = shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry);
+    chat.expect_message(since, |c| text_of(c) == sorry).await;
+    let pool = sys.pool().await.unwrap();
+    let error: String =
+        sqlx::query_scalar("SELECT error FROM dead_letters WHERE stage = 'fn-updates'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(error.contains("ORDER_GIVE_UP_SECS"), "{error}");
+    settle(&sys).await;
+    assert_eq!(
+        chat.count_text(&answer_for("from the future")),
+        0,
+        "never handled"
     );
 }

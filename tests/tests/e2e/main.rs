@@ -10,6 +10,7 @@ mod chaos;
 mod cluster;
 mod containers;
 mod conversation;
+mod copies;
 mod crash;
 mod data;
 mod delivery;
