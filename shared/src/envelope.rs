@@ -226,7 +226,16 @@ pub fn is_newer(header: Option<&str>) -> bool {
 /// Finds a chat id in an arbitrary payload (a job or a Telegram update) that failed to
 /// decode, so the user can still be told something went wrong.
 pub fn guess_chat_id(payload: &[u8]) -> Option<i64> {
+    chat_in(&serde_json::from_slice(payload).ok()?)
+}
+
+/// The chat and the update id of a raw Telegram update (an update without an id ranks last).
+pub fn update_order(payload: &[u8]) -> Option<(i64, i64)> {
     let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    Some((chat_in(&v)?, v["update_id"].as_i64().unwrap_or(i64::MAX)))
+}
+
+fn chat_in(v: &serde_json::Value) -> Option<i64> {
     let paths: [&[&str]; 5] = [
         &["payload", "chat_id"],
         &["message", "chat", "id"],
@@ -236,7 +245,7 @@ pub fn guess_chat_id(payload: &[u8]) -> Option<i64> {
     ];
     paths
         .iter()
-        .find_map(|path| path.iter().try_fold(&v, |v, k| v.get(k))?.as_i64())
+        .find_map(|path| path.iter().try_fold(v, |v, k| v.get(k))?.as_i64())
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::PullConsumer;
-use shared::envelope::guess_chat_id;
-use shared::runner::{Held, hold, pull_until, settle};
+use shared::envelope::update_order;
+use shared::runner::{Held, Order, hold, pull_until, settle};
 use shared::topology::UPDATES_STAGE;
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
@@ -27,11 +27,12 @@ pub struct Pump {
     pub stopping: watch::Receiver<bool>,
 }
 
-fn by_chat(payload: &[u8]) -> Option<i64> {
-    guess_chat_id(payload)
+fn by_chat(payload: &[u8]) -> Option<Order> {
+    let (key, rank) = update_order(payload)?;
+    Some(Order { key, rank })
 }
 
-fn unordered(_: &[u8]) -> Option<i64> {
+fn unordered(_: &[u8]) -> Option<Order> {
     None
 }
 

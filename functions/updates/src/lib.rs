@@ -27,7 +27,7 @@ use std::path::PathBuf;
 use shared::app::{Deps, FromEnv};
 use shared::config::Env;
 use shared::effects::{Committed, Decision};
-use shared::envelope::guess_chat_id;
+use shared::envelope::update_order;
 use shared::locale::{COMMANDS, Lang, t};
 use shared::runner::Stage;
 use shared::topology::{UPDATES_STAGE, UPDATES_STREAM};
@@ -157,9 +157,11 @@ impl Stage for Updates {
         TgUpdate::decode(payload)
     }
 
-    fn order_key(payload: &[u8]) -> Option<i64> {
-        // Within a copy, a chat's updates run one after the other; across copies, `order::before`.
-        guess_chat_id(payload)
+    fn order_key(payload: &[u8]) -> Option<shared::runner::Order> {
+        // Within a copy, a chat's updates one at a time, oldest first; across copies,
+        // `order::before`.
+        let (key, rank) = update_order(payload)?;
+        Some(shared::runner::Order { key, rank })
     }
 
     async fn handle(&self, input: TgUpdate) -> Result<(), HandlerError> {

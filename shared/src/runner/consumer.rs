@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use super::bounds::refusal;
 use super::hold::{Held, hold, settle};
-use super::order::Chains;
+use super::order::{Chains, Order};
 use super::{Core, Place, Stage};
 use crate::config::CommonSettings;
 use crate::envelope::{NEWER_SCHEMA_DELAY, SCHEMA_HEADER, is_newer};
@@ -87,7 +87,7 @@ pub async fn run_consumer<S: Stage>(
 pub async fn pull_until<F, Fut>(
     consumer: &PullConsumer,
     slots: Arc<Semaphore>,
-    order_key: fn(&[u8]) -> Option<i64>,
+    order_key: fn(&[u8]) -> Option<Order>,
     stop: impl Future<Output = ()>,
     handle: F,
 ) -> JoinSet<()>

@@ -13,12 +13,12 @@ use super::Outcome;
 use super::order::Place;
 
 /// Runs `attempt` (first with `true`) while keeping `msg` alive, until it returns something
-/// other than a deferral. A message queued behind an earlier one of its key (`place`) waits
-/// without its slot, so one busy chat never holds more than one of a copy's slots. A
-/// deferred message is parked: its slot goes back and it leaves its place (the next message
-/// of its key may go; one that it waits for is never queued behind it) while it waits, and it
-/// runs again without taking a slot (the pull loop may hold every free one for an open
-/// batch): what runs again was admitted once, and held messages are bounded by the
+/// other than a deferral. A message waiting for its turn among its key's messages (`place`)
+/// waits without its slot, so one busy chat never holds more than one of a copy's slots. A
+/// deferred message is parked: its slot goes back while it waits (first in line, it keeps its
+/// key's later messages waiting; an older one that arrives meanwhile goes), and it runs again
+/// when its turn comes back, without taking a slot (the pull loop may hold every free one for
+/// an open batch): what runs again was admitted once, and held messages are bounded by the
 /// consumer's max_ack_pending. When the runner stops, a parked message is handed back.
 /// Parked messages are counted in `companion_parked{stage}` (for fn-send: sends waiting for
 /// the pace of their chat or the bot, or out a 429).
@@ -50,7 +50,7 @@ where
         match alive_since(msg, ack_wait, &mut acked, work).await {
             Outcome::Defer(delay) => {
                 permit = None;
-                place.leave();
+                place.park();
                 let mut stopping = held.stopping.clone();
                 let parked = async {
                     tokio::select! {
@@ -64,6 +64,10 @@ where
                 gauge.decrement(1.0);
                 if stopped {
                     break Outcome::Retry(delay);
+                }
+                place.resume();
+                if place.waits() {
+                    alive_since(msg, ack_wait, &mut acked, place.ready()).await;
                 }
             }
             other => break other,

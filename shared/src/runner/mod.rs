@@ -23,7 +23,7 @@ pub use bounds::{CRASH_LOOP, NEWER_GIVE_BACKS, refusal};
 pub use consumer::{drain, pull_until, run_consumer};
 pub use hold::{Held, alive, hold, settle};
 pub use http::{DEFER_HEADER, DELIVERY_HEADER, InvokeAuth, http_router, no_delay, run_http, serve};
-pub use order::Place;
+pub use order::{Order, Place};
 pub use sign::{SIGNATURE_HEADER, sign, verify};
 
 use crate::deadletter::{self, DeadLetter};
@@ -50,8 +50,8 @@ pub trait Stage: Send + Sync + 'static {
     fn decode(payload: &[u8]) -> serde_json::Result<Self::Input> {
         serde_json::from_slice(payload)
     }
-    /// Messages with the same key are handled one after the other, in arrival order.
-    fn order_key(payload: &[u8]) -> Option<i64> {
+    /// Messages with the same key are handled one at a time, lowest rank first.
+    fn order_key(payload: &[u8]) -> Option<Order> {
         let _ = payload;
         None
     }

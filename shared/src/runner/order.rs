@@ -1,145 +1,152 @@
 //! Per-key ordering inside one copy: messages that share a key (fn-updates uses the chat id)
-//! are handled one after the other in the order the runner received them, while messages of
-//! other keys run in parallel. Each message takes its place in its key's chain when it is
-//! received, then waits for the one before it to finish — or to step aside: a message that
-//! is parked (waiting for something outside the copy, such as an older update still in the
-//! stream) leaves its place, so a message it waits for can never be queued behind it.
+//! are handled one at a time, lowest rank first (fn-updates ranks by update id; otherwise by
+//! arrival), while messages of other keys run in parallel. Only the key's first message may
+//! run; the others wait without polling. A message that must wait for something outside the
+//! copy (an older update still in the stream) is parked: it stays first while it sleeps, so
+//! the messages behind it do not each wake to find the same thing — but an older message that
+//! arrives meanwhile (a retried update) ranks before it and runs at once: nothing ever waits
+//! for a message queued behind it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-/// The chains of all keys with work in flight.
+/// Where a message belongs: its key, and its rank among the key's messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Order {
+    /// Messages of one key go one at a time.
+    pub key: i64,
+    /// Lower first; equal ranks in arrival order.
+    pub rank: i64,
+}
+
+/// The queues of all keys with messages held.
 #[derive(Default)]
 pub struct Chains {
-    tails: Mutex<HashMap<i64, (u64, oneshot::Receiver<()>)>>,
-    next_id: std::sync::atomic::AtomicU64,
+    keys: Mutex<HashMap<i64, Queue>>,
+    arrivals: AtomicU64,
 }
 
-/// A message's place in its chain; dropping it lets the next message of the key go.
-pub struct Turn {
-    chains: Arc<Chains>,
-    key: i64,
-    id: u64,
-    done: Option<oneshot::Sender<()>>,
+/// A key's messages by (rank, arrival).
+type Queue = BTreeMap<(i64, u64), Member>;
+
+enum Member {
+    /// Waiting for its turn; told through the sender when it may go.
+    Waiting(Option<oneshot::Sender<()>>),
+    /// Its turn: being handled.
+    Running,
+    /// Sleeping before it tries again; first in line, it keeps the others waiting.
+    Parked,
 }
 
-/// Where a message stands in its key's chain: what it waits for, and its turn. A message
-/// without a key has neither.
+/// A message's place among its key's messages; leaving it (drop) lets the next go.
 #[derive(Default)]
 pub struct Place {
-    before: Option<oneshot::Receiver<()>>,
-    turn: Option<Turn>,
-}
-
-impl Place {
-    /// Whether the message must wait for the one before it.
-    pub fn waits(&self) -> bool {
-        self.before.is_some()
-    }
-
-    /// Waits until the message before it finished or stepped aside.
-    pub async fn ready(&mut self) {
-        if let Some(before) = self.before.take() {
-            let _ = before.await;
-        }
-    }
-
-    /// Steps aside: the next message of the key may go while this one is parked.
-    pub fn leave(&mut self) {
-        self.turn = None;
-    }
+    at: Option<(Arc<Chains>, i64, (i64, u64))>,
+    go: Option<oneshot::Receiver<()>>,
 }
 
 impl Chains {
-    /// Joins the end of `key`'s chain, or takes no place for a message without a key.
-    pub fn place(self: &Arc<Self>, key: Option<i64>) -> Place {
-        match key {
-            Some(key) => {
-                let (before, turn) = self.join(key);
-                Place {
-                    before,
-                    turn: Some(turn),
-                }
-            }
-            None => Place::default(),
-        }
-    }
-
-    /// Joins the end of `key`'s chain; returns what to wait for first, and the turn.
-    pub fn join(self: &Arc<Self>, key: i64) -> (Option<oneshot::Receiver<()>>, Turn) {
-        let id = self
-            .next_id
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (tx, rx) = oneshot::channel();
-        let prev = {
-            let mut tails = self.tails.lock().expect("chains lock");
-            tails.insert(key, (id, rx)).map(|(_, rx)| rx)
+    /// Takes a place for a message of `order` (none for a message without one).
+    pub fn place(self: &Arc<Self>, order: Option<Order>) -> Place {
+        let Some(o) = order else {
+            return Place::default();
         };
-        let turn = Turn {
-            chains: self.clone(),
-            key,
-            id,
-            done: Some(tx),
+        let slot = (o.rank, self.arrivals.fetch_add(1, Ordering::Relaxed));
+        let mut place = Place {
+            at: Some((self.clone(), o.key, slot)),
+            go: None,
         };
-        (prev, turn)
+        place.queue_up();
+        place
     }
 }
 
-impl Drop for Turn {
-    fn drop(&mut self) {
-        if let Some(tx) = self.done.take() {
+/// Gives the turn to the first message unless one is being handled or the first is parked.
+fn promote(queue: &mut Queue) {
+    if queue.values().any(|m| matches!(m, Member::Running)) {
+        return;
+    }
+    if let Some(first) = queue.values_mut().next()
+        && let Member::Waiting(tx) = first
+    {
+        if let Some(tx) = tx.take() {
             let _ = tx.send(());
         }
-        let mut tails = self.chains.tails.lock().expect("chains lock");
-        if tails.get(&self.key).is_some_and(|(id, _)| *id == self.id) {
-            tails.remove(&self.key);
+        *first = Member::Running;
+    }
+}
+
+impl Place {
+    /// Runs `f` on the key's queue and this message's slot in it.
+    fn with_queue(&self, f: impl FnOnce(&mut Queue, (i64, u64))) {
+        if let Some((chains, key, slot)) = &self.at {
+            let mut keys = chains.keys.lock().expect("chains lock");
+            f(keys.entry(*key).or_default(), *slot);
+        }
+    }
+
+    /// Waits in line (again); [`Place::ready`] waits for the turn.
+    fn queue_up(&mut self) {
+        let (tx, rx) = oneshot::channel();
+        self.with_queue(|queue, slot| {
+            queue.insert(slot, Member::Waiting(Some(tx)));
+            promote(queue);
+        });
+        self.go = Some(rx);
+    }
+
+    /// Whether the message must still wait for its turn.
+    pub fn waits(&mut self) -> bool {
+        let waits = self.go.as_mut().is_some_and(|rx| rx.try_recv().is_err());
+        if !waits {
+            self.go = None;
+        }
+        waits
+    }
+
+    /// Waits for the message's turn.
+    pub async fn ready(&mut self) {
+        if let Some(rx) = self.go.take() {
+            let _ = rx.await;
+        }
+    }
+
+    /// The message sleeps before it tries again: first in line, it keeps the turn (the ones
+    /// behind it would only find what it found); an older one that came meanwhile goes.
+    pub fn park(&mut self) {
+        self.with_queue(|queue, slot| {
+            queue.insert(slot, Member::Parked);
+            promote(queue);
+        });
+    }
+
+    /// After a park: the message wants its turn again ([`Place::waits`], [`Place::ready`]).
+    pub fn resume(&mut self) {
+        if self.at.is_some() {
+            self.queue_up();
+        }
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let Some((chains, key, slot)) = self.at.take() else {
+            return;
+        };
+        let mut keys = chains.keys.lock().expect("chains lock");
+        if let Some(queue) = keys.get_mut(&key) {
+            queue.remove(&slot);
+            if queue.is_empty() {
+                keys.remove(&key);
+            } else {
+                promote(queue);
+            }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn same_key_waits_other_keys_do_not() {
-        let chains = Arc::new(Chains::default());
-        let (none, first) = chains.join(1);
-        assert!(none.is_none());
-        let (wait, second) = chains.join(1);
-        let (other, _third) = chains.join(2);
-        assert!(other.is_none(), "another key never waits");
-        let mut wait = wait.expect("second waits for first");
-        assert!(wait.try_recv().is_err());
-        drop(first);
-        assert!(wait.await.is_ok());
-        drop(second);
-        assert!(
-            chains.tails.lock().unwrap().get(&1).is_none(),
-            "chain cleaned up"
-        );
-    }
-
-    #[tokio::test]
-    async fn a_place_left_lets_the_next_go_and_a_newcomer_does_not_wait_for_it() {
-        let chains = Arc::new(Chains::default());
-        let mut parked = chains.place(Some(7));
-        let mut next = chains.place(Some(7));
-        parked.leave();
-        tokio::time::timeout(std::time::Duration::from_secs(1), next.ready())
-            .await
-            .expect("the next message goes once the first steps aside");
-        next.leave();
-        let mut retried = chains.place(Some(7));
-        tokio::time::timeout(std::time::Duration::from_secs(1), retried.ready())
-            .await
-            .expect("a retried message is not queued behind parked ones");
-        drop((parked, next, retried));
-        assert!(
-            chains.tails.lock().unwrap().get(&7).is_none(),
-            "chain cleaned up"
-        );
-    }
-}
+mod tests;

@@ -72,11 +72,13 @@ impl Sizes {
 pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
     // Counted on a small system of its own: the proxies must not slow the timed phases.
     let cost = text_turn_cost(sizes.count_turns).await?;
+    let log = std::env::var("BENCH_RUST_LOG")
+        .unwrap_or_else(|_| "warn,shared::runner=info,fn_ingress=info".to_owned());
     let sys = System::start(
         "bench",
         &[
             ("ACK_WAIT_SECS", "10"),
-            ("RUST_LOG", "warn,shared::runner=info,fn_ingress=info"),
+            ("RUST_LOG", &log),
             ("LOG_FORMAT", "text"),
         ],
     )
@@ -125,20 +127,33 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
     Ok(r)
 }
 
-/// Waits until every stage consumer has nothing pending or in flight.
+/// Waits until every stage consumer has nothing pending or in flight; on a timeout, says
+/// which stages still had work.
 pub async fn drain(sys: &System) -> anyhow::Result<()> {
     let js = sys.js().await?;
-    crate::harness::wait_for("the pipeline to drain", Duration::from_secs(120), || {
-        let js = js.clone();
-        async move {
-            for stage in shared::topology::STAGES {
-                let info = shared::topology::consumer_info(&js, &stage).await?;
-                if info.num_pending > 0 || info.num_ack_pending > 0 {
-                    return None;
+    let waited =
+        crate::harness::wait_for("the pipeline to drain", Duration::from_secs(120), || {
+            let js = js.clone();
+            async move {
+                for stage in shared::topology::STAGES {
+                    let info = shared::topology::consumer_info(&js, &stage).await?;
+                    if info.num_pending > 0 || info.num_ack_pending > 0 {
+                        return None;
+                    }
                 }
+                Some(())
             }
-            Some(())
+        })
+        .await;
+    if waited.is_err() {
+        for stage in shared::topology::STAGES {
+            if let Some(i) = shared::topology::consumer_info(&js, &stage).await {
+                eprintln!(
+                    "{}: {} pending, {} in flight, {} redelivered",
+                    stage.name, i.num_pending, i.num_ack_pending, i.num_redelivered
+                );
+            }
         }
-    })
-    .await
+    }
+    waited
 }
