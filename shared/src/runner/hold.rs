@@ -45,7 +45,9 @@ where
         alive_since(msg, ack_wait, &mut acked, place.ready()).await;
     }
     let outcome = loop {
-        let work = attempt(first);
+        // Boxed: a message waiting for its turn (thousands may, for one busy chat) then
+        // carries only a pointer, not the room the stage's whole handling needs.
+        let work = Box::pin(attempt(first));
         first = false;
         match alive_since(msg, ack_wait, &mut acked, work).await {
             Outcome::Defer(delay) => {

@@ -42,7 +42,9 @@ pub async fn dispatch(
         return error(401, "Unauthorized", None);
     }
     let method = method.to_ascii_lowercase();
-    let seq = tg.calls.lock().unwrap().len();
+    // Each request its own number for the files it uploads: two uploads at once never write
+    // the same path.
+    let seq = tg.next_file.fetch_add(1, Ordering::Relaxed) as usize;
     let params = match params::read(req, &tg.files_dir, seq).await {
         Ok(p) => p,
         Err(d) => return error(400, &d, None),

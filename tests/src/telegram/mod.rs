@@ -69,6 +69,7 @@ pub struct Telegram {
     webhook: Mutex<Option<Webhook>>,
     next_message_id: AtomicI64,
     next_update_id: AtomicI64,
+    next_file: std::sync::atomic::AtomicU64,
     files_dir: PathBuf,
     changed: Notify,
     started: std::time::Instant,
@@ -102,6 +103,7 @@ impl Telegram {
             // Ids keep growing across restarts (as Telegram's do), so a persistent local
             // database never mistakes a new update for one it processed in an earlier run.
             next_update_id: AtomicI64::new(first_update_id()),
+            next_file: std::sync::atomic::AtomicU64::new(0),
             files_dir,
             changed: Notify::new(),
             started: std::time::Instant::now(),
