@@ -95,7 +95,7 @@ pub async fn before(
     if oldest_for < give_up {
         return Ok(Before::Older((oldest_for / 10).clamp(POLL_MIN, POLL_MAX)));
     }
-    skip(stream, deps, &first, oldest_for).await?;
+    skip(stream, deps, &first, id, oldest_for).await?;
     heads.clear(chat);
     Ok(Before::Older(POLL_MIN))
 }
@@ -107,12 +107,10 @@ async fn skip(
     stream: &Stream,
     deps: &Deps,
     m: &StreamMessage,
+    update_id: Option<i64>,
     waited: Duration,
 ) -> Result<(), HandlerError> {
     let update = TgUpdate::decode(&m.payload).ok();
-    let update_id = serde_json::from_slice::<serde_json::Value>(&m.payload)
-        .ok()
-        .and_then(|v| v["update_id"].as_i64());
     let chat = update.as_ref().and_then(|u| u.chat_id());
     let reason = format!(
         "the chat's oldest update for {}s (ORDER_GIVE_UP_SECS), unhandled; later updates of the chat went on",

@@ -12,6 +12,27 @@ use crate::helpers::{Chat, STEP};
 
 const ADMIN: i64 = 9001;
 
+/// Stores `payload` as a dead letter of `stage` ("database unreachable"); returns its id.
+async fn dead_letter(
+    pool: &sqlx::PgPool,
+    stage: &str,
+    subject: &str,
+    payload: &impl serde::Serialize,
+    chat: i64,
+) -> i64 {
+    sqlx::query_scalar(
+        "INSERT INTO dead_letters (stage, subject, payload, error, delivered, chat_id)
+         VALUES ($1, $2, $3, 'database unreachable', 6, $4) RETURNING id",
+    )
+    .bind(stage)
+    .bind(subject)
+    .bind(serde_json::to_vec(payload).unwrap())
+    .bind(chat)
+    .fetch_one(pool)
+    .await
+    .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_are_retried_and_long_tables_paged() {
     let sys = System::start("admin-ops", &[("ADMIN_USER_IDS", "9001")])
@@ -37,16 +58,14 @@ async fn dead_letters_are_retried_and_long_tables_paged() {
     // An update that was dead-lettered before fn-updates could handle it.
     let user = User::new(7301, "Ann");
     let lost = updates::text(sys.tg.next_update_id(), 1, &user, "/help");
-    let dead: i64 = sqlx::query_scalar(
-        "INSERT INTO dead_letters (stage, subject, payload, error, delivered, chat_id)
-         VALUES ('fn-updates', $1, $2, 'database unreachable', 6, $3) RETURNING id",
+    let dead = dead_letter(
+        &pool,
+        "fn-updates",
+        &update_subject(user.id),
+        &lost,
+        user.id,
     )
-    .bind(update_subject(user.id))
-    .bind(serde_json::to_vec(&lost).unwrap())
-    .bind(user.id)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    .await;
 
     let admin = Chat::new(&sys, ADMIN);
     let panel = admin
@@ -182,15 +201,7 @@ async fn a_send_jobs_dead_letter_retried_sends_its_message() {
             ..Default::default()
         },
     );
-    let dead: i64 = sqlx::query_scalar(
-        "INSERT INTO dead_letters (stage, subject, payload, error, delivered, chat_id)
-         VALUES ('fn-send', 'jobs.send', $1, 'database unreachable', 6, $2) RETURNING id",
-    )
-    .bind(serde_json::to_vec(&job).unwrap())
-    .bind(chat.user.id)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    let dead = dead_letter(&pool, "fn-send", "jobs.send", &job, chat.user.id).await;
     let admin = Chat::new(&sys, ADMIN);
     let panel = admin
         .ask("/admin", |c| text_of(c).starts_with("📊 Overview"))

@@ -222,14 +222,17 @@ pub async fn reply_job_for(
 
 /// Publishes a send job for `effects` (rows already in `effects`) to fn-send's subject.
 pub async fn send_effects(sys: &System, chat_id: i64, effects: Vec<uuid::Uuid>) {
-    let job = shared::envelope::Envelope::new(
-        "test",
-        shared::envelope::SendJob {
-            chat_id,
-            effects,
-            ..Default::default()
-        },
-    );
+    let job = shared::envelope::SendJob {
+        chat_id,
+        effects,
+        ..Default::default()
+    };
+    send_job(sys, job).await;
+}
+
+/// Publishes `job` to fn-send's subject, as a stage would after its commit.
+pub async fn send_job(sys: &System, job: shared::envelope::SendJob) {
+    let job = shared::envelope::Envelope::new("test", job);
     let js = sys.js().await.unwrap();
     let payload = serde_json::to_vec(&job).unwrap();
     js.publish(shared::topology::SEND_SUBJECT, payload.into())

@@ -5,13 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use shared::envelope::{Envelope, SendJob};
+use shared::envelope::SendJob;
 use shared::locale::{Lang, T, t};
 use standins::llm::answer_for;
 use standins::system::{System, text_of};
 use standins::telegram::Failure;
 
-use crate::helpers::{Chat, settle};
+use crate::helpers::{Chat, send_job, settle};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_minute_and_a_half_of_telegram_502_delays_the_answer_and_loses_nothing() {
@@ -92,25 +92,18 @@ async fn slow_chat_actions_never_hold_up_answers() {
         .slow_method("sendchataction", Some(Duration::from_secs(10)));
     // More "typing…" jobs than fn-send has slots, for 300 chats, as many replies in flight
     // would publish them.
-    let js = sys.js().await.unwrap();
     for i in 0..300 {
         let chat_id = if i % 2 == 0 { busy.user.id } else { 8000 + i };
-        let job = Envelope::new(
-            "actions",
+        let action = Some("typing".to_owned());
+        send_job(
+            &sys,
             SendJob {
                 chat_id,
-                effects: Vec::new(),
-                completes: None,
-                action: Some("typing".into()),
-                action_at_ms: None,
+                action,
+                ..Default::default()
             },
-        );
-        let payload = serde_json::to_vec(&job).unwrap();
-        js.publish(shared::topology::SEND_SUBJECT, payload.into())
-            .await
-            .unwrap()
-            .await
-            .unwrap();
+        )
+        .await;
     }
     let asked = Instant::now();
     other.turn("hello through the crowd").await;
