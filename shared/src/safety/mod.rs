@@ -29,13 +29,20 @@ pub fn check_picture(text: &str) -> Option<Hit> {
     rules::scan(text, true)
 }
 
-/// Whether a chat message must be refused rather than answered: minor-related content
-/// together with sexual content, in the message itself or in a dialog already adult.
+/// Whether a chat message must be refused rather than answered: any minor signal except a
+/// family word on its own ("the kids next door"), which is refused only with sexual content, in
+/// the message itself or in a dialog already adult. A minor signal that is allowed still marks
+/// the dialog (see fn-updates), so sexual content later in that dialog is refused.
 pub fn chat_refusal(text: &str, adult_dialog: bool) -> Option<Hit> {
-    if !adult_dialog && !crate::nsfw::is_adult(text) {
-        return None;
-    }
-    check(text)
+    let hit = check(text)?;
+    (hit.rule != Rule::Family || adult_dialog || crate::nsfw::is_adult(text)).then_some(hit)
+}
+
+/// Whether text the model wrote (an answer, a summary) must not be shown or stored: it turns the
+/// persona, or anyone in the scene, into a minor, or places a minor in sexual content. The
+/// persona's own memories pass, as they do for the user.
+pub fn answer_refusal(text: &str, adult_dialog: bool) -> Option<Hit> {
+    chat_refusal(text, adult_dialog)
 }
 
 /// A negative prompt with the safety terms appended.

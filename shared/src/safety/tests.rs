@@ -77,8 +77,10 @@ fn hidden_spellings_are_undone() {
 }
 
 #[test]
-fn chat_refuses_only_with_sexual_content() {
-    assert!(chat_refusal("I'm 15, is that ok?", false).is_none());
+fn chat_refuses_minor_signals_and_family_words_with_sexual_content() {
+    assert!(chat_refusal("I'm 15, is that ok?", false).is_some());
+    assert!(chat_refusal("the kids next door are loud", false).is_none());
+    assert!(chat_refusal("the kids next door are loud, undress", false).is_some());
     assert!(chat_refusal("I'm 15 and I want sex with you", false).is_some());
     assert!(chat_refusal("I'm 15", true).is_some());
     assert!(chat_refusal("my kids are asleep, take off your clothes", false).is_none());
