@@ -100,7 +100,8 @@ keys! {
     PhotoLeft = "photo_left", PhotoBusy = "photo_busy", PhotoLimitUser = "photo_limit_user",
     PhotoLimitDialog = "photo_limit_dialog", PhotoAgainButton = "photo_again_button",
     PhotoCaption = "photo_caption", ChatRefused = "chat_refused",
-    ExportCaption = "export_caption", CmdDeleteMyData = "cmd_delete_my_data",
+    ExportCaption = "export_caption", ExportTooSoon = "export_too_soon",
+    ExportTruncated = "export_truncated", CmdDeleteMyData = "cmd_delete_my_data",
     EraseAsk = "erase_ask", EraseYes = "erase_yes", EraseNo = "erase_no",
     EraseKept = "erase_kept", Erased = "erased",
 }

@@ -1,5 +1,5 @@
 //! The Postgres statements fn-prompt runs: the moment a photo is of (the persona's look, the
-//! dialog's seed, whether it is adult, its previous scene and latest messages) in one round
+//! dialog's seed, whether it is adult or marked, its previous scene and latest messages) in one round
 //! trip, saving the scene, and giving a photo slot back.
 
 use shared::envelope::PromptJob;
@@ -24,6 +24,8 @@ pub struct Moment {
     pub previous: Option<Scene>,
     /// The latest messages, newest first: `(role, content)`.
     pub recent: Vec<(String, String)>,
+    /// A minor was brought into the dialog (`dialogs.minor_cue_at`): no photo of it.
+    pub minor_cue: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +38,7 @@ struct Row {
     max_level: String,
     seed: i64,
     adult: bool,
+    minor_cue: bool,
     scene: Option<sqlx::types::Json<Scene>>,
     recent: sqlx::types::Json<Vec<(String, String)>>,
 }
@@ -46,9 +49,10 @@ pub async fn moment(pool: &PgPool, job: &PromptJob) -> sqlx::Result<Option<Momen
         "SELECT g.name, g.age, g.appearance, g.clothing_description AS clothing,
                 g.negative_prompt AS negative, g.max_nsfw_level AS max_level, d.image_seed AS seed,
                 d.nsfw_enabled AND u.age_confirmed_at IS NOT NULL AS adult, s.scene,
+                d.minor_cue_at IS NOT NULL AS minor_cue,
                 COALESCE((SELECT json_agg(json_build_array(m.role, m.content) ORDER BY m.id DESC)
                           FROM (SELECT role, content, id FROM chat_messages
-                                WHERE dialog_id = d.id AND role <> 'system'
+                                WHERE dialog_id = d.id AND role <> 'system' AND withheld_at IS NULL
                                 ORDER BY id DESC LIMIT 6) m), '[]'::json) AS recent
          FROM dialogs d JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
          LEFT JOIN dialog_scenes s ON s.dialog_id = d.id
@@ -71,6 +75,7 @@ pub async fn moment(pool: &PgPool, job: &PromptJob) -> sqlx::Result<Option<Momen
         adult: r.adult,
         previous: r.scene.map(|j| j.0),
         recent: r.recent.0,
+        minor_cue: r.minor_cue,
     }))
 }
 

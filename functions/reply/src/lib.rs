@@ -8,6 +8,7 @@
 //! holding a slot (the runner parks it), so answers come in order and each sees the last.
 
 pub mod context;
+pub mod guard;
 pub mod llm;
 pub mod similar;
 pub mod sse;
@@ -27,6 +28,7 @@ use shared::runner::Stage;
 use shared::telegram::ButtonRow;
 use shared::topology::REPLY_STAGE;
 
+use crate::guard::Guard;
 use crate::llm::{Llm, LlmSettings};
 
 /// How often a waiting message looks again whether its turn has come.
@@ -97,6 +99,31 @@ impl Reply {
     }
 }
 
+impl Reply {
+    /// The refusal that answers the job instead of the model, when the user's latest message,
+    /// read with the ones before it, must not reach the model: those messages are withheld
+    /// from every later prompt first (a redelivery finds the message withheld and refuses
+    /// again).
+    async fn screen(
+        &self,
+        env: &Envelope<ReplyJob>,
+        begin: &store::Begin,
+        guard: &Guard,
+    ) -> Result<Option<String>, HandlerError> {
+        let job = &env.payload;
+        if begin.withheld == Some(true) {
+            return Ok(Some(guard.refusal()));
+        }
+        let turns = begin.turns.as_ref().map(|t| t.0.as_slice()).unwrap_or(&[]);
+        let Some((ids, rule)) = guard.split_request(turns, job.user_message_id) else {
+            return Ok(None);
+        };
+        tracing::warn!(job = %env.id, rule, messages = ids.len(), "request refused at the model's boundary");
+        store::withhold(&self.deps.pool, job.dialog_id, &ids).await?;
+        Ok(Some(guard.refusal()))
+    }
+}
+
 impl Stage for Reply {
     type Input = Envelope<ReplyJob>;
     const SPEC: shared::topology::StageSpec = REPLY_STAGE;
@@ -125,10 +152,18 @@ impl Stage for Reply {
             return Ok(());
         }
         let versions = begin.versions;
+        let guard = Guard {
+            adult: begin.adult.unwrap_or(false),
+            minor_cue: begin.minor_cue.unwrap_or(false),
+            persona: begin.persona.clone().unwrap_or_default(),
+            lang: job.lang,
+        };
+        let refusal = self.screen(&env, &begin, &guard).await?;
         let prompt = write::to_messages(begin, job.lang, self.budget, self.history)?;
+        let w = (&guard, refusal);
         match &job.regenerate {
-            None => self.answer(&env, prompt).await,
-            Some(r) => self.regenerate(&env, r, versions, prompt.messages).await,
+            None => self.answer(&env, prompt, w).await,
+            Some(r) => self.regenerate(&env, r, versions, prompt.messages, w).await,
         }
     }
 

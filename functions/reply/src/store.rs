@@ -35,6 +35,14 @@ pub struct Begin {
     pub unsummarized: Option<i64>,
     /// The last message the summary covers.
     pub summary_upto: Option<i64>,
+    /// The persona's name.
+    pub persona: Option<String>,
+    /// The dialog is adult (`nsfw_enabled`).
+    pub adult: Option<bool>,
+    /// A minor was brought into the dialog (`minor_cue_at`).
+    pub minor_cue: Option<bool>,
+    /// The message answered was withheld from the model (by an earlier delivery of this job).
+    pub withheld: Option<bool>,
 }
 
 /// Marks job `id` received (published), says where it stands and, when it is to be answered
@@ -65,17 +73,20 @@ pub async fn begin(
                 COALESCE((SELECT COALESCE(cardinality(variants), 1) FROM chat_messages
                           WHERE id = $5), 1)::int AS versions)
          SELECT st.answered, st.earlier, st.versions, c.system_prompt, c.post_history,
-                c.user_name, c.turns, c.summary, c.unsummarized, c.summary_upto
+                c.user_name, c.turns, c.summary, c.unsummarized, c.summary_upto,
+                c.persona, c.adult, c.minor_cue, c.withheld
          FROM st LEFT JOIN LATERAL (
              SELECT g.system_prompt, g.post_history, u.first_name AS user_name, COALESCE((
                  SELECT json_agg(json_build_array(t.role, t.content, t.id) ORDER BY t.k, t.id)
                  FROM (SELECT role, content, COALESCE(reply_to, id) AS k, id FROM chat_messages
                        WHERE dialog_id = $2 AND (id <= $3 OR reply_to < $3)
-                         AND id > d.summary_upto
+                         AND id > d.summary_upto AND withheld_at IS NULL
                        ORDER BY COALESCE(reply_to, id) DESC, id DESC LIMIT $4) t), '[]'::json)
                  AS turns, d.summary, d.summary_upto,
                  (SELECT count(*) FROM chat_messages x
-                  WHERE x.dialog_id = $2 AND x.id > d.summary_upto) AS unsummarized
+                  WHERE x.dialog_id = $2 AND x.id > d.summary_upto) AS unsummarized,
+                 g.name AS persona, d.nsfw_enabled AS adult, d.minor_cue_at IS NOT NULL AS minor_cue,
+                 m.withheld_at IS NOT NULL AS withheld
              FROM dialogs d
              JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
              JOIN chat_messages m ON m.id = $3 AND m.dialog_id = d.id
@@ -128,6 +139,10 @@ pub enum Version {
     Count(i32),
 }
 
+/// Versions an answer keeps: beyond them the oldest is dropped (each edit of the message it
+/// answers and each 🔄 adds one).
+pub const MAX_VERSIONS: i32 = 10;
+
 /// Adds `text` as the newest version of answer `answer_id` (which had `versions`) and makes it
 /// the chosen one, with the decision that shows it — only while it is the dialog's last
 /// message, and once per job.
@@ -140,9 +155,11 @@ pub async fn add_version(
     d: Decision,
 ) -> sqlx::Result<Version> {
     let gate = "UPDATE chat_messages m
-                SET variants = COALESCE(m.variants, ARRAY[m.content]) || $13::text,
-                    variant = COALESCE(cardinality(m.variants), 1), content = $13,
-                    variant_jobs = COALESCE(m.variant_jobs, '{}') || $14::uuid
+                SET variants = (COALESCE(m.variants, ARRAY[m.content]) || $13::text)
+                        [GREATEST(1, COALESCE(cardinality(m.variants), 1) + 2 - $16):],
+                    variant = LEAST(COALESCE(cardinality(m.variants), 1), $16 - 1), content = $13,
+                    variant_jobs = (COALESCE(m.variant_jobs, '{}') || $14::uuid)
+                        [GREATEST(1, cardinality(m.variant_jobs) + 2 - 4 * $16):]
                 WHERE m.id = $12 AND COALESCE(cardinality(m.variants), 1) = $15
                   AND NOT $14 = ANY(COALESCE(m.variant_jobs, '{}'))
                   AND NOT EXISTS (SELECT 1 FROM chat_messages l
@@ -155,6 +172,7 @@ pub async fn add_version(
                 .bind(text.to_owned())
                 .bind(job)
                 .bind(versions)
+                .bind(MAX_VERSIONS)
         })
         .await?;
     if let Some((_, committed)) = added {
@@ -191,6 +209,23 @@ pub async fn stream_step(
         .commit_gated::<(i64,)>(pool, gate, |q| q.bind(user_message_id).bind(last))
         .await?;
     Ok(step.map(|(_, committed)| committed))
+}
+
+/// Withholds user messages `ids`, and the answers already written to them, from every later
+/// prompt and marks their dialog: together they brought a minor into it. The refusal that
+/// answers them is stored afterwards as any answer is.
+pub async fn withhold(pool: &PgPool, dialog_id: i64, ids: &[i64]) -> sqlx::Result<()> {
+    sqlx::query(
+        "WITH w AS (UPDATE chat_messages SET withheld_at = COALESCE(withheld_at, now())
+                    WHERE dialog_id = $1 AND (id = ANY($2) AND role = 'user'
+                                              OR reply_to = ANY($2) AND role = 'assistant'))
+         UPDATE dialogs SET minor_cue_at = COALESCE(minor_cue_at, now()) WHERE id = $1",
+    )
+    .bind(dialog_id)
+    .bind(ids)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Marks a user message whose answer was given up on, so it never holds the dialog.

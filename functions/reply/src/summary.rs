@@ -61,6 +61,7 @@ async fn load(
     };
     let rows = sqlx::query_as(
         "SELECT role, content, id FROM chat_messages WHERE dialog_id = $1 AND id > $2
+           AND withheld_at IS NULL
          ORDER BY id LIMIT 400",
     )
     .bind(dialog_id)
@@ -114,7 +115,15 @@ impl Reply {
         while let Some(p) = pieces.next().await? {
             text.push_str(&p);
         }
-        let text = finish(&text)?;
+        let mut text = finish(&text)?;
+        if shared::safety::answer_refusal(&text, false).is_some() {
+            // Never stored: the folded messages leave the prompt with the old summary kept.
+            tracing::warn!(
+                dialog_id,
+                "the summary refused by the minor-safety scan; old one kept"
+            );
+            text = summary;
+        }
         let new_upto = fold.last().map(|r| r.2).unwrap_or(upto);
         let saved = sqlx::query(
             "UPDATE dialogs SET summary = $2, summary_upto = $3 WHERE id = $1 AND summary_upto = $4",

@@ -15,6 +15,7 @@ use tokio::time::{Instant, interval_at};
 use uuid::Uuid;
 
 use crate::context::{self, TELEGRAM_TEXT_LIMIT};
+use crate::guard::Guard;
 use crate::llm::{ChatMessage, LlmError, finish};
 use crate::sse::showable;
 use crate::store::{self, Version};
@@ -48,7 +49,11 @@ pub fn to_messages(
     };
     let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
     let post = b.post_history.unwrap_or_default();
-    let summary = b.summary.unwrap_or_default();
+    // A summary written before the model's words were checked may carry what they now catch.
+    let summary = b
+        .summary
+        .filter(|s| shared::safety::answer_refusal(s, false).is_none())
+        .unwrap_or_default();
     let frame = context::Frame {
         system: &system,
         post_history: &post,
@@ -90,9 +95,19 @@ impl Reply {
         &self,
         env: &Envelope<ReplyJob>,
         prompt: Prompt,
+        (guard, refusal): (&Guard, Option<String>),
     ) -> Result<(), HandlerError> {
         let job = &env.payload;
-        let w = self.write(env, prompt.messages, self.stream_every).await?;
+        let w = match refusal {
+            Some(text) => Written {
+                text,
+                drafted: false,
+            },
+            None => {
+                self.write(env, prompt.messages, self.stream_every, guard)
+                    .await?
+            }
+        };
         let source = env.id.to_string();
         let mut d = Decision::new(source.clone(), env.trace_id.clone());
         if let Some(upto) = prompt.summary_due {
@@ -130,13 +145,17 @@ impl Reply {
         r: &Regenerate,
         mut versions: i32,
         messages: Vec<ChatMessage>,
+        (guard, refusal): (&Guard, Option<String>),
     ) -> Result<(), HandlerError> {
         let job = &env.payload;
-        let w = self.write(env, messages, None).await?;
-        let text = context::split(&w.text, TELEGRAM_TEXT_LIMIT).swap_remove(0);
+        let written = match refusal {
+            Some(text) => text,
+            None => self.write(env, messages, None, guard).await?.text,
+        };
+        let text = context::split(&written, TELEGRAM_TEXT_LIMIT).swap_remove(0);
         let source = env.id.to_string();
         loop {
-            let n = i16::try_from(versions + 1).unwrap_or(i16::MAX);
+            let n = i16::try_from((versions + 1).min(store::MAX_VERSIONS)).unwrap_or(i16::MAX);
             let rows = Under {
                 message_id: Some(r.answer_id),
                 index: n - 1,
@@ -169,13 +188,15 @@ impl Reply {
     }
 
     /// Asks the model (typing shown meanwhile), streaming into the draft when `stream` is
-    /// set; a prompt too long for the model is retried with half the history, and an answer
-    /// too like a recent one is written once more, warmer.
+    /// set; a prompt too long for the model is retried with half the history, an answer too
+    /// like a recent one is written once more, warmer, and one the guard refuses once more,
+    /// firmer, then replaced by the persona's refusal.
     async fn write(
         &self,
         env: &Envelope<ReplyJob>,
         mut messages: Vec<ChatMessage>,
         stream: Option<Duration>,
+        guard: &Guard,
     ) -> Result<Written, HandlerError> {
         let job = &env.payload;
         let outbox = &self.deps.outbox;
@@ -189,8 +210,10 @@ impl Reply {
         let mut history = self.history;
         let mut drafted = false;
         let mut hot = false;
+        let mut firm = false;
         let written = loop {
-            match self.stream(env, &messages, hot, stream, &mut drafted).await {
+            let streamed = self.stream(env, &messages, hot, stream, &mut drafted, guard);
+            match streamed.await {
                 Err(LlmError::ContextOverflow) if history > 2 => {
                     history /= 2;
                     tracing::warn!(
@@ -201,6 +224,14 @@ impl Reply {
                     let begin = store::begin(&self.deps.pool, env.id, job, history, answer_id);
                     let b = Box::pin(begin).await?;
                     messages = to_messages(b, job.lang, self.budget, history)?.messages;
+                }
+                Ok((text, _)) if guard.refuses(&text) => {
+                    tracing::warn!(job = %env.id, firm, "the model's answer refused by the minor-safety scan");
+                    if firm {
+                        break Ok(guard.refusal());
+                    }
+                    firm = true;
+                    messages = Guard::firmer(&messages);
                 }
                 Ok((text, false)) if !hot && similar::repeats(&text, &recent) => {
                     tracing::info!(job = %env.id, "the answer repeats a recent one; writing it again");
@@ -224,6 +255,7 @@ impl Reply {
         hot: bool,
         every: Option<Duration>,
         drafted: &mut bool,
+        guard: &Guard,
     ) -> Result<(String, bool), LlmError> {
         let mut pieces = self.llm.start(messages, hot).await?;
         let mut text = String::new();
@@ -242,7 +274,8 @@ impl Reply {
                 },
                 _ = tick.tick(), if every.is_some() => {
                     let now = showable(&text);
-                    if now.is_empty() || now == shown {
+                    // A draft the guard refuses is not shown (nor any after it).
+                    if now.is_empty() || now == shown || guard.refuses(&now) {
                         continue;
                     }
                     // Boxed: the commit's state is not carried by every answer in flight.

@@ -12,7 +12,7 @@ use shared::{HandlerError, texts};
 use sqlx::PgConnection;
 
 use crate::route::{Action, Sender};
-use crate::{dialogs, erase, export, listing, manage, menu, photos, store};
+use crate::{dialogs, erase, export, listing, manage, menu, photos, screen, store};
 
 /// What an action needs besides the transaction.
 pub struct Ctx<'a> {
@@ -44,6 +44,14 @@ pub async fn apply(
     action: Action,
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
+    if let Some((wait, tell)) = store::budget_take(c, ctx.sender, ctx.rate, action.cost()).await? {
+        // Over the budget: one note, then silence until it refills.
+        if tell {
+            let text = texts::slow_down(ctx.lang, wait.as_secs().max(1));
+            manage::tell(ctx, d, action.callback(), &text);
+        }
+        return Ok(());
+    }
     if action.needs_age() && !ctx.confirmed {
         if matches!(action, Action::Edited { .. }) {
             // Nothing of theirs is stored to edit; no reason to speak up.
@@ -151,7 +159,9 @@ pub async fn apply(
             callback,
             shown,
         } => {
-            if ctx.admins.contains(ctx.sender.user_id) {
+            // Only in the admin's own private chat: an update claiming an admin's `from` in
+            // another chat (a forged webhook call) shows the panel nowhere.
+            if ctx.admins.contains(ctx.sender.user_id) && chat == ctx.sender.user_id {
                 let job = AdminJob {
                     chat_id: chat,
                     user_id: ctx.sender.user_id,
@@ -234,18 +244,7 @@ async fn text_message(
         d.text(chat, &texts::too_long(ctx.lang, ctx.max_chars), &[]);
         return Ok(());
     }
-    if let Some((wait, tell)) = store::rate_take(c, ctx.sender.user_id, ctx.rate).await? {
-        // Over the limit: one note, then silence until the wait is over.
-        if tell {
-            d.text(
-                chat,
-                &texts::slow_down(ctx.lang, wait.as_secs().max(1)),
-                &[],
-            );
-        }
-        return Ok(());
-    }
-    if manage::refused(c, ctx, d, text).await? {
+    if screen::refused(c, ctx, d, None, text).await? {
         return Ok(());
     }
     let stored = store::store_text(c, ctx.sender, ctx.update_id, text).await?;

@@ -228,15 +228,35 @@ pub async fn edit(
     text: &str,
 ) -> sqlx::Result<Option<(i64, bool)>> {
     sqlx::query_as(
-        "UPDATE chat_messages m SET content = $3 FROM dialogs d
-         WHERE m.telegram_message_id = $2 AND m.role = 'user' AND d.id = m.dialog_id
-           AND d.user_id = $1
-         RETURNING m.id, NOT EXISTS (SELECT 1 FROM chat_messages l
-             WHERE l.dialog_id = m.dialog_id AND l.role = 'user' AND l.id > m.id)",
+        "WITH m AS (UPDATE chat_messages m SET content = $3 FROM dialogs d
+             WHERE m.telegram_message_id = $2 AND m.role = 'user' AND d.id = m.dialog_id
+               AND d.user_id = $1
+             RETURNING m.id, m.dialog_id),
+         t AS (UPDATE dialogs SET nsfw_enabled = nsfw_enabled OR $4
+               WHERE id IN (SELECT dialog_id FROM m))
+         SELECT m.id, NOT EXISTS (SELECT 1 FROM chat_messages l
+             WHERE l.dialog_id = m.dialog_id AND l.role = 'user' AND l.id > m.id) FROM m",
     )
     .bind(user_id)
     .bind(telegram_id)
     .bind(text)
+    .bind(shared::nsfw::is_adult(text))
+    .fetch_optional(c)
+    .await
+}
+
+/// The dialog of the user's stored message `telegram_id`, if it was stored.
+pub async fn dialog_of_message(
+    c: &mut PgConnection,
+    user_id: i64,
+    telegram_id: i64,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT m.dialog_id FROM chat_messages m JOIN dialogs d ON d.id = m.dialog_id
+         WHERE m.telegram_message_id = $2 AND m.role = 'user' AND d.user_id = $1",
+    )
+    .bind(user_id)
+    .bind(telegram_id)
     .fetch_optional(c)
     .await
 }

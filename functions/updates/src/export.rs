@@ -2,7 +2,8 @@
 //! `user_name`, `character_name`, `create_date`, then one line per message with `name`,
 //! `is_user`, `is_system`, `send_date`, `mes`, and `swipes`/`swipe_id` where the answer has
 //! versions) and the same conversation as readable text. The history lines of sent photos
-//! stay out: they are notes for the model, not messages.
+//! stay out: they are notes for the model, not messages. At most once a minute per user, and at
+//! most [`MAX_EXPORT_BYTES`] (the oldest messages left out beyond it).
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -70,6 +71,44 @@ fn files(d: &Dialog) -> (String, String) {
     (jsonl.join("\n") + "\n", text)
 }
 
+/// How often one user may export (`/export` builds and uploads two files of a whole dialog).
+pub const EXPORT_EVERY_SECS: i64 = 60;
+/// The largest `.jsonl` sent: older messages are left out beyond it (the text file is smaller).
+pub const MAX_EXPORT_BYTES: usize = 8 << 20;
+
+/// Drops the oldest messages until the files fit [`MAX_EXPORT_BYTES`]; how many were dropped.
+fn fit(d: &mut Dialog) -> (String, String, usize) {
+    let mut dropped = 0;
+    loop {
+        let (jsonl, text) = files(d);
+        if jsonl.len() <= MAX_EXPORT_BYTES || d.messages.0.is_empty() {
+            return (jsonl, text, dropped);
+        }
+        // Roughly the share that is too much, at least one message.
+        let over = (jsonl.len() - MAX_EXPORT_BYTES) * d.messages.0.len() / jsonl.len() + 1;
+        let n = over.min(d.messages.0.len());
+        d.messages.0.drain(..n);
+        dropped += n;
+    }
+}
+
+/// Claims the user's export for now: `None` when they may export, else the seconds to wait.
+async fn claim(c: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<i64>> {
+    let wait: Option<f64> = sqlx::query_scalar(
+        "WITH c AS (UPDATE users SET exported_at = now() WHERE id = $1
+                      AND (exported_at IS NULL OR exported_at <= now() - make_interval(secs => $2))
+                    RETURNING 1)
+         SELECT CASE WHEN EXISTS (SELECT 1 FROM c) THEN NULL
+                ELSE extract(epoch FROM exported_at + make_interval(secs => $2) - now())::float8 END
+         FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(EXPORT_EVERY_SECS as f64)
+    .fetch_one(c)
+    .await?;
+    Ok(wait.map(|w| w.ceil().max(1.0) as i64))
+}
+
 /// Sends the user's current dialog as files, or says there is none.
 pub async fn export(
     c: &mut PgConnection,
@@ -90,20 +129,35 @@ pub async fn export(
          WHERE u.id = $1",
     )
     .bind(ctx.sender.user_id)
-    .fetch_optional(c)
+    .fetch_optional(&mut *c)
     .await?;
-    let Some(dialog) = dialog else {
+    let Some(mut dialog) = dialog else {
         d.text(chat, t(ctx.lang, T::PickFirst), &[]);
         return Ok(());
     };
-    let (jsonl, text) = files(&dialog);
+    if let Some(secs) = claim(c, ctx.sender.user_id).await? {
+        d.text(
+            chat,
+            &tf(ctx.lang, T::ExportTooSoon, &[("secs", &secs)]),
+            &[],
+        );
+        return Ok(());
+    }
+    let (jsonl, text, dropped) = fit(&mut dialog);
     let stem = format!(
         "{}-{}",
         dialog.persona.to_lowercase(),
         dialog.created_at.format("%Y-%m-%d")
     );
     let name: &dyn std::fmt::Display = &dialog.persona;
-    let caption = tf(ctx.lang, T::ExportCaption, &[("name", name)]);
+    let mut caption = tf(ctx.lang, T::ExportCaption, &[("name", name)]);
+    if dropped > 0 {
+        let count: &dyn std::fmt::Display = &dialog.messages.0.len();
+        caption = format!(
+            "{caption} {}",
+            tf(ctx.lang, T::ExportTruncated, &[("count", count)])
+        );
+    }
     d.document(chat, jsonl.into_bytes(), &format!("{stem}.jsonl"), &caption);
     d.document(chat, text.into_bytes(), &format!("{stem}.txt"), "");
     Ok(())

@@ -20,6 +20,7 @@ pub mod menu;
 pub mod order;
 pub mod photos;
 pub mod route;
+pub mod screen;
 pub mod store;
 
 use std::path::PathBuf;
@@ -45,7 +46,7 @@ pub struct Settings {
     pub max_message_chars: usize,
     /// Messages one user may send per minute.
     pub messages_per_minute: u32,
-    /// Photo limits (`MAX_PHOTOS_PER_USER`, `MAX_PHOTOS_PER_DIALOG`).
+    /// Photo limits (`MAX_PHOTOS_PER_USER`, `MAX_PHOTOS_PER_DIALOG`, `PHOTOS_IN_FLIGHT`).
     pub photos: photos::Limits,
     /// Who may open the admin panel (`ADMIN_USER_IDS`).
     pub admins: shared::admin::AdminIds,
@@ -69,6 +70,7 @@ impl FromEnv for Settings {
             photos: photos::Limits {
                 per_user: env.parse("MAX_PHOTOS_PER_USER", 9999),
                 per_dialog: env.parse("MAX_PHOTOS_PER_DIALOG", 9999),
+                in_flight: env.parse("PHOTOS_IN_FLIGHT", 2),
             },
             admins: shared::admin::AdminIds::read(env),
             order_give_up: env.seconds("ORDER_GIVE_UP_SECS", 180, 10),

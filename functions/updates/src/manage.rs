@@ -1,18 +1,18 @@
 //! The actions on answers and settings, inside the update's transaction: 🔄 and `/retry`
-//! (another version of the latest answer), ⏹, edited messages, `/lang`, and the refusal of
-//! a message that brings a minor into sexual content.
+//! (another version of the latest answer), ⏹, edited messages (screened like new ones) and
+//! `/lang`.
 
 use shared::buttons::Button;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, Regenerate, ReplyJob};
-use shared::locale::{Lang, T, t, tf};
+use shared::locale::{Lang, T, t};
 use shared::topology::REPLY_SUBJECT;
 use shared::{HandlerError, texts};
 use sqlx::PgConnection;
 
 use crate::actions::Ctx;
 use crate::chats::{self, Answer};
-use crate::{dialogs, store};
+use crate::screen;
 
 /// Says `text`: as the pressed button's toast, or as a message for a command.
 pub fn tell(ctx: &Ctx<'_>, d: &mut Decision, callback: Option<&str>, text: &str) {
@@ -22,39 +22,6 @@ pub fn tell(ctx: &Ctx<'_>, d: &mut Decision, callback: Option<&str>, text: &str)
             d.text(ctx.sender.chat_id, text, &[]);
         }
     }
-}
-
-/// Refuses a message that brings a minor into sexual content (in itself, or in a dialog that
-/// is already adult): the persona declines in her voice, and the message is neither stored nor
-/// sent to the model. Logged by rule, never with the user's text.
-pub async fn refused(
-    c: &mut PgConnection,
-    ctx: &Ctx<'_>,
-    d: &mut Decision,
-    text: &str,
-) -> Result<bool, HandlerError> {
-    let Some(hit) = shared::safety::check(text) else {
-        return Ok(false);
-    };
-    let Some((adult, name)) = dialogs::active_persona(c, ctx.sender.user_id).await? else {
-        return Ok(false);
-    };
-    if shared::safety::chat_refusal(text, adult).is_none() {
-        return Ok(false);
-    }
-    tracing::warn!(
-        update = ctx.update_id,
-        rule = hit.rule.as_str(),
-        "message refused by the minor-safety scan"
-    );
-    tracing::debug!(term = %hit.term, "what the scan matched");
-    let name: &dyn std::fmt::Display = &name;
-    d.text(
-        ctx.sender.chat_id,
-        &tf(ctx.lang, T::ChatRefused, &[("name", name)]),
-        &[],
-    );
-    Ok(true)
 }
 
 /// Queues another version of answer `a`, shown in `shown` (or where it was sent; or, with
@@ -101,12 +68,6 @@ pub async fn regenerate(
             );
         }
         Some(a) => {
-            // Each version is an LLM call: it counts against the user's message rate.
-            if let Some((wait, _)) = store::rate_take(c, ctx.sender.user_id, ctx.rate).await? {
-                let text = texts::slow_down(ctx.lang, wait.as_secs().max(1));
-                tell(ctx, d, callback.as_deref(), &text);
-                return Ok(());
-            }
             if let Some(id) = &callback {
                 d.answer_callback(ctx.sender.chat_id, id, None);
             }
@@ -132,8 +93,11 @@ pub async fn stop(
     Ok(())
 }
 
-/// An edited text: stored; when it is the dialog's latest message and answered, it gets a new
-/// answer (a new version of the old one, sent as a new message).
+/// An edited text: screened like a new message in the dialog it belongs to (a refused edit is
+/// not stored: the message keeps its old text), then stored; when it is the dialog's latest
+/// message and answered, it gets a new answer (a new version of the old one, sent as a new
+/// message). An edit of a message that was never stored (refused) is screened and otherwise
+/// ignored.
 pub async fn edited(
     c: &mut PgConnection,
     ctx: &Ctx<'_>,
@@ -150,6 +114,10 @@ pub async fn edited(
         return Ok(());
     }
     let user = ctx.sender.user_id;
+    let dialog = chats::dialog_of_message(c, user, telegram_id).await?;
+    if screen::refused(c, ctx, d, dialog, text).await? || dialog.is_none() {
+        return Ok(());
+    }
     if let Some((message_id, true)) = chats::edit(c, user, telegram_id, text).await?
         && let Some(a) = chats::answer_to(c, user, Some(message_id)).await?
         && a.latest

@@ -15,7 +15,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::actions::Ctx;
-use crate::{dialogs, manage};
+use crate::{dialogs, manage, screen};
 
 /// Photo limits from configuration.
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,8 @@ pub struct Limits {
     pub per_user: i64,
     /// Photos one dialog may get.
     pub per_dialog: i64,
+    /// Photos one user may have rendering at once, across dialogs.
+    pub in_flight: i64,
 }
 
 /// Left counts are shown only when they get this low (a "9998 left" says nothing).
@@ -41,7 +43,8 @@ struct Reserved {
 }
 
 /// Locks the user's row, counts their photos (done, or pending for less than an hour) and
-/// inserts job `job`'s slot when both limits allow and none is rendering for the dialog.
+/// inserts job `job`'s slot when both limits allow, none is rendering for the dialog and fewer
+/// than `in_flight` for the user.
 async fn reserve(
     c: &mut PgConnection,
     user: i64,
@@ -60,15 +63,18 @@ async fn reserve(
              SELECT count(*) AS by_user,
                     count(*) FILTER (WHERE dialog_id = $2) AS by_dialog,
                     coalesce(bool_or(dialog_id = $2 AND state = 'pending'
-                                     AND created_at > now() - interval '10 minutes'), false) AS busy
+                                     AND created_at > now() - interval '10 minutes'), false) AS busy,
+                    count(*) FILTER (WHERE state = 'pending'
+                                     AND created_at > now() - interval '10 minutes') AS rendering
              FROM photo_jobs
              WHERE user_id = $1
                AND (state = 'done' OR (state = 'pending' AND created_at > now() - interval '1 hour'))),
          ins AS (
              INSERT INTO photo_jobs (job_id, user_id, dialog_id)
-             SELECT $3, $1, $2 FROM used WHERE NOT busy AND by_user < $4 AND by_dialog < $5
+             SELECT $3, $1, $2 FROM used
+             WHERE NOT busy AND rendering < $6 AND by_user < $4 AND by_dialog < $5
              RETURNING 1)
-         SELECT g.name, used.by_user, used.by_dialog, used.busy, EXISTS (SELECT 1 FROM ins) AS reserved,
+         SELECT g.name, used.by_user, used.by_dialog, used.busy OR used.rendering >= $6 AS busy, EXISTS (SELECT 1 FROM ins) AS reserved,
                 (SELECT m.telegram_message_id FROM chat_messages m
                  WHERE m.dialog_id = $2 AND m.role = 'assistant' AND m.telegram_message_id IS NOT NULL
                  ORDER BY m.id DESC LIMIT 1) AS reply_to
@@ -79,6 +85,7 @@ async fn reserve(
     .bind(job)
     .bind(limits.per_user)
     .bind(limits.per_dialog)
+    .bind(limits.in_flight)
     .fetch_one(c)
     .await
 }
@@ -104,7 +111,12 @@ pub async fn photo(
         manage::tell(ctx, d, callback, t(lang, T::PickFirst));
         return Ok(());
     };
-    if let Some(hit) = wish.as_deref().and_then(safety::check) {
+    // A wish shapes a picture: read with the picture rules (a child in it blocks, owned or
+    // remembered), and it marks the dialog like a chat message would.
+    if let Some(hit) = wish.as_deref().and_then(safety::check_picture) {
+        if safety::check(wish.as_deref().unwrap_or_default()).is_some() {
+            screen::mark(c, dialog_id).await?;
+        }
         tracing::warn!(
             update = ctx.update_id,
             rule = hit.rule.as_str(),

@@ -32,24 +32,36 @@ impl Rate {
     }
 }
 
-/// Takes one of the user's message slots: `Ok(None)` when the message may go, else
-/// `Some(wait)` and whether they should be told (the first time in this wait).
-pub async fn rate_take(
+/// Sends one chat may have waiting before it is heard again: a chat whose earlier answers
+/// Telegram has not taken yet (a flood of menus) gets nothing more queued.
+pub const MAX_QUEUED_SENDS: i64 = 40;
+
+/// Takes `cost` texts' worth of the user's budget: `Ok(None)` when the update may go, else
+/// `Some(wait)` and whether they should be told (the first time in this wait). A chat with
+/// [`MAX_QUEUED_SENDS`] sends still waiting is over its budget too, for a few seconds.
+pub async fn budget_take(
     c: &mut PgConnection,
-    user_id: i64,
+    s: &Sender,
     rate: Rate,
+    cost: f64,
 ) -> sqlx::Result<Option<(std::time::Duration, bool)>> {
     let (wait, tell): (i64, bool) = sqlx::query_as(
-        "WITH t AS (SELECT rate_take('user:' || $1, $2, $3) AS wait),
+        "WITH q AS (SELECT count(*) AS queued FROM (SELECT 1 FROM effects
+                     WHERE chat_id = $2 AND state = 'pending' LIMIT $6) p),
+         t AS (SELECT CASE WHEN q.queued >= $6 THEN 5000
+                      ELSE rate_take('user:' || $1, $5 * $3, $3, $4) END AS wait FROM q),
          n AS (UPDATE users SET rate_noted_until = now() + make_interval(secs => t.wait / 1000.0)
                FROM t WHERE t.wait > 0 AND id = $1
                  AND (rate_noted_until IS NULL OR rate_noted_until < now())
                RETURNING 1)
          SELECT t.wait, EXISTS (SELECT 1 FROM n) FROM t",
     )
-    .bind(user_id)
+    .bind(s.user_id)
+    .bind(s.chat_id)
     .bind(rate.interval_ms)
     .bind(rate.burst_ms)
+    .bind(cost)
+    .bind(MAX_QUEUED_SENDS)
     .fetch_one(c)
     .await?;
     Ok((wait > 0).then(|| (std::time::Duration::from_millis(wait as u64), tell)))
@@ -72,7 +84,8 @@ pub enum TextTurn {
 /// (`track_activity`: retention, then the day's activity, the lock order used everywhere),
 /// stores the message (turning the dialog adult when it reads so: `shared::nsfw`) and writes
 /// the reply job (`job_id`, payload built here) to the outbox.
-/// Writes nothing unless the user confirmed 18+, has an open dialog and is within their rate. The statement's
+/// Writes nothing unless the user confirmed 18+, has an open dialog that no minor was brought
+/// into (`dialogs.minor_cue_at`) and is within their budget (taken only then). The statement's
 /// snapshot predates the lock; that is sound because an update starts only after the older
 /// updates of its chat are committed (fn-updates' per-chat order), so the lock only guards
 /// against a copy handling the same update, which the claim settles.
@@ -88,14 +101,15 @@ pub async fn text_turn(
     let row: (bool, bool, Option<Vec<u8>>) = with_sender(
         sqlx::query_as(
             "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
-         rl AS (SELECT rate_take('user:' || $3, $11, $12) AS wait FROM l),
-         d AS (SELECT s.active_dialog_id AS id,
-                      ui_lang(u.lang, COALESCE($6, u.language_code)) AS lang FROM l, rl, users u
+         d0 AS (SELECT s.active_dialog_id AS id,
+                      ui_lang(u.lang, COALESCE($6, u.language_code)) AS lang FROM l, users u
                JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
                JOIN girls g ON g.id = s.girl_id AND g.is_active
+               JOIN dialogs dl ON dl.id = s.active_dialog_id AND dl.minor_cue_at IS NULL
                WHERE u.id = $3 AND u.age_confirmed_at IS NOT NULL
-                 AND s.active_dialog_id IS NOT NULL AND u.renaming_dialog_id IS NULL
-                 AND rl.wait = 0),
+                 AND u.renaming_dialog_id IS NULL),
+         rl AS (SELECT rate_take('user:' || $3, $11, $12) AS wait FROM d0),
+         d AS (SELECT d0.* FROM d0, rl WHERE rl.wait = 0),
          c AS (INSERT INTO processed_updates (update_id) SELECT $1 FROM d
                ON CONFLICT DO NOTHING RETURNING 1),
          m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id, telegram_message_id)

@@ -1,6 +1,7 @@
 //! End-to-end tests: every function as separate processes against a real nats-server, a
 //! fresh PostgreSQL database and the stand-ins. The module list says what is covered.
 
+mod abuse;
 mod admin;
 mod admin_ops;
 mod answers;
@@ -18,6 +19,7 @@ mod deploy_files;
 mod edits;
 mod export;
 mod faults;
+mod flood;
 mod helpers;
 mod http_runner;
 mod ingress;
