@@ -58,6 +58,11 @@ impl Pattern {
         }
     }
 
+    /// Patterns separated by ` / ` (`knee socks / knee-high socks`).
+    fn alternatives(specs: &str) -> Vec<Self> {
+        specs.split(" / ").map(Pattern::parse).collect()
+    }
+
     /// Whether the pattern starts at `tokens[i]`, within one sentence.
     pub fn at(&self, tokens: &[Token], i: usize) -> bool {
         let Some(first) = tokens.get(i) else {
@@ -107,6 +112,8 @@ struct File {
     ordinal_suffixes: Vec<String>,
     under_words: Vec<String>,
     teacher: Vec<String>,
+    picture_terms: Vec<String>,
+    picture_pairs: Vec<(String, String)>,
     ordinals: HashMap<String, u32>,
     numbers: HashMap<String, u32>,
     tens: HashMap<String, u32>,
@@ -160,6 +167,11 @@ pub struct Lexicon {
     pub under_words: Patterns,
     /// Adults at school: teachers, parents, reunions.
     pub teacher: Patterns,
+    /// Body and styling cues of a childlike look, for pictures only (`flat-chested`).
+    pub picture_terms: Patterns,
+    /// Cues that suggest a child only together, anywhere in a picture's text, in either order
+    /// (`braces` and `pigtails`).
+    pub picture_pairs: Vec<(Vec<Pattern>, Vec<Pattern>)>,
     /// Ordinal stems (prefix match) and their values.
     pub ordinals: Vec<(String, u32)>,
     /// Number words (skeleton → value).
@@ -262,6 +274,12 @@ impl Lexicon {
             ordinal_suffixes: merged!(ordinal_suffixes),
             under_words: merged!(under_words),
             teacher: merged!(teacher),
+            picture_terms: merged!(picture_terms),
+            picture_pairs: files
+                .iter()
+                .flat_map(|f| &f.picture_pairs)
+                .map(|(a, b)| (Pattern::alternatives(a), Pattern::alternatives(b)))
+                .collect(),
             ordinals,
             numbers: map(|f| &f.numbers),
             tens: map(|f| &f.tens),

@@ -1,7 +1,7 @@
 //! Normalisation for the minor-safety scan: what a writer does to slip a word past a filter is
 //! undone here. Zero-width characters and soft hyphens are dropped, look-alike letters of the
 //! other script are folded into a word's main script, digits inside words read as letters
-//! (leetspeak), letters spaced or split by symbols are joined, and every word gets a
+//! (leetspeak), letters spaced or split by symbols are joined (see `spelled`), and every word gets a
 //! *skeleton*: Cyrillic transliterated, and Latin spelling variants folded, so "школьница",
 //! "shkolnitsa" and "shkolnica" compare equal.
 
@@ -175,7 +175,7 @@ pub fn skeleton(word: &str) -> String {
     out
 }
 
-fn token(text: String, (sentence, clause): (usize, usize), glued: bool) -> Token {
+pub(super) fn token(text: String, (sentence, clause): (usize, usize), glued: bool) -> Token {
     let num = if text.chars().all(|c| c.is_ascii_digit()) {
         text.parse().ok()
     } else {
@@ -259,46 +259,6 @@ pub fn tokens(text: &str) -> Vec<Token> {
     }
     if !word.is_empty() {
         push_word(&word, (sentence, clause), glued, &mut out);
-    }
-    out
-}
-
-/// Words hidden by spacing or symbols, joined: runs of three or more single letters
-/// (`t e e n`, `t.e.e.n`; `spelled` is true for these) and pieces glued by symbols
-/// (`sch-ool-girl`). Only the joined words are returned; the scan checks them as terms.
-pub fn joined(tokens: &[Token]) -> Vec<(Token, bool)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < tokens.len() {
-        let single = |t: &Token| t.text.chars().count() == 1 && t.num.is_none();
-        let mut j = i + 1;
-        if single(&tokens[i]) {
-            // A run keeps one way of separating its letters: "a s-c-h-o-o-l" starts at "s".
-            while j < tokens.len()
-                && single(&tokens[j])
-                && tokens[j].clause == tokens[i].clause
-                && (j == i + 1 || tokens[j].glued == tokens[i + 1].glued)
-            {
-                j += 1;
-            }
-            if j - i < 3 {
-                j = i + 1;
-            }
-        }
-        let spelled = j > i + 1;
-        if j == i + 1 {
-            while j < tokens.len() && tokens[j].glued && tokens[j].num.is_none() {
-                j += 1;
-            }
-        }
-        if j - i >= 2 {
-            let text: String = tokens[i..j].iter().map(|t| t.text.as_str()).collect();
-            out.push((
-                token(text, (tokens[i].sentence, tokens[i].clause), false),
-                spelled,
-            ));
-        }
-        i = j;
     }
     out
 }
