@@ -279,6 +279,11 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
         env.contains("admin") && env.contains("NATS_PASSWORD_ADMIN"),
         "{env}"
     );
+    let labels = &job["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(
+        labels["app.kubernetes.io/part-of"], "companion",
+        "admitted to NATS"
+    );
     assert!(
         job["spec"]["template"]["spec"]["containers"][0]["image"]
             .as_str()
