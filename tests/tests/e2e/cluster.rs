@@ -3,7 +3,8 @@
 //! three replicas declared by `migrate` as `admin`, every write fsynced before it is
 //! acknowledged, each function connected as its own user. A function's user cannot publish
 //! outside its permissions (the publish fails), cannot read another function's inbox (where
-//! JetStream delivers what that function pulls), and cannot update a stream; the node leading
+//! JetStream delivers what that function pulls), cannot update a stream or widen its consumer's
+//! filter; the node leading
 //! the jobs stream is killed while users are mid-conversation, and every turn is still
 //! answered exactly once.
 
@@ -144,6 +145,23 @@ async fn on_a_three_node_cluster_a_lost_node_loses_and_doubles_nothing() {
             .iter()
             .any(|e| e.contains("STREAM.UPDATE.JOBS"))
     );
+    // Its own consumer with a wider filter (every stage's jobs) is refused too: the create
+    // subject it may use names its own filter.
+    let wider = jetstream::consumer::pull::Config {
+        durable_name: Some("fn-image".into()),
+        filter_subject: "jobs.>".into(),
+        ..Default::default()
+    };
+    let jobs_as_image = image_js.get_stream("JOBS").await.unwrap();
+    assert!(jobs_as_image.create_consumer(wider).await.is_err());
+    let own = jobs_as_image.consumer_info("fn-image").await.unwrap();
+    assert_eq!(own.config.filter_subject, "jobs.image");
+    let widened = refusals
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| e.contains("fn-image.jobs.>"));
+    assert!(widened, "{:?}", refusals.lock().unwrap());
 
     let chats: Vec<Chat> = (0..CHATS).map(|i| Chat::new(&sys, 9300 + i)).collect();
     for chat in &chats {
