@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: the whole system on one machine. Starts a modern nats-server (port $NATS_PORT,
 # default 4250, store in $RUN_DIR/nats) unless $NATS_URL answers, makes sure the database
-# exists, migrates, and starts every function (fn-bridge only when BRIDGE_ROUTES is set: it
-# feeds stages that run behind HTTP). Without BOT_TOKEN it also starts the stand-ins and opens
-# the terminal chat; with BOT_TOKEN it talks to the real services and follows the logs.
+# exists, migrates (the database, then the NATS streams and buckets), and starts every
+# function (fn-bridge only when BRIDGE_ROUTES is set: it feeds stages that run behind HTTP).
+# Without BOT_TOKEN it also starts the stand-ins and opens the terminal chat; with BOT_TOKEN it
+# talks to the real services and follows the logs.
 # Ctrl-C (or /quit, or the end of a scripted input) stops everything it started.
 #
 # Settings come from the environment, then from $ENV_FILE (default .env) for what the

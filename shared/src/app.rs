@@ -1,5 +1,5 @@
 //! Start-up shared by every queue-driven function: read and validate settings, connect to
-//! NATS (declaring the topology) and PostgreSQL (refusing a schema that is behind), then
+//! NATS (finding the topology `migrate` declared, or declaring it in development) and PostgreSQL (refusing a schema that is behind), then
 //! hand the stage to the configured runner. A function's `main.rs` is one call to [`launch`].
 
 use std::future::Future;
@@ -82,18 +82,21 @@ pub async fn connect(
     })
 }
 
-/// Connects to NATS as `name` and declares the topology (streams, buckets): what every
-/// function, the front door included, does first.
+/// Connects to NATS as `name` and finds the topology (streams, buckets) — declaring it when
+/// `NATS_DECLARE_TOPOLOGY` says so, else waiting up to `NATS_TOPOLOGY_WAIT_SECS` for
+/// `migrate` to have declared it: what every function, the front door included, does first.
 pub async fn broker(
     name: &'static str,
     nats: &NatsSettings,
 ) -> Result<(jetstream::Context, topology::Buckets), String> {
     let client = nats.connect(name).await.map_err(|e| e.to_string())?;
     let js = jetstream::new(client);
-    let buckets = topology::ensure_streams(&js, nats.job_ttl, nats.replicas)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok((js, buckets))
+    let buckets = if nats.declare {
+        topology::ensure_streams(&js, nats.job_ttl, nats.replicas).await
+    } else {
+        topology::await_streams(&js, nats.topology_wait).await
+    };
+    Ok((js, buckets.map_err(|e| e.to_string())?))
 }
 
 /// The whole life of a queue-driven function (named by its stage): returns the exit code.
@@ -136,7 +139,7 @@ where
         RunnerKind::Consumer => run_consumer(core, js, &common, concurrency)
             .await
             .map_err(|e| e.to_string()),
-        RunnerKind::Http => run_http(core, common.invoke_auth.clone(), &common.http_addr)
+        RunnerKind::Http => run_http(core, common.invoke_auth.clone(), &js, &common.http_addr)
             .await
             .map_err(|e| e.to_string()),
     }

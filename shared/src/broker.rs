@@ -1,7 +1,10 @@
 //! How a function reaches NATS: the server list (`NATS_URL`, comma-separated for a cluster),
 //! its own user (`NATS_USER` / `NATS_PASSWORD`, each function its own with the least
-//! permissions it needs — see `infra/nats/`), how many replicas the streams and buckets it
-//! declares get (`NATS_REPLICAS`), and the job status lifetime. Connection events —
+//! permissions it needs — see `infra/nats/`), whether it declares the topology or only checks
+//! that `migrate` did (`NATS_DECLARE_TOPOLOGY`), how many replicas the streams and buckets get
+//! (`NATS_REPLICAS`), and the job status lifetime. A user's replies arrive under its own inbox
+//! prefix (`_INBOX_<user>`), the only inbox its permissions let it subscribe to, so no function
+//! reads another's replies (JetStream delivers pulled messages there). Connection events —
 //! a permission the server refused above all — are logged, so a denied publish is never silent.
 
 use std::time::Duration;
@@ -20,14 +23,21 @@ pub struct NatsSettings {
     pub user: String,
     /// Its password.
     pub password: Secret,
-    /// Replicas of the streams and KV buckets this function declares (1 to 5).
+    /// Replicas of the streams and KV buckets when declared (1 to 5).
     pub replicas: usize,
+    /// Whether this function creates and updates the streams and buckets (dev, no
+    /// authentication) or only checks that `migrate`, as the admin user, declared them.
+    pub declare: bool,
+    /// How long a function that does not declare the topology waits for it at start.
+    pub topology_wait: Duration,
     /// Lifetime of job status entries in the KV bucket.
     pub job_ttl: Duration,
 }
 
 impl NatsSettings {
-    /// Reads `NATS_URL`, `NATS_USER`, `NATS_PASSWORD`, `NATS_REPLICAS`, `JOB_TTL_SECS`.
+    /// Reads `NATS_URL`, `NATS_USER`, `NATS_PASSWORD`, `NATS_REPLICAS`,
+    /// `NATS_DECLARE_TOPOLOGY` (default: declare only without a user),
+    /// `NATS_TOPOLOGY_WAIT_SECS`, `JOB_TTL_SECS`.
     pub fn read(env: &mut Env) -> Self {
         let urls = env.string("NATS_URL", "nats://127.0.0.1:4222");
         let servers: Vec<String> = urls
@@ -48,6 +58,24 @@ impl NatsSettings {
         if user.is_empty() != password.is_empty() {
             env.problem("NATS_USER and NATS_PASSWORD go together: set both or neither");
         }
+        if !user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            env.problem(format!(
+                "NATS_USER {user:?} may hold only letters, digits, `-` and `_` (it names the \
+                 user's inbox subject)"
+            ));
+        }
+        let declare = match env.string("NATS_DECLARE_TOPOLOGY", "").as_str() {
+            "" => user.is_empty(),
+            "1" | "true" => true,
+            "0" | "false" => false,
+            other => {
+                env.problem(format!("NATS_DECLARE_TOPOLOGY={other:?} must be 1 or 0"));
+                false
+            }
+        };
         let replicas = env.parse("NATS_REPLICAS", 1usize);
         if !(1..=5).contains(&replicas) {
             env.problem(format!("NATS_REPLICAS must be 1 to 5, got {replicas}"));
@@ -57,6 +85,8 @@ impl NatsSettings {
             user,
             password,
             replicas: replicas.clamp(1, 5),
+            declare,
+            topology_wait: env.seconds("NATS_TOPOLOGY_WAIT_SECS", 60, 0),
             job_ttl: env.seconds("JOB_TTL_SECS", 3600, 1),
         }
     }
@@ -70,10 +100,16 @@ impl NatsSettings {
             .join(",")
     }
 
+    /// The subject prefix of this connection's inboxes.
+    pub fn inbox_prefix(&self) -> String {
+        inbox_prefix(&self.user)
+    }
+
     /// Connects as `name` (shown in server monitoring), retrying the first connection.
     pub async fn connect(&self, name: &str) -> Result<async_nats::Client, TopologyError> {
         let mut options = ConnectOptions::new()
             .name(name)
+            .custom_inbox_prefix(self.inbox_prefix())
             .retry_on_initial_connect()
             .connection_timeout(Duration::from_secs(5))
             .event_callback(|event| async move { log_event(event) });
@@ -85,6 +121,16 @@ impl NatsSettings {
             .connect(self.servers.clone())
             .await
             .map_err(|e| connect_error(&self.shown(), e.into()))
+    }
+}
+
+/// The inbox prefix of NATS user `user`: `_INBOX_<user>` (`infra/nats/users.conf` lets each
+/// user subscribe to `_INBOX_<user>.>` only), the standard `_INBOX` without a user.
+pub fn inbox_prefix(user: &str) -> String {
+    if user.is_empty() {
+        "_INBOX".to_owned()
+    } else {
+        format!("_INBOX_{user}")
     }
 }
 
@@ -134,6 +180,29 @@ mod tests {
         .unwrap();
         assert_eq!(s.servers, ["nats://a:4222", "nats://b:4222"]);
         assert_eq!((s.user.as_str(), s.replicas), ("fn-image", 3));
+        assert_eq!(s.inbox_prefix(), "_INBOX_fn-image");
+        assert!(
+            !s.declare,
+            "a function with its own user only checks the topology"
+        );
+        let dev = read(&[]).unwrap();
+        assert!(dev.declare && dev.inbox_prefix() == "_INBOX");
+        let forced = read(&[
+            ("NATS_USER", "fn-image"),
+            ("NATS_PASSWORD", "pw"),
+            ("NATS_DECLARE_TOPOLOGY", "1"),
+        ]);
+        assert!(forced.unwrap().declare);
+        let e = read(&[
+            ("NATS_USER", "fn.x>"),
+            ("NATS_PASSWORD", "pw"),
+            ("NATS_DECLARE_TOPOLOGY", "yes"),
+        ])
+        .unwrap_err();
+        assert!(
+            e.contains("only letters") && e.contains("must be 1 or 0"),
+            "{e}"
+        );
         let e = read(&[
             ("NATS_URL", "nats://u:hunter2@a:4222"),
             ("NATS_USER", "x"),

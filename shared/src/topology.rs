@@ -1,9 +1,14 @@
 //! The one place that names streams, subjects, durable consumers and KV buckets, and creates
-//! them idempotently. Functions never spell a subject as a string literal.
+//! them idempotently (streams and buckets: `migrate`, as the NATS admin user, see
+//! [`ensure_streams`]; each function checks them with [`await_streams`] and creates only its
+//! own durable consumer). Functions never spell a subject as a string literal.
 
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer, kv, stream};
+use async_nats::jetstream::{self, consumer};
+
+mod declare;
+pub use declare::{Buckets, await_streams, ensure_streams};
 
 /// Stream of raw Telegram updates, published by fn-ingress.
 pub const UPDATES_STREAM: &str = "UPDATES";
@@ -31,6 +36,8 @@ pub const ADMIN_SUBJECT: &str = "jobs.admin";
 pub const JOBS_BUCKET: &str = "job_status";
 /// KV bucket of ingress state (the polling offset); entries never expire.
 pub const INGRESS_BUCKET: &str = "ingress_state";
+/// KV bucket of the `/invoke` request ids HTTP-runner copies have accepted (a few minutes).
+pub const INVOKE_BUCKET: &str = "invoke_ids";
 
 /// How long a stream remembers `Nats-Msg-Id`s to drop duplicates. Longer-lived duplicates
 /// (Telegram retrying a day later) are caught by `processed_updates` in Postgres.
@@ -105,13 +112,32 @@ pub const FUNCTIONS: [&str; 7] = [
     "fn-ingress",
 ];
 
-/// Failure to declare the topology.
+/// Failure to declare (or find) the topology.
 #[derive(Debug, thiserror::Error)]
-#[error("declaring NATS topology ({what}): {source}")]
-pub struct TopologyError {
-    what: String,
-    #[source]
-    source: async_nats::Error,
+pub enum TopologyError {
+    /// A request to the server failed (connecting, creating, looking up).
+    #[error("declaring NATS topology ({what}): {source}")]
+    Request {
+        /// What was being done.
+        what: String,
+        /// The client's error.
+        #[source]
+        source: async_nats::Error,
+    },
+    /// A function that may not declare the topology did not find it in time.
+    #[error(
+        "NATS topology missing after {waited:?} ({what}: {last}): run `migrate` with NATS_URL \
+         and the NATS admin user first (it declares the streams and buckets), or set \
+         NATS_DECLARE_TOPOLOGY=1 where this function's user may create them"
+    )]
+    Missing {
+        /// The stream or bucket not found.
+        what: String,
+        /// How long the function waited for it.
+        waited: Duration,
+        /// The last lookup's error.
+        last: String,
+    },
 }
 
 /// A failed connection to `servers` (shown without credentials).
@@ -119,90 +145,14 @@ pub fn connect_error(servers: &str, source: async_nats::Error) -> TopologyError 
     err(format!("connect {servers}"))(source)
 }
 
+/// A failed lookup of stream or bucket `what`.
+pub fn lookup_error(what: &str, source: async_nats::Error) -> TopologyError {
+    err(what)(source)
+}
+
 fn err(what: impl Into<String>) -> impl FnOnce(async_nats::Error) -> TopologyError {
     let what = what.into();
-    move |source| TopologyError { what, source }
-}
-
-fn stream_config(name: &str, subjects: &str, replicas: usize) -> stream::Config {
-    stream::Config {
-        name: name.to_owned(),
-        num_replicas: replicas,
-        subjects: vec![subjects.to_owned()],
-        retention: stream::RetentionPolicy::WorkQueue,
-        storage: stream::StorageType::File,
-        duplicate_window: DUPLICATE_WINDOW,
-        max_age: Duration::from_secs(7 * 24 * 3600),
-        // Direct gets: fn-updates reads a chat's oldest unhandled update.
-        allow_direct: true,
-        ..Default::default()
-    }
-}
-
-/// The KV buckets opened by [`ensure_streams`] that a function reads back (job status is
-/// only written, by plain publishes to its subject).
-#[derive(Clone)]
-pub struct Buckets {
-    /// Ingress state (the polling offset).
-    pub ingress: kv::Store,
-}
-
-/// Creates both streams and both KV buckets when missing, and updates a stream whose settings
-/// differ (so a function's user needs only `STREAM.INFO` once the topology is in place).
-/// Safe to call from every copy of every function at every start.
-pub async fn ensure_streams(
-    js: &jetstream::Context,
-    job_ttl: Duration,
-    replicas: usize,
-) -> Result<Buckets, TopologyError> {
-    declare(js, stream_config(UPDATES_STREAM, "updates.>", replicas)).await?;
-    declare(js, stream_config(JOBS_STREAM, "jobs.>", replicas)).await?;
-    bucket(js, JOBS_BUCKET, job_ttl, replicas).await?;
-    Ok(Buckets {
-        ingress: bucket(js, INGRESS_BUCKET, Duration::ZERO, replicas).await?,
-    })
-}
-
-async fn declare(js: &jetstream::Context, want: stream::Config) -> Result<(), TopologyError> {
-    // The lookup already carries the stream's settings: no second request.
-    if let Ok(existing) = js.get_stream(&want.name).await {
-        let have = &existing.cached_info().config;
-        let same = have.subjects == want.subjects
-            && have.num_replicas == want.num_replicas
-            && have.retention == want.retention
-            && have.duplicate_window == want.duplicate_window
-            && have.max_age == want.max_age
-            && have.allow_direct == want.allow_direct;
-        if same {
-            return Ok(());
-        }
-    }
-    let name = want.name.clone();
-    js.create_or_update_stream(want)
-        .await
-        .map(|_| ())
-        .map_err(|e| err(name)(e.into()))
-}
-
-async fn bucket(
-    js: &jetstream::Context,
-    name: &str,
-    max_age: Duration,
-    replicas: usize,
-) -> Result<kv::Store, TopologyError> {
-    if let Ok(store) = js.get_key_value(name).await {
-        return Ok(store);
-    }
-    js.create_key_value(kv::Config {
-        bucket: name.to_owned(),
-        history: 1,
-        max_age,
-        num_replicas: replicas,
-        storage: stream::StorageType::File,
-        ..Default::default()
-    })
-    .await
-    .map_err(|e| err(name)(e.into()))
+    move |source| TopologyError::Request { what, source }
 }
 
 /// Creates or updates the durable pull consumer of `stage`; all copies of a function share it.

@@ -212,10 +212,17 @@ impl Drop for Process {
     }
 }
 
-/// Runs the `migrate` binary against `url`.
+/// Runs the `migrate` binary against `url` (the database only).
 pub fn migrate(url: &str) -> anyhow::Result<()> {
+    migrate_with(url, &[])
+}
+
+/// Runs the `migrate` binary against `url` with more environment (`NATS_URL`, … to declare
+/// the NATS topology too).
+pub fn migrate_with(url: &str, env: &[(String, String)]) -> anyhow::Result<()> {
     let out = Command::new(bin_dir().join("migrate"))
         .env("DATABASE_URL", url)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .output()?;
     if !out.status.success() {
         bail!(

@@ -1,7 +1,8 @@
 //! nats-server for tests: one node on a free port with a temporary store, or a three-node
 //! JetStream cluster on loopback ports run from `infra/nats/node.conf` with its per-function
-//! users (each function connects as itself; the tests connect as `admin`). Nodes are killed on
-//! drop and can be stopped and started again on the same ports and stores, one or all.
+//! users (each function connects as itself; the tests connect as `admin`) and authenticated
+//! routes. Nodes are killed on drop and can be stopped and started again on the same ports and
+//! stores, one or all.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -47,6 +48,9 @@ pub struct NatsServer {
 pub fn password(user: &str) -> String {
     format!("test-{user}-password")
 }
+
+/// The user nodes present to each other on their routes.
+const ROUTE_USER: &str = "route";
 
 /// The environment variable `infra/nats/users.conf` reads `user`'s password from.
 fn password_var(user: &str) -> String {
@@ -97,10 +101,13 @@ impl NatsServer {
                     store.path().display().to_string(),
                 ),
             ];
+            env.push(("NATS_ROUTE_USER".to_owned(), ROUTE_USER.to_owned()));
+            env.push(("NATS_ROUTE_PASSWORD".to_owned(), password(ROUTE_USER)));
             for (j, r) in routes.iter().enumerate() {
+                let creds = format!("{ROUTE_USER}:{}", password(ROUTE_USER));
                 env.push((
                     format!("NATS_ROUTE_{}", j + 1),
-                    format!("nats-route://127.0.0.1:{r}"),
+                    format!("nats-route://{creds}@127.0.0.1:{r}"),
                 ));
             }
             for user in shared::topology::FUNCTIONS
@@ -129,6 +136,37 @@ impl NatsServer {
         };
         server.resume()?;
         Ok(server)
+    }
+
+    /// What `nats-server -t` (test the configuration and exit) says of `infra/nats/node.conf`
+    /// with node 0's environment: `Ok` with its output when it accepts it.
+    pub fn check_config(&self) -> anyhow::Result<String> {
+        let out = Command::new(nats_server_bin())
+            .arg("-t")
+            .arg("-c")
+            .arg(root().join("infra/nats/node.conf"))
+            .envs(self.nodes[0].env.iter().map(|(k, v)| (k, v)))
+            .output()?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if !out.status.success() {
+            bail!("nats-server -t refused infra/nats/node.conf: {text}");
+        }
+        Ok(text)
+    }
+
+    /// `NATS_URL` and, on a broker with users, `admin`'s `NATS_USER` and `NATS_PASSWORD`: what
+    /// `migrate` needs to declare the topology.
+    pub fn admin_env(&self) -> Vec<(String, String)> {
+        let mut env = vec![("NATS_URL".to_owned(), self.url.clone())];
+        if self.users {
+            env.push(("NATS_USER".to_owned(), "admin".to_owned()));
+            env.push(("NATS_PASSWORD".to_owned(), password("admin")));
+        }
+        env
     }
 
     /// Whether each function must connect as its own user.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::Value;
 
-use crate::harness::{NatsServer, Process, TestDb, free_port, migrate, root, wait_for};
+use crate::harness::{NatsServer, Process, TestDb, free_port, migrate_with, root, wait_for};
 use crate::script::Script;
 use crate::telegram::{Call, Telegram};
 use crate::{image_api, llm, serve};
@@ -77,7 +77,6 @@ impl System {
         let image = Arc::new(Script::default());
         let image_addr = serve(image_api::router(image.clone()), "127.0.0.1:0").await?;
         let db = TestDb::create().await?;
-        migrate(&db.url)?;
         let ingress_addr = format!("127.0.0.1:{}", free_port());
         let secret = "e2e_secret-123".to_owned();
         let (nats_url, db_url) = via(&nats.url, &db.url)?;
@@ -115,6 +114,11 @@ impl System {
             envs.retain(|(key, _)| key != k);
             envs.push((k.to_string(), v.to_string()));
         }
+        // As in a deployment: migrate declares the streams and buckets (as `admin` where the
+        // broker has users, whose functions may only look them up) before any function starts.
+        let mut migrate_env = nats.admin_env();
+        migrate_env.extend(envs.iter().filter(|(k, _)| k == "NATS_REPLICAS").cloned());
+        migrate_with(&db.url, &migrate_env)?;
         let log_dir = root().join("target/e2e-logs").join(label);
         let _ = std::fs::remove_dir_all(&log_dir);
         std::fs::create_dir_all(&log_dir)?;

@@ -1,4 +1,5 @@
-//! One message, one signed `POST` to its stage's `/invoke`, and what the answer means:
+//! One message, one signed `POST` to its stage's `/invoke` (the signature covers the stage, the
+//! delivery count, a fresh request id, the time and the body), and what the answer means:
 //! 2xx ack; 503 with `X-Companion-Defer` held and asked again with the same delivery count
 //! (the function is waiting its turn); other 503s and 429 (a Lambda function URL that is
 //! throttled) nak with the function's `Retry-After`; 422 terminated (the function stored the
@@ -14,7 +15,9 @@ use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use shared::config::Secret;
 use shared::envelope::SCHEMA_HEADER;
 use shared::error::backoff;
-use shared::runner::{DEFER_HEADER, DELIVERY_HEADER, Outcome, SIGNATURE_HEADER, sign};
+use shared::runner::{
+    DEFER_HEADER, DELIVERY_HEADER, Outcome, SIGNATURE_HEADER, Signed, new_id, sign,
+};
 
 use crate::Route;
 
@@ -45,8 +48,14 @@ impl Forwarder {
     /// with it.
     pub async fn forward(&self, route: &Route, msg: &Message, delivered: i64) -> Outcome {
         let stage = route.stage.name;
-        let now = chrono::Utc::now().timestamp();
-        let signature = sign(self.secret.expose().as_bytes(), now, &msg.payload);
+        let id = new_id();
+        let signed = Signed {
+            stage,
+            delivered,
+            id: &id,
+            t: chrono::Utc::now().timestamp(),
+        };
+        let signature = sign(self.secret.expose().as_bytes(), &signed, &msg.payload);
         let mut request = self
             .http
             .post(&route.url)

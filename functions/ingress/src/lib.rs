@@ -89,7 +89,7 @@ impl Settings {
     }
 }
 
-/// Connects, declares the topology, and serves the webhook (and polls, in polling mode)
+/// Connects, finds (or, in development, declares) the topology, and serves the webhook (and polls, in polling mode)
 /// until SIGTERM.
 pub async fn run(s: Settings) -> Result<(), String> {
     let metrics = (!s.ops_addr.is_empty())

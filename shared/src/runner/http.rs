@@ -3,9 +3,10 @@
 //! by a plain HTTP server. Status codes tell a caller (or the JetStream→HTTP bridge) what to
 //! do: 200 ack, 503 + `Retry-After` retry (plus `X-Companion-Defer` when it waits its turn
 //! rather than failed, so the caller keeps the delivery count), 422 dropped and recorded, 401
-//! unsigned. Every body must carry an HMAC signature ([`super::sign`]) unless ops chose
-//! IAM-authorised Lambda function URLs, where AWS checks the caller before the request
-//! reaches us.
+//! unsigned. Every request must carry an HMAC signature ([`super::sign`]) over this stage's
+//! name, its delivery count, its id, its time and its body, and an id is accepted once
+//! ([`super::replay`]), unless ops chose IAM-authorised Lambda function URLs, where AWS checks
+//! the caller before the request reaches us.
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 
+use super::replay::{Admit, Replays};
 use super::{Core, Outcome, Stage, sign};
 use crate::config::Secret;
 use crate::envelope::{NEWER_SCHEMA_DELAY, SCHEMA_HEADER, is_newer};
@@ -34,6 +36,8 @@ pub enum InvokeAuth {
 struct Invoke<S: Stage> {
     core: Arc<Core<S>>,
     auth: InvokeAuth,
+    /// Request ids already used (`None` with IAM, where AWS authenticates each call).
+    replays: Option<Replays>,
 }
 
 /// Header carrying the delivery count (1-based) when a bridge retries.
@@ -42,25 +46,59 @@ pub const DELIVERY_HEADER: &str = "x-delivery-count";
 /// Header on a 503 that means "not yet" (waiting its turn) rather than "failed".
 pub const DEFER_HEADER: &str = "x-companion-defer";
 
-/// The router: `POST /invoke`, `GET /healthz`.
-pub fn http_router<S: Stage>(core: Arc<Core<S>>, auth: InvokeAuth) -> Router {
+/// The router: `POST /invoke`, `GET /healthz`; with HMAC auth, `replays` remembers the
+/// request ids used (a request is refused without it).
+pub fn http_router<S: Stage>(
+    core: Arc<Core<S>>,
+    auth: InvokeAuth,
+    replays: Option<Replays>,
+) -> Router {
     Router::new()
         .route("/invoke", post(invoke::<S>))
         .route("/healthz", get(|| async { "ok" }))
-        .with_state(Arc::new(Invoke { core, auth }))
+        .with_state(Arc::new(Invoke {
+            core,
+            auth,
+            replays,
+        }))
 }
 
-fn signed(auth: &InvokeAuth, headers: &HeaderMap, body: &[u8]) -> bool {
-    match auth {
-        InvokeAuth::Iam => true,
-        InvokeAuth::Hmac(secret) => {
-            let header = headers
-                .get(sign::SIGNATURE_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let now = chrono::Utc::now().timestamp();
-            sign::verify(secret.expose().as_bytes(), header, body, now)
-        }
+/// Whether a request may go ahead: `Err` is the answer when it may not.
+async fn admitted<S: Stage>(
+    inv: &Invoke<S>,
+    headers: &HeaderMap,
+    delivered: i64,
+    body: &[u8],
+) -> Result<(), Response> {
+    let InvokeAuth::Hmac(secret) = &inv.auth else {
+        return Ok(());
+    };
+    let stage = S::SPEC.name;
+    let header = headers
+        .get(sign::SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let now = chrono::Utc::now().timestamp();
+    let refused = |why: &str| {
+        tracing::warn!(stage, why, "/invoke refused");
+        (StatusCode::UNAUTHORIZED, "signature required").into_response()
+    };
+    let (id, _) = sign::verify(
+        secret.expose().as_bytes(),
+        header,
+        stage,
+        delivered,
+        body,
+        now,
+    )
+    .map_err(|e| refused(&e.to_string()))?;
+    let Some(replays) = &inv.replays else {
+        return Err(refused("no request id memory"));
+    };
+    match replays.admit(id).await {
+        Admit::Fresh => Ok(()),
+        Admit::Replayed => Err(refused("request id already used")),
+        Admit::Unavailable => Err(retry_after(std::time::Duration::from_secs(1))),
     }
 }
 
@@ -69,19 +107,18 @@ async fn invoke<S: Stage>(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if !signed(&inv.auth, &headers, &body) {
-        tracing::warn!(
-            stage = S::SPEC.name,
-            "unsigned or badly signed /invoke refused"
-        );
-        return (StatusCode::UNAUTHORIZED, "signature required").into_response();
+    // Absent: a first delivery; present, it must be a count (the signature covers it).
+    let delivered = match headers.get(DELIVERY_HEADER) {
+        None => Some(1),
+        Some(v) => v.to_str().ok().and_then(|v| v.parse::<i64>().ok()),
+    };
+    let Some(delivered) = delivered.filter(|n| *n >= 1) else {
+        return (StatusCode::UNAUTHORIZED, "bad delivery count").into_response();
+    };
+    if let Err(refused) = admitted(&inv, &headers, delivered, &body).await {
+        return refused;
     }
     let schema = headers.get(SCHEMA_HEADER).and_then(|v| v.to_str().ok());
-    let delivered = headers
-        .get(DELIVERY_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1);
     let outcome = match super::bounds::refusal(delivered, is_newer(schema)) {
         Some(reason) => {
             let subject = S::SPEC.subject;
@@ -119,13 +156,19 @@ fn retry_after(delay: std::time::Duration) -> Response {
     r
 }
 
-/// Serves the router under Lambda or on `addr` until SIGTERM/SIGINT.
+/// Serves the router under Lambda or on `addr` until SIGTERM/SIGINT (opening the request id
+/// bucket first with HMAC auth).
 pub async fn run_http<S: Stage>(
     core: Arc<Core<S>>,
     auth: InvokeAuth,
+    js: &async_nats::jetstream::Context,
     addr: &str,
 ) -> Result<(), std::io::Error> {
-    serve(S::SPEC.name, http_router(core, auth), addr).await
+    let replays = match auth {
+        InvokeAuth::Hmac(_) => Some(Replays::open(js).await.map_err(std::io::Error::other)?),
+        InvokeAuth::Iam => None,
+    };
+    serve(S::SPEC.name, http_router(core, auth, replays), addr).await
 }
 
 /// Small responses go out at once: without TCP_NODELAY a response written in two pieces can

@@ -8,6 +8,7 @@ mod consumer;
 mod hold;
 mod http;
 mod order;
+mod replay;
 mod sign;
 
 use std::future::Future;
@@ -24,7 +25,8 @@ pub use consumer::{drain, pull_until, run_consumer};
 pub use hold::{Held, alive, hold, settle};
 pub use http::{DEFER_HEADER, DELIVERY_HEADER, InvokeAuth, http_router, no_delay, run_http, serve};
 pub use order::{Order, Place};
-pub use sign::{SIGNATURE_HEADER, sign, verify};
+pub use replay::{Admit, KEEP as REPLAY_KEEP, Replays};
+pub use sign::{SIGNATURE_HEADER, SignError, Signed, TOLERANCE_SECS, new_id, sign, verify};
 
 use crate::deadletter::{self, DeadLetter};
 use crate::effects::{Decision, Outbox};

@@ -1,6 +1,8 @@
 //! fn-reply as an AWS Lambda function behind fn-bridge: the real `lambda_http` runtime polls
 //! the Lambda stand-in's Runtime API, the stand-in's function URL turns the bridge's signed
-//! POSTs into API Gateway v2 events, and the bridge maps the answers to ack, nak and term.
+//! POSTs into API Gateway v2 events, and the bridge maps the answers to ack, nak and term. A
+//! request the bridge signed cannot be sent again (to either execution environment), nor with
+//! its delivery count changed, nor re-targeted from another stage.
 
 use standins::harness::{free_port, wait_for};
 use standins::lambda::Lambda;
@@ -9,7 +11,7 @@ use standins::script::Step;
 use standins::serve;
 use standins::system::System;
 
-use crate::helpers::{Chat, STEP, get, sample, settle};
+use crate::helpers::{Chat, STEP, get, invoke_signature, sample, settle};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reply_stage_as_a_lambda_behind_the_bridge_answers_each_turn_once() {
@@ -49,6 +51,50 @@ async fn reply_stage_as_a_lambda_behind_the_bridge_answers_each_turn_once() {
     assert!(headers["x-companion-signature"].is_string(), "{event}");
     assert!(headers["traceparent"].is_string(), "{event}");
     assert_eq!(headers["companion-schema"], "1");
+
+    // The bridge's request, captured and sent again: refused by whichever environment takes
+    // it (the ids are shared through JetStream KV); with its count raised too; and a body
+    // signed for another stage (fn-prompt's route) posted here.
+    let body = match event["isBase64Encoded"].as_bool() {
+        Some(true) => {
+            use base64::Engine;
+            let b64 = event["body"].as_str().unwrap();
+            base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap()
+        }
+        _ => event["body"].as_str().unwrap().as_bytes().to_vec(),
+    };
+    let signature = headers["x-companion-signature"].as_str().unwrap();
+    let url = format!("http://{function_url}/invoke");
+    let http = reqwest::Client::new();
+    let post = |signature: &str, count: &str| {
+        http.post(&url)
+            .header("x-companion-signature", signature)
+            .header("x-delivery-count", count)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+    };
+    let count = headers["x-delivery-count"].as_str().unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            post(signature, count).await.unwrap().status(),
+            401,
+            "replayed"
+        );
+    }
+    assert_eq!(
+        post(signature, "6").await.unwrap().status(),
+        401,
+        "count raised"
+    );
+    let elsewhere = invoke_signature("fn-prompt", 1, &body);
+    assert_eq!(
+        post(&elsewhere, "1").await.unwrap().status(),
+        401,
+        "re-targeted"
+    );
 
     // A model slower than the ack wait (2 s): the bridge's progress acks hold the message.
     sys.llm.push(vec![Step {

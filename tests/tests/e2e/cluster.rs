@@ -1,12 +1,18 @@
-//! The system on a three-node NATS cluster run from `infra/nats/node.conf`: streams and
-//! buckets with three replicas, every write fsynced before it is acknowledged, each function
-//! connected as its own user. A function's user cannot publish outside its permissions (the
-//! publish fails); the node leading the jobs stream is killed while users are mid-conversation,
-//! and every turn is still answered exactly once.
+//! The system on a three-node NATS cluster run from `infra/nats/node.conf` (which
+//! `nats-server -t` accepts), nodes joined by authenticated routes: streams and buckets with
+//! three replicas declared by `migrate` as `admin`, every write fsynced before it is
+//! acknowledged, each function connected as its own user. A function's user cannot publish
+//! outside its permissions (the publish fails), cannot read another function's inbox (where
+//! JetStream delivers what that function pulls), cannot update a stream or widen its consumer's
+//! filter; the node leading
+//! the jobs stream is killed while users are mid-conversation, and every turn is still
+//! answered exactly once.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
+use futures::StreamExt;
 use futures::future::join_all;
 use standins::harness::wait_for;
 use standins::llm::answer_for;
@@ -32,9 +38,69 @@ async fn converse(chat: &Chat<'_>, turns: std::ops::Range<usize>) -> Duration {
     slowest
 }
 
+/// A connection as function `user` with its own inbox prefix, and the server's refusals.
+async fn connect_as(user: &str, url: &str) -> (async_nats::Client, Arc<Mutex<Vec<String>>>) {
+    let refusals = Arc::new(Mutex::new(Vec::new()));
+    let seen = refusals.clone();
+    let client = async_nats::ConnectOptions::new()
+        .user_and_password(user.into(), password(user))
+        .custom_inbox_prefix(shared::broker::inbox_prefix(user))
+        .event_callback(move |event| {
+            let seen = seen.clone();
+            async move {
+                if let async_nats::Event::ServerError(e) = event {
+                    seen.lock().unwrap().push(e.to_string());
+                }
+            }
+        })
+        .connect(url)
+        .await
+        .unwrap();
+    (client, refusals)
+}
+
+/// fn-image receives on its own inbox; subscribing to fn-reply's is refused and gets nothing.
+async fn inboxes_are_private(
+    image: &async_nats::Client,
+    refusals: &Mutex<Vec<String>>,
+    admin: &jetstream::Context,
+) {
+    let mut own = image.subscribe("_INBOX_fn-image.probe").await.unwrap();
+    let mut theirs = image.subscribe("_INBOX_fn-reply.>").await.unwrap();
+    image.flush().await.unwrap();
+    let admin = admin.client();
+    admin
+        .publish("_INBOX_fn-reply.probe", "secret".into())
+        .await
+        .unwrap();
+    admin
+        .publish("_INBOX_fn-image.probe", "mine".into())
+        .await
+        .unwrap();
+    admin.flush().await.unwrap();
+    let got = tokio::time::timeout(Duration::from_secs(5), own.next()).await;
+    assert_eq!(got.unwrap().unwrap().payload.as_ref(), b"mine");
+    let stolen = tokio::time::timeout(Duration::from_secs(1), theirs.next()).await;
+    assert!(
+        !matches!(stolen, Ok(Some(_))),
+        "fn-image read fn-reply's inbox"
+    );
+    wait_for("the subscription refusal", Duration::from_secs(5), || {
+        let found = refusals
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| e.contains("Subscription") && e.contains("_INBOX_fn-reply"));
+        async move { found.then_some(()) }
+    })
+    .await
+    .unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_a_three_node_cluster_a_lost_node_loses_and_doubles_nothing() {
     let nats = NatsServer::cluster().unwrap();
+    nats.check_config().unwrap();
     let admin = jetstream::new(nats.client().await.unwrap());
     wait_for("JetStream on the cluster", Duration::from_secs(30), || {
         let js = admin.clone();
@@ -51,19 +117,51 @@ async fn on_a_three_node_cluster_a_lost_node_loses_and_doubles_nothing() {
 
     // fn-image's user may publish send jobs, not updates: the server refuses and the publish
     // fails instead of vanishing.
-    let image = async_nats::ConnectOptions::new()
-        .user_and_password("fn-image".into(), password("fn-image"))
-        .connect(sys.nats.node_url(0))
-        .await
-        .unwrap();
-    let image = jetstream::new(image);
-    let denied = match image.publish("updates.telegram.1", "{}".into()).await {
+    let (image, refusals) = connect_as("fn-image", &sys.nats.node_url(0)).await;
+    let image_js = jetstream::ContextBuilder::new()
+        .timeout(Duration::from_secs(2))
+        .build(image.clone());
+    let denied = match image_js.publish("updates.telegram.1", "{}".into()).await {
         Err(_) => true,
         Ok(ack) => ack.await.is_err(),
     };
     assert!(denied, "fn-image published to the updates stream");
     let mut updates = admin.get_stream("UPDATES").await.unwrap();
     assert_eq!(updates.info().await.unwrap().state.messages, 0);
+    inboxes_are_private(&image, &refusals, &admin).await;
+    // Nor may it change a stream (shorter limits would purge it): only `admin` (migrate) may.
+    let mut config = jobs.info().await.unwrap().config.clone();
+    config.max_age = Duration::from_secs(1);
+    assert!(
+        image_js.update_stream(config).await.is_err(),
+        "fn-image updated JOBS"
+    );
+    let kept = jobs.info().await.unwrap().config.max_age;
+    assert_eq!(kept, Duration::from_secs(7 * 24 * 3600));
+    assert!(
+        refusals
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| e.contains("STREAM.UPDATE.JOBS"))
+    );
+    // Its own consumer with a wider filter (every stage's jobs) is refused too: the create
+    // subject it may use names its own filter.
+    let wider = jetstream::consumer::pull::Config {
+        durable_name: Some("fn-image".into()),
+        filter_subject: "jobs.>".into(),
+        ..Default::default()
+    };
+    let jobs_as_image = image_js.get_stream("JOBS").await.unwrap();
+    assert!(jobs_as_image.create_consumer(wider).await.is_err());
+    let own = jobs_as_image.consumer_info("fn-image").await.unwrap();
+    assert_eq!(own.config.filter_subject, "jobs.image");
+    let widened = refusals
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| e.contains("fn-image.jobs.>"));
+    assert!(widened, "{:?}", refusals.lock().unwrap());
 
     let chats: Vec<Chat> = (0..CHATS).map(|i| Chat::new(&sys, 9300 + i)).collect();
     for chat in &chats {

@@ -1,8 +1,9 @@
 //! The deployment files checked against the code and the README: `infra/compose.yaml` runs
 //! every function (and NATS, PostgreSQL, a one-shot migrate) with health checks and volumes;
 //! `infra/k8s/` has a Deployment with probes and a PodDisruptionBudget per function, a KEDA
-//! ScaledObject per stage on its own consumer, a migrate Job; both set only variables the
-//! README's table documents.
+//! ScaledObject per stage on its own consumer, a migrate Job, the NATS cluster; both set only
+//! variables the README's table documents, run NATS from the shipped `infra/nats/` files, and
+//! connect each function as its own user (migrate as `admin`).
 
 use std::collections::BTreeSet;
 
@@ -43,17 +44,39 @@ fn compose_runs_every_function_with_documented_settings() {
     for f in shared::topology::FUNCTIONS {
         assert!(names.contains(f), "{f} has no service");
     }
-    for infra in ["nats", "postgres", "migrate"] {
+    for infra in ["nats-1", "nats-2", "nats-3", "postgres", "migrate"] {
         assert!(names.contains(infra), "{infra} missing");
     }
-    assert!(
-        compose["services"]["nats"]["command"]
-            .as_sequence()
-            .unwrap()
-            .contains(&Value::from("-js")),
-        "JetStream on"
+    for node in ["nats-1", "nats-2", "nats-3"] {
+        let n = &compose["services"][node];
+        assert_eq!(
+            n["command"][1], "/etc/nats/node.conf",
+            "{node}: the shipped config"
+        );
+        let mounts = format!("{:?}", n["volumes"]);
+        assert!(
+            mounts.contains("./nats/users.conf:/etc/nats/users.conf:ro"),
+            "{node}"
+        );
+        let env = &n["environment"];
+        assert_eq!(
+            env["NATS_MONITOR"], "127.0.0.1:8222",
+            "{node}: monitoring on loopback"
+        );
+        assert!(
+            env["NATS_ROUTE_1"]
+                .as_str()
+                .unwrap()
+                .contains("route:${NATS_ROUTE_PASSWORD}@")
+        );
+        assert!(compose["volumes"][node].is_null(), "{node}: its own volume");
+    }
+    assert!(compose["volumes"]["postgres"].is_null());
+    let migrate = &compose["services"]["migrate"]["environment"];
+    assert_eq!(
+        migrate["NATS_USER"], "admin",
+        "migrate declares the topology"
     );
-    assert!(compose["volumes"]["nats"].is_null() && compose["volumes"]["postgres"].is_null());
     let known = documented();
     assert!(
         known.contains("DATABASE_URL") && known.len() > 30,
@@ -84,6 +107,17 @@ fn compose_runs_every_function_with_documented_settings() {
             );
         }
         assert!(env.contains_key("NATS_URL") && env.contains_key("DATABASE_URL"));
+        assert_eq!(
+            env.get("NATS_USER"),
+            Some(&Value::from(f)),
+            "{f}: its own user"
+        );
+        let key = format!("NATS_PASSWORD_{}", f.to_uppercase().replace('-', "_"));
+        let password = env.get("NATS_PASSWORD").and_then(Value::as_str).unwrap();
+        assert!(
+            password.starts_with(&format!("${{{key}:?")),
+            "{f}: {password}"
+        );
     }
     assert_eq!(
         compose["services"]["fn-send"]["environment"]["BOT_TOKEN"], "${BOT_TOKEN:?set BOT_TOKEN}",
@@ -104,6 +138,40 @@ fn k8s_documents() -> Vec<(String, Value)> {
         }
     }
     docs
+}
+
+/// The k8s NATS cluster: the shipped `node.conf` and `users.conf` byte for byte, every password
+/// `users.conf` reads from the Secret, routes carrying the route password, the monitoring port
+/// open to KEDA's namespace only.
+fn nats_runs_from_the_shipped_files(named: &dyn Fn(&str, &str) -> Option<Value>) {
+    let config = named("ConfigMap", "nats-config").expect("nats-config");
+    for file in ["node.conf", "users.conf"] {
+        let shipped = std::fs::read_to_string(root().join("infra/nats").join(file)).unwrap();
+        assert_eq!(
+            config["data"][file].as_str(),
+            Some(shipped.as_str()),
+            "{file} differs"
+        );
+    }
+    let set = named("StatefulSet", "nats").expect("a NATS StatefulSet");
+    assert_eq!(set["spec"]["replicas"], 3);
+    let c = &set["spec"]["template"]["spec"]["containers"][0];
+    let env = format!("{:?}", c["env"]);
+    let users = config["data"]["users.conf"].as_str().unwrap();
+    for var in users.split("password: $").skip(1) {
+        let var = var.split([',', '}']).next().unwrap();
+        assert!(env.contains(var), "{var} not given to NATS");
+    }
+    assert!(env.contains("route:$(NATS_ROUTE_PASSWORD)@nats-0"), "{env}");
+    let policy = named("NetworkPolicy", "nats").expect("a NetworkPolicy for NATS");
+    let monitor = policy["spec"]["ingress"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|r| r["ports"][0]["port"] == 8222)
+        .expect("a rule for the monitoring port");
+    let keda = &monitor["from"][0]["namespaceSelector"]["matchLabels"];
+    assert_eq!(keda["kubernetes.io/metadata.name"], "keda");
 }
 
 /// The longest call each function may be in the middle of when it is told to stop, at the
@@ -201,7 +269,21 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
         );
         assert_eq!(t["metadata"]["stream"], stage.stream);
     }
+    nats_runs_from_the_shipped_files(&named);
     let job = named("Job", "migrate").expect("a migrate Job");
+    let env = format!(
+        "{:?}",
+        job["spec"]["template"]["spec"]["containers"][0]["env"]
+    );
+    assert!(
+        env.contains("admin") && env.contains("NATS_PASSWORD_ADMIN"),
+        "{env}"
+    );
+    let labels = &job["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(
+        labels["app.kubernetes.io/part-of"], "companion",
+        "admitted to NATS"
+    );
     assert!(
         job["spec"]["template"]["spec"]["containers"][0]["image"]
             .as_str()

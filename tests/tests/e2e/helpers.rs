@@ -187,6 +187,19 @@ pub async fn http_reply_copy(sys: &System) -> String {
     format!("http://{addr}/invoke")
 }
 
+/// The `X-Companion-Signature` a bridge would send with `body` to `stage`'s `/invoke` at
+/// delivery `delivered`: a fresh request id, signed now with the test secret.
+pub fn invoke_signature(stage: &str, delivered: i64, body: &[u8]) -> String {
+    let id = shared::runner::new_id();
+    let signed = shared::runner::Signed {
+        stage,
+        delivered,
+        id: &id,
+        t: chrono::Utc::now().timestamp(),
+    };
+    shared::runner::sign(standins::system::INVOKE_SECRET.as_bytes(), &signed, body)
+}
+
 /// A user message stored in `chat`'s open dialog as fn-updates would store it, and the reply
 /// job (traced as `trace`) that answers it: for feeding a stage directly.
 pub async fn reply_job_for(

@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use async_nats::jetstream::message::PublishMessage;
 use shared::envelope::SCHEMA_HEADER;
-use shared::runner::{SIGNATURE_HEADER, sign};
+use shared::runner::SIGNATURE_HEADER;
 use standins::llm::answer_for;
-use standins::system::{INVOKE_SECRET, System, text_of};
+use standins::system::{System, text_of};
 
-use crate::helpers::{Chat, http_reply_copy, reply_job_for};
+use crate::helpers::{Chat, http_reply_copy, invoke_signature, reply_job_for};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_from_a_newer_build_is_given_back_not_dead_lettered() {
@@ -51,10 +51,9 @@ async fn a_message_from_a_newer_build_is_given_back_not_dead_lettered() {
 
     // /invoke says the same: retry later.
     let url = http_reply_copy(&sys).await;
-    let now = chrono::Utc::now().timestamp();
     let r = reqwest::Client::new()
         .post(&url)
-        .header(SIGNATURE_HEADER, sign(INVOKE_SECRET.as_bytes(), now, &body))
+        .header(SIGNATURE_HEADER, invoke_signature("fn-reply", 1, &body))
         .header(SCHEMA_HEADER, "99")
         .body(body.clone())
         .send()

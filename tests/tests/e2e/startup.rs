@@ -1,6 +1,6 @@
 //! Start-up refusals: every configuration problem listed at once and once only (secrets never
 //! echoed, no colour codes off a terminal), a database whose schema is behind refused with the
-//! way out, an unknown `ADMIN_TZ` by name.
+//! way out, an unknown `ADMIN_TZ` by name, a missing NATS topology with the step that declares it.
 
 use standins::harness::{NatsServer, TestDb, root};
 
@@ -86,4 +86,41 @@ async fn an_unknown_admin_time_zone_is_refused_by_name() {
         err.contains("ADMIN_TZ=\"Mars/Olympus_Mons\": PostgreSQL does not know this time zone"),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn a_function_that_may_not_declare_the_topology_waits_for_migrate_then_says_so() {
+    let db = TestDb::create().await.unwrap();
+    standins::harness::migrate(&db.url).unwrap();
+    let nats = NatsServer::start().unwrap();
+    let envs = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("NATS_URL", nats.url.as_str()),
+        ("NATS_DECLARE_TOPOLOGY", "0"),
+        ("NATS_TOPOLOGY_WAIT_SECS", "1"),
+    ];
+    let (code, err) = run("fn-admin", &envs);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("stream UPDATES") && err.contains("run `migrate`"),
+        "{err}"
+    );
+    // Once migrate has declared it (NATS_URL set), the same function finds it and runs on.
+    let nats_env = nats.admin_env();
+    standins::harness::migrate_with(&db.url, &nats_env).unwrap();
+    let js = async_nats::jetstream::new(nats.client().await.unwrap());
+    for bucket in ["job_status", "ingress_state", "invoke_ids"] {
+        js.get_key_value(bucket).await.unwrap();
+    }
+    let mut found = std::process::Command::new(standins::harness::bin_dir().join("fn-admin"))
+        .env_clear()
+        .envs(envs)
+        .stderr(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(found.try_wait().unwrap().is_none(), "it started");
+    found.kill().unwrap();
+    found.wait().unwrap();
 }
