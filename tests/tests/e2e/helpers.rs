@@ -270,8 +270,13 @@ pub async fn last_seq(sys: &System, stream: &str) -> u64 {
 /// Waits until every stage has nothing pending and nothing in flight, so an assertion that
 /// something did *not* happen is made after it had every chance to happen.
 pub async fn settle(sys: &System) {
+    settle_within(sys, STEP).await;
+}
+
+/// [`settle`], waiting up to `limit` (a flood's paced sends take longer than a step).
+pub async fn settle_within(sys: &System, limit: Duration) {
     let js = sys.js().await.unwrap();
-    standins::harness::wait_for("the pipeline to settle", STEP, || {
+    standins::harness::wait_for("the pipeline to settle", limit, || {
         let js = js.clone();
         async move {
             for stage in shared::topology::STAGES {
