@@ -3,8 +3,12 @@
 //! by `store::begin`) within a token budget, and the post-history instructions; and what is
 //! sent back: answers longer than Telegram's 4096 (UTF-16 units) split at paragraph boundaries.
 
-use crate::llm::ChatMessage;
+use shared::HandlerError;
+use shared::locale::{Lang, T, t};
 use shared::personas::expand_user;
+
+use crate::llm::ChatMessage;
+use crate::store;
 
 /// Telegram's text limit in characters.
 pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
@@ -70,6 +74,50 @@ pub fn messages(f: &Frame<'_>, turns: Vec<Turn>, budget: usize) -> (Vec<ChatMess
     );
     head.extend(tail);
     (head, dropped)
+}
+
+/// The prompt of a job and what it left out.
+pub struct Prompt {
+    /// The messages for the model.
+    pub messages: Vec<ChatMessage>,
+    /// A summary is due: queue its job (for a summary covering messages up to this id).
+    pub summary_due: Option<i64>,
+}
+
+/// The model's messages from a job's first statement, within `budget` tokens; an error when
+/// the dialog or the message is gone (nothing to answer, ever).
+pub fn to_messages(
+    b: store::Begin,
+    lang: Lang,
+    budget: usize,
+    history: i64,
+) -> Result<Prompt, HandlerError> {
+    let (Some(system), Some(user), Some(turns)) = (b.system_prompt, b.user_name, b.turns) else {
+        return Err(HandlerError::permanent(
+            "the dialog or the message to answer is gone",
+        ));
+    };
+    let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
+    let post = b.post_history.unwrap_or_default();
+    // A summary written before the model's words were checked may carry what they now catch.
+    let summary = b
+        .summary
+        .filter(|s| shared::safety::answer_refusal(s, false).is_none())
+        .unwrap_or_default();
+    let frame = Frame {
+        system: &system,
+        post_history: &post,
+        summary: &summary,
+        user_name: &user,
+    };
+    let (messages, dropped) = messages(&frame, turns.0, budget);
+    let unsummarized = b.unsummarized.unwrap_or(0);
+    let summary_due =
+        crate::summary::due(dropped, unsummarized, history).then_some(b.summary_upto.unwrap_or(0));
+    Ok(Prompt {
+        messages,
+        summary_due,
+    })
 }
 
 /// Heads the rolling summary in the prompt.

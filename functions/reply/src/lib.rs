@@ -159,7 +159,7 @@ impl Stage for Reply {
             lang: job.lang,
         };
         let refusal = self.screen(&env, &begin, &guard).await?;
-        let prompt = write::to_messages(begin, job.lang, self.budget, self.history)?;
+        let prompt = context::to_messages(begin, job.lang, self.budget, self.history)?;
         let w = (&guard, refusal);
         match &job.regenerate {
             None => self.answer(&env, prompt, w).await,

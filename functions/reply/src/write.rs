@@ -9,12 +9,11 @@ use shared::HandlerError;
 use shared::effects::Decision;
 use shared::envelope::{Envelope, Regenerate, ReplyJob};
 use shared::keyboards::{Under, stop_button};
-use shared::locale::{Lang, T, t};
 use shared::topology::REPLY_SUBJECT;
 use tokio::time::{Instant, interval_at};
 use uuid::Uuid;
 
-use crate::context::{self, TELEGRAM_TEXT_LIMIT};
+use crate::context::{self, Prompt, TELEGRAM_TEXT_LIMIT, to_messages};
 use crate::guard::Guard;
 use crate::llm::{ChatMessage, LlmError, finish};
 use crate::sse::showable;
@@ -25,50 +24,6 @@ use crate::{Reply, similar};
 const TYPING_EVERY: Duration = Duration::from_secs(5);
 /// Shown after the text while it is still being written.
 const CURSOR: &str = " ▌";
-
-/// The prompt of a job and what it left out.
-pub struct Prompt {
-    /// The messages for the model.
-    pub messages: Vec<ChatMessage>,
-    /// A summary is due: queue its job (for a summary covering messages up to this id).
-    pub summary_due: Option<i64>,
-}
-
-/// The model's messages from a job's first statement, within `budget` tokens; an error when
-/// the dialog or the message is gone (nothing to answer, ever).
-pub fn to_messages(
-    b: store::Begin,
-    lang: Lang,
-    budget: usize,
-    history: i64,
-) -> Result<Prompt, HandlerError> {
-    let (Some(system), Some(user), Some(turns)) = (b.system_prompt, b.user_name, b.turns) else {
-        return Err(HandlerError::permanent(
-            "the dialog or the message to answer is gone",
-        ));
-    };
-    let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
-    let post = b.post_history.unwrap_or_default();
-    // A summary written before the model's words were checked may carry what they now catch.
-    let summary = b
-        .summary
-        .filter(|s| shared::safety::answer_refusal(s, false).is_none())
-        .unwrap_or_default();
-    let frame = context::Frame {
-        system: &system,
-        post_history: &post,
-        summary: &summary,
-        user_name: &user,
-    };
-    let (messages, dropped) = context::messages(&frame, turns.0, budget);
-    let unsummarized = b.unsummarized.unwrap_or(0);
-    let summary_due =
-        crate::summary::due(dropped, unsummarized, history).then_some(b.summary_upto.unwrap_or(0));
-    Ok(Prompt {
-        messages,
-        summary_due,
-    })
-}
 
 /// The effect id of the message an answer streams into: derived from the job, so a
 /// redelivered job streams into the same message.

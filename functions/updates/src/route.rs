@@ -227,38 +227,6 @@ impl Action {
         }
     }
 
-    /// What the action costs the user's budget, in texts (a text, an edit or another version
-    /// is one LLM call: 1): about what it costs the system. Every action is listed.
-    pub fn cost(&self) -> f64 {
-        match self {
-            Action::Text(_)
-            | Action::Edited { .. }
-            | Action::Retry { .. }
-            | Action::Regenerate { .. } => 1.0,
-            // A render, the scene call and an upload.
-            Action::Photo { .. } => 3.0,
-            // The persona menu: a message and a photo per persona.
-            Action::Start | Action::Personas | Action::ConfirmAge { .. } => 2.0,
-            // A greeting (and perhaps the persona's photo).
-            Action::ChoosePersona { .. } | Action::NewDialog => 1.0,
-            // Two files of the whole dialog.
-            Action::Export => 4.0,
-            Action::Help | Action::UnknownCommand | Action::Unsupported | Action::Admin { .. } => {
-                0.5
-            }
-            Action::Swipe { .. }
-            | Action::Stop { .. }
-            | Action::Chats { .. }
-            | Action::Open { .. }
-            | Action::Rename { .. }
-            | Action::Delete { .. }
-            | Action::Lang { .. }
-            | Action::DeclineAge { .. }
-            | Action::EraseMe { .. }
-            | Action::StaleButton { .. } => 0.25,
-        }
-    }
-
     /// The id of the pressed button's callback query, if the action came from one.
     pub fn callback(&self) -> Option<&str> {
         match self {
@@ -302,6 +270,7 @@ fn sender(u: &User, chat_id: i64) -> Option<Sender> {
     })
 }
 
+mod cost;
 mod parse;
 use parse::{button, command};
 
