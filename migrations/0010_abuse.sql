@@ -1,7 +1,7 @@
 -- Holding against a determined user.
 --
--- `dialogs.minor_cue_at`: a message in this dialog brought a minor into it (refused, or a family
--- word let through in a non-sexual message). Sexual content in the dialog is refused from then on,
+-- `dialogs.minor_cue_at`: a message in this dialog was refused for bringing a minor into it (or a
+-- photo wish, or a request split over messages). Sexual content in the dialog is refused from then on,
 -- and its texts take the full path; a new dialog starts clean.
 ALTER TABLE dialogs ADD COLUMN minor_cue_at TIMESTAMPTZ;
 

@@ -98,6 +98,12 @@ pub fn to_messages(
         ));
     };
     let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
+    // The user's Telegram name goes into the prompt: one that brings a minor in is not used.
+    let user = if shared::safety::check(&user).is_some() {
+        NEUTRAL_NAME.to_owned()
+    } else {
+        user
+    };
     let post = b.post_history.unwrap_or_default();
     // A summary written before the model's words were checked may carry what they now catch.
     let summary = b
@@ -119,6 +125,9 @@ pub fn to_messages(
         summary_due,
     })
 }
+
+/// The user's name in the prompt when their own one fails the minor-safety scan.
+pub const NEUTRAL_NAME: &str = "User";
 
 /// Heads the rolling summary in the prompt.
 pub const STORY_SO_FAR: &str = "The story so far (earlier messages, summarised):";

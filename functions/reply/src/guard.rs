@@ -1,5 +1,5 @@
 //! The model's boundary, where every text it sees or writes passes: the user's latest message
-//! read together with the ones just before it (a request split over messages that each passed
+//! read together with the ones before it (a request split over messages that each passed
 //! fn-updates alone), sexual content in a dialog a minor was brought into, and what the model
 //! wrote — an answer that makes the persona a minor or puts a minor in sexual content is
 //! written once more with a firmer instruction, then replaced by the persona's refusal.
@@ -10,8 +10,9 @@ use shared::{nsfw, safety};
 use crate::context::Turn;
 use crate::llm::ChatMessage;
 
-/// How many of the user's latest messages are read together.
-const JOINED: usize = 3;
+/// How many of the user's latest messages are read together (each tail of them, from the
+/// newest alone to all of them).
+const JOINED: usize = 6;
 
 /// Added to the prompt when an answer had to be written again.
 const FIRM: &str = "Important: everyone in this story is an adult, 18 or older, and stays one. \
@@ -40,7 +41,7 @@ impl Guard {
     }
 
     /// The user messages (ids) the model must not see, when the latest message (`upto`), alone
-    /// or read after the one or two before it, brings a minor into the dialog, or is sexual in
+    /// or read after up to five before it, brings a minor into the dialog, or is sexual in
     /// a dialog a minor was brought into; with the rule, for the log.
     pub fn split_request(&self, turns: &[Turn], upto: i64) -> Option<(Vec<i64>, &'static str)> {
         let users: Vec<&Turn> = turns

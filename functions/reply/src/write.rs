@@ -218,6 +218,7 @@ impl Reply {
         // Without streaming the tick never fires.
         let period = every.unwrap_or(Duration::from_secs(86_400));
         let mut tick = interval_at(Instant::now() + period, period);
+        let mut blocked = false;
         loop {
             // Pieces first: a stream that is already complete (the task was starved) ends
             // without a draft.
@@ -229,8 +230,9 @@ impl Reply {
                 },
                 _ = tick.tick(), if every.is_some() => {
                     let now = showable(&text);
-                    // A draft the guard refuses is not shown (nor any after it).
-                    if now.is_empty() || now == shown || guard.refuses(&now) {
+                    // A draft the guard refuses is not shown, nor any after it.
+                    blocked = blocked || guard.refuses(&now);
+                    if now.is_empty() || now == shown || blocked {
                         continue;
                     }
                     // Boxed: the commit's state is not carried by every answer in flight.

@@ -2,8 +2,9 @@
 //! message and an edited one pass the same minor-safety checks in the dialog they belong to.
 //! A message is refused when it brings a minor into the dialog (`safety::chat_refusal`) or
 //! is sexual in a dialog a minor was brought into before (`dialogs.minor_cue_at`, kept until
-//! the user starts a new dialog). Every minor signal marks the dialog, refused or not, so a
-//! request split over messages finds the mark. The persona declines in her voice; the text is
+//! the user starts a new dialog). A refusal marks the dialog, so the sexual half of a request
+//! split over messages finds the mark; a family word alone in a harmless message ("the kids
+//! next door are loud") is let through and marks nothing. The persona declines in her voice; the text is
 //! neither stored nor sent to the model; logs name the rule, never the text.
 
 use shared::effects::Decision;
@@ -75,12 +76,7 @@ pub async fn refused(
     let rule = match (refusal, dl.cue && sexual) {
         (Some(h), _) => h.rule.as_str(),
         (None, true) => "sexual after a minor cue",
-        (None, false) => {
-            if hit.is_some() {
-                mark(c, dl.id).await?;
-            }
-            return Ok(false);
-        }
+        (None, false) => return Ok(false),
     };
     mark(c, dl.id).await?;
     tracing::warn!(

@@ -36,9 +36,10 @@ pub fn check_picture(text: &str) -> Option<Hit> {
 }
 
 /// Whether a chat message must be refused rather than answered: any minor signal (a family
-/// word taken as a role, "be my daughter", included) except a family word on its own ("the kids next door"), which is refused only with sexual content, in
-/// the message itself or in a dialog already adult. A minor signal that is allowed still marks
-/// the dialog (see fn-updates), so sexual content later in that dialog is refused.
+/// word taken as a role, "be my daughter", included) except a family word on its own ("the
+/// kids next door"), which is refused only with sexual content, in the message itself or in a
+/// dialog already adult. A refusal marks the dialog (see fn-updates), so sexual content later
+/// in that dialog is refused too.
 pub fn chat_refusal(text: &str, adult_dialog: bool) -> Option<Hit> {
     let hit = check(text)?;
     (hit.rule != Rule::Family || adult_dialog || crate::nsfw::is_adult(text)).then_some(hit)

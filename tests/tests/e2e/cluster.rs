@@ -69,17 +69,23 @@ async fn inboxes_are_private(
     let mut theirs = image.subscribe("_INBOX_fn-reply.>").await.unwrap();
     image.flush().await.unwrap();
     let admin = admin.client();
-    admin
-        .publish("_INBOX_fn-reply.probe", "secret".into())
-        .await
-        .unwrap();
-    admin
-        .publish("_INBOX_fn-image.probe", "mine".into())
-        .await
-        .unwrap();
-    admin.flush().await.unwrap();
-    let got = tokio::time::timeout(Duration::from_secs(5), own.next()).await;
-    assert_eq!(got.unwrap().unwrap().payload.as_ref(), b"mine");
+    // The two clients may sit on different nodes: interest reaches the admin's node over the
+    // routes a moment later, so the probes are sent until fn-image's own one arrives.
+    let mut got = None;
+    for _ in 0..50 {
+        for (subject, body) in [
+            ("_INBOX_fn-reply.probe", "secret"),
+            ("_INBOX_fn-image.probe", "mine"),
+        ] {
+            admin.publish(subject, body.into()).await.unwrap();
+        }
+        admin.flush().await.unwrap();
+        if let Ok(m) = tokio::time::timeout(Duration::from_millis(200), own.next()).await {
+            got = m;
+            break;
+        }
+    }
+    assert_eq!(got.expect("fn-image's own inbox").payload.as_ref(), b"mine");
     let stolen = tokio::time::timeout(Duration::from_secs(1), theirs.next()).await;
     assert!(
         !matches!(stolen, Ok(Some(_))),

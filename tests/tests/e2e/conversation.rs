@@ -467,7 +467,8 @@ async fn alternate_greetings_are_browsed_in_place_and_the_chosen_one_is_kept() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_user_over_the_rate_hears_once_and_the_rest_goes_unanswered() {
-    let sys = System::start("rate", &[("MESSAGES_PER_MINUTE", "3")])
+    // A budget of eight texts: /start, 18+ and the persona cost five, three texts remain.
+    let sys = System::start("rate", &[("MESSAGES_PER_MINUTE", "8")])
         .await
         .unwrap();
     let chat = Chat::new(&sys, 5501);
