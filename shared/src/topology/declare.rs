@@ -86,6 +86,18 @@ async fn bucket(
     replicas: usize,
 ) -> Result<kv::Store, TopologyError> {
     if let Ok(store) = js.get_key_value(name).await {
+        // A bucket made with another lifetime is corrected: the replay window of
+        // `invoke_ids` and the life of job statuses depend on it.
+        let backing = format!("KV_{name}");
+        if let Ok(existing) = js.get_stream(&backing).await {
+            let mut config = existing.cached_info().config.clone();
+            if config.max_age != max_age {
+                config.max_age = max_age;
+                js.update_stream(config)
+                    .await
+                    .map_err(|e| err(name)(e.into()))?;
+            }
+        }
         return Ok(store);
     }
     js.create_key_value(kv::Config {
