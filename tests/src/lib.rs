@@ -13,6 +13,7 @@ pub mod lambda;
 pub mod llm;
 pub mod nats;
 pub mod script;
+mod settle;
 pub mod system;
 pub mod telegram;
 pub mod updates;

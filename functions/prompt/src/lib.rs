@@ -148,13 +148,13 @@ impl Stage for Prompt {
         };
         let mut texts: Vec<&str> = job.wish.iter().map(String::as_str).collect();
         texts.extend(m.recent.iter().map(|(_, t)| t.as_str()));
+        if m.minor_cue {
+            return self.refuse(&env, "minor cue in the dialog").await;
+        }
         // Everything that shapes the picture is read with the picture rules: a child in it
         // blocks, owned or remembered.
         if let Some(hit) = texts.iter().find_map(|t| safety::check_picture(t)) {
             return self.refuse(&env, hit.rule.as_str()).await;
-        }
-        if m.minor_cue {
-            return self.refuse(&env, "minor cue in the dialog").await;
         }
         let mut scene = self.scene(&env, &m, &texts).await;
         let wanted = nudity::cue_of_dialog(texts.iter().copied()).unwrap_or(scene.level);

@@ -127,33 +127,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
     Ok(r)
 }
 
-/// Waits until every stage consumer has nothing pending or in flight; on a timeout, says
-/// which stages still had work.
+/// Waits until every stage consumer has nothing pending or in flight (two minutes at most).
 pub async fn drain(sys: &System) -> anyhow::Result<()> {
-    let js = sys.js().await?;
-    let waited =
-        crate::harness::wait_for("the pipeline to drain", Duration::from_secs(120), || {
-            let js = js.clone();
-            async move {
-                for stage in shared::topology::STAGES {
-                    let info = shared::topology::consumer_info(&js, &stage).await?;
-                    if info.num_pending > 0 || info.num_ack_pending > 0 {
-                        return None;
-                    }
-                }
-                Some(())
-            }
-        })
-        .await;
-    if waited.is_err() {
-        for stage in shared::topology::STAGES {
-            if let Some(i) = shared::topology::consumer_info(&js, &stage).await {
-                eprintln!(
-                    "{}: {} pending, {} in flight, {} redelivered",
-                    stage.name, i.num_pending, i.num_ack_pending, i.num_redelivered
-                );
-            }
-        }
-    }
-    waited
+    sys.settle(Duration::from_secs(120)).await
 }

@@ -46,6 +46,21 @@ async fn drained(sys: &System, since: Instant) {
     println!("the flood was worked through in {:?}", since.elapsed());
 }
 
+/// The system at the real budget (the harness's default is all but unlimited).
+async fn budgeted(label: &str) -> System {
+    System::start(label, &[("MESSAGES_PER_MINUTE", "20")])
+        .await
+        .unwrap()
+}
+
+/// A flooder and another user, each in a dialog.
+async fn two_users(sys: &System, flooder: i64, other: i64) -> (Chat<'_>, Chat<'_>) {
+    let (flooder, other) = (Chat::new(sys, flooder), Chat::new(sys, other));
+    flooder.open_dialog().await;
+    other.open_dialog().await;
+    (flooder, other)
+}
+
 fn worst(times: &[Duration]) -> Duration {
     times.iter().copied().max().unwrap_or_default()
 }
@@ -73,13 +88,8 @@ fn odd_updates(sys: &System, user: &User) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_users_flood_is_held_to_their_budget_while_others_are_answered_promptly() {
-    let sys = System::start("flood", &[("MESSAGES_PER_MINUTE", "20")])
-        .await
-        .unwrap();
-    let flooder = Chat::new(&sys, 7701);
-    let other = Chat::new(&sys, 7702);
-    flooder.open_dialog().await;
-    other.open_dialog().await;
+    let sys = budgeted("flood").await;
+    let (flooder, other) = two_users(&sys, 7701, 7702).await;
     let quiet = turns(&other, "quiet", 3).await;
 
     let asked = sys.llm.requests().len();
@@ -130,13 +140,8 @@ async fn one_users_flood_is_held_to_their_budget_while_others_are_answered_promp
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_persona_flood_from_one_chat_leaves_other_answers_prompt() {
-    let sys = System::start("persona-flood", &[("MESSAGES_PER_MINUTE", "20")])
-        .await
-        .unwrap();
-    let flooder = Chat::new(&sys, 7711);
-    let other = Chat::new(&sys, 7712);
-    flooder.open_dialog().await;
-    other.open_dialog().await;
+    let sys = budgeted("persona-flood").await;
+    let (flooder, other) = two_users(&sys, 7711, 7712).await;
     let quiet = turns(&other, "quiet", 2).await;
     let since = sys.tg.calls().len();
     let menus: Vec<Value> = (0..200)

@@ -275,21 +275,7 @@ pub async fn settle(sys: &System) {
 
 /// [`settle`], waiting up to `limit` (a flood's paced sends take longer than a step).
 pub async fn settle_within(sys: &System, limit: Duration) {
-    let js = sys.js().await.unwrap();
-    standins::harness::wait_for("the pipeline to settle", limit, || {
-        let js = js.clone();
-        async move {
-            for stage in shared::topology::STAGES {
-                let info = shared::topology::consumer_info(&js, &stage).await?;
-                if info.num_pending > 0 || info.num_ack_pending > 0 {
-                    return None;
-                }
-            }
-            Some(())
-        }
-    })
-    .await
-    .expect("pipeline settles");
+    sys.settle(limit).await.expect("pipeline settles");
 }
 
 /// GET `url`: its status (0 when nothing answered) and body.
