@@ -18,8 +18,8 @@ test: services
 # `make test`; CI runs both.
 test-features:
 	@infra/dev/moto.sh
-	$(CARGO) clippy -p shared --features aws,otel --all-targets -- -D warnings
-	$(CARGO) test -p shared --features aws,otel --test aws_secrets --test otel
+	$(CARGO) clippy -p runtime --features aws,otel --all-targets -- -D warnings
+	$(CARGO) test -p runtime --features aws,otel --test aws_secrets --test otel
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -48,7 +48,7 @@ bench-admin: services
 # The images carry the `aws` feature (secrets from Secrets Manager / SSM); they are built in
 # their own target folder so the feature does not rebuild the bench's binaries.
 images:
-	CARGO_TARGET_DIR=target/images $(CARGO) build --release --workspace --bins --features shared/aws
+	CARGO_TARGET_DIR=target/images $(CARGO) build --release --workspace --bins --features runtime/aws
 	infra/images/build.sh target/images/release
 
 chaos: services

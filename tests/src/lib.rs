@@ -25,7 +25,7 @@ pub async fn serve(app: axum::Router, addr: &str) -> anyhow::Result<SocketAddr> 
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     tokio::spawn(async move {
-        let listener = axum::serve::ListenerExt::tap_io(listener, shared::runner::no_delay);
+        let listener = axum::serve::ListenerExt::tap_io(listener, runtime::runner::no_delay);
         if let Err(e) = axum::serve(listener, app).await {
             tracing::error!(error = %e, "stand-in server stopped");
         }

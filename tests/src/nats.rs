@@ -110,7 +110,7 @@ impl NatsServer {
                     format!("nats-route://{creds}@127.0.0.1:{r}"),
                 ));
             }
-            for user in shared::topology::FUNCTIONS
+            for user in runtime::nats::topology::FUNCTIONS
                 .iter()
                 .chain(&["fn-bridge", "admin"])
             {

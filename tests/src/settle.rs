@@ -15,8 +15,8 @@ impl System {
         let idle = || {
             let js = js.clone();
             async move {
-                for stage in shared::topology::STAGES {
-                    let info = shared::topology::consumer_info(&js, &stage).await?;
+                for stage in runtime::nats::topology::STAGES {
+                    let info = runtime::nats::topology::consumer_info(&js, &stage).await?;
                     if info.num_pending > 0 || info.num_ack_pending > 0 {
                         return None;
                     }
@@ -26,8 +26,8 @@ impl System {
         };
         let waited = wait_for("the pipeline to settle", limit, idle).await;
         if waited.is_err() {
-            for stage in shared::topology::STAGES {
-                if let Some(i) = shared::topology::consumer_info(&js, &stage).await {
+            for stage in runtime::nats::topology::STAGES {
+                if let Some(i) = runtime::nats::topology::consumer_info(&js, &stage).await {
                     eprintln!(
                         "{}: {} pending, {} in flight, {} redelivered",
                         stage.name, i.num_pending, i.num_ack_pending, i.num_redelivered

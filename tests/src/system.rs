@@ -16,7 +16,7 @@ use crate::telegram::{Call, Telegram};
 use crate::{image_api, llm, serve};
 
 /// Every function, in start order (declared once, in the topology).
-pub use shared::topology::FUNCTIONS;
+pub use runtime::nats::topology::FUNCTIONS;
 /// Rewrites the functions' NATS and database URLs (e.g. through counting proxies).
 pub type Via = dyn Fn(&str, &str) -> anyhow::Result<(String, String)>;
 

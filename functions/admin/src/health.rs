@@ -6,10 +6,10 @@
 use std::fmt::Write;
 
 use async_nats::jetstream;
-use shared::HandlerError;
-use shared::admin::Section;
-use shared::buttons::Button;
-use shared::topology::{STAGES, StageSpec};
+use companion::ui::admin::Section;
+use companion::ui::buttons::Button;
+use runtime::HandlerError;
+use runtime::nats::topology::{STAGES, StageSpec};
 use sqlx::PgPool;
 
 use crate::view::View;
@@ -54,7 +54,7 @@ struct DeadLetter {
 pub async fn render(pool: &PgPool, js: &jetstream::Context) -> Result<View, HandlerError> {
     let mut head = String::from("🩺 Health: pending · in flight · redelivered · oldest\n\n");
     for stage in STAGES {
-        match shared::topology::consumer_info(js, &stage).await {
+        match runtime::nats::topology::consumer_info(js, &stage).await {
             Some(i) => {
                 let waited = match i.num_pending + i.num_ack_pending as u64 {
                     0 => "–".to_owned(),

@@ -12,15 +12,18 @@ pub mod retry;
 pub mod sections;
 pub mod view;
 
-use shared::HandlerError;
-use shared::admin::{AdminIds, AdminJob, Request, Section};
-use shared::app::{Deps, FromEnv};
-use shared::config::Env;
-use shared::effects::Decision;
-use shared::envelope::Envelope;
-use shared::runner::Stage;
-use shared::telegram::ButtonRow;
-use shared::topology::ADMIN_STAGE;
+use companion::jobs::sorry;
+use companion::locale::Lang;
+use companion::ui::admin::{AdminIds, AdminJob, Request, Section};
+use runtime::HandlerError;
+use runtime::app::{Deps, FromEnv};
+use runtime::config::Env;
+use runtime::effects::Decision;
+use runtime::envelope::Envelope;
+use runtime::nats::topology::ADMIN_STAGE;
+use runtime::runner::Notice;
+use runtime::runner::Stage;
+use runtime::telegram::ButtonRow;
 use sqlx::PgPool;
 
 use crate::sections::Chart;
@@ -55,7 +58,7 @@ impl Admin {
     /// Builds the stage.
     pub async fn new(s: Settings, deps: Deps) -> Result<Self, String> {
         let read = match &s.database_url {
-            Some(url) => shared::db::connect_lazy(url, 4, &deps.calendar)
+            Some(url) => runtime::pg::db::connect_lazy(url, 4, &deps.calendar)
                 .map_err(|e| format!("ADMIN_DATABASE_URL: {e}"))?,
             None => deps.pool.clone(),
         };
@@ -135,13 +138,17 @@ async fn draw(c: Chart) -> Result<Option<Vec<u8>>, HandlerError> {
 
 impl Stage for Admin {
     type Input = Envelope<AdminJob>;
-    const SPEC: shared::topology::StageSpec = ADMIN_STAGE;
+    const SPEC: runtime::nats::topology::StageSpec = ADMIN_STAGE;
     const CONCURRENCY: usize = 4;
+
+    fn failure_notice(env: Option<&Envelope<AdminJob>>) -> Option<Notice> {
+        sorry(env.map_or(Lang::En, |e| e.payload.lang), Vec::new())
+    }
 
     async fn handle(&self, env: Envelope<AdminJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
         let pool = &self.deps.pool;
-        if shared::outbox::decided(pool, env.id).await? {
+        if runtime::effects::outbox::decided(pool, env.id).await? {
             self.deps.outbox.republish(&env.id.to_string()).await?;
             return retry::publish(pool, &self.deps.js, env.id).await;
         }

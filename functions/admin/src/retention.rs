@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDate};
-use shared::admin::Section;
+use companion::ui::admin::Section;
 use sqlx::PgPool;
 
 use crate::sections::{Chart, percent};

@@ -6,7 +6,7 @@
 //! a message that fails again is dead-lettered anew.
 
 use async_nats::jetstream;
-use shared::HandlerError;
+use runtime::HandlerError;
 use sqlx::PgPool;
 use uuid::Uuid;
 

@@ -2,7 +2,7 @@
 //! personas (retention and health have their own modules). Days are calendar days in
 //! `ADMIN_TZ` (the connection's time zone: `current_date`, `::date`).
 
-use shared::admin::Section;
+use companion::ui::admin::Section;
 use sqlx::PgPool;
 
 use crate::view::View;

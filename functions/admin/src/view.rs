@@ -2,9 +2,9 @@
 //! message (4096 characters; a section's own lines-per-page), with ◀ ▶ under the panel's
 //! section buttons, and per-line buttons (a dead letter's retry) for the lines on the page.
 
-use shared::admin::Section;
-use shared::buttons::Button;
-use shared::telegram::ButtonRow;
+use companion::ui::admin::Section;
+use companion::ui::buttons::Button;
+use runtime::telegram::ButtonRow;
 
 use crate::sections::Chart;
 

@@ -12,17 +12,17 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::Message;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, RETRY_AFTER};
-use shared::config::Secret;
-use shared::envelope::SCHEMA_HEADER;
-use shared::error::backoff;
-use shared::runner::{
+use runtime::config::Secret;
+use runtime::envelope::SCHEMA_HEADER;
+use runtime::error::backoff;
+use runtime::runner::{
     DEFER_HEADER, DELIVERY_HEADER, Outcome, SIGNATURE_HEADER, Signed, new_id, sign,
 };
 
 use crate::Route;
 
 /// Headers of the NATS message passed on to the function.
-const PASSED_ON: [&str; 2] = [SCHEMA_HEADER, shared::trace::TRACEPARENT];
+const PASSED_ON: [&str; 2] = [SCHEMA_HEADER, runtime::telemetry::trace::TRACEPARENT];
 
 /// Longest delay a function may ask for before the message is offered again.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);

@@ -12,10 +12,12 @@ pub mod routes;
 use std::sync::Arc;
 use std::time::Duration;
 
-use shared::app::broker;
-use shared::broker::NatsSettings;
-use shared::config::{ConfigError, Env, Secret};
-use shared::{ops, shutdown, topology};
+use runtime::app::broker;
+use runtime::config::{ConfigError, Env, Secret};
+use runtime::nats::broker::NatsSettings;
+use runtime::nats::topology;
+use runtime::ops;
+use runtime::shutdown;
 use tokio::sync::watch;
 
 pub use routes::Route;
@@ -112,7 +114,7 @@ pub async fn run(s: Settings) -> Result<(), String> {
         async move { pump.run(consumer, s.in_flight).await }
     });
     for tasks in futures::future::join_all(pumps).await {
-        shared::runner::drain(tasks, &js).await;
+        runtime::runner::drain(tasks, &js).await;
     }
     Ok(())
 }

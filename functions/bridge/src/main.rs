@@ -6,5 +6,5 @@ use fn_bridge::{NAME, Settings, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::app::launch_with(NAME, Settings::from_env, run).await
+    runtime::app::launch_with(NAME, Settings::from_env, run).await
 }

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::consumer::PullConsumer;
-use shared::envelope::update_order;
-use shared::runner::{Held, Order, hold, pull_until, settle};
-use shared::topology::UPDATES_STAGE;
+use runtime::envelope::update_order;
+use runtime::nats::topology::UPDATES_STAGE;
+use runtime::runner::{Held, Order, hold, pull_until, settle};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 

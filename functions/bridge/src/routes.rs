@@ -2,7 +2,7 @@
 //! e.g. `fn-reply=https://abc.lambda-url.eu-west-1.on.aws/invoke,fn-image=http://image/invoke`.
 //! Stages are named as their functions are; each may appear once.
 
-use shared::topology::{STAGES, StageSpec};
+use runtime::nats::topology::{STAGES, StageSpec};
 
 /// One stage and where its function listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,7 +58,7 @@ pub fn parse(spec: &str) -> Result<Vec<Route>, Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::topology::{IMAGE_STAGE, REPLY_STAGE};
+    use runtime::nats::topology::{IMAGE_STAGE, REPLY_STAGE};
 
     #[test]
     fn routes_parse_and_every_problem_is_listed() {

@@ -13,15 +13,19 @@ pub mod store;
 
 use std::time::Duration;
 
-use shared::app::{Deps, FromEnv};
-use shared::config::Env;
-use shared::effects::Decision;
-use shared::envelope::{Envelope, ImageJob};
-use shared::keyboards::{photo_again_button, photo_button};
-use shared::runner::Stage;
-use shared::telegram::ButtonRow;
-use shared::topology::IMAGE_STAGE;
-use shared::{HandlerError, safety};
+use companion::content::safety;
+use companion::jobs::ImageJob;
+use companion::jobs::sorry;
+use companion::locale::Lang;
+use companion::ui::keyboards::{photo_again_button, photo_button};
+use runtime::HandlerError;
+use runtime::app::{Deps, FromEnv};
+use runtime::config::Env;
+use runtime::effects::Decision;
+use runtime::envelope::Envelope;
+use runtime::nats::topology::IMAGE_STAGE;
+use runtime::runner::Notice;
+use runtime::runner::Stage;
 
 use crate::backend::{Backend, BackendSettings};
 use crate::photo::Prepared;
@@ -102,7 +106,7 @@ impl Image {
 
 impl Stage for Image {
     type Input = Envelope<ImageJob>;
-    const SPEC: shared::topology::StageSpec = IMAGE_STAGE;
+    const SPEC: runtime::nats::topology::StageSpec = IMAGE_STAGE;
     const CONCURRENCY: usize = 200;
 
     async fn handle(&self, env: Envelope<ImageJob>) -> Result<(), HandlerError> {
@@ -132,12 +136,18 @@ impl Stage for Image {
         }
     }
 
-    fn failure_buttons(env: &Envelope<ImageJob>) -> Vec<ButtonRow> {
-        photo_button(env.payload.lang, env.payload.dialog_id)
+    fn failure_notice(env: Option<&Envelope<ImageJob>>) -> Option<Notice> {
+        match env {
+            Some(env) => sorry(
+                env.payload.lang,
+                photo_button(env.payload.lang, env.payload.dialog_id),
+            ),
+            None => sorry(Lang::En, Vec::new()),
+        }
     }
 
     async fn abandoned(&self, env: Envelope<ImageJob>) {
-        if let Err(e) = shared::db::release_photo_slot(&self.deps.pool, env.id).await {
+        if let Err(e) = companion::photos::release(&self.deps.pool, env.id).await {
             tracing::warn!(job = %env.id, error = %e, "photo slot not given back");
         }
     }

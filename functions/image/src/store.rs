@@ -2,7 +2,8 @@
 //! its counters (photos used per persona, retention, daily activity), its slot marked used and
 //! the history line, once per job.
 
-use shared::envelope::{Envelope, ImageJob};
+use companion::jobs::ImageJob;
+use runtime::envelope::Envelope;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 

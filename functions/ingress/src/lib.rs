@@ -7,10 +7,10 @@ pub mod polling;
 pub mod publish;
 pub mod webhook;
 
-use shared::app::broker;
-use shared::broker::NatsSettings;
-use shared::config::{ConfigError, Env, Secret, TelegramSettings};
-use shared::runner::serve;
+use runtime::app::broker;
+use runtime::config::{ConfigError, Env, Secret, TelegramSettings};
+use runtime::nats::broker::NatsSettings;
+use runtime::runner::serve;
 
 use crate::polling::Poller;
 use crate::publish::Publisher;
@@ -93,10 +93,10 @@ impl Settings {
 /// until SIGTERM.
 pub async fn run(s: Settings) -> Result<(), String> {
     let metrics = (!s.ops_addr.is_empty())
-        .then(shared::ops::recorder)
+        .then(runtime::ops::recorder)
         .flatten();
     let (js, buckets) = broker(NAME, &s.nats).await?;
-    shared::ops::start(&s.ops_addr, metrics, None, &js, Vec::new());
+    runtime::ops::start(&s.ops_addr, metrics, None, &js, Vec::new());
     let publisher = Publisher::new(js.clone());
     let app = webhook::router(
         s.webhook_secret.clone(),

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use async_nats::jetstream::kv;
 use bytes::Bytes;
+use runtime::config::{Secret, TelegramSettings};
+use runtime::telegram::redact;
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use shared::config::{Secret, TelegramSettings};
-use shared::telegram::redact;
 
 use crate::publish::Publisher;
 use crate::update_id;

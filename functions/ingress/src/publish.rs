@@ -2,7 +2,7 @@
 
 use async_nats::jetstream;
 use bytes::Bytes;
-use shared::topology::update_subject;
+use runtime::nats::topology::update_subject;
 
 /// Publishing failed: the broker did not confirm storage.
 #[derive(Debug, thiserror::Error)]
@@ -29,21 +29,21 @@ impl Publisher {
     /// Publishes on the chat's subject and waits for the ack; returns `true` when the stream
     /// saw it before.
     pub async fn publish(&self, update_id: i64, raw: Bytes) -> Result<bool, PublishError> {
-        let chat = shared::envelope::guess_chat_id(&raw).unwrap_or(0);
+        let chat = runtime::envelope::guess_chat_id(&raw).unwrap_or(0);
         let fail = |e: &dyn std::fmt::Display| PublishError {
             update_id,
             reason: e.to_string(),
         };
         // The update's trace starts here: `upd-<id>`, as every function names it.
-        let trace = shared::trace::w3c_id(&format!("upd-{update_id}"));
-        let parent = shared::trace::traceparent(&trace);
+        let trace = runtime::telemetry::trace::w3c_id(&format!("upd-{update_id}"));
+        let parent = runtime::telemetry::trace::traceparent(&trace);
         let ack = self
             .js
             .send_publish(
                 update_subject(chat),
-                shared::envelope::stamped(raw)
+                runtime::envelope::stamped(raw)
                     .message_id(format!("tg-{update_id}"))
-                    .header(shared::trace::TRACEPARENT, parent.as_str()),
+                    .header(runtime::telemetry::trace::TRACEPARENT, parent.as_str()),
             )
             .await
             .map_err(|e| fail(&e))?

@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use shared::config::Secret;
+use runtime::config::Secret;
 use subtle::ConstantTimeEq;
 
 use crate::publish::Publisher;

@@ -3,8 +3,8 @@
 //! persona's terms, what the level must not show, and always the minor-related terms. Also the
 //! line the dialog's history gets, so the persona knows she sent the photo.
 
-use shared::nudity::Level;
-use shared::safety;
+use companion::content::nudity::Level;
+use companion::content::safety;
 
 use crate::scene::Scene;
 

@@ -12,16 +12,21 @@ pub mod llm;
 pub mod scene;
 pub mod store;
 
-use shared::app::{Deps, FromEnv};
-use shared::config::Env;
-use shared::effects::Decision;
-use shared::envelope::{Envelope, ImageJob, PromptJob};
-use shared::jobs::JobState;
-use shared::locale::{T, t};
-use shared::nudity;
-use shared::runner::Stage;
-use shared::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
-use shared::{HandlerError, safety};
+use companion::content::nudity;
+use companion::content::safety;
+use companion::jobs::sorry;
+use companion::jobs::{ImageJob, PromptJob};
+use companion::locale::Lang;
+use companion::locale::{T, t};
+use runtime::HandlerError;
+use runtime::app::{Deps, FromEnv};
+use runtime::config::Env;
+use runtime::effects::Decision;
+use runtime::envelope::Envelope;
+use runtime::nats::jobs::JobState;
+use runtime::nats::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
+use runtime::runner::Notice;
+use runtime::runner::Stage;
 
 use crate::llm::{SceneLlm, SceneLlmSettings};
 use crate::scene::Scene;
@@ -96,7 +101,7 @@ impl Prompt {
         let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
         d.notice(job.chat_id, t(job.lang, T::PhotoBlocked), &[]);
         let mut tx = self.deps.pool.begin().await?;
-        shared::db::release_photo_slot(&mut *tx, env.id).await?;
+        companion::photos::release(&mut *tx, env.id).await?;
         let committed = d.commit(tx).await?;
         self.deps.outbox.publish(committed).await?;
         let jobs = &self.deps.jobs;
@@ -132,18 +137,22 @@ impl Prompt {
 
 impl Stage for Prompt {
     type Input = Envelope<PromptJob>;
-    const SPEC: shared::topology::StageSpec = PROMPT_STAGE;
+    const SPEC: runtime::nats::topology::StageSpec = PROMPT_STAGE;
     const CONCURRENCY: usize = 64;
+
+    fn failure_notice(env: Option<&Envelope<PromptJob>>) -> Option<Notice> {
+        sorry(env.map_or(Lang::En, |e| e.payload.lang), Vec::new())
+    }
 
     async fn handle(&self, env: Envelope<PromptJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
         let pool = &self.deps.pool;
-        if shared::outbox::decided(pool, env.id).await? {
+        if runtime::effects::outbox::decided(pool, env.id).await? {
             return self.deps.outbox.republish(&env.id.to_string()).await;
         }
         let Some(m) = store::moment(pool, job).await? else {
             tracing::info!(job = %env.id, "the dialog is gone; no photo");
-            shared::db::release_photo_slot(pool, env.id).await?;
+            companion::photos::release(pool, env.id).await?;
             return Ok(());
         };
         let mut texts: Vec<&str> = job.wish.iter().map(String::as_str).collect();
@@ -196,7 +205,7 @@ impl Stage for Prompt {
     }
 
     async fn abandoned(&self, env: Envelope<PromptJob>) {
-        if let Err(e) = shared::db::release_photo_slot(&self.deps.pool, env.id).await {
+        if let Err(e) = companion::photos::release(&self.deps.pool, env.id).await {
             tracing::warn!(job = %env.id, error = %e, "photo slot not given back");
         }
     }

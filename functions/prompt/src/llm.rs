@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
+use companion::locale::Lang;
+use runtime::config::Secret;
+use runtime::http::Timed;
 use serde::Deserialize;
-use shared::config::Secret;
-use shared::http::Timed;
-use shared::locale::Lang;
 
 use crate::compose::Look;
 use crate::scene::{Scene, schema};
@@ -87,7 +87,7 @@ impl SceneLlm {
             },
             "venice_parameters": {"include_venice_system_prompt": false, "strip_thinking_response": true},
         });
-        let resp = shared::http::post_json(&self.http, &self.url, &self.s.api_key, &body)
+        let resp = runtime::http::post_json(&self.http, &self.url, &self.s.api_key, &body)
             .timed("scene_llm")
             .await
             .map_err(|e| format!("request: {}", e.without_url()))?;

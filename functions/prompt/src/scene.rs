@@ -4,9 +4,9 @@
 //! model fails or talks nonsense [`Scene::fallback`] reads it from keywords of the dialog,
 //! keeping what the previous scene of the dialog had.
 
+use companion::content::nudity::Level;
+use companion::content::safety;
 use serde::{Deserialize, Serialize};
-use shared::nudity::Level;
-use shared::safety;
 
 /// Longest accepted scene field, in characters.
 const MAX_FIELD: usize = 80;

@@ -2,8 +2,8 @@
 //! dialog's seed, whether it is adult or marked, its previous scene and latest messages) in one round
 //! trip, saving the scene, and giving a photo slot back.
 
-use shared::envelope::PromptJob;
-use shared::nudity::Level;
+use companion::content::nudity::Level;
+use companion::jobs::PromptJob;
 use sqlx::{PgConnection, PgPool};
 
 use crate::compose::Look;

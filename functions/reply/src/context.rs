@@ -3,9 +3,9 @@
 //! by `store::begin`) within a token budget, and the post-history instructions; and what is
 //! sent back: answers longer than Telegram's 4096 (UTF-16 units) split at paragraph boundaries.
 
-use shared::HandlerError;
-use shared::locale::{Lang, T, t};
-use shared::personas::expand_user;
+use companion::locale::{Lang, T, t};
+use companion::personas::expand_user;
+use runtime::HandlerError;
 
 use crate::llm::ChatMessage;
 use crate::store;
@@ -99,7 +99,7 @@ pub fn to_messages(
     };
     let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
     // The user's Telegram name goes into the prompt: one that brings a minor in is not used.
-    let user = if shared::safety::check(&user).is_some() {
+    let user = if companion::content::safety::check(&user).is_some() {
         NEUTRAL_NAME.to_owned()
     } else {
         user
@@ -108,7 +108,7 @@ pub fn to_messages(
     // A summary written before the model's words were checked may carry what they now catch.
     let summary = b
         .summary
-        .filter(|s| shared::safety::answer_refusal(s, false).is_none())
+        .filter(|s| companion::content::safety::answer_refusal(s, false).is_none())
         .unwrap_or_default();
     let frame = Frame {
         system: &system,

@@ -4,8 +4,9 @@
 //! wrote — an answer that makes the persona a minor or puts a minor in sexual content is
 //! written once more with a firmer instruction, then replaced by the persona's refusal.
 
-use shared::locale::{Lang, T, tf};
-use shared::{nsfw, safety};
+use companion::content::nsfw;
+use companion::content::safety;
+use companion::locale::{Lang, T, tf};
 
 use crate::context::Turn;
 use crate::llm::ChatMessage;

@@ -18,15 +18,18 @@ mod write;
 
 use std::time::Duration;
 
-use shared::HandlerError;
-use shared::app::{Deps, FromEnv};
-use shared::buttons::Button;
-use shared::config::Env;
-use shared::envelope::{Envelope, ReplyJob};
-use shared::locale::{T, t};
-use shared::runner::Stage;
-use shared::telegram::ButtonRow;
-use shared::topology::REPLY_STAGE;
+use companion::jobs::ReplyJob;
+use companion::jobs::sorry;
+use companion::locale::Lang;
+use companion::locale::{T, t};
+use companion::ui::buttons::Button;
+use runtime::HandlerError;
+use runtime::app::{Deps, FromEnv};
+use runtime::config::Env;
+use runtime::envelope::Envelope;
+use runtime::nats::topology::REPLY_STAGE;
+use runtime::runner::Notice;
+use runtime::runner::Stage;
 
 use crate::guard::Guard;
 use crate::llm::{Llm, LlmSettings};
@@ -126,7 +129,7 @@ impl Reply {
 
 impl Stage for Reply {
     type Input = Envelope<ReplyJob>;
-    const SPEC: shared::topology::StageSpec = REPLY_STAGE;
+    const SPEC: runtime::nats::topology::StageSpec = REPLY_STAGE;
     const CONCURRENCY: usize = 1000;
 
     async fn handle(&self, env: Envelope<ReplyJob>) -> Result<(), HandlerError> {
@@ -167,14 +170,17 @@ impl Stage for Reply {
         }
     }
 
-    fn failure_buttons(env: &Envelope<ReplyJob>) -> Vec<ButtonRow> {
+    fn failure_notice(env: Option<&Envelope<ReplyJob>>) -> Option<Notice> {
+        let Some(env) = env else {
+            return sorry(Lang::En, Vec::new());
+        };
         let u = env.payload.user_message_id;
         let retry = match env.payload.regenerate {
             None => Button::Retry(u).encode(),
             Some(_) => Button::Regenerate(u).encode(),
         };
         let label = t(env.payload.lang, T::TryAgainButton);
-        vec![vec![(label.to_owned(), retry)]]
+        sorry(env.payload.lang, vec![vec![(label.to_owned(), retry)]])
     }
 
     async fn abandoned(&self, env: Envelope<ReplyJob>) {

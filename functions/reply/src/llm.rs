@@ -1,15 +1,15 @@
 //! The OpenAI-compatible chat completions client (Venice by default): `POST
-//! {base}/chat/completions`, errors classified by `shared::http` — 429 waits for the rate-limit
+//! {base}/chat/completions`, errors classified by `runtime::http` — 429 waits for the rate-limit
 //! reset, 5xx and timeouts retry, other 4xx are permanent, a garbled answer retries — and a
 //! prompt longer than the model's context reported apart, so the caller can trim the history.
 //! Answers are asked for streamed (`stream: true`) and read by `crate::sse`.
 
 use std::time::Duration;
 
+use runtime::HandlerError;
+use runtime::config::Secret;
+use runtime::http::Timed;
 use serde::{Deserialize, Serialize};
-use shared::HandlerError;
-use shared::config::Secret;
-use shared::http::Timed;
 
 use crate::sse::Pieces;
 
@@ -129,7 +129,7 @@ impl Llm {
             "stream": true,
             "venice_parameters": {"include_venice_system_prompt": false, "strip_thinking_response": true},
         });
-        let resp = shared::http::post_json(&self.http, &self.url, &self.s.api_key, &body)
+        let resp = runtime::http::post_json(&self.http, &self.url, &self.s.api_key, &body)
             .timed("llm")
             .await
             .map_err(|e| HandlerError::transient(format!("llm request: {}", e.without_url())))?;
@@ -141,14 +141,14 @@ impl Llm {
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("-")
                 .to_owned();
-            let delay = shared::http::delay_of(resp.headers());
-            let text = shared::http::error_body(resp).await;
+            let delay = runtime::http::delay_of(resp.headers());
+            let text = runtime::http::error_body(resp).await;
             tracing::warn!(%status, request_id, body = %text, "llm refused");
             if status.as_u16() == 400 && is_context_overflow(&text) {
                 return Err(LlmError::ContextOverflow);
             }
             let reason = format!("llm answered {status}: {text}");
-            return Err(shared::http::classify(status.as_u16(), delay, reason).into());
+            return Err(runtime::http::classify(status.as_u16(), delay, reason).into());
         }
         Ok(Pieces::new(resp))
     }

@@ -2,8 +2,8 @@
 //! `choices[0].delta.content`, ending in `data: [DONE]`). A server that ignores `stream: true`
 //! and answers one JSON completion is read as a single piece, so any compatible API works.
 
+use runtime::HandlerError;
 use serde::Deserialize;
-use shared::HandlerError;
 
 /// Pieces of an answer as they arrive.
 pub struct Pieces {

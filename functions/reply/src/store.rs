@@ -3,8 +3,8 @@
 //! another version of an answer (keyed by job id too), a streaming step (written only while
 //! the user has not pressed ⏹), and the mark on a message whose answer was given up on.
 
-use shared::effects::{Committed, Decision};
-use shared::envelope::ReplyJob;
+use companion::jobs::ReplyJob;
+use runtime::effects::{Committed, Decision};
 use sqlx::PgPool;
 use sqlx::types::Json;
 use uuid::Uuid;

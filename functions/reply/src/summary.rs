@@ -4,8 +4,9 @@
 //! reply subject (queued with the answer that found it due), off the critical path, and is
 //! written only if no other copy moved the summary meanwhile.
 
-use shared::HandlerError;
-use shared::envelope::{Envelope, ReplyJob};
+use companion::jobs::ReplyJob;
+use runtime::HandlerError;
+use runtime::envelope::Envelope;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -75,7 +76,7 @@ impl Reply {
     /// Folds a dialog's older messages into its summary.
     pub(crate) async fn summarize(&self, env: &Envelope<ReplyJob>) -> Result<(), HandlerError> {
         let pool = &self.deps.pool;
-        shared::outbox::received(pool, env.id).await?;
+        runtime::effects::outbox::received(pool, env.id).await?;
         let dialog_id = env.payload.dialog_id;
         let Some((summary, upto, rows)) = load(pool, dialog_id).await? else {
             return Ok(());
@@ -116,7 +117,7 @@ impl Reply {
             text.push_str(&p);
         }
         let mut text = finish(&text)?;
-        if shared::safety::answer_refusal(&text, false).is_some() {
+        if companion::content::safety::answer_refusal(&text, false).is_some() {
             // Never stored: the folded messages leave the prompt with the old summary kept.
             tracing::warn!(
                 dialog_id,

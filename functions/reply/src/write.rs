@@ -5,11 +5,12 @@
 
 use std::time::Duration;
 
-use shared::HandlerError;
-use shared::effects::Decision;
-use shared::envelope::{Envelope, Regenerate, ReplyJob};
-use shared::keyboards::{Under, stop_button};
-use shared::topology::REPLY_SUBJECT;
+use companion::jobs::{Regenerate, ReplyJob};
+use companion::ui::keyboards::{Under, stop_button};
+use runtime::HandlerError;
+use runtime::effects::Decision;
+use runtime::envelope::Envelope;
+use runtime::nats::topology::REPLY_SUBJECT;
 use tokio::time::{Instant, interval_at};
 use uuid::Uuid;
 

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use shared::telegram::BotApi;
+use runtime::telegram::BotApi;
 use sqlx::PgPool;
 use tokio::sync::Semaphore;
 

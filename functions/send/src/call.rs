@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 
-use shared::effects::{AVATAR_OF, EDIT_OF, OR_SEND, OURS};
-use shared::telegram::{BotApi, TgError, Upload};
+use runtime::effects::{AVATAR_OF, EDIT_OF, OR_SEND, OURS};
+use runtime::telegram::{BotApi, TgError, Upload};
 
 use crate::store;
 

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use shared::HandlerError;
-use shared::effects::{Decision, EDIT_OF, OR_SEND};
-use shared::locale::{T, t};
-use shared::telegram::TgError;
+use companion::locale::{T, t};
+use runtime::HandlerError;
+use runtime::effects::{Decision, EDIT_OF, OR_SEND};
+use runtime::telegram::TgError;
 use uuid::Uuid;
 
 use crate::call::{self, as_new_message, resolve, upload_of};

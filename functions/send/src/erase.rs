@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
-use shared::HandlerError;
-use shared::effects::ERASURE;
-use shared::topology::JOBS_BUCKET;
+use runtime::HandlerError;
+use runtime::effects::ERASURE;
+use runtime::nats::topology::JOBS_BUCKET;
 use uuid::Uuid;
 
 use crate::{Send, store};

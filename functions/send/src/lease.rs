@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use shared::telegram::UPLOAD_BYTES_PER_SEC;
+use runtime::telegram::UPLOAD_BYTES_PER_SEC;
 use sqlx::PgPool;
 use uuid::Uuid;
 

@@ -20,14 +20,14 @@ mod waits;
 
 use std::time::Duration;
 
-use shared::HandlerError;
-use shared::app::{Deps, FromEnv};
-use shared::config::{Env, TelegramSettings};
-use shared::envelope::{Envelope, SendJob};
-use shared::jobs::JobState;
-use shared::runner::Stage;
-use shared::telegram::BotApi;
-use shared::topology::SEND_STAGE;
+use runtime::HandlerError;
+use runtime::app::{Deps, FromEnv};
+use runtime::config::{Env, TelegramSettings};
+use runtime::envelope::{Envelope, SendJob};
+use runtime::nats::jobs::JobState;
+use runtime::nats::topology::SEND_STAGE;
+use runtime::runner::Stage;
+use runtime::telegram::BotApi;
 
 use crate::actions::Actions;
 use crate::sweep::SweepSettings;
@@ -141,9 +141,8 @@ pub(crate) fn chat_rule(chat_id: i64) -> Rule {
 
 impl Stage for Send {
     type Input = Envelope<SendJob>;
-    const SPEC: shared::topology::StageSpec = SEND_STAGE;
+    const SPEC: runtime::nats::topology::StageSpec = SEND_STAGE;
     const CONCURRENCY: usize = 256;
-    const NOTIFY_ON_FAILURE: bool = false;
 
     async fn handle(&self, env: Envelope<SendJob>) -> Result<(), HandlerError> {
         let job = &env.payload;

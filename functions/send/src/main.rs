@@ -4,5 +4,5 @@ use std::process::ExitCode;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    shared::app::launch(fn_send::Send::new).await
+    runtime::app::launch(fn_send::Send::new).await
 }

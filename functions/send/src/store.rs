@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use shared::locale::Lang;
+use companion::locale::Lang;
 use sqlx::PgPool;
 use uuid::Uuid;
 

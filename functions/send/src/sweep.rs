@@ -7,10 +7,10 @@
 
 use std::time::Duration;
 
-use shared::HandlerError;
-use shared::effects::Outbox;
-use shared::envelope::{Envelope, SendJob};
-use shared::topology::SEND_SUBJECT;
+use runtime::HandlerError;
+use runtime::effects::Outbox;
+use runtime::envelope::{Envelope, SendJob};
+use runtime::nats::topology::SEND_SUBJECT;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -91,7 +91,7 @@ async fn requeue_effects(
             action_at_ms: None,
         };
         let payload = serde_json::to_vec(&Envelope::new("sweeper", job)).expect("jobs serialize");
-        js.send_publish(SEND_SUBJECT, shared::envelope::stamped(payload.into()))
+        js.send_publish(SEND_SUBJECT, runtime::envelope::stamped(payload.into()))
             .await
             .map_err(|e| HandlerError::transient(format!("publish: {e}")))?
             .await

@@ -1,14 +1,16 @@
 //! What each [`Action`] does, inside the update's transaction: database writes, and in the
 //! [`Decision`] the answers to the user and the jobs for other stages, all sent only after the
-//! commit. Everything said comes from the locale files (`shared::locale`).
+//! commit. Everything said comes from the locale files (`companion::locale`).
 
-use shared::admin::{AdminIds, AdminJob};
-use shared::effects::Decision;
-use shared::envelope::{Envelope, ReplyJob};
-use shared::keyboards::Under;
-use shared::locale::{Lang, T, t};
-use shared::topology::{ADMIN_SUBJECT, REPLY_SUBJECT};
-use shared::{HandlerError, texts};
+use companion::jobs::ReplyJob;
+use companion::locale::texts;
+use companion::locale::{Lang, T, t};
+use companion::ui::admin::{AdminIds, AdminJob};
+use companion::ui::keyboards::Under;
+use runtime::HandlerError;
+use runtime::effects::Decision;
+use runtime::envelope::Envelope;
+use runtime::nats::topology::{ADMIN_SUBJECT, REPLY_SUBJECT};
 use sqlx::PgConnection;
 
 use crate::route::{Action, Sender};

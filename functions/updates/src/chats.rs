@@ -240,7 +240,7 @@ pub async fn edit(
     .bind(user_id)
     .bind(telegram_id)
     .bind(text)
-    .bind(shared::nsfw::is_adult(text))
+    .bind(companion::content::nsfw::is_adult(text))
     .fetch_optional(c)
     .await
 }

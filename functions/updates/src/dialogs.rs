@@ -95,7 +95,7 @@ pub async fn open_dialog(
         .await?;
     let mut greetings: Vec<String> = std::iter::once(&greeting)
         .chain(&alternates)
-        .map(|g| shared::personas::expand_user(g, &first_name))
+        .map(|g| companion::personas::expand_user(g, &first_name))
         .collect();
     let dialog_id: i64 = sqlx::query_scalar(
         "INSERT INTO dialogs (user_id, girl_id, image_seed) VALUES ($1, $2, $3) RETURNING id",

@@ -4,10 +4,10 @@
 //! The message saying so is the erasure's last effect: once fn-send has sent it, it drops the
 //! erased jobs' status from the KV bucket and the rows its own sending left (`erase_traces`).
 
-use shared::HandlerError;
-use shared::buttons::Button;
-use shared::effects::Decision;
-use shared::locale::{T, t, tf};
+use companion::locale::{T, t, tf};
+use companion::ui::buttons::Button;
+use runtime::HandlerError;
+use runtime::effects::Decision;
 use sqlx::PgConnection;
 use uuid::Uuid;
 

@@ -6,10 +6,10 @@
 //! most [`MAX_EXPORT_BYTES`] (the oldest messages left out beyond it).
 
 use chrono::{DateTime, Utc};
+use companion::locale::{T, t, tf};
+use runtime::HandlerError;
+use runtime::effects::Decision;
 use serde_json::json;
-use shared::HandlerError;
-use shared::effects::Decision;
-use shared::locale::{T, t, tf};
 use sqlx::PgConnection;
 
 use crate::actions::Ctx;

@@ -25,14 +25,17 @@ pub mod store;
 
 use std::path::PathBuf;
 
-use shared::app::{Deps, FromEnv};
-use shared::config::Env;
-use shared::effects::{Committed, Decision};
-use shared::envelope::update_order;
-use shared::locale::{COMMANDS, Lang, t};
-use shared::runner::Stage;
-use shared::topology::{UPDATES_STAGE, UPDATES_STREAM};
-use shared::{HandlerError, personas};
+use companion::jobs::sorry;
+use companion::locale::{COMMANDS, Lang, t};
+use companion::personas;
+use runtime::HandlerError;
+use runtime::app::{Deps, FromEnv};
+use runtime::config::Env;
+use runtime::effects::{Committed, Decision};
+use runtime::envelope::update_order;
+use runtime::nats::topology::{UPDATES_STAGE, UPDATES_STREAM};
+use runtime::runner::Notice;
+use runtime::runner::Stage;
 
 use crate::route::{Action, TgUpdate, route};
 use crate::store::{Rate, TextTurn};
@@ -49,7 +52,7 @@ pub struct Settings {
     /// Photo limits (`MAX_PHOTOS_PER_USER`, `MAX_PHOTOS_PER_DIALOG`, `PHOTOS_IN_FLIGHT`).
     pub photos: photos::Limits,
     /// Who may open the admin panel (`ADMIN_USER_IDS`).
-    pub admins: shared::admin::AdminIds,
+    pub admins: companion::ui::admin::AdminIds,
     /// How long a chat's oldest update may stay unhandled before it is given up and the
     /// chat's later updates go on (`ORDER_GIVE_UP_SECS`).
     pub order_give_up: std::time::Duration,
@@ -72,7 +75,7 @@ impl FromEnv for Settings {
                 per_dialog: env.parse("MAX_PHOTOS_PER_DIALOG", 9999),
                 in_flight: env.parse("PHOTOS_IN_FLIGHT", 2),
             },
-            admins: shared::admin::AdminIds::read(env),
+            admins: companion::ui::admin::AdminIds::read(env),
             order_give_up: env.seconds("ORDER_GIVE_UP_SECS", 180, 10),
         }
     }
@@ -84,7 +87,7 @@ pub struct Updates {
     stream: async_nats::jetstream::stream::Stream,
     max_message_chars: usize,
     photos: photos::Limits,
-    admins: shared::admin::AdminIds,
+    admins: companion::ui::admin::AdminIds,
     rate: Rate,
     order_give_up: std::time::Duration,
     heads: order::Heads,
@@ -152,18 +155,22 @@ async fn set_commands(deps: &Deps) -> Result<(), HandlerError> {
 
 impl Stage for Updates {
     type Input = TgUpdate;
-    const SPEC: shared::topology::StageSpec = UPDATES_STAGE;
+    const SPEC: runtime::nats::topology::StageSpec = UPDATES_STAGE;
     const CONCURRENCY: usize = 32;
+
+    fn failure_notice(update: Option<&TgUpdate>) -> Option<Notice> {
+        sorry(update.map_or(Lang::En, TgUpdate::lang), Vec::new())
+    }
 
     fn decode(payload: &[u8]) -> serde_json::Result<TgUpdate> {
         TgUpdate::decode(payload)
     }
 
-    fn order_key(payload: &[u8]) -> Option<shared::runner::Order> {
+    fn order_key(payload: &[u8]) -> Option<runtime::runner::Order> {
         // Within a copy, a chat's updates one at a time, oldest first; across copies,
         // `order::before`.
         let (key, rank) = update_order(payload)?;
-        Some(shared::runner::Order { key, rank })
+        Some(runtime::runner::Order { key, rank })
     }
 
     async fn handle(&self, input: TgUpdate) -> Result<(), HandlerError> {
@@ -186,7 +193,7 @@ impl Stage for Updates {
         // full path, where it may be refused.
         if let Action::Text(text) = &action
             && text.chars().count() <= self.max_message_chars
-            && shared::safety::check(text).is_none()
+            && companion::content::safety::check(text).is_none()
         {
             let job = uuid::Uuid::new_v4();
             let pool = &self.deps.pool;

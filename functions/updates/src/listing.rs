@@ -2,12 +2,13 @@
 //! date, message count), continue one, rename one (the next text is its title), delete one
 //! after a confirmation shown in place.
 
-use shared::buttons::Button;
-use shared::effects::Decision;
-use shared::keyboards::photo_button;
-use shared::locale::{Lang, T, t, tf};
-use shared::telegram::ButtonRow;
-use shared::{HandlerError, texts};
+use companion::locale::texts;
+use companion::locale::{Lang, T, t, tf};
+use companion::ui::buttons::Button;
+use companion::ui::keyboards::photo_button;
+use runtime::HandlerError;
+use runtime::effects::Decision;
+use runtime::telegram::ButtonRow;
 use sqlx::PgConnection;
 
 use crate::actions::Ctx;

@@ -2,12 +2,14 @@
 //! (another version of the latest answer), ⏹, edited messages (screened like new ones) and
 //! `/lang`.
 
-use shared::buttons::Button;
-use shared::effects::Decision;
-use shared::envelope::{Envelope, Regenerate, ReplyJob};
-use shared::locale::{Lang, T, t};
-use shared::topology::REPLY_SUBJECT;
-use shared::{HandlerError, texts};
+use companion::jobs::{Regenerate, ReplyJob};
+use companion::locale::texts;
+use companion::locale::{Lang, T, t};
+use companion::ui::buttons::Button;
+use runtime::HandlerError;
+use runtime::effects::Decision;
+use runtime::envelope::Envelope;
+use runtime::nats::topology::REPLY_SUBJECT;
 use sqlx::PgConnection;
 
 use crate::actions::Ctx;

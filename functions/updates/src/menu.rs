@@ -2,12 +2,12 @@
 //! age and pitch in the user's language, then "💬 My chats"), the 18+ button, and a new dialog
 //! opened with the persona's greeting (its alternates browsable in place).
 
-use shared::HandlerError;
-use shared::buttons::Button;
-use shared::effects::Decision;
-use shared::keyboards::Under;
-use shared::locale::{Lang, T, t};
-use shared::telegram::ButtonRow;
+use companion::locale::{Lang, T, t};
+use companion::ui::buttons::Button;
+use companion::ui::keyboards::Under;
+use runtime::HandlerError;
+use runtime::effects::Decision;
+use runtime::telegram::ButtonRow;
 use sqlx::PgConnection;
 use uuid::Uuid;
 

@@ -13,13 +13,13 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::message::StreamMessage;
 use async_nats::jetstream::stream::{DirectGetErrorKind, Stream};
-use shared::HandlerError;
-use shared::app::Deps;
-use shared::deadletter::{self, DeadLetter};
-use shared::effects::Decision;
-use shared::envelope::JobInfo;
-use shared::locale::{T, t};
-use shared::topology::{UPDATES_STAGE, update_subject};
+use companion::locale::{T, t};
+use runtime::HandlerError;
+use runtime::app::Deps;
+use runtime::effects::Decision;
+use runtime::envelope::JobInfo;
+use runtime::nats::topology::{UPDATES_STAGE, update_subject};
+use runtime::pg::deadletter::{self, DeadLetter};
 
 use crate::route::TgUpdate;
 

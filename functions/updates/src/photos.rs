@@ -5,12 +5,13 @@
 //! left. The slot is the job's `photo_jobs` row: fn-image marks it done, a failure gives it
 //! back.
 
-use shared::HandlerError;
-use shared::effects::Decision;
-use shared::envelope::{Envelope, PromptJob};
-use shared::locale::{T, t, tf};
-use shared::safety;
-use shared::topology::PROMPT_SUBJECT;
+use companion::content::safety;
+use companion::jobs::PromptJob;
+use companion::locale::{T, t, tf};
+use runtime::HandlerError;
+use runtime::effects::Decision;
+use runtime::envelope::Envelope;
+use runtime::nats::topology::PROMPT_SUBJECT;
 use sqlx::PgConnection;
 use uuid::Uuid;
 

@@ -1,8 +1,8 @@
 //! Turns a raw Telegram update into one [`Action`]: commands, button presses, texts and the
 //! kinds we cannot read. Pure parsing, no I/O, so every branch is unit-tested.
 
+use runtime::envelope::JobInfo;
 use serde::Deserialize;
-use shared::envelope::JobInfo;
 use teloxide::types::{Update, UpdateKind, User};
 
 /// The update as it arrives on the UPDATES subject.
@@ -42,9 +42,13 @@ impl JobInfo for TgUpdate {
     fn trace_id(&self) -> String {
         format!("upd-{}", self.0.id.0)
     }
-    fn lang(&self) -> shared::locale::Lang {
+}
+
+impl TgUpdate {
+    /// The sender's interface language.
+    pub fn lang(&self) -> companion::locale::Lang {
         let language = self.0.from().and_then(|u| u.language_code.as_deref());
-        shared::locale::Lang::for_telegram(language)
+        companion::locale::Lang::for_telegram(language)
     }
 }
 
@@ -124,7 +128,7 @@ pub enum Action {
     },
     /// `/lang` (offer the languages) or a language button.
     Lang {
-        lang: Option<shared::locale::Lang>,
+        lang: Option<companion::locale::Lang>,
         callback: Option<String>,
     },
     /// The user edited an earlier text message (Telegram's id of it).
@@ -137,7 +141,7 @@ pub enum Action {
     Text(String),
     /// `/admin [user <id>]`, or a panel button: acted on only for admins.
     Admin {
-        request: shared::admin::Request,
+        request: companion::ui::admin::Request,
         callback: Option<String>,
         shown: Option<i64>,
     },

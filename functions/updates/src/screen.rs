@@ -7,9 +7,11 @@
 //! next door are loud") is let through and marks nothing. The persona declines in her voice; the text is
 //! neither stored nor sent to the model; logs name the rule, never the text.
 
-use shared::effects::Decision;
-use shared::locale::{T, tf};
-use shared::{HandlerError, nsfw, safety};
+use companion::content::nsfw;
+use companion::content::safety;
+use companion::locale::{T, tf};
+use runtime::HandlerError;
+use runtime::effects::Decision;
 use sqlx::PgConnection;
 
 use crate::actions::Ctx;

@@ -2,8 +2,8 @@
 //! in an open dialog — is one autocommitted statement, [`text_turn`]; every other update runs
 //! [`begin_update`] and its action's statements in one transaction.
 
-use shared::effects::OutboxJob;
-use shared::topology::REPLY_SUBJECT;
+use runtime::effects::OutboxJob;
+use runtime::nats::topology::REPLY_SUBJECT;
 use sqlx::postgres::PgArguments;
 use sqlx::query::QueryAs;
 use sqlx::{PgConnection, PgPool, Postgres};
@@ -82,7 +82,7 @@ pub enum TextTurn {
 /// A text message in one statement, atomic without a transaction: serialises the chat (as
 /// [`begin_update`]), claims the update, refreshes the user, counts the message
 /// (`track_activity`: retention, then the day's activity, the lock order used everywhere),
-/// stores the message (turning the dialog adult when it reads so: `shared::nsfw`) and writes
+/// stores the message (turning the dialog adult when it reads so: `companion::content::nsfw`) and writes
 /// the reply job (`job_id`, payload built here) to the outbox.
 /// Writes nothing unless the user confirmed 18+, has an open dialog that no minor was brought
 /// into (`dialogs.minor_cue_at`) and is within their budget (taken only then). The statement's
@@ -141,7 +141,7 @@ pub async fn text_turn(
     .bind(rate.interval_ms)
     .bind(rate.burst_ms)
     .bind(s.message_id)
-    .bind(shared::nsfw::is_adult(text))
+    .bind(companion::content::nsfw::is_adult(text))
     .fetch_one(pool)
     .await?;
     Ok(match row {
@@ -250,7 +250,7 @@ pub async fn store_text(
     .bind(text)
     .bind(update_id)
     .bind(s.message_id)
-    .bind(shared::nsfw::is_adult(text))
+    .bind(companion::content::nsfw::is_adult(text))
     .fetch_optional(c)
     .await
 }

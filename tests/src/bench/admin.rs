@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use shared::admin::{Request, Section};
+use companion::ui::admin::{Request, Section};
 
 use crate::harness::{NatsServer, TestDb, migrate};
 
@@ -82,7 +82,7 @@ impl AdminReport {
 pub async fn run(users: i64) -> anyhow::Result<AdminReport> {
     let db = TestDb::create().await?;
     migrate(&db.url)?;
-    let pool = shared::db::connect(&db.url, 4, &Default::default()).await?;
+    let pool = runtime::pg::db::connect(&db.url, 4, &Default::default()).await?;
     let started = Instant::now();
     let seed = include_str!("admin_seed.sql").replace(":users", &users.to_string());
     sqlx::raw_sql(sqlx::AssertSqlSafe(seed))
@@ -108,9 +108,9 @@ pub async fn run(users: i64) -> anyhow::Result<AdminReport> {
 
     let nats = NatsServer::start()?;
     let js = async_nats::jetstream::new(async_nats::connect(&nats.url).await?);
-    shared::topology::ensure_streams(&js, Duration::from_secs(3600), 1).await?;
-    for stage in shared::topology::STAGES {
-        shared::topology::ensure_consumer(&js, &stage, Duration::from_secs(10)).await?;
+    runtime::nats::topology::ensure_streams(&js, Duration::from_secs(3600), 1).await?;
+    for stage in runtime::nats::topology::STAGES {
+        runtime::nats::topology::ensure_consumer(&js, &stage, Duration::from_secs(10)).await?;
     }
     let mut asks: Vec<(String, Request)> = Section::ALL
         .iter()

@@ -217,7 +217,7 @@ pub async fn text_turn_cost(turns: usize) -> anyhow::Result<TurnCost> {
         let db = db.replacen(&db_target, &format!("127.0.0.1:{dp}"), 1);
         Ok((format!("nats://127.0.0.1:{np}"), db))
     };
-    let log = ("RUST_LOG", "warn,shared::runner=info,fn_ingress=info");
+    let log = ("RUST_LOG", "warn,runtime::runner=info,fn_ingress=info");
     let sys = System::start_via("count", &[log], &via).await?;
     crate::bench::seed_users(&sys, 1).await?;
     count_turns(&sys, &counts, turns).await

@@ -73,7 +73,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
     // Counted on a small system of its own: the proxies must not slow the timed phases.
     let cost = text_turn_cost(sizes.count_turns).await?;
     let log = std::env::var("BENCH_RUST_LOG")
-        .unwrap_or_else(|_| "warn,shared::runner=info,fn_ingress=info".to_owned());
+        .unwrap_or_else(|_| "warn,runtime::runner=info,fn_ingress=info".to_owned());
     let sys = System::start(
         "bench",
         &[

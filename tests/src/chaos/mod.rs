@@ -62,7 +62,7 @@ pub async fn run(sizes: &ChaosSizes) -> anyhow::Result<ChaosReport> {
     let sys = System::start(
         "chaos",
         &[
-            ("RUST_LOG", "warn,shared::runner=info"),
+            ("RUST_LOG", "warn,runtime::runner=info"),
             ("LOG_FORMAT", "text"),
         ],
     )

@@ -170,7 +170,10 @@ async fn photo_wishes_are_read_with_the_picture_rules_and_admins_answer_only_in_
     forged["message"]["chat"]["id"] = serde_json::json!(7604);
     let since = sys.tg.calls().len();
     assert_eq!(sys.post_update(&forged).await, 200);
-    let unknown = shared::locale::t(shared::locale::Lang::En, shared::locale::T::UnknownCommand);
+    let unknown = companion::locale::t(
+        companion::locale::Lang::En,
+        companion::locale::T::UnknownCommand,
+    );
     chat.expect_message(since, |c| text_of(c) == unknown).await;
     // The admin in their own chat gets the panel.
     Chat::as_user(&sys, admin)

@@ -4,7 +4,7 @@
 //! shows its queue and its oldest job's wait, Personas counts dialogs and messages, and a
 //! send job's dead letter retried makes its failed message pending again and sends it.
 
-use shared::topology::update_subject;
+use runtime::nats::topology::update_subject;
 use standins::system::{System, buttons_of, text_of};
 use standins::updates::{self, User};
 
@@ -193,9 +193,9 @@ async fn a_send_jobs_dead_letter_retried_sends_its_message() {
     .execute(&pool)
     .await
     .unwrap();
-    let job = shared::envelope::Envelope::new(
+    let job = runtime::envelope::Envelope::new(
         "lost-send",
-        shared::envelope::SendJob {
+        runtime::envelope::SendJob {
             chat_id: chat.user.id,
             effects: vec![effect],
             ..Default::default()

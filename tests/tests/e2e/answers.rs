@@ -3,7 +3,7 @@
 //! older one only changes what is stored), and an answer that repeats a recent one is written
 //! once more, warmer.
 
-use shared::locale::{Lang, T, t};
+use companion::locale::{Lang, T, t};
 use standins::llm::answer_for;
 use standins::script::Step;
 use standins::system::{System, buttons_of, labels_of, text_of};

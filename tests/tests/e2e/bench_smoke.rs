@@ -21,7 +21,10 @@ async fn bench_runs_every_phase_at_a_tiny_size() {
     assert!(report.webhook_per_s > 0.0 && report.turns_per_s > 0.0 && report.photos_per_s > 0.0);
     assert!(report.floor_turns_per_s > 0.0);
     assert!(report.overhead_light.max >= report.overhead_light.p50);
-    assert_eq!(report.functions.len(), shared::topology::FUNCTIONS.len());
+    assert_eq!(
+        report.functions.len(),
+        runtime::nats::topology::FUNCTIONS.len()
+    );
     assert!(
         report
             .functions
@@ -47,7 +50,10 @@ async fn bench_admin_renders_every_section_at_a_tiny_size() {
     let report = standins::bench::admin::run(300).await.unwrap();
     let users = report.rows.iter().find(|(t, _)| t == "users").unwrap().1;
     assert_eq!(users, 300);
-    assert_eq!(report.sections.len(), shared::admin::Section::ALL.len() + 2);
+    assert_eq!(
+        report.sections.len(),
+        companion::ui::admin::Section::ALL.len() + 2
+    );
     let charted: Vec<&str> = report
         .sections
         .iter()

@@ -110,7 +110,7 @@ async fn reply_stage_as_a_lambda_behind_the_bridge_answers_each_turn_once() {
     chat.turn("after a hiccup?").await;
     // Poison on the stage's subject: the function stores it (422), the bridge terminates it.
     let js = sys.js().await.unwrap();
-    let subject = shared::topology::REPLY_SUBJECT;
+    let subject = runtime::nats::topology::REPLY_SUBJECT;
     js.publish(subject, "not a job".into())
         .await
         .unwrap()

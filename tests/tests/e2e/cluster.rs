@@ -44,7 +44,7 @@ async fn connect_as(user: &str, url: &str) -> (async_nats::Client, Arc<Mutex<Vec
     let seen = refusals.clone();
     let client = async_nats::ConnectOptions::new()
         .user_and_password(user.into(), password(user))
-        .custom_inbox_prefix(shared::broker::inbox_prefix(user))
+        .custom_inbox_prefix(runtime::nats::broker::inbox_prefix(user))
         .event_callback(move |event| {
             let seen = seen.clone();
             async move {

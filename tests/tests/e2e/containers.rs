@@ -23,7 +23,7 @@ fn inspect(image: &str, format: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_function_runs_from_its_image() {
     build_images(&bin_dir(), TAG).expect("images build here, offline");
-    for f in shared::topology::FUNCTIONS {
+    for f in runtime::nats::topology::FUNCTIONS {
         let image = format!("companion/{f}:{TAG}");
         assert_eq!(
             inspect(&image, "{{.Config.User}}"),

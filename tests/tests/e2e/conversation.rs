@@ -128,7 +128,7 @@ async fn start_persona_text_and_photo_reach_the_user() {
         .js()
         .await
         .unwrap()
-        .get_key_value(shared::topology::JOBS_BUCKET)
+        .get_key_value(runtime::nats::topology::JOBS_BUCKET)
         .await
         .unwrap();
     // Status is written off the critical path: it settles a moment after the send, and stays.
@@ -138,8 +138,8 @@ async fn start_persona_text_and_photo_reach_the_user() {
             let kv = kv.clone();
             async move {
                 let raw = kv.get(id.simple().to_string()).await.ok()??;
-                let status: shared::jobs::JobStatus = serde_json::from_slice(&raw).ok()?;
-                (status.state == shared::jobs::JobState::Completed).then_some(status)
+                let status: runtime::nats::jobs::JobStatus = serde_json::from_slice(&raw).ok()?;
+                (status.state == runtime::nats::jobs::JobState::Completed).then_some(status)
             }
         })
         .await;
@@ -154,14 +154,19 @@ async fn nothing_happens_before_the_age_confirmation_and_stickers_get_a_friendly
     let since = sys.tg.calls().len();
     chat.say("hello?").await;
     chat.expect_message(since, |c| {
-        text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::AgeGate)
+        text_of(c)
+            == companion::locale::t(companion::locale::Lang::En, companion::locale::T::AgeGate)
     })
     .await;
     let since = sys.tg.calls().len();
     let u = standins::updates::sticker(sys.tg.next_update_id(), 99, &chat.user);
     assert_eq!(sys.post_update(&u).await, 200);
     chat.expect_message(since, |c| {
-        text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Unsupported)
+        text_of(c)
+            == companion::locale::t(
+                companion::locale::Lang::En,
+                companion::locale::T::Unsupported,
+            )
     })
     .await;
     crate::helpers::settle(&sys).await;
@@ -456,7 +461,10 @@ async fn alternate_greetings_are_browsed_in_place_and_the_chosen_one_is_kept() {
         .unwrap();
     assert_eq!(
         toast.params["text"],
-        shared::locale::t(shared::locale::Lang::En, shared::locale::T::SwipeTooLate)
+        companion::locale::t(
+            companion::locale::Lang::En,
+            companion::locale::T::SwipeTooLate
+        )
     );
     assert!(
         sys.tg.calls()[since..]

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use shared::locale::{Lang, T, t};
+use companion::locale::{Lang, T, t};
 use sqlx::Connection;
 use standins::llm::answer_for;
 use standins::system::{System, text_of};
@@ -151,9 +151,10 @@ async fn an_outage_does_not_multiply_a_waiting_answers_send_jobs() {
     let mut peak = 0;
     while start.elapsed() < Duration::from_secs(72) {
         tokio::time::sleep(Duration::from_secs(6)).await;
-        let info = shared::topology::consumer_info(&js, &shared::topology::SEND_STAGE)
-            .await
-            .unwrap();
+        let info =
+            runtime::nats::topology::consumer_info(&js, &runtime::nats::topology::SEND_STAGE)
+                .await
+                .unwrap();
         peak = peak.max(info.num_ack_pending);
         let calls = sys.tg.calls()[since..]
             .iter()

@@ -101,7 +101,7 @@ async fn a_final_text_whose_draft_was_deleted_still_lands() {
         .await;
     assert_eq!(done.method, "sendmessage", "sent anew, not lost");
     assert_eq!(chat.count_text(&words.join(" ")), 1);
-    let sorry = shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry);
+    let sorry = companion::locale::t(companion::locale::Lang::En, companion::locale::T::Sorry);
     assert_eq!(
         chat.count_text(sorry),
         0,

@@ -156,8 +156,11 @@ async fn old_dead_letters_are_pruned_and_a_deleted_chat_keeps_its_photos_counted
         .find(|b| b.starts_with("photo:"))
         .unwrap();
     chat.press(&fresh, &button).await;
-    let limit = shared::locale::t(shared::locale::Lang::En, shared::locale::T::PhotoLimitUser)
-        .replace("{max}", "1");
+    let limit = companion::locale::t(
+        companion::locale::Lang::En,
+        companion::locale::T::PhotoLimitUser,
+    )
+    .replace("{max}", "1");
     chat.sys
         .wait_call(since, STEP, |c| {
             text_of(c) == limit || c.params["text"] == limit.as_str()

@@ -6,11 +6,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use shared::HandlerError;
-use shared::config::{CommonSettings, Env};
-use shared::envelope::{Envelope, ReplyJob};
-use shared::runner::{Core, Stage, run_consumer};
-use shared::topology::{JOBS_STREAM, REPLY_SUBJECT, StageSpec};
+use companion::jobs::ReplyJob;
+use companion::jobs::sorry;
+use companion::locale::Lang;
+use runtime::HandlerError;
+use runtime::app::CommonSettings;
+use runtime::config::Env;
+use runtime::envelope::Envelope;
+use runtime::nats::topology::{JOBS_STREAM, REPLY_SUBJECT, StageSpec};
+use runtime::runner::Notice;
+use runtime::runner::{Core, Stage, run_consumer};
 use standins::harness::wait_for;
 use standins::llm::answer_for;
 use standins::system::{System, text_of};
@@ -74,6 +79,10 @@ impl Stage for Panicky {
     };
     const CONCURRENCY: usize = 4;
 
+    fn failure_notice(env: Option<&Envelope<ReplyJob>>) -> Option<Notice> {
+        sorry(env.map_or(Lang::En, |e| e.payload.lang), Vec::new())
+    }
+
     async fn handle(&self, env: Envelope<ReplyJob>) -> Result<(), HandlerError> {
         if env.payload.user_message_id < 0 {
             panic!("handler bug on purpose");
@@ -98,7 +107,7 @@ async fn a_panicking_handler_ends_in_a_dead_letter_and_a_polite_word_and_the_cop
     });
     let common = CommonSettings::read(&mut env);
     env.finish().unwrap();
-    let deps = shared::app::connect("fn-panic-test", &common, 4)
+    let deps = runtime::app::connect("fn-panic-test", &common, 4)
         .await
         .unwrap();
     let handled = Arc::new(AtomicUsize::new(0));
@@ -112,7 +121,7 @@ async fn a_panicking_handler_ends_in_a_dead_letter_and_a_polite_word_and_the_cop
         deps.outbox.clone(),
     );
     let js = deps.js.clone();
-    let runner = tokio::spawn(async move { run_consumer(core, js, &common, 4).await });
+    let runner = tokio::spawn(async move { run_consumer(core, js, common.ack_wait, 4).await });
     let job = |m: i64| {
         Envelope::new(
             "panic-test",
@@ -162,11 +171,11 @@ async fn a_panicking_handler_ends_in_a_dead_letter_and_a_polite_word_and_the_cop
         })
         .await
         .unwrap();
-    assert_eq!(delivered, shared::topology::MAX_DELIVER);
+    assert_eq!(delivered, runtime::nats::topology::MAX_DELIVER);
     assert!(error.contains("handler bug on purpose"), "{error}");
     let chat = Chat::new(&sys, 7401);
     chat.expect_message(0, |c| {
-        text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry)
+        text_of(c) == companion::locale::t(companion::locale::Lang::En, companion::locale::T::Sorry)
     })
     .await;
     publish(job(2)).await;
@@ -257,9 +266,9 @@ async fn an_update_id_reused_after_a_week_is_a_new_update() {
     let u = standins::updates::text(id, 1, &chat.user, "/start");
     assert_eq!(sys.post_update(&u).await, 200);
     chat.expect_message(0, |c| {
-        text_of(c).contains(shared::locale::t(
-            shared::locale::Lang::En,
-            shared::locale::T::AgeGate,
+        text_of(c).contains(companion::locale::t(
+            companion::locale::Lang::En,
+            companion::locale::T::AgeGate,
         ))
     })
     .await;

@@ -41,7 +41,7 @@ fn compose_runs_every_function_with_documented_settings() {
     let compose = yaml("infra/compose.yaml");
     let services = compose["services"].as_mapping().expect("services");
     let names: BTreeSet<&str> = services.keys().filter_map(Value::as_str).collect();
-    for f in shared::topology::FUNCTIONS {
+    for f in runtime::nats::topology::FUNCTIONS {
         assert!(names.contains(f), "{f} has no service");
     }
     for infra in ["nats-1", "nats-2", "nats-3", "postgres", "migrate"] {
@@ -82,7 +82,7 @@ fn compose_runs_every_function_with_documented_settings() {
         known.contains("DATABASE_URL") && known.len() > 30,
         "README table read"
     );
-    for f in shared::topology::FUNCTIONS {
+    for f in runtime::nats::topology::FUNCTIONS {
         let s = &compose["services"][f];
         assert!(
             s["image"]
@@ -206,7 +206,7 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
             "{key:?} is not documented"
         );
     }
-    for f in shared::topology::FUNCTIONS {
+    for f in runtime::nats::topology::FUNCTIONS {
         let d = named("Deployment", f).unwrap_or_else(|| panic!("{f}: no Deployment"));
         // SIGTERM drains in-flight work: the pod must be given the longest call it may be in.
         let grace = d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
@@ -258,7 +258,7 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
             "{f}: no PodDisruptionBudget"
         );
     }
-    for stage in shared::topology::STAGES {
+    for stage in runtime::nats::topology::STAGES {
         let s = named("ScaledObject", stage.name)
             .unwrap_or_else(|| panic!("{}: no ScaledObject", stage.name));
         let t = &s["spec"]["triggers"][0];

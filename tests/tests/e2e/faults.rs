@@ -119,7 +119,7 @@ async fn a_message_that_keeps_ending_its_process_becomes_a_dead_letter() {
     let job = crate::helpers::reply_job_for(&chat, "this one ends every process", "crash-1").await;
     let js = sys.js().await.unwrap();
     js.publish(
-        shared::topology::REPLY_SUBJECT,
+        runtime::nats::topology::REPLY_SUBJECT,
         serde_json::to_vec(&job).unwrap().into(),
     )
     .await
@@ -127,7 +127,7 @@ async fn a_message_that_keeps_ending_its_process_becomes_a_dead_letter() {
     .await
     .unwrap();
     let consumer: async_nats::jetstream::consumer::PullConsumer = js
-        .get_stream(shared::topology::JOBS_STREAM)
+        .get_stream(runtime::nats::topology::JOBS_STREAM)
         .await
         .unwrap()
         .get_consumer("fn-reply")
@@ -135,7 +135,7 @@ async fn a_message_that_keeps_ending_its_process_becomes_a_dead_letter() {
         .unwrap();
     use futures::StreamExt;
     let mut ended = 0;
-    while ended <= shared::runner::CRASH_LOOP {
+    while ended <= runtime::runner::CRASH_LOOP {
         let mut batch = consumer.fetch().max_messages(1).messages().await.unwrap();
         if let Some(Ok(m)) = batch.next().await {
             m.ack_with(async_nats::jetstream::AckKind::Nak(None))
@@ -146,7 +146,7 @@ async fn a_message_that_keeps_ending_its_process_becomes_a_dead_letter() {
     }
     let since = sys.tg.calls().len();
     sys.start_fn("fn-reply").await.unwrap();
-    let sorry = shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry);
+    let sorry = companion::locale::t(companion::locale::Lang::En, companion::locale::T::Sorry);
     chat.expect_message(since, |c| text_of(c) == sorry).await;
     let pool = sys.pool().await.unwrap();
     let error: String =
@@ -184,7 +184,7 @@ async fn a_four_thousand_character_answer_full_of_emoji_is_delivered_whole() {
     chat.expect_message(since, |c| text_of(c).ends_with('!'))
         .await;
     settle(&sys).await;
-    let sorry = shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry);
+    let sorry = companion::locale::t(companion::locale::Lang::En, companion::locale::T::Sorry);
     assert_eq!(chat.count_text(sorry), 0, "no sorry");
     // The parts as the user last sees them (the final text of each message) make the answer.
     let mut shown: std::collections::BTreeMap<i64, String> = Default::default();
@@ -216,10 +216,10 @@ async fn a_chats_update_no_copy_can_handle_is_given_up_and_the_chat_goes_on() {
     // An update written by a build no running copy is (a rollback): every copy gives it back.
     let stuck = standins::updates::text(sys.tg.next_update_id(), 90, &chat.user, "from the future");
     let mut headers = async_nats::HeaderMap::new();
-    headers.insert(shared::envelope::SCHEMA_HEADER, "999");
+    headers.insert(runtime::envelope::SCHEMA_HEADER, "999");
     let js = sys.js().await.unwrap();
     js.publish_with_headers(
-        shared::topology::update_subject(chat.user.id),
+        runtime::nats::topology::update_subject(chat.user.id),
         headers,
         serde_json::to_vec(&stuck).unwrap().into(),
     )
@@ -237,7 +237,7 @@ async fn a_chats_update_no_copy_can_handle_is_given_up_and_the_chat_goes_on() {
         waited < Duration::from_secs(25),
         "the chat waited {waited:?} behind an update no copy can handle"
     );
-    let sorry = shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry);
+    let sorry = companion::locale::t(companion::locale::Lang::En, companion::locale::T::Sorry);
     chat.expect_message(since, |c| text_of(c) == sorry).await;
     let pool = sys.pool().await.unwrap();
     let error: String =

@@ -190,14 +190,14 @@ pub async fn http_reply_copy(sys: &System) -> String {
 /// The `X-Companion-Signature` a bridge would send with `body` to `stage`'s `/invoke` at
 /// delivery `delivered`: a fresh request id, signed now with the test secret.
 pub fn invoke_signature(stage: &str, delivered: i64, body: &[u8]) -> String {
-    let id = shared::runner::new_id();
-    let signed = shared::runner::Signed {
+    let id = runtime::runner::new_id();
+    let signed = runtime::runner::Signed {
         stage,
         delivered,
         id: &id,
         t: chrono::Utc::now().timestamp(),
     };
-    shared::runner::sign(standins::system::INVOKE_SECRET.as_bytes(), &signed, body)
+    runtime::runner::sign(standins::system::INVOKE_SECRET.as_bytes(), &signed, body)
 }
 
 /// A user message stored in `chat`'s open dialog as fn-updates would store it, and the reply
@@ -206,7 +206,7 @@ pub async fn reply_job_for(
     chat: &Chat<'_>,
     text: &str,
     trace: &str,
-) -> shared::envelope::Envelope<shared::envelope::ReplyJob> {
+) -> runtime::envelope::Envelope<companion::jobs::ReplyJob> {
     let pool = chat.sys.pool().await.unwrap();
     let dialog_id: i64 = sqlx::query_scalar("SELECT id FROM dialogs WHERE user_id = $1")
         .bind(chat.user.id)
@@ -221,9 +221,9 @@ pub async fn reply_job_for(
     .fetch_one(&pool)
     .await
     .unwrap();
-    shared::envelope::Envelope::new(
+    runtime::envelope::Envelope::new(
         trace,
-        shared::envelope::ReplyJob {
+        companion::jobs::ReplyJob {
             chat_id: chat.user.id,
             user_id: chat.user.id,
             dialog_id,
@@ -235,7 +235,7 @@ pub async fn reply_job_for(
 
 /// Publishes a send job for `effects` (rows already in `effects`) to fn-send's subject.
 pub async fn send_effects(sys: &System, chat_id: i64, effects: Vec<uuid::Uuid>) {
-    let job = shared::envelope::SendJob {
+    let job = runtime::envelope::SendJob {
         chat_id,
         effects,
         ..Default::default()
@@ -244,11 +244,11 @@ pub async fn send_effects(sys: &System, chat_id: i64, effects: Vec<uuid::Uuid>) 
 }
 
 /// Publishes `job` to fn-send's subject, as a stage would after its commit.
-pub async fn send_job(sys: &System, job: shared::envelope::SendJob) {
-    let job = shared::envelope::Envelope::new("test", job);
+pub async fn send_job(sys: &System, job: runtime::envelope::SendJob) {
+    let job = runtime::envelope::Envelope::new("test", job);
     let js = sys.js().await.unwrap();
     let payload = serde_json::to_vec(&job).unwrap();
-    js.publish(shared::topology::SEND_SUBJECT, payload.into())
+    js.publish(runtime::nats::topology::SEND_SUBJECT, payload.into())
         .await
         .unwrap()
         .await

@@ -1,8 +1,9 @@
 //! The HTTP runner: the same stage behind `POST /invoke`, as under Lambda or any HTTP host.
 //! Requests are signed for one stage and one delivery count, and used once.
 
-use shared::envelope::{Envelope, ReplyJob};
-use shared::runner::{DELIVERY_HEADER, SIGNATURE_HEADER, Signed, sign};
+use companion::jobs::ReplyJob;
+use runtime::envelope::Envelope;
+use runtime::runner::{DELIVERY_HEADER, SIGNATURE_HEADER, Signed, sign};
 use standins::llm::answer_for;
 use standins::system::{INVOKE_SECRET, System, text_of};
 

@@ -1,6 +1,6 @@
 //! The front door: secret, malformed bodies, duplicates.
 
-use shared::topology::UPDATES_STREAM;
+use runtime::nats::topology::UPDATES_STREAM;
 use standins::system::{System, text_of};
 use standins::updates;
 
@@ -63,15 +63,18 @@ async fn the_same_update_twice_has_one_effect_even_past_the_dedup_window() {
     // day-late redelivery would be) must be caught by Postgres.
     let js = sys.js().await.unwrap();
     let raw = serde_json::to_vec(&start).unwrap();
-    js.publish(shared::topology::update_subject(chat.user.id), raw.into())
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+    js.publish(
+        runtime::nats::topology::update_subject(chat.user.id),
+        raw.into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
     chat.expect_message(0, |c| {
-        text_of(c).contains(shared::locale::t(
-            shared::locale::Lang::En,
-            shared::locale::T::AgeGate,
+        text_of(c).contains(companion::locale::t(
+            companion::locale::Lang::En,
+            companion::locale::T::AgeGate,
         ))
     })
     .await;
@@ -105,7 +108,7 @@ async fn a_redelivered_message_is_counted_once() {
     // The same update again, past JetStream's duplicate window.
     let js = sys.js().await.unwrap();
     js.publish(
-        shared::topology::update_subject(chat.user.id),
+        runtime::nats::topology::update_subject(chat.user.id),
         serde_json::to_vec(&said).unwrap().into(),
     )
     .await
@@ -147,15 +150,15 @@ async fn polling_mode_fetches_updates_and_stores_the_offset_after_publishing() {
     );
     let chat = Chat::new(&sys, 6101);
     chat.expect_message(0, |c| {
-        text_of(c).contains(shared::locale::t(
-            shared::locale::Lang::En,
-            shared::locale::T::AgeGate,
+        text_of(c).contains(companion::locale::t(
+            companion::locale::Lang::En,
+            companion::locale::T::AgeGate,
         ))
     })
     .await;
     let js = sys.js().await.unwrap();
     let kv = js
-        .get_key_value(shared::topology::INGRESS_BUCKET)
+        .get_key_value(runtime::nats::topology::INGRESS_BUCKET)
         .await
         .unwrap();
     let offset = standins::harness::wait_for("the stored offset", crate::helpers::STEP, || {

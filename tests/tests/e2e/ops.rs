@@ -50,7 +50,7 @@ async fn a_function_reports_health_readiness_and_metrics() {
     .await
     .unwrap();
     // Everything but Telegram's (fn-send calls it, not fn-reply).
-    for name in shared::ops::NAMES {
+    for name in runtime::ops::NAMES {
         if !name.starts_with("companion_telegram") {
             assert!(metrics.contains(name), "{name} missing:\n{metrics}");
         }
@@ -130,7 +130,7 @@ fn dashboards_and_alert_rules_use_only_exported_metrics() {
     }
     for name in &used {
         assert!(
-            shared::ops::NAMES.contains(&name.as_str()),
+            runtime::ops::NAMES.contains(&name.as_str()),
             "{name} is not exported"
         );
     }

@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use shared::envelope::SendJob;
-use shared::locale::{Lang, T, t};
+use companion::locale::{Lang, T, t};
+use runtime::envelope::SendJob;
 use standins::llm::answer_for;
 use standins::system::{System, text_of};
 use standins::telegram::Failure;

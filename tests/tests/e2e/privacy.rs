@@ -59,7 +59,7 @@ async fn erasing_my_data_leaves_no_row_with_my_id() {
     let pool = sys.pool().await.unwrap();
     let js = sys.js().await.unwrap();
     let kv = js
-        .get_key_value(shared::topology::JOBS_BUCKET)
+        .get_key_value(runtime::nats::topology::JOBS_BUCKET)
         .await
         .unwrap();
 

@@ -1,6 +1,6 @@
 //! Outside services misbehaving and poison messages: nothing is lost, nothing crashes.
 
-use shared::topology::REPLY_SUBJECT;
+use runtime::nats::topology::REPLY_SUBJECT;
 use standins::llm::answer_for;
 use standins::script::Step;
 use standins::system::{System, buttons_of, text_of};
@@ -82,7 +82,7 @@ async fn undecodable_messages_are_terminated_recorded_and_the_function_keeps_ser
     .unwrap()
     .await
     .unwrap();
-    js.publish(shared::topology::update_subject(0), "[]".into())
+    js.publish(runtime::nats::topology::update_subject(0), "[]".into())
         .await
         .unwrap()
         .await
@@ -110,7 +110,8 @@ async fn undecodable_messages_are_terminated_recorded_and_the_function_keeps_ser
     let chat_7002 = Chat::new(&sys, 7002);
     chat_7002
         .expect_message(0, |c| {
-            text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry)
+            text_of(c)
+                == companion::locale::t(companion::locale::Lang::En, companion::locale::T::Sorry)
         })
         .await;
     // And the function still answers.
@@ -136,7 +137,8 @@ async fn a_refused_message_gets_a_polite_answer_and_does_not_hold_up_the_next() 
     chat.say("this one fails").await;
     let sorry = chat
         .expect_message(since, |c| {
-            text_of(c) == shared::locale::t(shared::locale::Lang::En, shared::locale::T::Sorry)
+            text_of(c)
+                == companion::locale::t(companion::locale::Lang::En, companion::locale::T::Sorry)
         })
         .await;
     let retry = buttons_of(&sorry)
@@ -170,7 +172,10 @@ async fn a_refused_message_gets_a_polite_answer_and_does_not_hold_up_the_next() 
         .unwrap();
     assert_eq!(
         toast.params["text"],
-        shared::locale::t(shared::locale::Lang::En, shared::locale::T::NothingToRetry)
+        companion::locale::t(
+            companion::locale::Lang::En,
+            companion::locale::T::NothingToRetry
+        )
     );
     assert_eq!(chat.count_text(&answer_for("this one fails")), 1);
 }
@@ -265,9 +270,9 @@ async fn a_dialog_longer_than_the_models_context_is_trimmed_not_failed() {
         "the persona is never trimmed"
     );
     assert_eq!(
-        chat.count_text(shared::locale::t(
-            shared::locale::Lang::En,
-            shared::locale::T::Sorry
+        chat.count_text(companion::locale::t(
+            companion::locale::Lang::En,
+            companion::locale::T::Sorry
         )),
         0
     );

@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use async_nats::jetstream::message::PublishMessage;
-use shared::envelope::SCHEMA_HEADER;
-use shared::runner::SIGNATURE_HEADER;
+use runtime::envelope::SCHEMA_HEADER;
+use runtime::runner::SIGNATURE_HEADER;
 use standins::llm::answer_for;
 use standins::system::{System, text_of};
 
@@ -25,14 +25,14 @@ async fn a_message_from_a_newer_build_is_given_back_not_dead_lettered() {
     let newer = PublishMessage::build()
         .payload(body.clone().into())
         .header(SCHEMA_HEADER, "99");
-    js.send_publish(shared::topology::REPLY_SUBJECT, newer)
+    js.send_publish(runtime::nats::topology::REPLY_SUBJECT, newer)
         .await
         .unwrap()
         .await
         .unwrap();
     // Offered and given back, again and again; never answered, never dead-lettered.
     tokio::time::sleep(Duration::from_secs(7)).await;
-    let info = shared::topology::consumer_info(&js, &shared::topology::REPLY_STAGE)
+    let info = runtime::nats::topology::consumer_info(&js, &runtime::nats::topology::REPLY_STAGE)
         .await
         .unwrap();
     assert_eq!(
@@ -65,8 +65,8 @@ async fn a_message_from_a_newer_build_is_given_back_not_dead_lettered() {
     // The same job as this build writes it: answered once.
     let since = sys.tg.calls().len();
     js.send_publish(
-        shared::topology::REPLY_SUBJECT,
-        shared::envelope::stamped(body.into()),
+        runtime::nats::topology::REPLY_SUBJECT,
+        runtime::envelope::stamped(body.into()),
     )
     .await
     .unwrap()

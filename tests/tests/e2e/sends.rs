@@ -112,9 +112,9 @@ async fn telegram_5xx_is_retried_and_the_answer_arrives_once() {
     settle(&sys).await;
     assert_eq!(chat.count_text(&answer_for("hello?")), 1);
     assert_eq!(
-        chat.count_text(shared::locale::t(
-            shared::locale::Lang::En,
-            shared::locale::T::Sorry
+        chat.count_text(companion::locale::t(
+            companion::locale::Lang::En,
+            companion::locale::T::Sorry
         )),
         0,
         "a retried send needs no apology"
@@ -155,9 +155,9 @@ async fn a_user_who_blocked_the_bot_gets_nothing_more_until_they_write_again() {
         "one refused send, then silence: {after_block:#?}"
     );
     assert_eq!(
-        chat.count_text(shared::locale::t(
-            shared::locale::Lang::En,
-            shared::locale::T::Sorry
+        chat.count_text(companion::locale::t(
+            companion::locale::Lang::En,
+            companion::locale::T::Sorry
         )),
         0
     );
@@ -204,9 +204,9 @@ async fn a_chat_that_is_gone_is_dropped_quietly() {
     }).await.unwrap();
     settle(&sys).await;
     assert_eq!(
-        chat.count_text(shared::locale::t(
-            shared::locale::Lang::En,
-            shared::locale::T::Sorry
+        chat.count_text(companion::locale::t(
+            companion::locale::Lang::En,
+            companion::locale::T::Sorry
         )),
         0
     );

@@ -21,7 +21,7 @@ async fn one_updates_trace_id_runs_through_every_functions_logs() {
         .await;
     settle(&sys).await;
     let id = update["update_id"].as_i64().unwrap();
-    let trace = shared::trace::w3c_id(&format!("upd-{id}"));
+    let trace = runtime::telemetry::trace::w3c_id(&format!("upd-{id}"));
     for f in ["fn-updates", "fn-reply", "fn-send"] {
         let log = sys.log(f);
         let lines: Vec<&str> = log.lines().filter(|l| l.contains(&trace)).collect();
@@ -31,14 +31,14 @@ async fn one_updates_trace_id_runs_through_every_functions_logs() {
         );
     }
     // Another update's trace is another id.
-    let other = shared::trace::w3c_id(&format!("upd-{}", id + 1000));
+    let other = runtime::telemetry::trace::w3c_id(&format!("upd-{}", id + 1000));
     assert!(!sys.log("fn-reply").contains(&other));
     // The LLM call carried it as `traceparent`.
     let seen: Vec<String> = sys
         .llm
         .traceparents()
         .iter()
-        .filter_map(|p| shared::trace::parse(p))
+        .filter_map(|p| runtime::telemetry::trace::parse(p))
         .collect();
     assert!(seen.contains(&trace), "{seen:?} lacks {trace}");
 }

@@ -58,7 +58,7 @@ async fn a_reply_job_delivered_twice_at_once_shows_the_stored_answer() {
     .await
     .unwrap();
     let js = sys.js().await.unwrap();
-    js.publish(shared::topology::REPLY_SUBJECT, payload.into())
+    js.publish(runtime::nats::topology::REPLY_SUBJECT, payload.into())
         .await
         .unwrap()
         .await

@@ -2,7 +2,7 @@
 //! another version of an answer and browsing the versions, `/retry`, `/new`, "My chats"
 //! (continue, rename, delete), Telegram's command menu in both languages.
 
-use shared::locale::{Lang, T, t};
+use companion::locale::{Lang, T, t};
 use standins::llm::answer_for;
 use standins::script::Step;
 use standins::system::{System, buttons_of, labels_of, text_of};

@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
+use companion::jobs::ImageJob;
+use runtime::HandlerError;
+use runtime::http::{Timed, success, unanswered};
 use serde::Deserialize;
-use shared::HandlerError;
-use shared::envelope::ImageJob;
-use shared::http::{Timed, success, unanswered};
 
 use super::{base64_image, client};
 

@@ -7,11 +7,11 @@
 
 use std::time::{Duration, Instant};
 
+use companion::jobs::ImageJob;
+use runtime::HandlerError;
+use runtime::config::Env;
+use runtime::http::{Timed, success, unanswered};
 use serde_json::Value;
-use shared::HandlerError;
-use shared::config::Env;
-use shared::envelope::ImageJob;
-use shared::http::{Timed, success, unanswered};
 
 use super::client;
 

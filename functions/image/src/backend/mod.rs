@@ -1,6 +1,6 @@
 //! The image backend seam, chosen by `IMAGE_API_KIND`: Automatic1111 (`a1111`), ComfyUI
 //! (`comfyui`, a workflow file with placeholders) or Venice (`venice`). Each renders one job
-//! and returns the encoded picture; errors are classified once, by `shared::http`.
+//! and returns the encoded picture; errors are classified once, by `runtime::http`.
 
 pub mod a1111;
 pub mod comfyui;
@@ -8,9 +8,9 @@ pub mod venice;
 
 use std::time::Duration;
 
-use shared::HandlerError;
-use shared::config::Env;
-use shared::envelope::ImageJob;
+use companion::jobs::ImageJob;
+use runtime::HandlerError;
+use runtime::config::Env;
 use uuid::Uuid;
 
 /// Settings of every backend; only the chosen one is used.

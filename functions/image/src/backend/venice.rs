@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
+use companion::jobs::ImageJob;
+use runtime::HandlerError;
+use runtime::config::{Env, Secret};
+use runtime::http::{Timed, success, unanswered};
 use serde::Deserialize;
-use shared::HandlerError;
-use shared::config::{Env, Secret};
-use shared::envelope::ImageJob;
-use shared::http::{Timed, success, unanswered};
 
 use super::{base64_image, client};
 

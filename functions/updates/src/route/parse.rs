@@ -1,7 +1,7 @@
 //! The text of a command and the data of a pressed button, read into an [`Action`].
 
-use shared::admin::{Request, Section};
-use shared::buttons::Button;
+use companion::ui::admin::{Request, Section};
+use companion::ui::buttons::Button;
 
 use super::Action;
 
@@ -39,14 +39,14 @@ pub(super) fn command(text: &str) -> Action {
                 _ => None,
             };
             let section = if about_user.is_some() {
-                shared::admin::Section::Users
+                companion::ui::admin::Section::Users
             } else {
-                shared::admin::Section::Overview
+                companion::ui::admin::Section::Overview
             };
             Action::Admin {
-                request: shared::admin::Request {
+                request: companion::ui::admin::Request {
                     about_user,
-                    ..shared::admin::Request::section(section)
+                    ..companion::ui::admin::Request::section(section)
                 },
                 callback: None,
                 shown: None,

@@ -1,0 +1,73 @@
+//! The runner's bounds: how often a message may come back before it is given up without
+//! being handled again.
+
+use super::Told;
+use super::{Core, Outcome, Stage};
+use crate::envelope::JobInfo;
+
+/// A message from a newer build is given back at most this many times (two minutes at the
+/// give-back delay): after a rollback no copy that can read it may ever come.
+pub const NEWER_GIVE_BACKS: i64 = 24;
+/// A message delivered this often never finished (each failed try counts once, and the runner
+/// gives up after [`crate::nats::topology::MAX_DELIVER`] of them): its handling ends the process
+/// (out of memory, an abort), so it is given up before it is handled again.
+pub const CRASH_LOOP: i64 = NEWER_GIVE_BACKS + crate::nats::topology::MAX_DELIVER;
+
+/// Why a message delivered `delivered` times is given up before it is handled, if it is.
+pub fn refusal(delivered: i64, newer: bool) -> Option<String> {
+    if newer && delivered >= NEWER_GIVE_BACKS {
+        return Some(format!(
+            "written by a newer build; given back {delivered} times and no copy of that build took it"
+        ));
+    }
+    (delivered > CRASH_LOOP).then(|| {
+        format!("delivered {delivered} times without finishing: its handling ends the process")
+    })
+}
+
+impl<S: Stage> Core<S> {
+    /// Gives up on a message without handling it (a crash loop, a build that never comes
+    /// back): records it as a dead letter and tells the user, as for any message given up.
+    pub async fn refuse(
+        &self,
+        subject: &str,
+        payload: &[u8],
+        delivered: i64,
+        reason: &str,
+    ) -> Outcome {
+        let (told, job) = match S::decode(payload) {
+            Ok(input) => (Told::of::<S>(&input), input.job_id()),
+            Err(_) => (Told::undecoded::<S>(payload), None),
+        };
+        let g = self.give_up(subject, payload, reason, delivered, told, job);
+        let outcome = Box::pin(g).await;
+        if outcome == Outcome::Dropped
+            && let Ok(input) = S::decode(payload)
+        {
+            Box::pin(self.stage.abandoned(input)).await;
+        }
+        outcome
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crash_loops_and_builds_that_never_come_are_given_up() {
+        assert_eq!(refusal(1, false), None);
+        assert_eq!(refusal(CRASH_LOOP, false), None);
+        assert!(
+            refusal(CRASH_LOOP + 1, false)
+                .unwrap()
+                .contains("without finishing")
+        );
+        assert_eq!(refusal(NEWER_GIVE_BACKS - 1, true), None);
+        assert!(
+            refusal(NEWER_GIVE_BACKS, true)
+                .unwrap()
+                .contains("newer build")
+        );
+    }
+}

@@ -1,0 +1,303 @@
+//! The runners shared by every stage. A stage is one [`Stage::handle`] call; [`Core`] wraps
+//! it with decoding, panic catching, job status, dead letters and the polite failure notice,
+//! and returns an [`Outcome`] that the JetStream runner maps to ack / park / nak / term and
+//! the HTTP runner maps to a status code.
+
+mod bounds;
+mod consumer;
+mod hold;
+mod http;
+mod order;
+mod replay;
+mod sign;
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use serde::de::DeserializeOwned;
+use sqlx::PgPool;
+
+pub use bounds::{CRASH_LOOP, NEWER_GIVE_BACKS, refusal};
+pub use consumer::{drain, pull_until, run_consumer};
+pub use hold::{Held, alive, hold, settle};
+pub use http::{DEFER_HEADER, DELIVERY_HEADER, InvokeAuth, http_router, no_delay, run_http, serve};
+pub use order::{Order, Place};
+pub use replay::{Admit, KEEP as REPLAY_KEEP, Replays};
+pub use sign::{SIGNATURE_HEADER, SignError, Signed, TOLERANCE_SECS, new_id, sign, verify};
+
+use crate::effects::{Decision, Outbox};
+use crate::envelope::{JobInfo, guess_chat_id};
+use crate::error::{HandlerError, backoff};
+use crate::nats::jobs::{JobBoard, JobState};
+use crate::nats::topology::{MAX_DELIVER, StageSpec};
+use crate::pg::deadletter::{self, DeadLetter};
+use crate::telegram::ButtonRow;
+
+/// One stage of the pipeline.
+pub trait Stage: Send + Sync + 'static {
+    /// What arrives on the stage's subject.
+    type Input: DeserializeOwned + JobInfo + Send + 'static;
+    /// Consumer name and subject.
+    const SPEC: StageSpec;
+    /// Messages one copy handles at once unless `CONCURRENCY` says otherwise: small for
+    /// database-bound stages, hundreds for stages that wait on slow HTTP.
+    const CONCURRENCY: usize;
+    /// Reads the stage's input from a message body (a stage may clean what it cannot store).
+    fn decode(payload: &[u8]) -> serde_json::Result<Self::Input> {
+        serde_json::from_slice(payload)
+    }
+    /// Messages with the same key are handled one at a time, lowest rank first.
+    fn order_key(payload: &[u8]) -> Option<Order> {
+        let _ = payload;
+        None
+    }
+    /// Does the work. Effects must be keyed so a redelivery does not repeat them.
+    fn handle(&self, input: Self::Input) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    /// What the user is told in the message's chat when the runner gives up on it: `input`
+    /// is the message, `None` when it could not be decoded. `None` (the default): nobody is
+    /// told. The runtime has no words of its own; the stage says what and in which language.
+    fn failure_notice(input: Option<&Self::Input>) -> Option<Notice> {
+        let _ = input;
+        None
+    }
+    /// Called once when the runner gives up on a decodable input (after it was recorded as a
+    /// dead letter), so the stage can mark what will never be done.
+    fn abandoned(&self, input: Self::Input) -> impl Future<Output = ()> + Send {
+        let _ = input;
+        async {}
+    }
+}
+
+/// The polite word a user gets when the runner gives up on their message, with buttons
+/// under it (a "try again").
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Notice {
+    /// The text, in the user's language.
+    pub text: String,
+    /// Inline buttons under it.
+    pub buttons: Vec<ButtonRow>,
+}
+
+/// What the runner does with the message after the stage ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Effects committed: acknowledge.
+    Done,
+    /// A failed try: deliver again after the delay.
+    Retry(Duration),
+    /// Not a failure: run again after the delay (the message stays held, its slot freed).
+    Defer(Duration),
+    /// Given up, recorded as a dead letter: terminate.
+    Dropped,
+}
+
+/// A stage with what every run of it needs.
+pub struct Core<S: Stage> {
+    stage: S,
+    pool: PgPool,
+    jobs: JobBoard,
+    outbox: Outbox,
+}
+
+impl<S: Stage> Core<S> {
+    /// Wraps a stage.
+    pub fn new(stage: S, pool: PgPool, jobs: JobBoard, outbox: Outbox) -> Arc<Self> {
+        Arc::new(Self {
+            stage,
+            pool,
+            jobs,
+            outbox,
+        })
+    }
+
+    /// Decodes and handles one message delivered for the `delivered`-th time; `first` is
+    /// false when the same delivery runs again after a deferral.
+    pub async fn process(
+        &self,
+        subject: &str,
+        payload: &[u8],
+        delivered: i64,
+        first: bool,
+    ) -> Outcome {
+        let input: S::Input = match S::decode(payload) {
+            Ok(input) => input,
+            Err(e) => {
+                let reason = format!("undecodable payload: {e}");
+                let told = Told::undecoded::<S>(payload);
+                let g = self.give_up(subject, payload, &reason, delivered, told, None);
+                return Box::pin(g).await;
+            }
+        };
+        let (job, trace) = (input.job_id(), input.trace_id());
+        let told = Told::of::<S>(&input);
+        // Our trace id (`upd-<id>`) and its W3C form, the same in every function.
+        let w3c = crate::telemetry::trace::w3c_id(&trace);
+        let span = tracing::info_span!("handle", stage = S::SPEC.name, trace = %trace, trace_id = %w3c, delivered);
+        crate::telemetry::link(&span, &w3c);
+        if first
+            && delivered == 1
+            && let Some(id) = job
+        {
+            self.jobs
+                .note(id, JobState::Processing, S::SPEC.name, None)
+                .await;
+        }
+        let work = tracing::Instrument::instrument(self.stage.handle(input), span.clone());
+        let work = crate::telemetry::trace::scope(w3c, work);
+        let stage = S::SPEC.name;
+        let in_flight = metrics::gauge!("companion_in_flight", "stage" => stage);
+        in_flight.increment(1.0);
+        let started = std::time::Instant::now();
+        let result = AssertUnwindSafe(work).catch_unwind().await;
+        in_flight.decrement(1.0);
+        metrics::histogram!("companion_handle_seconds", "stage" => stage)
+            .record(started.elapsed().as_secs_f64());
+        let outcome = self
+            .settle(result, subject, payload, delivered, (job, &trace, told))
+            .await;
+        let label = match outcome {
+            Outcome::Done => "ack",
+            Outcome::Retry(_) => "nak",
+            Outcome::Defer(_) => "defer",
+            Outcome::Dropped => "dead",
+        };
+        metrics::counter!("companion_messages_total", "stage" => stage, "outcome" => label)
+            .increment(1);
+        span.in_scope(|| tracing::debug!(outcome = label, "handled"));
+        outcome
+    }
+
+    /// What a handler's result means for its message.
+    async fn settle(
+        &self,
+        result: std::thread::Result<Result<(), HandlerError>>,
+        subject: &str,
+        payload: &[u8],
+        delivered: i64,
+        (job, trace, told): Settle<'_>,
+    ) -> Outcome {
+        let result = match result {
+            Ok(r) => r,
+            Err(panic) => {
+                let what = panic_message(&panic);
+                tracing::error!(stage = S::SPEC.name, trace_id = %trace, job = ?job, delivered, panic = %what, "handler panicked");
+                Err(HandlerError::transient(format!("handler panicked: {what}")))
+            }
+        };
+        match result {
+            Ok(()) => Outcome::Done,
+            Err(HandlerError::Defer { reason, delay }) => {
+                tracing::debug!(trace_id = %trace, %reason, delay_ms = delay.as_millis() as u64, "deferred");
+                Outcome::Defer(delay)
+            }
+            Err(HandlerError::Transient {
+                reason,
+                retry_after,
+            }) if delivered < MAX_DELIVER => {
+                let delay = retry_after.unwrap_or_else(|| backoff(delivered));
+                tracing::warn!(trace_id = %trace, %reason, delay_ms = delay.as_millis() as u64, "will retry");
+                Outcome::Retry(delay)
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                // Boxed (as is the other give-up): the rare paths' futures are large, and a
+                // future reserves room for its largest await while every message waits.
+                let g = self.give_up(subject, payload, &reason, delivered, told, job);
+                let outcome = Box::pin(g).await;
+                if outcome == Outcome::Dropped
+                    && let Ok(input) = S::decode(payload)
+                {
+                    Box::pin(self.stage.abandoned(input)).await;
+                }
+                outcome
+            }
+        }
+    }
+
+    pub(super) async fn give_up(
+        &self,
+        subject: &str,
+        payload: &[u8],
+        reason: &str,
+        delivered: i64,
+        told: Told,
+        job: Option<uuid::Uuid>,
+    ) -> Outcome {
+        let stage = S::SPEC.name;
+        tracing::error!(stage, subject, reason, delivered, "giving up on message");
+        let dl = DeadLetter {
+            stage,
+            subject,
+            payload,
+            error: reason,
+            delivered,
+            chat_id: told.chat,
+        };
+        let source = format!("dead-{}", uuid::Uuid::new_v4());
+        let mut notice = Decision::new(source, job.map(|j| j.to_string()).unwrap_or_default());
+        if let (Some(chat), Some(n)) = (told.chat, &told.notice) {
+            notice.notice(chat, &n.text, &n.buttons);
+        }
+        let stored = async {
+            let mut tx = self.pool.begin().await?;
+            deadletter::record(&mut tx, &dl).await?;
+            notice.commit(tx).await
+        };
+        let committed = match stored.await {
+            Ok(c) => c,
+            Err(e) => {
+                // Not recorded yet: keep the message rather than lose it.
+                tracing::warn!(error = %e, "dead letter not stored; message kept for retry");
+                return Outcome::Retry(backoff(delivered));
+            }
+        };
+        if let Some(id) = job {
+            self.jobs
+                .note(id, JobState::Failed, stage, Some(reason.to_owned()))
+                .await;
+        }
+        if let Err(e) = self.outbox.publish(committed).await {
+            tracing::warn!(error = %e, "failure notice not published yet; the sweeper will");
+        }
+        Outcome::Dropped
+    }
+}
+
+/// What [`Core::settle`] needs of the message besides its bytes: job, trace id, and whom
+/// to tell what if it is given up.
+type Settle<'a> = (Option<uuid::Uuid>, &'a str, Told);
+
+/// The chat a message concerns and what it is told there if the message is given up.
+pub(super) struct Told {
+    chat: Option<i64>,
+    notice: Option<Notice>,
+}
+
+impl Told {
+    /// For a decoded message.
+    pub(super) fn of<S: Stage>(input: &S::Input) -> Self {
+        Self {
+            chat: input.chat_id(),
+            notice: S::failure_notice(Some(input)),
+        }
+    }
+
+    /// For a message that could not be decoded (its chat guessed from the raw JSON).
+    pub(super) fn undecoded<S: Stage>(payload: &[u8]) -> Self {
+        Self {
+            chat: guess_chat_id(payload),
+            notice: S::failure_notice(None),
+        }
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic".to_owned())
+}
