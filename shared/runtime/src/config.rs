@@ -53,19 +53,7 @@ pub struct Env {
     problems: Vec<String>,
 }
 
-impl Default for Env {
-    fn default() -> Self {
-        Self::from_process()
-    }
-}
-
 impl Env {
-    /// Reads the process environment (and the secrets fetched from AWS at start, which
-    /// stand for their variables); empty values count as unset.
-    pub fn from_process() -> Self {
-        Self::from_fn(|k| crate::secrets::fetched(k).or_else(|| std::env::var(k).ok()))
-    }
-
     /// Reads from any lookup function (tests use a map).
     pub fn from_fn(lookup: impl Fn(&str) -> Option<String> + 'static) -> Self {
         Self {

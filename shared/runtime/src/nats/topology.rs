@@ -38,6 +38,9 @@ pub const JOBS_BUCKET: &str = "job_status";
 pub const INGRESS_BUCKET: &str = "ingress_state";
 /// KV bucket of the `/invoke` request ids HTTP-runner copies have accepted (a few minutes).
 pub const INVOKE_BUCKET: &str = "invoke_ids";
+/// How long an `/invoke` request id is kept in [`INVOKE_BUCKET`]: longer than a signature
+/// stays fresh (five minutes either side of the receiver's clock) plus a minute of slack.
+pub const INVOKE_KEEP: Duration = Duration::from_secs(2 * 300 + 60);
 
 /// How long a stream remembers `Nats-Msg-Id`s to drop duplicates. Longer-lived duplicates
 /// (Telegram retrying a day later) are caught by `processed_updates` in Postgres.

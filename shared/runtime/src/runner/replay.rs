@@ -10,11 +10,13 @@ use std::time::Duration;
 use async_nats::jetstream::{self, kv};
 
 use super::sign::TOLERANCE_SECS;
-use crate::nats::topology::{INVOKE_BUCKET, TopologyError};
+use crate::nats::topology::{INVOKE_BUCKET, INVOKE_KEEP, TopologyError};
 
 /// How long an id is kept: a signature is fresh from `t - 5 min` to `t + 5 min` of the
-/// receiver's clock, plus a minute of slack.
-pub const KEEP: Duration = Duration::from_secs(2 * TOLERANCE_SECS as u64 + 60);
+/// receiver's clock, plus a minute of slack (the bucket's lifetime, declared with the
+/// topology).
+pub const KEEP: Duration = INVOKE_KEEP;
+const _: () = assert!(KEEP.as_secs() >= 2 * TOLERANCE_SECS as u64 + 60);
 
 /// What the guard says of a request id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,7 +14,22 @@ mod aws;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-use crate::config::{ConfigError, Secret};
+use crate::config::{ConfigError, Env, Secret};
+
+impl Default for Env {
+    fn default() -> Self {
+        Self::from_process()
+    }
+}
+
+impl Env {
+    /// Reads the process environment (and the secrets fetched from AWS at start, which
+    /// stand for their variables); empty values count as unset. Defined here, beside the
+    /// fetched secrets, so the configuration reader knows nothing of where secrets come from.
+    pub fn from_process() -> Self {
+        Self::from_fn(|k| fetched(k).or_else(|| std::env::var(k).ok()))
+    }
+}
 
 /// The variables that may come from AWS.
 pub const NAMES: [&str; 7] = [

@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use async_nats::jetstream::{self, kv, stream};
 
 use super::{
-    DUPLICATE_WINDOW, INGRESS_BUCKET, INVOKE_BUCKET, JOBS_BUCKET, JOBS_STREAM, TopologyError,
-    UPDATES_STREAM, err,
+    DUPLICATE_WINDOW, INGRESS_BUCKET, INVOKE_BUCKET, INVOKE_KEEP, JOBS_BUCKET, JOBS_STREAM,
+    TopologyError, UPDATES_STREAM, err,
 };
 
 /// How often a function looks again for a topology that is not there yet.
@@ -51,8 +51,7 @@ pub async fn ensure_streams(
     declare(js, stream_config(UPDATES_STREAM, "updates.>", replicas)).await?;
     declare(js, stream_config(JOBS_STREAM, "jobs.>", replicas)).await?;
     bucket(js, JOBS_BUCKET, job_ttl, replicas).await?;
-    let keep = crate::runner::REPLAY_KEEP;
-    bucket(js, INVOKE_BUCKET, keep, replicas).await?;
+    bucket(js, INVOKE_BUCKET, INVOKE_KEEP, replicas).await?;
     Ok(Buckets {
         ingress: bucket(js, INGRESS_BUCKET, Duration::ZERO, replicas).await?,
     })
