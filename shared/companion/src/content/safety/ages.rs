@@ -6,7 +6,7 @@
 use super::context::{adults_at_school, owned_family_before};
 use super::lexicon::{Lexicon, Patterns, any_at, ends_at};
 use super::normal::Token;
-use super::rules::{Hit, Mode, Rule, hit};
+use super::signal::{Hit, Mode, Rule, hit};
 
 /// A number written in digits or words at `i`: its value, the index of its last token, and
 /// whether it is itself an age adjective ("пятнадцатилетняя").

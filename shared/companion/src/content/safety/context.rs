@@ -4,7 +4,7 @@
 
 use super::lexicon::{Lexicon, Pattern, Patterns, any_at, ends_at};
 use super::normal::Token;
-use super::rules::{Hit, Mode, Rule, hit};
+use super::signal::{Hit, Mode, Rule, hit};
 
 /// Tokens in a sentence that follows an adult's memory opener ("when I was", "в детстве").
 pub fn memories(lx: &Lexicon, ts: &[Token]) -> Vec<bool> {

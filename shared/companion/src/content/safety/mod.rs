@@ -11,13 +11,14 @@ mod context;
 mod lexicon;
 mod normal;
 mod picture;
-mod rules;
+mod scan;
+mod signal;
 mod spelled;
 #[cfg(test)]
 mod tests;
 
-use rules::Mode;
-pub use rules::{Hit, Rule};
+use signal::Mode;
+pub use signal::{Hit, Rule};
 
 /// Appended to every negative prompt.
 pub const NEGATIVE_TERMS: &str = "child, children, kid, minor, underage, teen, teenager, loli, childlike, young-looking, school uniform";
@@ -25,14 +26,14 @@ pub const NEGATIVE_TERMS: &str = "child, children, kid, minor, underage, teen, t
 /// A signal that `text` — a user's request, dialog text that shapes a picture — steers toward
 /// a minor. Mentions that are owned, denied or remembered pass.
 pub fn check(text: &str) -> Option<Hit> {
-    rules::scan(text, Mode::CHAT)
+    scan::scan(text, Mode::CHAT)
 }
 
 /// The same for text that describes a picture (a photo wish, the scene, the final prompt): any
 /// child in it blocks, owned or remembered, and so do body and styling cues of a childlike
 /// look ("flat-chested", "braces and pigtails").
 pub fn check_picture(text: &str) -> Option<Hit> {
-    rules::scan(text, Mode::PICTURE)
+    scan::scan(text, Mode::PICTURE)
 }
 
 /// Whether a chat message must be refused rather than answered: any minor signal (a family
@@ -52,7 +53,7 @@ pub fn chat_refusal(text: &str, adult_dialog: bool) -> Option<Hit> {
 /// there, "when I was 15" places a minor in it.
 pub fn answer_refusal(text: &str, adult_dialog: bool) -> Option<Hit> {
     let sexual = crate::content::nsfw::is_adult(text);
-    let hit = rules::scan(text, if sexual { Mode::SEXUAL } else { Mode::CHAT })?;
+    let hit = scan::scan(text, if sexual { Mode::SEXUAL } else { Mode::CHAT })?;
     (hit.rule != Rule::Family || adult_dialog || sexual).then_some(hit)
 }
 

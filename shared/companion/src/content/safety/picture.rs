@@ -7,7 +7,7 @@
 use super::context::{adults_at_school, school};
 use super::lexicon::{Lexicon, Pattern, any_at};
 use super::normal::Token;
-use super::rules::{Hit, Rule, hit};
+use super::signal::{Hit, Rule, hit};
 
 /// Whether one of `ps` occurs in `ts`, not next to an adult at school ("knee socks, the
 /// teacher at her classroom desk").
