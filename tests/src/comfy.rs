@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use base64::Engine;
 use serde_json::{Value, json};
 
-use crate::image_api::picture;
+use crate::picture::picture;
 use crate::script::Script;
 
 /// ComfyUI's state: finished prompts and their files, and prompts still running.

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use anyhow::{Context, bail};
 
-use crate::harness::root;
+use crate::host::root;
 
 /// The environment key that switches a function to its image.
 pub const IMAGE_TAG: &str = "FUNCTIONS_IMAGE_TAG";

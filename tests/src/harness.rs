@@ -1,42 +1,17 @@
 //! Test harness: a modern nats-server (one, or a three-node cluster: [`crate::nats`]), a fresh
 //! PostgreSQL database per run (dropped afterwards), and the function binaries as separate
 //! OS processes whose logs go to files under `target/e2e-logs/`.
+//! The places on this machine (root, binaries, a free port) come from [`crate::host`].
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-/// The workspace root.
-pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("workspace")
-        .to_path_buf()
-}
-
-/// The folder holding the built binaries (`target/debug`), found from the running executable.
-pub fn bin_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("FUNCTIONS_BIN_DIR") {
-        return dir.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    exe.ancestors()
-        .skip(1)
-        .find(|d| d.join("fn-updates").exists())
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| root().join("target/debug"))
-}
-
-/// A free TCP port on 127.0.0.1.
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
+// What the tests import from here: the places on this machine and the broker.
+pub use crate::host::{bin_dir, free_port, root};
+pub use crate::nats::{NatsServer, nats_server_bin};
 
 /// Waits until `check` returns `Some`, polling every 50 ms.
 pub async fn wait_for<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> anyhow::Result<T>
@@ -55,8 +30,6 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
-
-pub use crate::nats::{NatsServer, nats_server_bin};
 
 /// A fresh database on the local PostgreSQL, dropped on drop.
 pub struct TestDb {

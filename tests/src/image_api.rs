@@ -4,7 +4,6 @@
 //! A scripted `size` answers a picture of another size, e.g. a huge one, so the shrink path
 //! runs end to end. `GET /sdapi/v1/progress` reports idle.
 
-use std::io::Cursor;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -13,6 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 
+use crate::picture::picture;
 use crate::script::{Script, Step};
 
 /// The router.
@@ -26,28 +26,6 @@ pub fn router(script: Arc<Script>) -> Router {
         .route("/_script", post(|State(s): State<Arc<Script>>, Json(steps): Json<Vec<Step>>| async move { s.push(steps) }))
         .with_state(script.clone())
         .merge(crate::comfy::router(script))
-}
-
-/// A PNG of `w`×`h` whose colours depend on `seed`.
-pub fn picture(w: u32, h: u32, seed: i64) -> Vec<u8> {
-    let s = seed.unsigned_abs();
-    let (r0, g0, b0) = (
-        (s % 200) as u8,
-        ((s / 200) % 200) as u8,
-        ((s / 40_000) % 200) as u8,
-    );
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([
-            r0.wrapping_add((x * 55 / w.max(1)) as u8),
-            g0.wrapping_add((y * 55 / h.max(1)) as u8),
-            b0,
-        ])
-    });
-    let mut out = Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img)
-        .write_to(&mut out, image::ImageFormat::Png)
-        .expect("png encodes");
-    out.into_inner()
 }
 
 async fn txt2img(State(script): State<Arc<Script>>, body: axum::body::Bytes) -> Response {

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::harness::{free_port, root};
+use crate::host::{free_port, root};
 
 /// The nats-server binary: `NATS_SERVER_BIN`, else the project's `.tools`, else `PATH`.
 pub fn nats_server_bin() -> PathBuf {

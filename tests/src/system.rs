@@ -10,7 +10,8 @@ use std::time::Duration;
 use anyhow::Context;
 use serde_json::Value;
 
-use crate::harness::{NatsServer, Process, TestDb, free_port, migrate_with, root, wait_for};
+use crate::harness::{NatsServer, Process, TestDb, migrate_with, wait_for};
+use crate::host::{free_port, root};
 use crate::script::Script;
 use crate::telegram::{Call, Telegram};
 use crate::{image_api, llm, serve};

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::free_port;
+use crate::host::free_port;
 use crate::system::System;
 
 /// Resident set size of `pid` in kilobytes.
