@@ -6,6 +6,7 @@
 
 mod methods;
 mod params;
+mod refusal;
 mod rules;
 mod strict;
 

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 
-/// A refusal: `(error_code, description, retry_after)`.
-pub type Refusal = (u16, String, Option<u64>);
+use super::refusal::{Refusal, bad};
 
 /// The stand-in's memory of chats, messages and callback queries.
 #[derive(Default)]
@@ -30,10 +29,6 @@ pub struct Rules {
     pub hang: HashMap<i64, Duration>,
     /// Files sent so far, by the `file_id` Telegram gave them (sent again by id).
     files: HashMap<String, Value>,
-}
-
-fn bad(d: &str) -> Refusal {
-    (400, format!("Bad Request: {d}"), None)
 }
 
 fn chat_of(p: &Map<String, Value>) -> Option<i64> {

@@ -4,11 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::rules::Refusal;
-
-fn bad(d: &str) -> Refusal {
-    (400, format!("Bad Request: {d}"), None)
-}
+use super::refusal::{Refusal, bad};
 
 /// The actions `sendChatAction` takes.
 const ACTIONS: [&str; 10] = [
