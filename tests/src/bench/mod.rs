@@ -7,7 +7,9 @@ pub mod admin;
 mod count;
 mod floor;
 mod load;
+mod percentiles;
 mod procfs;
+mod proxy;
 mod realistic;
 mod report;
 
@@ -15,7 +17,8 @@ use std::time::Duration;
 
 pub use count::{TurnCost, text_turn_cost};
 pub use load::{FIRST_USER, Waiters, dispatcher, seed as seed_users};
-pub use report::{Percentiles, Report};
+pub use percentiles::Percentiles;
+pub use report::Report;
 
 use crate::system::{FUNCTIONS, System};
 

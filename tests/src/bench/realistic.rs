@@ -29,7 +29,7 @@ pub struct Realistic {
     /// Turns per second over the whole section.
     pub turns_per_s: f64,
     /// Each turn's time, ms.
-    pub turn: super::report::Percentiles,
+    pub turn: super::percentiles::Percentiles,
     /// Most turns accepted and not yet answered at one moment.
     pub max_in_flight: i64,
     /// Answers Telegram received more than once.
@@ -134,7 +134,7 @@ pub async fn run(
         telegram_ms,
         llm_ms,
         turns_per_s: users as f64 / wall.as_secs_f64(),
-        turn: super::report::Percentiles::of(turns),
+        turn: super::percentiles::Percentiles::of(turns),
         max_in_flight: peak.load(Ordering::SeqCst),
         duplicates: counts.values().map(|n| n - 1).sum(),
         peak_rss_kb: peaks.lock().unwrap().clone(),

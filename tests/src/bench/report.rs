@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::Sizes;
 use super::load::Turn;
+use super::percentiles::Percentiles;
 
 /// Per-function figures.
 #[derive(Debug, Clone, Serialize)]
@@ -20,36 +21,6 @@ pub struct FunctionFigures {
     pub rss_after_mb: f64,
     /// Highest resident memory during the realistic section, MB.
     pub rss_real_mb: f64,
-}
-
-/// Percentiles in ms.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Percentiles {
-    /// Median.
-    pub p50: f64,
-    /// 95th.
-    pub p95: f64,
-    /// 99th.
-    pub p99: f64,
-    /// Maximum.
-    pub max: f64,
-}
-
-impl Percentiles {
-    /// Percentiles of `v`.
-    pub fn of(mut v: Vec<Duration>) -> Self {
-        if v.is_empty() {
-            return Self::default();
-        }
-        v.sort();
-        let at = |q: f64| v[((v.len() - 1) as f64 * q).round() as usize].as_secs_f64() * 1e3;
-        Self {
-            p50: at(0.50),
-            p95: at(0.95),
-            p99: at(0.99),
-            max: at(1.0),
-        }
-    }
 }
 
 /// Everything one run measured.
