@@ -1,7 +1,7 @@
 //! The message envelope carried between stages, what a runner reads of any job without
 //! knowing its stage, the send job every stage hands to fn-send, and the schema version a
 //! message is stamped with. The payloads of the bot's other jobs live with the bot
-//! (`companion::jobs`).
+//! (the companion crate's `jobs`).
 //!
 //! The envelope's `id` is the job id: it keys the job status in KV, the `Nats-Msg-Id` of the
 //! publish, and the rows a stage writes, so a redelivered job never doubles an effect.
