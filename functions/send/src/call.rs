@@ -85,13 +85,6 @@ pub fn upload_of<'a>(
     )
 }
 
-/// Whether Telegram refused a file id it does not know (any more): after a bot-token change,
-/// a move to another bot, or a fresh stand-in.
-pub fn unknown_file(why: &str) -> bool {
-    let why = why.to_ascii_lowercase();
-    why.contains("file identifier") || why.contains("file_id") || why.contains("file reference")
-}
-
 /// A photo sent by a cached file id that Telegram refused, sent again: by the persona's
 /// current file id when another send has already uploaded her avatar anew, else by uploading
 /// the bytes (whose new file id is cached when the effect is marked sent). `None` when there
