@@ -126,3 +126,47 @@ pub async fn upload_again(
     }
     Ok(Some(outcome))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn effect(params: serde_json::Value, edit_target: Option<i64>) -> store::Effect {
+        store::Effect {
+            chat_id: 7,
+            method: "sendMessage".into(),
+            params,
+            blob: None,
+            visible: true,
+            bulk: false,
+            notice: false,
+            failing_s: None,
+            unreachable: false,
+            wait_ms: 0,
+            edit_target,
+            superseded: false,
+        }
+    }
+
+    #[test]
+    fn an_edit_goes_to_its_message_or_anew_or_nowhere() {
+        let edit = |last: bool| json!({"chat_id": 7, "text": "hi", EDIT_OF: "e1", OR_SEND: last});
+        let plain = effect(json!({"chat_id": 7, "text": "hi"}), None);
+        let (method, params) = resolve(&plain).unwrap();
+        assert_eq!((method, params.as_ref()), ("sendMessage", &plain.params));
+        let sent = effect(edit(false), Some(41));
+        let (method, params) = resolve(&sent).unwrap();
+        assert_eq!(method, "editMessageText");
+        assert_eq!(
+            *params,
+            json!({"chat_id": 7, "text": "hi", "message_id": 41})
+        );
+        let unsent = effect(edit(true), None);
+        let (method, params) = resolve(&unsent).unwrap();
+        assert_eq!(method, "sendMessage");
+        assert_eq!(*params, json!({"chat_id": 7, "text": "hi"}));
+        assert!(resolve(&effect(edit(false), None)).is_none());
+    }
+}
