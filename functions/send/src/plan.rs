@@ -3,7 +3,7 @@
 //! its chat, ours) and from what Telegram answered (a message, a 429, a 5xx or a timeout, a
 //! blocked user, "message is not modified", a refusal, a forgotten file id) to what is stored
 //! and whether the send waits, is tried again, paused, dropped or apologised for.
-//! [`crate::deliver`] gathers the facts (claim, pace, call), asks here at each step, and
+//! `deliver.rs` gathers the facts (claim, pace, call), asks here at each step, and
 //! carries the answer out; the tests are the whole table.
 
 use std::time::Duration;
