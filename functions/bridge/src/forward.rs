@@ -177,4 +177,26 @@ mod tests {
         let date = with(&[("retry-after", "Wed, 21 Oct 2026 07:28:00 GMT")]);
         assert_eq!(verdict(s(503), &date, 2), Outcome::Retry(backoff(2)));
     }
+
+    #[test]
+    fn what_the_http_runner_answers_reads_back_as_the_same_outcome() {
+        let secs = Duration::from_secs;
+        for outcome in [
+            Outcome::Done,
+            Outcome::Retry(secs(4)),
+            Outcome::Defer(secs(2)),
+            Outcome::Dropped,
+        ] {
+            let reply = outcome.reply();
+            let mut headers = HeaderMap::new();
+            if let Some(s) = reply.retry_after_s {
+                headers.insert(RETRY_AFTER, HeaderValue::from(s));
+            }
+            if reply.defer {
+                headers.insert(DEFER_HEADER, HeaderValue::from_static("1"));
+            }
+            let status = StatusCode::from_u16(reply.status.as_u16()).unwrap();
+            assert_eq!(verdict(status, &headers, 1), outcome, "{reply:?}");
+        }
+    }
 }

@@ -85,13 +85,6 @@ pub fn upload_of<'a>(
     )
 }
 
-/// Whether Telegram refused a file id it does not know (any more): after a bot-token change,
-/// a move to another bot, or a fresh stand-in.
-pub fn unknown_file(why: &str) -> bool {
-    let why = why.to_ascii_lowercase();
-    why.contains("file identifier") || why.contains("file_id") || why.contains("file reference")
-}
-
 /// A photo sent by a cached file id that Telegram refused, sent again: by the persona's
 /// current file id when another send has already uploaded her avatar anew, else by uploading
 /// the bytes (whose new file id is cached when the effect is marked sent). `None` when there
@@ -132,4 +125,48 @@ pub async fn upload_again(
         store::avatar_uploaded(pool, girl, effect).await?;
     }
     Ok(Some(outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn effect(params: serde_json::Value, edit_target: Option<i64>) -> store::Effect {
+        store::Effect {
+            chat_id: 7,
+            method: "sendMessage".into(),
+            params,
+            blob: None,
+            visible: true,
+            bulk: false,
+            notice: false,
+            failing_s: None,
+            unreachable: false,
+            wait_ms: 0,
+            edit_target,
+            superseded: false,
+        }
+    }
+
+    #[test]
+    fn an_edit_goes_to_its_message_or_anew_or_nowhere() {
+        let edit = |last: bool| json!({"chat_id": 7, "text": "hi", EDIT_OF: "e1", OR_SEND: last});
+        let plain = effect(json!({"chat_id": 7, "text": "hi"}), None);
+        let (method, params) = resolve(&plain).unwrap();
+        assert_eq!((method, params.as_ref()), ("sendMessage", &plain.params));
+        let sent = effect(edit(false), Some(41));
+        let (method, params) = resolve(&sent).unwrap();
+        assert_eq!(method, "editMessageText");
+        assert_eq!(
+            *params,
+            json!({"chat_id": 7, "text": "hi", "message_id": 41})
+        );
+        let unsent = effect(edit(true), None);
+        let (method, params) = resolve(&unsent).unwrap();
+        assert_eq!(method, "sendMessage");
+        assert_eq!(*params, json!({"chat_id": 7, "text": "hi"}));
+        assert!(resolve(&effect(edit(false), None)).is_none());
+    }
 }

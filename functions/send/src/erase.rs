@@ -2,17 +2,12 @@
 //! for the chat before it; once it is done with (sent, or failed for good), the erased jobs'
 //! status is removed from the KV bucket and then the rows sending it left (`erase_traces`).
 
-use std::time::Duration;
-
 use runtime::HandlerError;
 use runtime::effects::ERASURE;
 use runtime::nats::topology::JOBS_BUCKET;
 use uuid::Uuid;
 
 use crate::{Send, store};
-
-/// How long the final message waits for the chat's earlier sends.
-pub const EARLIER_FIRST: Duration = Duration::from_millis(200);
 
 /// The erasure whose final message effect `e` is, if it is one.
 pub fn of(e: &store::Effect) -> Option<Uuid> {

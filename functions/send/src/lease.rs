@@ -10,6 +10,7 @@ use runtime::telegram::UPLOAD_BYTES_PER_SEC;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::plan::Row;
 use crate::store::Effect;
 
 /// A chat's flood rule for `pace_take`: interval and burst tolerance in ms, for private chats
@@ -27,11 +28,8 @@ pub struct ChatRules {
 pub enum Claim {
     /// Ours to send, under this lease.
     Go(Effect, Lease),
-    /// Sent, failed for good, or gone: nothing to do — but for the final message of an
-    /// erasure that is not done yet: (chat, erasure).
-    Done(Option<(i64, Uuid)>),
-    /// Not its turn yet (an earlier message of the chat, or another sender holds it).
-    Wait(Duration, &'static str),
+    /// Not ours: its row as it reads now (`None`: gone), for [`crate::plan::unclaimed`].
+    Not(Option<Row>),
 }
 
 /// A claim on one effect: its id and the claim's token.
@@ -98,8 +96,8 @@ pub async fn claim(
     if let Some(e) = row {
         return Ok(Claim::Go(e, Lease { id, token }));
     }
-    // Why not: done, held by another sender, or behind an earlier message — which waits at
-    // least as long as its chat is paused, so a parked chat is not polled in vain.
+    // Why not: done, held by another sender, or behind an earlier message (and its chat's
+    // pause, if any).
     let state: Option<State> = sqlx::query_as(
         "WITH seen AS (UPDATE effects SET touched_at = now() WHERE id = $1 AND state = 'pending')
          SELECT e.state, extract(epoch FROM e.lease_until - now())::float8,
@@ -112,19 +110,15 @@ pub async fn claim(
     .bind(id)
     .fetch_optional(pool)
     .await?;
-    Ok(match state {
-        None => Claim::Done(None),
-        Some((s, _, _, chat, erasure)) if s != "pending" => Claim::Done(erasure.map(|x| (chat, x))),
-        Some((_, Some(left), _, _, _)) if left > 0.0 => Claim::Wait(
-            Duration::from_secs_f64(left.min(30.0)) + Duration::from_millis(50),
-            "another sender holds it",
-        ),
-        // A long pause is looked at again every half minute (the look keeps it touched).
-        Some((_, _, paused, _, _)) => Claim::Wait(
-            Duration::from_secs_f64(paused.unwrap_or(0.0).clamp(0.25, 30.0)),
-            "an earlier message goes first",
-        ),
-    })
+    Ok(Claim::Not(state.map(
+        |(state, lease_left_s, paused_s, chat_id, erasure)| Row {
+            state,
+            lease_left_s,
+            paused_s,
+            chat_id,
+            erasure,
+        },
+    )))
 }
 
 /// Why a claim was not taken: state, lease left, chat pause left (s), chat, unfinished erasure.

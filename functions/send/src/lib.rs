@@ -14,6 +14,7 @@ mod call;
 mod deliver;
 mod erase;
 pub mod lease;
+pub mod plan;
 pub mod store;
 pub mod sweep;
 mod waits;

@@ -61,6 +61,14 @@ impl HandlerError {
             reason: reason.into(),
         }
     }
+    /// What happened, without the kind.
+    pub fn reason(&self) -> &str {
+        match self {
+            Self::Transient { reason, .. }
+            | Self::Defer { reason, .. }
+            | Self::Permanent { reason } => reason,
+        }
+    }
     /// True for errors worth retrying.
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Transient { .. } | Self::Defer { .. })

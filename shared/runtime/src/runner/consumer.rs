@@ -18,11 +18,11 @@ use futures::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::JoinSet;
 
-use super::bounds::refusal;
+use super::bounds::{Admission, admission};
 use super::hold::{Held, hold, settle};
 use super::order::{Chains, Order};
-use super::{Core, Place, Stage};
-use crate::envelope::{NEWER_SCHEMA_DELAY, SCHEMA_HEADER, is_newer};
+use super::{Core, Outcome, Place, Stage};
+use crate::envelope::{SCHEMA_HEADER, is_newer};
 use crate::nats::topology::{TopologyError, ensure_consumer};
 use crate::shutdown;
 
@@ -175,25 +175,28 @@ async fn handle_one<S: Stage>(
     let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
     let subject = msg.subject.to_string();
     let schema = msg.headers.as_ref().and_then(|h| h.get(SCHEMA_HEADER));
-    if let Some(reason) = refusal(delivered, is_newer(schema.map(|v| v.as_str()))) {
-        drop(permit);
-        let outcome = shared
-            .core
-            .refuse(&subject, &msg.payload, delivered, &reason)
-            .await;
-        settle(&msg, outcome).await;
-        return;
-    }
-    if is_newer(schema.map(|v| v.as_str())) {
-        // Written by a newer build (a rolling deploy): a newer copy takes it.
-        tracing::warn!(subject, schema = ?schema, "message from a newer build; given back");
-        metrics::counter!("companion_messages_total", "stage" => S::SPEC.name, "outcome" => "newer")
-            .increment(1);
-        drop(permit);
-        if let Err(e) = msg.ack_with(AckKind::Nak(Some(NEWER_SCHEMA_DELAY))).await {
-            tracing::warn!(error = %e, "nak failed");
+    match admission(delivered, is_newer(schema.map(|v| v.as_str()))) {
+        Admission::Handle => {}
+        Admission::Refuse(reason) => {
+            drop(permit);
+            let outcome = shared
+                .core
+                .refuse(&subject, &msg.payload, delivered, &reason)
+                .await;
+            settle(&msg, outcome).await;
+            return;
         }
-        return;
+        Admission::GiveBack(delay) => {
+            // Written by a newer build (a rolling deploy): a newer copy takes it.
+            tracing::warn!(subject, schema = ?schema, "message from a newer build; given back");
+            metrics::counter!("companion_messages_total", "stage" => S::SPEC.name, "outcome" => "newer")
+                .increment(1);
+            drop(permit);
+            if let Err(e) = msg.ack_with(Outcome::Retry(delay).ack()).await {
+                tracing::warn!(error = %e, "nak failed");
+            }
+            return;
+        }
     }
     let core = &shared.core;
     let held = Held {

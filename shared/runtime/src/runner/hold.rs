@@ -90,14 +90,9 @@ pub struct Held<'a> {
     pub stopping: &'a watch::Receiver<bool>,
 }
 
-/// Acks, naks (with the delay) or terminates `msg` as `outcome` says.
+/// Acks, naks (with the delay) or terminates `msg` as `outcome` says ([`Outcome::ack`]).
 pub async fn settle(msg: &Message, outcome: Outcome) {
-    let ack = match outcome {
-        Outcome::Done => AckKind::Ack,
-        Outcome::Retry(delay) | Outcome::Defer(delay) => AckKind::Nak(Some(delay)),
-        Outcome::Dropped => AckKind::Term,
-    };
-    if let Err(e) = msg.ack_with(ack).await {
+    if let Err(e) = msg.ack_with(outcome.ack()).await {
         // The message will be redelivered; its effects are keyed, so nothing doubles.
         tracing::warn!(error = %e, "ack failed");
     }

@@ -18,10 +18,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 
+use super::bounds::{Admission, admission};
 use super::replay::{Admit, Replays};
-use super::{Core, Outcome, Stage, sign};
+use super::{Core, Outcome, Reply, Stage, sign};
 use crate::config::Secret;
-use crate::envelope::{NEWER_SCHEMA_DELAY, SCHEMA_HEADER, is_newer};
+use crate::envelope::{SCHEMA_HEADER, is_newer};
 use crate::shutdown;
 
 /// How callers of `/invoke` prove who they are.
@@ -119,41 +120,34 @@ async fn invoke<S: Stage>(
         return refused;
     }
     let schema = headers.get(SCHEMA_HEADER).and_then(|v| v.to_str().ok());
-    let outcome = match super::bounds::refusal(delivered, is_newer(schema)) {
-        Some(reason) => {
-            let subject = S::SPEC.subject;
-            inv.core.refuse(subject, &body, delivered, &reason).await
-        }
+    let subject = S::SPEC.subject;
+    let outcome = match admission(delivered, is_newer(schema)) {
+        Admission::Refuse(reason) => inv.core.refuse(subject, &body, delivered, &reason).await,
         // Written by a newer build: its caller retries, and a newer copy takes it.
-        None if is_newer(schema) => return retry_after(NEWER_SCHEMA_DELAY),
-        None => {
-            let subject = S::SPEC.subject;
-            inv.core.process(subject, &body, delivered, true).await
-        }
+        Admission::GiveBack(delay) => Outcome::Retry(delay),
+        Admission::Handle => inv.core.process(subject, &body, delivered, true).await,
     };
-    match outcome {
-        Outcome::Done => (StatusCode::OK, "done").into_response(),
-        Outcome::Retry(delay) => retry_after(delay),
-        Outcome::Defer(delay) => {
-            // Not a failure: a bridge holds the message and asks again with the same count.
-            let mut r = retry_after(delay);
-            r.headers_mut()
-                .insert(DEFER_HEADER, HeaderValue::from_static("1"));
-            r
-        }
-        Outcome::Dropped => (StatusCode::UNPROCESSABLE_ENTITY, "dropped").into_response(),
-    }
+    respond(outcome.reply())
 }
 
-/// 503 with `Retry-After` (whole seconds, at least one).
-fn retry_after(delay: std::time::Duration) -> Response {
-    let mut r = (StatusCode::SERVICE_UNAVAILABLE, "retry").into_response();
-    let secs = delay.as_secs().max(1).to_string();
-    r.headers_mut().insert(
-        header::RETRY_AFTER,
-        HeaderValue::from_str(&secs).expect("digits"),
-    );
+/// The response for `reply`. A deferral is not a failure: a bridge holds the message and
+/// asks again with the same count.
+fn respond(reply: Reply) -> Response {
+    let mut r = (reply.status, reply.body).into_response();
+    if let Some(secs) = reply.retry_after_s {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    if reply.defer {
+        r.headers_mut()
+            .insert(DEFER_HEADER, HeaderValue::from_static("1"));
+    }
     r
+}
+
+/// 503 with `Retry-After` (whole seconds, at least one): a retry.
+fn retry_after(delay: std::time::Duration) -> Response {
+    respond(Outcome::Retry(delay).reply())
 }
 
 /// Serves the router under Lambda or on `addr` until SIGTERM/SIGINT (opening the request id

@@ -1,36 +1,38 @@
 //! The runners shared by every stage. A stage is one [`Stage::handle`] call; [`Core`] wraps
 //! it with decoding, panic catching, job status, dead letters and the polite failure notice,
-//! and returns an [`Outcome`] that the JetStream runner maps to ack / park / nak / term and
-//! the HTTP runner maps to a status code.
+//! and returns an [`Outcome`] that the JetStream runner carries out as ack / park / nak / term
+//! and the HTTP runner as a status code. Which outcome, and how it is carried out, is decided
+//! in [`outcome`] (and, before a message is handled, in [`bounds`]) without servers.
 
 mod bounds;
 mod consumer;
 mod hold;
 mod http;
 mod order;
+mod outcome;
 mod replay;
 mod sign;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
 
-pub use bounds::{CRASH_LOOP, NEWER_GIVE_BACKS, refusal};
+pub use bounds::{Admission, CRASH_LOOP, NEWER_GIVE_BACKS, admission, refusal};
 pub use consumer::{drain, pull_until, run_consumer};
 pub use hold::{Held, alive, hold, settle};
 pub use http::{DEFER_HEADER, DELIVERY_HEADER, InvokeAuth, http_router, no_delay, run_http, serve};
 pub use order::{Order, Place};
+pub use outcome::{Outcome, Ran, Reply, Verdict, given_up, verdict};
 pub use replay::{Admit, KEEP as REPLAY_KEEP, Replays};
 pub use sign::{SIGNATURE_HEADER, SignError, Signed, TOLERANCE_SECS, new_id, sign, verify};
 
 use crate::effects::{Decision, Outbox};
 use crate::envelope::{JobInfo, guess_chat_id};
-use crate::error::{HandlerError, backoff};
+use crate::error::HandlerError;
 use crate::nats::jobs::{JobBoard, JobState};
 use crate::nats::topology::{MAX_DELIVER, StageSpec};
 use crate::pg::deadletter::{self, DeadLetter};
@@ -79,19 +81,6 @@ pub struct Notice {
     pub text: String,
     /// Inline buttons under it.
     pub buttons: Vec<ButtonRow>,
-}
-
-/// What the runner does with the message after the stage ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// Effects committed: acknowledge.
-    Done,
-    /// A failed try: deliver again after the delay.
-    Retry(Duration),
-    /// Not a failure: run again after the delay (the message stays held, its slot freed).
-    Defer(Duration),
-    /// Given up, recorded as a dead letter: terminate.
-    Dropped,
 }
 
 /// A stage with what every run of it needs.
@@ -158,12 +147,7 @@ impl<S: Stage> Core<S> {
         let outcome = self
             .settle(result, subject, payload, delivered, (job, &trace, told))
             .await;
-        let label = match outcome {
-            Outcome::Done => "ack",
-            Outcome::Retry(_) => "nak",
-            Outcome::Defer(_) => "defer",
-            Outcome::Dropped => "dead",
-        };
+        let label = outcome.label();
         metrics::counter!("companion_messages_total", "stage" => stage, "outcome" => label)
             .increment(1);
         span.in_scope(|| tracing::debug!(outcome = label, "handled"));
@@ -187,22 +171,10 @@ impl<S: Stage> Core<S> {
                 Err(HandlerError::transient(format!("handler panicked: {what}")))
             }
         };
-        match result {
-            Ok(()) => Outcome::Done,
-            Err(HandlerError::Defer { reason, delay }) => {
-                tracing::debug!(trace_id = %trace, %reason, delay_ms = delay.as_millis() as u64, "deferred");
-                Outcome::Defer(delay)
-            }
-            Err(HandlerError::Transient {
-                reason,
-                retry_after,
-            }) if delivered < MAX_DELIVER => {
-                let delay = retry_after.unwrap_or_else(|| backoff(delivered));
-                tracing::warn!(trace_id = %trace, %reason, delay_ms = delay.as_millis() as u64, "will retry");
-                Outcome::Retry(delay)
-            }
-            Err(e) => {
-                let reason = e.to_string();
+        let outcome = match verdict(Ran::of(&result), delivered, MAX_DELIVER) {
+            Verdict::Settle(outcome) => outcome,
+            Verdict::GiveUp => {
+                let reason = result.err().map(|e| e.to_string()).unwrap_or_default();
                 // Boxed (as is the other give-up): the rare paths' futures are large, and a
                 // future reserves room for its largest await while every message waits.
                 let g = self.give_up(subject, payload, &reason, delivered, told, job);
@@ -212,9 +184,22 @@ impl<S: Stage> Core<S> {
                 {
                     Box::pin(self.stage.abandoned(input)).await;
                 }
-                outcome
+                return outcome;
+            }
+        };
+        if let Err(e) = &result {
+            let reason = e.reason();
+            match outcome {
+                Outcome::Defer(delay) => {
+                    tracing::debug!(trace_id = %trace, %reason, delay_ms = delay.as_millis() as u64, "deferred");
+                }
+                Outcome::Retry(delay) => {
+                    tracing::warn!(trace_id = %trace, %reason, delay_ms = delay.as_millis() as u64, "will retry");
+                }
+                Outcome::Done | Outcome::Dropped => {}
             }
         }
+        outcome
     }
 
     pub(super) async fn give_up(
@@ -251,7 +236,7 @@ impl<S: Stage> Core<S> {
             Err(e) => {
                 // Not recorded yet: keep the message rather than lose it.
                 tracing::warn!(error = %e, "dead letter not stored; message kept for retry");
-                return Outcome::Retry(backoff(delivered));
+                return given_up(false, delivered);
             }
         };
         if let Some(id) = job {
@@ -262,7 +247,7 @@ impl<S: Stage> Core<S> {
         if let Err(e) = self.outbox.publish(committed).await {
             tracing::warn!(error = %e, "failure notice not published yet; the sweeper will");
         }
-        Outcome::Dropped
+        given_up(true, delivered)
     }
 }
 
