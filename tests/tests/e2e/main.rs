@@ -20,6 +20,7 @@ mod edits;
 mod export;
 mod faults;
 mod flood;
+mod gcra;
 mod helpers;
 mod http_runner;
 mod ingress;
