@@ -6,38 +6,24 @@ use std::time::Duration;
 
 use async_nats::jetstream::kv;
 use bytes::Bytes;
-use runtime::config::{Secret, TelegramSettings};
-use runtime::telegram::redact;
-use serde::Deserialize;
-use serde_json::value::RawValue;
+use runtime::config::TelegramSettings;
+use runtime::telegram::{BotApi, Failure};
 
 use crate::publish::Publisher;
 use crate::update_id;
 
 const OFFSET_KEY: &str = "polling_offset";
-const LONG_POLL_SECS: u64 = 25;
-
-#[derive(Deserialize)]
-struct Answer {
-    ok: bool,
-    #[serde(default)]
-    result: Vec<Box<RawValue>>,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    parameters: Option<Parameters>,
-}
-
-#[derive(Deserialize)]
-struct Parameters {
-    retry_after: Option<u64>,
-}
+const LONG_POLL: Duration = Duration::from_secs(25);
+/// Bounds every call; a long poll is given [`LONG_POLL`] on top.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// After a refusal that names no wait (a webhook still set, a bad token, a 5xx answer).
+const REFUSED_WAIT: Duration = Duration::from_secs(5);
+/// After a call that brought no answer (the network, a garbled body, the KV store).
+const FAILED_WAIT: Duration = Duration::from_secs(2);
 
 /// Long-polls Telegram until `stop` resolves.
 pub struct Poller {
-    http: reqwest::Client,
-    url: String,
-    token: Secret,
+    api: BotApi,
     state: kv::Store,
     publisher: Publisher,
 }
@@ -49,15 +35,8 @@ impl Poller {
         state: kv::Store,
         publisher: Publisher,
     ) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(LONG_POLL_SECS + 10))
-            .build()
-            .map_err(|e| e.to_string())?;
-        let url = format!("{}/bot{}/getUpdates", tg.api_url, tg.bot_token.expose());
         Ok(Self {
-            http,
-            url,
-            token: tg.bot_token.clone(),
+            api: BotApi::new(tg, CALL_TIMEOUT)?,
             state,
             publisher,
         })
@@ -66,16 +45,10 @@ impl Poller {
     /// `getUpdates` is refused (409) while a webhook is set: a bot moved from webhook to
     /// polling clears it once at start, keeping the updates Telegram holds.
     pub async fn clear_webhook(&self) {
-        let url = self.url.replace("/getUpdates", "/deleteWebhook");
         let body = serde_json::json!({"drop_pending_updates": false});
-        match self.http.post(url).json(&body).send().await {
-            Ok(r) if r.status().is_success() => {
-                tracing::info!("polling mode: any webhook was removed (deleteWebhook)")
-            }
-            Ok(r) => tracing::warn!(status = %r.status(), "deleteWebhook refused"),
-            Err(e) => {
-                tracing::warn!(error = %redact(&e.to_string(), &self.token), "deleteWebhook failed")
-            }
+        match self.api.call("deleteWebhook", &body, None).await {
+            Ok(_) => tracing::info!("polling mode: any webhook was removed (deleteWebhook)"),
+            Err(e) => tracing::warn!(error = %e, "deleteWebhook failed"),
         }
     }
 
@@ -95,33 +68,25 @@ impl Poller {
         match self.try_poll().await {
             Ok(wait) => wait,
             Err(e) => {
-                tracing::warn!(error = %redact(&e, &self.token), "polling failed; retrying");
-                Duration::from_secs(2)
+                tracing::warn!(error = %e, "polling failed; retrying");
+                FAILED_WAIT
             }
         }
     }
 
     async fn try_poll(&self) -> Result<Duration, String> {
         let offset = self.offset().await?;
-        let body = serde_json::json!({"offset": offset, "timeout": LONG_POLL_SECS, "limit": 100});
-        let resp = self
-            .http
-            .post(&self.url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let answer: Answer = resp
-            .json()
-            .await
-            .map_err(|e| format!("getUpdates answer: {e}"))?;
-        if !answer.ok {
-            let retry = answer.parameters.and_then(|p| p.retry_after).unwrap_or(5);
-            tracing::warn!(description = %answer.description, retry, "getUpdates refused");
-            return Ok(Duration::from_secs(retry));
-        }
+        let updates = match self.api.updates(offset, LONG_POLL, 100).await {
+            Ok(updates) => updates,
+            Err(Failure::Refused(r)) => {
+                let retry = r.retry_after().unwrap_or(REFUSED_WAIT);
+                tracing::warn!(description = %r.description, ?retry, "getUpdates refused");
+                return Ok(retry);
+            }
+            Err(Failure::Unanswered(e)) => return Err(e),
+        };
         let mut next = offset;
-        for raw in &answer.result {
+        for raw in &updates {
             let bytes = raw.get().as_bytes();
             let Some(id) = update_id(bytes) else {
                 tracing::warn!("skipping an update without an integer update_id");

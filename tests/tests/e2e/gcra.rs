@@ -44,7 +44,10 @@ async fn gcra_lets_an_event_go_within_the_burst_and_says_how_long_to_wait_beyond
     assert_eq!(wait_ms(&pool, 0.0, 1_000.0, 1_000.0, 0.0).await, 0);
     // Ahead of now: free up to the burst, then the rest, rounded up to a whole ms.
     assert_eq!(wait_ms(&pool, 2_000.0, 1_000.0, 1_000.0, 2_000.0).await, 0);
-    assert_eq!(wait_ms(&pool, 2_250.5, 1_000.0, 1_000.0, 2_000.0).await, 251);
+    assert_eq!(
+        wait_ms(&pool, 2_250.5, 1_000.0, 1_000.0, 2_000.0).await,
+        251
+    );
     // An event costing more than one interval needs its extra cost of credit too.
     assert_eq!(wait_ms(&pool, 0.0, 3_000.0, 1_000.0, 2_000.0).await, 0);
     assert_eq!(wait_ms(&pool, 0.0, 4_000.0, 1_000.0, 2_000.0).await, 1_000);
@@ -77,10 +80,12 @@ async fn the_pacer_takes_slots_per_chat_and_honours_a_pause() {
         0
     );
     // A bot-wide pause holds every chat, however much credit it has.
-    sqlx::query("INSERT INTO send_pace (key, paused_until) VALUES ('global', now() + interval '5 s')")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO send_pace (key, paused_until) VALUES ('global', now() + interval '5 s')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let wait = take(&pool, pace, "chat:3").await;
     assert!((4_000..=5_000).contains(&wait), "{wait}");
 }
@@ -102,9 +107,11 @@ async fn the_rate_limit_charges_each_event_its_cost() {
     let wait = take(&pool, cheap, "user:2").await;
     assert!((134_000..=135_000).contains(&wait), "{wait}");
     // A pause of the pacer does not touch the user's rate.
-    sqlx::query("INSERT INTO send_pace (key, paused_until) VALUES ('global', now() + interval '5 s')")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO send_pace (key, paused_until) VALUES ('global', now() + interval '5 s')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     assert_eq!(take(&pool, plain, "user:3").await, 0);
 }

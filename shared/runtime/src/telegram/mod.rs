@@ -1,38 +1,24 @@
-//! The Bot API client used by fn-send, the one function that calls Telegram: any method with
-//! JSON parameters (or multipart with one upload), answers read from Telegram's envelope and
-//! sorted into what the sender must do (go on, wait `retry_after`, stop writing to a chat that
-//! blocked the bot, retry later, give up). The bot token is part of every URL: it is redacted
-//! from every message this module produces. Also the inline-keyboard shapes handlers use.
+//! The Bot API client: fn-send's calls (any method with JSON parameters, or multipart with one
+//! upload) and fn-ingress's long polling (`getUpdates`, the updates kept raw). Answers are read
+//! from Telegram's envelope in [`answer`] and, for a sender, sorted into what it must do (go
+//! on, wait `retry_after`, stop writing to a chat that blocked the bot, retry later, give up).
+//! The bot token is part of every URL: it is redacted from every message this module
+//! produces. Also the inline-keyboard shapes handlers use.
+
+mod answer;
+
+pub use answer::{Failure, Refusal, TgError, sort};
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use crate::config::{Secret, TelegramSettings};
 
 /// A row of inline buttons, each `(label, callback_data)`.
 pub type ButtonRow = Vec<(String, String)>;
-
-/// What a refused or failed call means for the sender.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum TgError {
-    /// 429: wait exactly this long.
-    #[error("telegram asked to wait {0:?}")]
-    RetryAfter(Duration),
-    /// 403 blocked / deactivated, or 400 chat not found: the chat cannot be written to.
-    #[error("chat unreachable: {0}")]
-    Unreachable(String),
-    /// An edit with the content the message already has: nothing to do.
-    #[error("message is not modified")]
-    NotModified,
-    /// Network trouble, 5xx, a garbled answer, or our own token refused: try again later.
-    #[error("telegram transient: {0}")]
-    Transient(String),
-    /// Telegram refused this request for good (bad parameters, too old a callback).
-    #[error("telegram refused: {0}")]
-    Permanent(String),
-}
 
 /// A file sent as a multipart part.
 pub struct Upload {
@@ -60,25 +46,6 @@ pub const UPLOAD_BYTES_PER_SEC: f64 = 262_144.0;
 /// The time an upload of `bytes` is given on top of the call timeout.
 pub fn upload_allowance(bytes: usize) -> Duration {
     Duration::from_secs_f64(bytes as f64 / UPLOAD_BYTES_PER_SEC)
-}
-
-#[derive(Deserialize)]
-struct Answer {
-    ok: bool,
-    #[serde(default)]
-    result: Value,
-    #[serde(default)]
-    error_code: u16,
-    #[serde(default)]
-    description: String,
-    #[serde(default)]
-    parameters: Option<Parameters>,
-}
-
-#[derive(Deserialize)]
-struct Parameters {
-    #[serde(default)]
-    retry_after: Option<f64>,
 }
 
 impl BotApi {
@@ -126,17 +93,30 @@ impl BotApi {
         answer
     }
 
+    /// `getUpdates`: the updates after `offset` as Telegram sent them (raw JSON, so a kind
+    /// this build does not know keeps its content), waiting up to `wait` for the first; the
+    /// call is given `wait` on top of the call timeout. Not timed: a long poll is no latency.
+    pub async fn updates(
+        &self,
+        offset: i64,
+        wait: Duration,
+        limit: u8,
+    ) -> Result<Vec<Box<RawValue>>, Failure> {
+        let params = json!({"offset": offset, "timeout": wait.as_secs(), "limit": limit});
+        let req = self
+            .post("getUpdates")
+            .timeout(self.timeout + wait)
+            .json(&params);
+        self.answer("getUpdates", req).await
+    }
+
     async fn request(
         &self,
         method: &str,
         params: &Value,
         upload: Option<Upload>,
     ) -> Result<Value, TgError> {
-        let url = format!("{}/bot{}/{method}", self.base, self.token.expose());
-        let mut req = self.http.post(url);
-        if let Some(parent) = crate::telemetry::trace::current_parent() {
-            req = req.header(crate::telemetry::trace::TRACEPARENT, parent);
-        }
+        let req = self.post(method);
         let req = match upload {
             None => req.json(params),
             Some(up) => {
@@ -155,55 +135,36 @@ impl BotApi {
                 req.multipart(form)
             }
         };
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| TgError::Transient(self.redact(&e.without_url().to_string())))?;
-        let status = resp.status().as_u16();
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| TgError::Transient(self.redact(&e.without_url().to_string())))?;
-        let answer: Answer = serde_json::from_slice(&bytes).map_err(|_| {
-            TgError::Transient(format!(
-                "{method}: HTTP {status} with a body that is not JSON"
-            ))
-        })?;
-        if answer.ok {
-            return Ok(answer.result);
+        Ok(self.answer(method, req).await?)
+    }
+
+    /// A POST to `method`, carrying the trace it is part of.
+    fn post(&self, method: &str) -> reqwest::RequestBuilder {
+        let url = format!("{}/bot{}/{method}", self.base, self.token.expose());
+        let req = self.http.post(url);
+        match crate::telemetry::trace::current_parent() {
+            Some(parent) => req.header(crate::telemetry::trace::TRACEPARENT, parent),
+            None => req,
         }
-        let code = if answer.error_code == 0 {
-            status
-        } else {
-            answer.error_code
-        };
-        let retry = answer.parameters.and_then(|p| p.retry_after);
-        Err(sort(code, &self.redact(&answer.description), retry))
+    }
+
+    /// Sends `req` and reads Telegram's answer to it.
+    async fn answer<T: DeserializeOwned + Default>(
+        &self,
+        method: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, Failure> {
+        let unanswered =
+            |e: reqwest::Error| Failure::Unanswered(self.redact(&e.without_url().to_string()));
+        let resp = req.send().await.map_err(unanswered)?;
+        let status = resp.status().as_u16();
+        let body = resp.bytes().await.map_err(unanswered)?;
+        answer::read(method, status, &body, &self.token)
     }
 
     /// Removes the token from any text before it is logged or stored.
     pub fn redact(&self, text: &str) -> String {
         redact(text, &self.token)
-    }
-}
-
-/// Sorts a Bot API error by what the sender must do.
-pub fn sort(code: u16, description: &str, retry_after: Option<f64>) -> TgError {
-    let d = description.to_ascii_lowercase();
-    match code {
-        429 => TgError::RetryAfter(
-            retry_after
-                .and_then(crate::http::seconds)
-                .unwrap_or(crate::http::DEFAULT_RATE_LIMIT_DELAY),
-        ),
-        400 if d.contains("message is not modified") => TgError::NotModified,
-        403 => TgError::Unreachable(description.to_owned()),
-        400 if d.contains("chat not found") || d.contains("user not found") => {
-            TgError::Unreachable(description.to_owned())
-        }
-        // Our own token refused, or a method missing: configuration, not this message.
-        401 | 404 | 500..=599 => TgError::Transient(format!("{code} {description}")),
-        _ => TgError::Permanent(format!("{code} {description}")),
     }
 }
 
@@ -242,46 +203,6 @@ mod tests {
         );
         assert!(!s.contains("AAbbCC"), "{s}");
         assert!(s.contains("/bot***/SendMessage"));
-    }
-
-    #[test]
-    fn errors_are_sorted_by_what_the_sender_does() {
-        assert_eq!(
-            sort(429, "Too Many Requests: retry after 7", Some(7.0)),
-            TgError::RetryAfter(Duration::from_secs(7))
-        );
-        assert_eq!(
-            sort(429, "Too Many Requests", Some(f64::NAN)),
-            TgError::RetryAfter(crate::http::DEFAULT_RATE_LIMIT_DELAY)
-        );
-        assert!(matches!(
-            sort(403, "Forbidden: bot was blocked by the user", None),
-            TgError::Unreachable(_)
-        ));
-        assert!(matches!(
-            sort(400, "Bad Request: chat not found", None),
-            TgError::Unreachable(_)
-        ));
-        assert_eq!(
-            sort(
-                400,
-                "Bad Request: message is not modified: specified new message content",
-                None
-            ),
-            TgError::NotModified
-        );
-        assert!(matches!(
-            sort(502, "Bad Gateway", None),
-            TgError::Transient(_)
-        ));
-        assert!(matches!(
-            sort(401, "Unauthorized", None),
-            TgError::Transient(_)
-        ));
-        assert!(matches!(
-            sort(400, "Bad Request: message text is empty", None),
-            TgError::Permanent(_)
-        ));
     }
 
     #[test]
