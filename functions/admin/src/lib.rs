@@ -20,7 +20,7 @@ use runtime::app::{Deps, FromEnv};
 use runtime::config::Env;
 use runtime::effects::Decision;
 use runtime::envelope::Envelope;
-use runtime::nats::topology::ADMIN_STAGE;
+use runtime::nats::topology::{ADMIN_STAGE, SEND_STAGE};
 use runtime::runner::Notice;
 use runtime::runner::Stage;
 use runtime::telegram::ButtonRow;
@@ -170,7 +170,7 @@ impl Stage for Admin {
                 Some(m) if m.lost > 0 && m.requeued == 0 => format!(
                     "Dead letter #{id} cannot be sent again: its photo or file is no longer kept"
                 ),
-                Some(m) if m.stage == "fn-send" => format!(
+                Some(m) if m.stage == SEND_STAGE.name => format!(
                     "Dead letter #{id} sent back to fn-send: {} message(s) queued again{}",
                     m.requeued,
                     if m.lost > 0 {

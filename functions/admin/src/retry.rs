@@ -7,6 +7,7 @@
 
 use async_nats::jetstream;
 use runtime::HandlerError;
+use runtime::nats::topology::SEND_STAGE;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -33,7 +34,7 @@ pub async fn mark(pool: &PgPool, id: i64, job: Uuid) -> sqlx::Result<Option<Mark
              SELECT e.id, (e.blob IS NULL AND e.method IN ('sendPhoto', 'sendDocument')
                            AND jsonb_typeof(e.params -> 'photo') IS DISTINCT FROM 'string') AS lost
              FROM dl, effects e
-             WHERE dl.stage = 'fn-send' AND jsonb_typeof(dl.effects) = 'array' AND e.state = 'failed'
+             WHERE dl.stage = $3 AND jsonb_typeof(dl.effects) = 'array' AND e.state = 'failed'
                AND e.id IN (SELECT x::uuid FROM jsonb_array_elements_text(dl.effects) x
                             WHERE x ~ '^[0-9a-fA-F-]{36}$')),
          again AS (
@@ -46,6 +47,7 @@ pub async fn mark(pool: &PgPool, id: i64, job: Uuid) -> sqlx::Result<Option<Mark
     )
     .bind(id)
     .bind(job)
+    .bind(SEND_STAGE.name)
     .fetch_optional(pool)
     .await
 }

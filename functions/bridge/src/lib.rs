@@ -22,9 +22,6 @@ use tokio::sync::watch;
 
 pub use routes::Route;
 
-/// The function's name (NATS connection, logs).
-pub const NAME: &str = "fn-bridge";
-
 /// What the bridge is configured with.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -83,7 +80,7 @@ impl Settings {
 /// finish (or are handed back) before it returns.
 pub async fn run(s: Settings) -> Result<(), String> {
     let metrics = (!s.ops_addr.is_empty()).then(ops::recorder).flatten();
-    let (js, _) = broker(NAME, &s.nats).await?;
+    let (js, _) = broker(topology::BRIDGE, &s.nats).await?;
     let stages = s.routes.iter().map(|r| r.stage).collect();
     ops::start(&s.ops_addr, metrics, None, &js, stages);
     let mut consumers = Vec::new();

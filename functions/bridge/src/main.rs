@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
-use fn_bridge::{NAME, Settings, run};
+use fn_bridge::{Settings, run};
+use runtime::nats::topology::BRIDGE;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    runtime::app::launch_with(NAME, Settings::from_env, run).await
+    runtime::app::launch_with(BRIDGE, Settings::from_env, run).await
 }

@@ -10,13 +10,11 @@ pub mod webhook;
 use runtime::app::broker;
 use runtime::config::{ConfigError, Env, Secret, TelegramSettings};
 use runtime::nats::broker::NatsSettings;
+use runtime::nats::topology::INGRESS;
 use runtime::runner::serve;
 
 use crate::polling::Poller;
 use crate::publish::Publisher;
-
-/// The function's name (NATS connection name, logs).
-pub const NAME: &str = "fn-ingress";
 
 /// How updates reach us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +93,7 @@ pub async fn run(s: Settings) -> Result<(), String> {
     let metrics = (!s.ops_addr.is_empty())
         .then(runtime::ops::recorder)
         .flatten();
-    let (js, buckets) = broker(NAME, &s.nats).await?;
+    let (js, buckets) = broker(INGRESS, &s.nats).await?;
     runtime::ops::start(&s.ops_addr, metrics, None, &js, Vec::new());
     let publisher = Publisher::new(js.clone());
     let app = webhook::router(
@@ -116,7 +114,9 @@ pub async fn run(s: Settings) -> Result<(), String> {
         });
     }
     tracing::info!(mode = ?s.mode, "accepting updates");
-    serve(NAME, app, &s.addr).await.map_err(|e| e.to_string())
+    serve(INGRESS, app, &s.addr)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Reads the `update_id` of a body that must be a JSON object with an integer `update_id`.

@@ -2,9 +2,10 @@
 
 use std::process::ExitCode;
 
-use fn_ingress::{NAME, Settings, run};
+use fn_ingress::{Settings, run};
+use runtime::nats::topology::INGRESS;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    runtime::app::launch_with(NAME, Settings::from_env, run).await
+    runtime::app::launch_with(INGRESS, Settings::from_env, run).await
 }

@@ -1,12 +1,15 @@
 //! `make run` as a new user meets it: `infra/dev/run.sh` with `.env.example` as its `.env`,
 //! from an empty database, the terminal chat fed a script — /start → 18+ → Stacy → a message
 //! → 📸 → a saved photo — and then a second time on the same machine (same database, NATS
-//! store and folder), where Telegram no longer knows the avatars' cached file ids.
+//! store and folder), where Telegram no longer knows the avatars' cached file ids. Also: the
+//! functions it starts (`fn-<folder>` for each folder under `functions/`) are the ones the
+//! topology names, each with its image and its NATS user.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use runtime::nats::topology::{ALL_FUNCTIONS, BRIDGE, FUNCTIONS};
 use standins::harness::{TestDb, bin_dir, free_port, nats_server_bin, root};
 
 /// The first run: the age gate, a persona, a message, a photo.
@@ -144,8 +147,8 @@ async fn make_run_works_the_first_time_and_every_time_after() {
     let ((ok1, said1), (ok2, said2), logs) = r;
     assert!(ok1, "first `make run` failed:\n{said1}\n{logs}");
     assert!(
-        said1.contains("all 7 functions are up"),
-        "fn-bridge is not started without BRIDGE_ROUTES:\n{said1}"
+        said1.contains(&format!("all {} functions are up", FUNCTIONS.len())),
+        "{BRIDGE} is not started without BRIDGE_ROUTES:\n{said1}"
     );
     assert!(
         ok2,
@@ -161,4 +164,37 @@ async fn make_run_works_the_first_time_and_every_time_after() {
         .expect("saved files")
         .count();
     assert!(photos >= 2, "photos saved: {photos}");
+}
+
+#[test]
+fn every_function_folder_is_named_in_the_topology_with_an_image_and_a_nats_user() {
+    let folders: Vec<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|e| format!("fn-{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    let mut sorted = folders.clone();
+    sorted.sort();
+    let mut named: Vec<String> = ALL_FUNCTIONS.iter().map(|f| (*f).to_owned()).collect();
+    named.sort();
+    assert_eq!(
+        sorted, named,
+        "functions/ against the topology's ALL_FUNCTIONS"
+    );
+    assert!(FUNCTIONS.iter().all(|f| ALL_FUNCTIONS.contains(f)) && !FUNCTIONS.contains(&BRIDGE));
+    let build = std::fs::read_to_string(root().join("infra/images/build.sh")).unwrap();
+    let images = build
+        .lines()
+        .find_map(|l| l.strip_prefix("functions=\""))
+        .expect("build.sh lists its images");
+    let users = std::fs::read_to_string(root().join("infra/nats/users.conf")).unwrap();
+    for f in ALL_FUNCTIONS {
+        assert!(
+            images.split([' ', '"']).any(|i| i == f),
+            "{f}: no image in build.sh"
+        );
+        assert!(
+            users.contains(&format!("{{user: {f}, ")),
+            "{f}: no user in users.conf"
+        );
+    }
 }

@@ -104,7 +104,12 @@ pub const STAGES: [StageSpec; 6] = [
     SEND_STAGE,
     ADMIN_STAGE,
 ];
-/// Every function binary, in start order (the stages, then the front door).
+/// fn-ingress: the front door, publishing Telegram's updates to [`UPDATES_STREAM`].
+pub const INGRESS: &str = "fn-ingress";
+/// fn-bridge: pulls the consumers of stages that run behind HTTP and posts to their `/invoke`.
+pub const BRIDGE: &str = "fn-bridge";
+/// Every function the bot runs on, in start order (the stages, then the front door): what
+/// `make run`, compose and the Kubernetes manifests start.
 pub const FUNCTIONS: [&str; 7] = [
     UPDATES_STAGE.name,
     REPLY_STAGE.name,
@@ -112,7 +117,19 @@ pub const FUNCTIONS: [&str; 7] = [
     IMAGE_STAGE.name,
     SEND_STAGE.name,
     ADMIN_STAGE.name,
-    "fn-ingress",
+    INGRESS,
+];
+/// Every function binary: [`FUNCTIONS`] and [`BRIDGE`], which runs only where a stage runs
+/// behind HTTP. Each has its image and its NATS user.
+pub const ALL_FUNCTIONS: [&str; 8] = [
+    UPDATES_STAGE.name,
+    REPLY_STAGE.name,
+    PROMPT_STAGE.name,
+    IMAGE_STAGE.name,
+    SEND_STAGE.name,
+    ADMIN_STAGE.name,
+    INGRESS,
+    BRIDGE,
 ];
 
 /// Failure to declare (or find) the topology.
