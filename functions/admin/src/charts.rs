@@ -1,6 +1,7 @@
-//! The panel's charts: line charts drawn with plotters into a bitmap, with the DejaVu Sans font
-//! bundled in `functions/admin/fonts/` (no system fonts needed), encoded as PNG at a size a
-//! phone shows well. Only fn-admin carries this weight.
+//! The panel's charts: what a section asks to have drawn ([`Chart`]), and line charts drawn
+//! with plotters into a bitmap, with the DejaVu Sans font bundled in `functions/admin/fonts/`
+//! (no system fonts needed), encoded as PNG at a size a phone shows well. Only fn-admin
+//! carries this weight.
 
 use std::io::Cursor;
 use std::sync::Once;
@@ -18,6 +19,21 @@ const COLOURS: [RGBColor; 5] = [
     RGBColor(117, 112, 179),
     RGBColor(230, 171, 2),
 ];
+
+/// A chart to draw beside a section: title, x labels, series (name, values; `None` is a gap),
+/// the y axis top (or the data's), the y unit.
+pub struct Chart {
+    /// Title.
+    pub title: String,
+    /// X labels.
+    pub x: Vec<String>,
+    /// Series.
+    pub series: Vec<(String, Vec<Option<f64>>)>,
+    /// Y axis top, when fixed.
+    pub y_max: Option<f64>,
+    /// Y unit.
+    pub unit: &'static str,
+}
 
 /// Why a chart could not be drawn.
 #[derive(Debug, thiserror::Error)]

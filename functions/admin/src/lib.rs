@@ -26,7 +26,7 @@ use runtime::runner::Stage;
 use runtime::telegram::ButtonRow;
 use sqlx::PgPool;
 
-use crate::sections::Chart;
+use crate::charts::Chart;
 
 /// fn-admin settings.
 #[derive(Debug, Clone)]

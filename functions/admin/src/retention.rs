@@ -14,7 +14,8 @@ use chrono::{Duration, NaiveDate};
 use companion::ui::admin::Section;
 use sqlx::PgPool;
 
-use crate::sections::{Chart, percent};
+use crate::charts::Chart;
+use crate::sections::percent;
 use crate::view::View;
 
 /// Retention days shown, D1 … D30.

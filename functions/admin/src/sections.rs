@@ -5,22 +5,8 @@
 use companion::ui::admin::Section;
 use sqlx::PgPool;
 
+use crate::charts::Chart;
 use crate::view::View;
-
-/// A chart to draw beside a section: title, x labels, series (name, values; `None` is a gap),
-/// the y axis top (or the data's), the y unit.
-pub struct Chart {
-    /// Title.
-    pub title: String,
-    /// X labels.
-    pub x: Vec<String>,
-    /// Series.
-    pub series: Vec<(String, Vec<Option<f64>>)>,
-    /// Y axis top, when fixed.
-    pub y_max: Option<f64>,
-    /// Y unit.
-    pub unit: &'static str,
-}
 
 /// `part` of `whole` as a rounded percentage.
 pub fn percent(part: i64, whole: i64) -> String {

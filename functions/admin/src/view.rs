@@ -6,7 +6,7 @@ use companion::ui::admin::Section;
 use companion::ui::buttons::Button;
 use runtime::telegram::ButtonRow;
 
-use crate::sections::Chart;
+use crate::charts::Chart;
 
 /// Telegram's limit on a message's text, less room for the page marker.
 const PAGE_CHARS: usize = 4096 - 64;
