@@ -8,13 +8,10 @@ use companion::personas::expand_user;
 use runtime::HandlerError;
 
 use crate::llm::ChatMessage;
-use crate::store;
+use crate::store::{self, Turn};
 
 /// Telegram's text limit in characters.
 pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
-
-/// A past message as loaded: role, text, id.
-pub type Turn = (String, String, i64);
 
 /// A rough token count: about three characters a token (English runs nearer four, Russian
 /// nearer two and a half; erring high keeps the prompt inside the model's context), plus a

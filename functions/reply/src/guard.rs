@@ -8,8 +8,8 @@ use companion::content::nsfw;
 use companion::content::safety;
 use companion::locale::{Lang, T, tf};
 
-use crate::context::Turn;
 use crate::llm::ChatMessage;
+use crate::store::Turn;
 
 /// How many of the user's latest messages are read together (each tail of them, from the
 /// newest alone to all of them).

@@ -7,6 +7,7 @@
 //! A message whose earlier message in the dialog is still unanswered waits its turn without
 //! holding a slot (the runner parks it), so answers come in order and each sees the last.
 
+pub mod answer;
 pub mod context;
 pub mod guard;
 pub mod llm;

@@ -2,7 +2,8 @@
 //! {base}/chat/completions`, errors classified by `runtime::http` — 429 waits for the rate-limit
 //! reset, 5xx and timeouts retry, other 4xx are permanent, a garbled answer retries — and a
 //! prompt longer than the model's context reported apart, so the caller can trim the history.
-//! Answers are asked for streamed (`stream: true`) and read by `crate::sse`.
+//! Answers are asked for streamed (`stream: true`) and read by `crate::sse`; what of their
+//! text is kept is `crate::answer`'s.
 
 use std::time::Duration;
 
@@ -154,29 +155,6 @@ impl Llm {
     }
 }
 
-/// The answer once it is complete: thinking removed; an empty answer is a failure.
-pub fn finish(text: &str) -> Result<String, HandlerError> {
-    let clean = strip_thinking(text);
-    if clean.is_empty() {
-        return Err(HandlerError::transient(
-            "llm answered with an empty message",
-        ));
-    }
-    Ok(clean)
-}
-
-/// Removes `<think>…</think>` blocks some reasoning models leave in `content`.
-pub fn strip_thinking(text: &str) -> String {
-    let mut out = text.to_owned();
-    while let (Some(a), Some(b)) = (out.find("<think>"), out.find("</think>")) {
-        if b < a {
-            break;
-        }
-        out.replace_range(a..b + "</think>".len(), "");
-    }
-    out.trim().to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,11 +167,5 @@ mod tests {
             r#"{"error":{"message":"bad key","type":"auth","code":null}}"#
         ));
         assert!(!is_context_overflow("not json"));
-    }
-
-    #[test]
-    fn thinking_is_stripped() {
-        assert_eq!(strip_thinking("<think>hmm</think> Hello!"), "Hello!");
-        assert_eq!(strip_thinking("plain"), "plain");
     }
 }

@@ -153,25 +153,3 @@ impl Pieces {
             .and_then(|c| c.content))
     }
 }
-
-/// What of a partial answer may be shown: complete `<think>…</think>` blocks removed and an
-/// unfinished one cut off.
-pub fn showable(text: &str) -> String {
-    let clean = crate::llm::strip_thinking(text);
-    match clean.find("<think>") {
-        Some(i) => clean[..i].trim_end().to_owned(),
-        None => clean,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::showable;
-
-    #[test]
-    fn unfinished_thinking_is_not_shown() {
-        assert_eq!(showable("<think>a</think>Hi there"), "Hi there");
-        assert_eq!(showable("Hi <think>wait"), "Hi");
-        assert_eq!(showable("plain"), "plain");
-    }
-}

@@ -9,6 +9,9 @@ use sqlx::PgPool;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+/// A past message as loaded: role, text, id.
+pub type Turn = (String, String, i64);
+
 /// Where a job stands, read in its first statement.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Begin {
@@ -28,7 +31,7 @@ pub struct Begin {
     pub user_name: Option<String>,
     /// The latest turns after the summary, up to the message answered, oldest first:
     /// `(role, content, id)`.
-    pub turns: Option<Json<Vec<crate::context::Turn>>>,
+    pub turns: Option<Json<Vec<Turn>>>,
     /// The rolling summary of the messages before them (may be empty).
     pub summary: Option<String>,
     /// How many of the dialog's messages the summary does not cover.

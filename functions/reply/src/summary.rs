@@ -11,7 +11,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::Reply;
-use crate::llm::{ChatMessage, finish};
+use crate::answer::finish;
+use crate::llm::ChatMessage;
 
 /// The newest messages always left out of the summary (the prompt shows them verbatim).
 pub const KEEP: usize = 12;

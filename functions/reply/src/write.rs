@@ -14,10 +14,10 @@ use runtime::nats::topology::REPLY_SUBJECT;
 use tokio::time::{Instant, interval_at};
 use uuid::Uuid;
 
+use crate::answer::{finish, showable};
 use crate::context::{self, Prompt, TELEGRAM_TEXT_LIMIT, to_messages};
 use crate::guard::Guard;
-use crate::llm::{ChatMessage, LlmError, finish};
-use crate::sse::showable;
+use crate::llm::{ChatMessage, LlmError};
 use crate::store::{self, Version};
 use crate::{Reply, similar};
 
