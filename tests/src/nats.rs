@@ -110,9 +110,9 @@ impl NatsServer {
                     format!("nats-route://{creds}@127.0.0.1:{r}"),
                 ));
             }
-            for user in runtime::nats::topology::FUNCTIONS
+            for user in runtime::nats::topology::ALL_FUNCTIONS
                 .iter()
-                .chain(&["fn-bridge", "admin"])
+                .chain(&["admin"])
             {
                 env.push((password_var(user), password(user)));
             }
