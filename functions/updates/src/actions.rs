@@ -33,7 +33,7 @@ pub struct Ctx<'a> {
     /// The dialog whose new title their next text is.
     pub renaming: Option<i64>,
     /// Photo limits.
-    pub photos: photos::Limits,
+    pub photos: companion::photos::Limits,
     /// Who may open the admin panel.
     pub admins: &'a AdminIds,
 }

@@ -50,7 +50,7 @@ pub struct Settings {
     /// Messages one user may send per minute.
     pub messages_per_minute: u32,
     /// Photo limits (`MAX_PHOTOS_PER_USER`, `MAX_PHOTOS_PER_DIALOG`, `PHOTOS_IN_FLIGHT`).
-    pub photos: photos::Limits,
+    pub photos: companion::photos::Limits,
     /// Who may open the admin panel (`ADMIN_USER_IDS`).
     pub admins: companion::ui::admin::AdminIds,
     /// How long a chat's oldest update may stay unhandled before it is given up and the
@@ -70,7 +70,7 @@ impl FromEnv for Settings {
                 }
                 n
             },
-            photos: photos::Limits {
+            photos: companion::photos::Limits {
                 per_user: env.parse("MAX_PHOTOS_PER_USER", 9999),
                 per_dialog: env.parse("MAX_PHOTOS_PER_DIALOG", 9999),
                 in_flight: env.parse("PHOTOS_IN_FLIGHT", 2),
@@ -86,7 +86,7 @@ pub struct Updates {
     deps: Deps,
     stream: async_nats::jetstream::stream::Stream,
     max_message_chars: usize,
-    photos: photos::Limits,
+    photos: companion::photos::Limits,
     admins: companion::ui::admin::AdminIds,
     rate: Rate,
     order_give_up: std::time::Duration,

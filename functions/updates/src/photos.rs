@@ -1,13 +1,14 @@
 //! 📸 and `/photo [wish]`: checks the wish with the minor-safety scan, reserves a photo slot
-//! within the per-user and per-dialog limits (under the user's row lock, so concurrent presses
-//! never pass a limit; a photo already rendering for the dialog is not started twice), and
-//! queues the prompt job, answering at once with who is taking the photo and how many are
-//! left. The slot is the job's `photo_jobs` row: fn-image marks it done, a failure gives it
+//! within the per-user and per-dialog limits (`companion::photos::reserve`: under the user's
+//! row lock, so concurrent presses never pass a limit; a photo already rendering for the
+//! dialog is not started twice), and queues the prompt job, answering at once with who is
+//! taking the photo and how many are left. fn-image marks the slot used, a failure gives it
 //! back.
 
 use companion::content::safety;
 use companion::jobs::PromptJob;
 use companion::locale::{T, t, tf};
+use companion::photos;
 use runtime::HandlerError;
 use runtime::effects::Decision;
 use runtime::envelope::Envelope;
@@ -18,78 +19,8 @@ use uuid::Uuid;
 use crate::actions::Ctx;
 use crate::{dialogs, manage, screen};
 
-/// Photo limits from configuration.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Photos one user may get in all.
-    pub per_user: i64,
-    /// Photos one dialog may get.
-    pub per_dialog: i64,
-    /// Photos one user may have rendering at once, across dialogs.
-    pub in_flight: i64,
-}
-
 /// Left counts are shown only when they get this low (a "9998 left" says nothing).
 const SHOW_LEFT_BELOW: i64 = 50;
-
-/// What reserving a slot found.
-#[derive(Debug, sqlx::FromRow)]
-struct Reserved {
-    name: String,
-    by_user: i64,
-    by_dialog: i64,
-    busy: bool,
-    reserved: bool,
-    reply_to: Option<i64>,
-}
-
-/// Locks the user's row, counts their photos (done, or pending for less than an hour) and
-/// inserts job `job`'s slot when both limits allow, none is rendering for the dialog and fewer
-/// than `in_flight` for the user.
-async fn reserve(
-    c: &mut PgConnection,
-    user: i64,
-    dialog: i64,
-    job: Uuid,
-    limits: Limits,
-) -> sqlx::Result<Reserved> {
-    // Its own statement: under READ COMMITTED the counts below then read a snapshot taken
-    // after the lock was granted, so they see every slot a concurrent press committed.
-    sqlx::query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE")
-        .bind(user)
-        .execute(&mut *c)
-        .await?;
-    sqlx::query_as(
-        "WITH used AS (
-             SELECT count(*) AS by_user,
-                    count(*) FILTER (WHERE dialog_id = $2) AS by_dialog,
-                    coalesce(bool_or(dialog_id = $2 AND state = 'pending'
-                                     AND created_at > now() - interval '10 minutes'), false) AS busy,
-                    count(*) FILTER (WHERE state = 'pending'
-                                     AND created_at > now() - interval '10 minutes') AS rendering
-             FROM photo_jobs
-             WHERE user_id = $1
-               AND (state = 'done' OR (state = 'pending' AND created_at > now() - interval '1 hour'))),
-         ins AS (
-             INSERT INTO photo_jobs (job_id, user_id, dialog_id)
-             SELECT $3, $1, $2 FROM used
-             WHERE NOT busy AND rendering < $6 AND by_user < $4 AND by_dialog < $5
-             RETURNING 1)
-         SELECT g.name, used.by_user, used.by_dialog, used.busy OR used.rendering >= $6 AS busy, EXISTS (SELECT 1 FROM ins) AS reserved,
-                (SELECT m.telegram_message_id FROM chat_messages m
-                 WHERE m.dialog_id = $2 AND m.role = 'assistant' AND m.telegram_message_id IS NOT NULL
-                 ORDER BY m.id DESC LIMIT 1) AS reply_to
-         FROM used, dialogs d JOIN girls g ON g.id = d.girl_id WHERE d.id = $2",
-    )
-    .bind(user)
-    .bind(dialog)
-    .bind(job)
-    .bind(limits.per_user)
-    .bind(limits.per_dialog)
-    .bind(limits.in_flight)
-    .fetch_one(c)
-    .await
-}
 
 /// 📸 pressed under dialog `dialog` (in message `shown`), or `/photo` with an optional wish.
 pub async fn photo(
@@ -128,7 +59,7 @@ pub async fn photo(
         return Ok(());
     }
     let job = Uuid::new_v4();
-    let r = reserve(c, user, dialog_id, job, ctx.photos).await?;
+    let r = photos::reserve(c, user, dialog_id, job, ctx.photos).await?;
     let name: &dyn std::fmt::Display = &r.name;
     let refusal = if r.busy {
         Some(tf(lang, T::PhotoBusy, &[("name", name)]))
