@@ -16,8 +16,8 @@ use runtime::nats::topology::PROMPT_SUBJECT;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::actions::Ctx;
-use crate::{dialogs, manage, screen};
+use crate::ctx::Ctx;
+use crate::store::dialogs;
 
 /// Left counts are shown only when they get this low (a "9998 left" says nothing).
 const SHOW_LEFT_BELOW: i64 = 50;
@@ -40,14 +40,14 @@ pub async fn photo(
         None => dialogs::active_dialog(c, user).await?,
     };
     let Some(dialog_id) = dialog_id else {
-        manage::tell(ctx, d, callback, t(lang, T::PickFirst));
+        ctx.tell(d, callback, t(lang, T::PickFirst));
         return Ok(());
     };
     // A wish shapes a picture: read with the picture rules (a child in it blocks, owned or
     // remembered), and it marks the dialog like a chat message would.
     if let Some(hit) = wish.as_deref().and_then(safety::check_picture) {
         if safety::check(wish.as_deref().unwrap_or_default()).is_some() {
-            screen::mark(c, dialog_id).await?;
+            dialogs::mark(c, dialog_id).await?;
         }
         tracing::warn!(
             update = ctx.update_id,
@@ -55,7 +55,7 @@ pub async fn photo(
             "photo request refused by the minor-safety scan"
         );
         tracing::debug!(term = %hit.term, "what the scan matched");
-        manage::tell(ctx, d, callback, t(lang, T::PhotoBlocked));
+        ctx.tell(d, callback, t(lang, T::PhotoBlocked));
         return Ok(());
     }
     let job = Uuid::new_v4();
@@ -79,7 +79,7 @@ pub async fn photo(
         None
     };
     if let Some(text) = refusal {
-        manage::tell(ctx, d, callback, &text);
+        ctx.tell(d, callback, &text);
         return Ok(());
     }
     let prompt = PromptJob {
@@ -101,6 +101,6 @@ pub async fn photo(
     if left < SHOW_LEFT_BELOW {
         text = format!("{text} {}", tf(lang, T::PhotoLeft, &[("left", &left)]));
     }
-    manage::tell(ctx, d, callback, &text);
+    ctx.tell(d, callback, &text);
     Ok(())
 }
