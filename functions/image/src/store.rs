@@ -1,6 +1,7 @@
 //! The Postgres statements fn-image runs: whether a job's photo is stored, and storing it with
-//! its counters (photos used per persona, retention, daily activity), its slot marked used and
-//! the history line, once per job.
+//! its counters (photos used per persona, retention, daily activity), its slot marked used
+//! (`companion::photos::used!`, where the slot's whole life is written) and the history line,
+//! once per job.
 
 use companion::jobs::ImageJob;
 use runtime::envelope::Envelope;
@@ -61,15 +62,17 @@ pub async fn record(
     }
     // One statement: the slot used, the history line, and the counters (`track_activity`:
     // retention, then the day's activity, the one lock order every function uses).
-    sqlx::query(
-        "WITH used AS (UPDATE photo_jobs SET state = 'done' WHERE job_id = $3),
+    sqlx::query(concat!(
+        "WITH used AS (",
+        companion::photos::used!("$3"),
+        "),
               told AS (INSERT INTO chat_messages (dialog_id, role, content)
                        SELECT $2, 'system', $4::text WHERE $4::text <> ''),
               persona AS (UPDATE user_selected_girls s SET photos_used = photos_used + 1
                           FROM dialogs d WHERE d.id = $2 AND s.user_id = $1 AND s.girl_id = d.girl_id),
               dialog AS (UPDATE dialogs SET photos_sent = photos_sent + 1 WHERE id = $2)
-         SELECT track_activity($1, 0, 1, 0)",
-    )
+         SELECT track_activity($1, 0, 1, 0)"
+    ))
     .bind(job.user_id)
     .bind(job.dialog_id)
     .bind(env.id)

@@ -102,17 +102,17 @@ pub async fn unreachable(pool: &PgPool, chat_id: i64, why: &str) -> sqlx::Result
     Ok(r.rows_affected())
 }
 
-/// The language the user of chat `chat_id` is spoken to in (English for groups and strangers).
+/// The language the user of chat `chat_id` is spoken to in (English for groups and strangers):
+/// their stored choice and Telegram code, decided by `Lang::for_user`.
 pub async fn lang_of(pool: &PgPool, chat_id: i64) -> sqlx::Result<Lang> {
-    let code: Option<String> =
-        sqlx::query_scalar("SELECT ui_lang(lang, language_code) FROM users WHERE id = $1")
+    let user: Option<(Option<String>, Option<String>)> =
+        sqlx::query_as("SELECT lang, language_code FROM users WHERE id = $1")
             .bind(chat_id)
             .fetch_optional(pool)
             .await?;
-    Ok(code
-        .as_deref()
-        .and_then(Lang::from_code)
-        .unwrap_or_default())
+    Ok(user.map_or_else(Lang::default, |(chosen, code)| {
+        Lang::for_user(chosen.as_deref(), code.as_deref())
+    }))
 }
 
 /// Whether effects of effect `id`'s chat decided before it are still pending.

@@ -7,26 +7,21 @@
 //! (parked) while an older update of its chat is still in the stream, unhandled — so two quick
 //! messages are stored and answered in the order sent even when two copies take them.
 //! The hot path — a text from a confirmed user in an open dialog, within their rate — is the
-//! same work in one autocommitted statement (`store::text_turn`).
+//! same work in one autocommitted statement (`store::turn`). Every other update is routed to
+//! its action's handler (`actions`), given the update's context (`ctx`); every statement is in
+//! `store`.
 
 pub mod actions;
-pub mod chats;
-pub mod dialogs;
-pub mod erase;
-pub mod export;
-pub mod listing;
-pub mod manage;
-pub mod menu;
+pub mod commands;
+pub mod ctx;
 pub mod order;
-pub mod photos;
 pub mod route;
-pub mod screen;
 pub mod store;
 
 use std::path::PathBuf;
 
 use companion::jobs::sorry;
-use companion::locale::{COMMANDS, Lang, t};
+use companion::locale::Lang;
 use companion::personas;
 use runtime::HandlerError;
 use runtime::app::{Deps, FromEnv};
@@ -37,8 +32,11 @@ use runtime::nats::topology::{UPDATES_STAGE, UPDATES_STREAM};
 use runtime::runner::Notice;
 use runtime::runner::Stage;
 
+use crate::ctx::Ctx;
 use crate::route::{Action, TgUpdate, route};
-use crate::store::{Rate, TextTurn};
+use crate::store::budget::Rate;
+use crate::store::turn::{self, TextTurn};
+use crate::store::updates;
 
 /// fn-updates settings.
 #[derive(Debug, Clone)]
@@ -50,7 +48,7 @@ pub struct Settings {
     /// Messages one user may send per minute.
     pub messages_per_minute: u32,
     /// Photo limits (`MAX_PHOTOS_PER_USER`, `MAX_PHOTOS_PER_DIALOG`, `PHOTOS_IN_FLIGHT`).
-    pub photos: photos::Limits,
+    pub photos: companion::photos::Limits,
     /// Who may open the admin panel (`ADMIN_USER_IDS`).
     pub admins: companion::ui::admin::AdminIds,
     /// How long a chat's oldest update may stay unhandled before it is given up and the
@@ -70,7 +68,7 @@ impl FromEnv for Settings {
                 }
                 n
             },
-            photos: photos::Limits {
+            photos: companion::photos::Limits {
                 per_user: env.parse("MAX_PHOTOS_PER_USER", 9999),
                 per_dialog: env.parse("MAX_PHOTOS_PER_DIALOG", 9999),
                 in_flight: env.parse("PHOTOS_IN_FLIGHT", 2),
@@ -86,7 +84,7 @@ pub struct Updates {
     deps: Deps,
     stream: async_nats::jetstream::stream::Stream,
     max_message_chars: usize,
-    photos: photos::Limits,
+    photos: companion::photos::Limits,
     admins: companion::ui::admin::AdminIds,
     rate: Rate,
     order_give_up: std::time::Duration,
@@ -101,7 +99,9 @@ impl Updates {
             .await
             .map_err(|e| e.to_string())?;
         tracing::info!(personas = cards.len(), dir = %settings.personas_dir.display(), "personas loaded");
-        set_commands(&deps).await.map_err(|e| e.to_string())?;
+        commands::set_commands(&deps)
+            .await
+            .map_err(|e| e.to_string())?;
         let stream = deps
             .js
             .get_stream(UPDATES_STREAM)
@@ -118,39 +118,6 @@ impl Updates {
             heads: order::Heads::default(),
         })
     }
-}
-
-/// Telegram's command menu, in every language (the default list in English, Russian for
-/// Russian-speaking users): a `setMyCommands` call per language whose menu is new or changed
-/// since it was last set (`bot_commands`), sent by fn-send like any effect.
-async fn set_commands(deps: &Deps) -> Result<(), HandlerError> {
-    let mut tx = deps.pool.begin().await?;
-    let mut d = Decision::new("startup", "startup");
-    for lang in Lang::ALL {
-        let commands: Vec<serde_json::Value> = COMMANDS
-            .iter()
-            .map(|(command, key)| serde_json::json!({"command": command, "description": t(lang, *key)}))
-            .collect();
-        let mut params = serde_json::json!({ "commands": commands });
-        if lang != Lang::En {
-            params["language_code"] = serde_json::json!(lang.code());
-        }
-        let changed: Option<String> = sqlx::query_scalar(
-            "INSERT INTO bot_commands (lang, digest) VALUES ($1, md5($2))
-             ON CONFLICT (lang) DO UPDATE SET digest = EXCLUDED.digest, set_at = now()
-               WHERE bot_commands.digest <> EXCLUDED.digest
-             RETURNING lang",
-        )
-        .bind(lang.code())
-        .bind(params.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        if changed.is_some() {
-            d.bot_call("setMyCommands", params);
-        }
-    }
-    let committed = d.commit(tx).await?;
-    deps.outbox.publish(committed).await
 }
 
 impl Stage for Updates {
@@ -197,7 +164,7 @@ impl Stage for Updates {
         {
             let job = uuid::Uuid::new_v4();
             let pool = &self.deps.pool;
-            match store::text_turn(pool, update_id, &sender, text, job, &source, self.rate).await? {
+            match turn::text_turn(pool, update_id, &sender, text, job, &source, self.rate).await? {
                 TextTurn::Stored(job) => {
                     let committed = Committed::written(source, vec![job]);
                     return self.deps.outbox.publish(committed).await;
@@ -208,7 +175,7 @@ impl Stage for Updates {
         }
         let mut tx = self.deps.pool.begin().await?;
         // The chat first, then the claim: a chat's updates are decided one at a time.
-        let begun = store::begin_update(&mut tx, update_id, &sender).await?;
+        let begun = updates::begin_update(&mut tx, update_id, &sender).await?;
         if !begun.claimed {
             tracing::info!(
                 update_id,
@@ -217,13 +184,13 @@ impl Stage for Updates {
             drop(tx);
             return self.deps.outbox.republish(&source).await;
         }
-        let ctx = actions::Ctx {
+        let ctx = Ctx {
             update_id,
             sender: &sender,
             confirmed: begun.confirmed,
             max_chars: self.max_message_chars,
             rate: self.rate,
-            lang: Lang::from_code(&begun.lang).unwrap_or_default(),
+            lang: begun.lang(),
             renaming: begun.renaming_dialog_id,
             photos: self.photos,
             admins: &self.admins,

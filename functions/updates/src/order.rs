@@ -22,6 +22,7 @@ use runtime::nats::topology::{UPDATES_STAGE, update_subject};
 use runtime::pg::deadletter::{self, DeadLetter};
 
 use crate::route::TgUpdate;
+use crate::store::updates;
 
 /// The shortest and the longest wait before an update looks again at the older one.
 const POLL_MIN: Duration = Duration::from_millis(100);
@@ -118,13 +119,7 @@ async fn skip(
     );
     tracing::error!(update_id, chat_id = chat, %reason, "giving up on a stuck update");
     let mut tx = deps.pool.begin().await?;
-    let claimed =
-        sqlx::query("INSERT INTO processed_updates (update_id) VALUES ($1) ON CONFLICT DO NOTHING")
-            .bind(update_id.unwrap_or(-1))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
+    let claimed = updates::claim(&mut tx, update_id.unwrap_or(-1)).await?;
     let source = format!("stuck-{}", m.sequence);
     let mut notice = Decision::new(
         source,

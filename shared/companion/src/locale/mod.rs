@@ -47,6 +47,16 @@ impl Lang {
         }
     }
 
+    /// The language the bot speaks to a user: the one they chose with `/lang` (a stored
+    /// [`Lang::code`]; a code this build does not know is no choice), else the one their
+    /// Telegram app's `language_code` gives ([`Lang::for_telegram`]). The one place the user's
+    /// language is decided: the database keeps only the choice and Telegram's code.
+    pub fn for_user(chosen: Option<&str>, language_code: Option<&str>) -> Self {
+        chosen
+            .and_then(Lang::from_code)
+            .unwrap_or_else(|| Lang::for_telegram(language_code))
+    }
+
     /// The language's own name, for the `/lang` buttons.
     pub fn name(self) -> &'static str {
         match self {
@@ -210,6 +220,15 @@ mod tests {
             assert_eq!(Lang::from_code(l.code()), Some(l));
         }
         assert_eq!(Lang::from_code("de"), None);
+    }
+
+    #[test]
+    fn a_chosen_language_beats_telegrams_and_an_unknown_choice_is_none() {
+        assert_eq!(Lang::for_user(Some("en"), Some("ru-RU")), Lang::En);
+        assert_eq!(Lang::for_user(Some("ru"), None), Lang::Ru);
+        assert_eq!(Lang::for_user(None, Some("ru")), Lang::Ru);
+        assert_eq!(Lang::for_user(None, None), Lang::En);
+        assert_eq!(Lang::for_user(Some("xx"), Some("ru")), Lang::Ru);
     }
 
     #[test]

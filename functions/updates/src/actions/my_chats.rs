@@ -1,6 +1,6 @@
-//! "💬 My chats", inside the update's transaction: the user's dialogs a page at a time (title,
-//! date, message count), continue one, rename one (the next text is its title), delete one
-//! after a confirmation shown in place.
+//! "💬 My chats": the user's dialogs a page at a time (title, date, message count), continue
+//! one, rename one (the next text is its title), delete one after a confirmation shown in
+//! place; and how a dialog taken up again is announced.
 
 use companion::locale::texts;
 use companion::locale::{Lang, T, t, tf};
@@ -11,8 +11,9 @@ use runtime::effects::Decision;
 use runtime::telegram::ButtonRow;
 use sqlx::PgConnection;
 
-use crate::actions::Ctx;
-use crate::chats;
+use crate::ctx::Ctx;
+use crate::store::dialogs::{self, Resumed};
+use crate::store::{my_chats, users};
 
 /// Dialogs per page of the list.
 const PER_PAGE: i64 = 5;
@@ -44,12 +45,12 @@ async fn list_page(
     lang: Lang,
     page: i16,
 ) -> Result<(String, Vec<ButtonRow>), HandlerError> {
-    let mut list = chats::list(c, user_id, page, PER_PAGE).await?;
+    let mut list = my_chats::list(c, user_id, page, PER_PAGE).await?;
     let mut page = page;
     if list.is_empty() && page > 0 {
         // The page emptied (deletions): show the first one.
         page = 0;
-        list = chats::list(c, user_id, 0, PER_PAGE).await?;
+        list = my_chats::list(c, user_id, 0, PER_PAGE).await?;
     }
     let Some(total) = list.first().map(|l| l.total) else {
         return Ok((t(lang, T::ChatsEmpty).to_owned(), Vec::new()));
@@ -115,7 +116,7 @@ pub async fn open(
     callback: &str,
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
-    match chats::open(c, ctx.sender.user_id, dialog_id).await? {
+    match dialogs::open(c, ctx.sender.user_id, dialog_id).await? {
         Some(r) => {
             d.answer_callback(chat, callback, None);
             resumed(ctx, d, &r);
@@ -137,7 +138,7 @@ pub async fn rename(
     let Some(title) = title_or_gone(c, ctx, d, dialog_id, callback).await? else {
         return Ok(());
     };
-    chats::renaming(c, user, Some(dialog_id)).await?;
+    users::renaming(c, user, Some(dialog_id)).await?;
     d.answer_callback(chat, callback, None);
     let args: [(&str, &dyn std::fmt::Display); 2] = [("title", &title), ("limit", &TITLE_LIMIT)];
     d.text(chat, &tf(ctx.lang, T::RenamePrompt, &args), &[]);
@@ -159,8 +160,8 @@ pub async fn renamed(
         d.text(chat, &text, &[]);
         return Ok(());
     }
-    chats::renaming(c, user, None).await?;
-    if !title.is_empty() && chats::rename(c, user, dialog_id, title).await? {
+    users::renaming(c, user, None).await?;
+    if !title.is_empty() && my_chats::rename(c, user, dialog_id, title).await? {
         d.text(chat, &tf(ctx.lang, T::Renamed, &[("title", &title)]), &[]);
     } else {
         d.text(chat, t(ctx.lang, T::ChatGone), &[]);
@@ -180,7 +181,7 @@ pub async fn delete(
 ) -> Result<(), HandlerError> {
     let (chat, user, lang) = (ctx.sender.chat_id, ctx.sender.user_id, ctx.lang);
     let (text, rows) = if confirmed {
-        let Some(title) = chats::delete(c, user, dialog_id).await? else {
+        let Some(title) = my_chats::delete(c, user, dialog_id).await? else {
             d.answer_callback(chat, callback, Some(t(lang, T::ChatGone)));
             return Ok(());
         };
@@ -219,7 +220,7 @@ async fn title_or_gone(
     dialog_id: i64,
     callback: &str,
 ) -> Result<Option<String>, HandlerError> {
-    let title = chats::title(c, ctx.sender.user_id, dialog_id).await?;
+    let title = my_chats::title(c, ctx.sender.user_id, dialog_id).await?;
     if title.is_none() {
         d.answer_callback(ctx.sender.chat_id, callback, Some(t(ctx.lang, T::ChatGone)));
     }
@@ -227,7 +228,7 @@ async fn title_or_gone(
 }
 
 /// Tells the user the dialog they took up again continues, with her last message.
-pub fn resumed(ctx: &Ctx<'_>, d: &mut Decision, r: &crate::dialogs::Resumed) {
+pub fn resumed(ctx: &Ctx<'_>, d: &mut Decision, r: &Resumed) {
     let text = texts::resumed(ctx.lang, &r.name, r.messages, r.last.as_deref());
     d.text(
         ctx.sender.chat_id,

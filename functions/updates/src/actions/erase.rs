@@ -11,16 +11,8 @@ use runtime::effects::Decision;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::actions::Ctx;
-
-/// What an erasure removed.
-#[derive(Debug, sqlx::FromRow)]
-struct Erased {
-    dialogs: i64,
-    messages: i64,
-    photos: i64,
-    jobs: Vec<Uuid>,
-}
+use crate::ctx::Ctx;
+use crate::store::users;
 
 /// Asks (`choice` none), erases (`Some(true)`) or leaves everything as it is (`Some(false)`).
 pub async fn erase_me(
@@ -37,15 +29,7 @@ pub async fn erase_me(
     }
     match choice {
         None => {
-            let (dialogs, messages, photos): (i64, i64, i64) = sqlx::query_as(
-                "SELECT (SELECT count(*) FROM dialogs WHERE user_id = $1),
-                        (SELECT count(*) FROM chat_messages m JOIN dialogs d ON d.id = m.dialog_id
-                         WHERE d.user_id = $1 AND m.role <> 'system'),
-                        (SELECT count(*) FROM photos WHERE user_id = $1)",
-            )
-            .bind(user)
-            .fetch_one(&mut *c)
-            .await?;
+            let (dialogs, messages, photos) = users::kept(c, user).await?;
             let text = tf(
                 lang,
                 T::EraseAsk,
@@ -69,22 +53,8 @@ pub async fn erase_me(
         }
         Some(false) => d.text_in(chat, shown, t(lang, T::EraseKept), &[]),
         Some(true) => {
-            let erased: Erased = sqlx::query_as("SELECT * FROM erase_user($1)")
-                .bind(user)
-                .fetch_one(&mut *c)
-                .await?;
             let id = Uuid::new_v4();
-            sqlx::query(
-                "INSERT INTO erasures (id, dialogs, messages, photos, jobs)
-                 VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(id)
-            .bind(erased.dialogs)
-            .bind(erased.messages)
-            .bind(erased.photos)
-            .bind(&erased.jobs)
-            .execute(&mut *c)
-            .await?;
+            let erased = users::erase(c, user, id).await?;
             tracing::info!(erasure = %id, jobs = erased.jobs.len(), "a user erased their data");
             let text = tf(
                 lang,

@@ -14,45 +14,8 @@ use runtime::HandlerError;
 use runtime::effects::Decision;
 use sqlx::PgConnection;
 
-use crate::actions::Ctx;
-
-/// The dialog a text is screened in.
-#[derive(Debug, sqlx::FromRow)]
-struct Dialog {
-    id: i64,
-    adult: bool,
-    cue: bool,
-    name: String,
-}
-
-/// Dialog `dialog` of `user`, or their active one.
-async fn dialog(
-    c: &mut PgConnection,
-    user: i64,
-    dialog: Option<i64>,
-) -> sqlx::Result<Option<Dialog>> {
-    sqlx::query_as(
-        "SELECT d.id, d.nsfw_enabled AS adult, d.minor_cue_at IS NOT NULL AS cue, g.name
-         FROM dialogs d JOIN girls g ON g.id = d.girl_id
-         WHERE d.user_id = $1 AND d.id = COALESCE($2, (
-             SELECT s.active_dialog_id FROM users u
-             JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
-             WHERE u.id = $1))",
-    )
-    .bind(user)
-    .bind(dialog)
-    .fetch_optional(c)
-    .await
-}
-
-/// Marks dialog `id`: a minor was brought into it.
-pub async fn mark(c: &mut PgConnection, id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE dialogs SET minor_cue_at = COALESCE(minor_cue_at, now()) WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(())
-}
+use crate::ctx::Ctx;
+use crate::store::dialogs;
 
 /// Screens `text` for dialog `dialog_id` (the user's active dialog when `None`): `true` when
 /// it is refused (the refusal is in `d`), `false` when it may be stored and answered.
@@ -68,7 +31,7 @@ pub async fn refused(
     if hit.is_none() && !sexual {
         return Ok(false);
     }
-    let Some(dl) = dialog(c, ctx.sender.user_id, dialog_id).await? else {
+    let Some(dl) = dialogs::screened(c, ctx.sender.user_id, dialog_id).await? else {
         // No dialog: nothing is stored or asked (the caller says so).
         return Ok(false);
     };
@@ -80,7 +43,7 @@ pub async fn refused(
         (None, true) => "sexual after a minor cue",
         (None, false) => return Ok(false),
     };
-    mark(c, dl.id).await?;
+    dialogs::mark(c, dl.id).await?;
     tracing::warn!(
         update = ctx.update_id,
         rule,

@@ -6,30 +6,15 @@
 //! most [`MAX_EXPORT_BYTES`] (the oldest messages left out beyond it).
 
 use chrono::{DateTime, Utc};
-use companion::locale::{T, t, tf};
+use companion::locale::{T, tf};
 use runtime::HandlerError;
 use runtime::effects::Decision;
 use serde_json::json;
 use sqlx::PgConnection;
 
-use crate::actions::Ctx;
-
-/// One stored message: role, text, when, versions, the version shown.
-type Message = (
-    String,
-    String,
-    DateTime<Utc>,
-    Option<Vec<String>>,
-    Option<i16>,
-);
-
-#[derive(sqlx::FromRow)]
-struct Dialog {
-    persona: String,
-    user_name: String,
-    created_at: DateTime<Utc>,
-    messages: sqlx::types::Json<Vec<Message>>,
-}
+use crate::ctx::Ctx;
+use crate::store::messages::{self, Exported};
+use crate::store::users;
 
 /// SillyTavern's `send_date`: "October 18, 2024 8:52pm".
 fn send_date(at: DateTime<Utc>) -> String {
@@ -37,7 +22,7 @@ fn send_date(at: DateTime<Utc>) -> String {
 }
 
 /// The `.jsonl` and `.txt` files of a dialog.
-fn files(d: &Dialog) -> (String, String) {
+fn files(d: &Exported) -> (String, String) {
     let header = json!({
         "user_name": d.user_name,
         "character_name": d.persona,
@@ -77,7 +62,7 @@ pub const EXPORT_EVERY_SECS: i64 = 60;
 pub const MAX_EXPORT_BYTES: usize = 8 << 20;
 
 /// Drops the oldest messages until the files fit [`MAX_EXPORT_BYTES`]; how many were dropped.
-fn fit(d: &mut Dialog) -> (String, String, usize) {
+fn fit(d: &mut Exported) -> (String, String, usize) {
     let mut dropped = 0;
     loop {
         let (jsonl, text) = files(d);
@@ -92,23 +77,6 @@ fn fit(d: &mut Dialog) -> (String, String, usize) {
     }
 }
 
-/// Claims the user's export for now: `None` when they may export, else the seconds to wait.
-async fn claim(c: &mut PgConnection, user_id: i64) -> sqlx::Result<Option<i64>> {
-    let wait: Option<f64> = sqlx::query_scalar(
-        "WITH c AS (UPDATE users SET exported_at = now() WHERE id = $1
-                      AND (exported_at IS NULL OR exported_at <= now() - make_interval(secs => $2))
-                    RETURNING 1)
-         SELECT CASE WHEN EXISTS (SELECT 1 FROM c) THEN NULL
-                ELSE extract(epoch FROM exported_at + make_interval(secs => $2) - now())::float8 END
-         FROM users WHERE id = $1",
-    )
-    .bind(user_id)
-    .bind(EXPORT_EVERY_SECS as f64)
-    .fetch_one(c)
-    .await?;
-    Ok(wait.map(|w| w.ceil().max(1.0) as i64))
-}
-
 /// Sends the user's current dialog as files, or says there is none.
 pub async fn export(
     c: &mut PgConnection,
@@ -116,26 +84,13 @@ pub async fn export(
     d: &mut Decision,
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
-    let dialog: Option<Dialog> = sqlx::query_as(
-        "SELECT g.name AS persona, u.first_name AS user_name, dl.created_at,
-                COALESCE((SELECT json_agg(json_build_array(m.role, m.content, m.created_at, m.variants, m.variant)
-                                          ORDER BY m.id)
-                          FROM chat_messages m WHERE m.dialog_id = dl.id AND m.role <> 'system'), '[]'::json)
-                AS messages
-         FROM users u
-         JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
-         JOIN dialogs dl ON dl.id = s.active_dialog_id
-         JOIN girls g ON g.id = dl.girl_id
-         WHERE u.id = $1",
-    )
-    .bind(ctx.sender.user_id)
-    .fetch_optional(&mut *c)
-    .await?;
+    let dialog = messages::exported(c, ctx.sender.user_id).await?;
     let Some(mut dialog) = dialog else {
-        d.text(chat, t(ctx.lang, T::PickFirst), &[]);
+        ctx.say(d, T::PickFirst);
         return Ok(());
     };
-    if let Some(secs) = claim(c, ctx.sender.user_id).await? {
+    if let Some(secs) = users::claim_export(c, ctx.sender.user_id, EXPORT_EVERY_SECS as f64).await?
+    {
         d.text(
             chat,
             &tf(ctx.lang, T::ExportTooSoon, &[("secs", &secs)]),
@@ -172,7 +127,7 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-10-18T20:52:17Z")
             .unwrap()
             .with_timezone(&Utc);
-        let d = Dialog {
+        let d = Exported {
             persona: "Mira".into(),
             user_name: "Ann".into(),
             created_at: at,

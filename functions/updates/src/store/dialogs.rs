@@ -1,7 +1,7 @@
-//! The Postgres statements about a user's dialogs, inside the update's transaction: the
-//! personas to choose from (and their avatars' uploads), open a new dialog with the persona's
-//! greetings, resume the latest one with a persona, browse a message's variants, and find or
-//! check the dialog a photo is for.
+//! A user's dialogs: open a new one with the persona's greetings, resume the latest one with a
+//! persona or a chosen one, find the current persona and the active dialog, check a dialog is
+//! the user's, and the minor-safety gate's view of a dialog (and its mark). "💬 My chats" (the
+//! list, titles, rename, delete) is `my_chats`.
 
 use sqlx::PgConnection;
 
@@ -35,30 +35,9 @@ pub async fn resume(
     .fetch_optional(&mut *c)
     .await?;
     match active {
-        Some(dialog_id) => crate::chats::open(c, user_id, dialog_id).await,
+        Some(dialog_id) => open(c, user_id, dialog_id).await,
         None => Ok(None),
     }
-}
-
-/// Makes user message `message_id` wait for an answer again after its answer was given up on;
-/// returns its dialog, or `None` when it is not the user's or needs nothing.
-pub async fn retry(
-    c: &mut PgConnection,
-    user_id: i64,
-    message_id: i64,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "UPDATE chat_messages m SET reply_failed_at = NULL
-         FROM dialogs d
-         WHERE m.id = $2 AND d.id = m.dialog_id AND d.user_id = $1 AND m.role = 'user'
-           AND m.reply_failed_at IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = m.id)
-         RETURNING m.dialog_id",
-    )
-    .bind(user_id)
-    .bind(message_id)
-    .fetch_optional(c)
-    .await
 }
 
 /// The persona the user is talking to, if any.
@@ -151,41 +130,31 @@ pub struct Opened {
     pub variants: usize,
 }
 
-/// A message switched to another of its variants.
-#[derive(Debug, sqlx::FromRow)]
-pub struct Swiped {
-    /// The variant now chosen.
-    pub content: String,
-    /// How many variants there are.
-    pub variants: i32,
-    /// The dialog it belongs to.
-    pub dialog_id: i64,
-    /// For an answer: the user message it answers.
-    pub reply_to: Option<i64>,
-}
-
-/// Makes variant `index` the content of message `message_id`, if it belongs to the user, has
-/// that variant, and is still the dialog's last message (the history is never rewritten
-/// under later turns).
-pub async fn swipe(
+/// Makes dialog `dialog_id` the one the user talks in (its persona becomes the current one);
+/// `None` when it is not theirs or its persona is gone.
+pub async fn open(
     c: &mut PgConnection,
     user_id: i64,
-    message_id: i64,
-    index: i16,
-) -> sqlx::Result<Option<Swiped>> {
+    dialog_id: i64,
+) -> sqlx::Result<Option<Resumed>> {
     sqlx::query_as(
-        "UPDATE chat_messages m SET variant = $3, content = m.variants[$3 + 1]
-         FROM dialogs d
-         WHERE m.id = $2 AND d.id = m.dialog_id AND d.user_id = $1
-           AND $3 < cardinality(m.variants)
-           AND NOT EXISTS (SELECT 1 FROM chat_messages l
-                           WHERE l.dialog_id = m.dialog_id AND l.id > m.id
-                             AND l.role <> 'system')
-         RETURNING m.content, cardinality(m.variants) AS variants, m.dialog_id, m.reply_to",
+        "WITH d AS (SELECT d.id, d.girl_id, g.name FROM dialogs d
+                    JOIN girls g ON g.id = d.girl_id AND g.is_active
+                    WHERE d.id = $2 AND d.user_id = $1),
+         s AS (INSERT INTO user_selected_girls (user_id, girl_id, active_dialog_id)
+               SELECT $1, girl_id, id FROM d
+               ON CONFLICT (user_id, girl_id) DO UPDATE
+               SET active_dialog_id = EXCLUDED.active_dialog_id, updated_at = now()),
+         u AS (UPDATE users SET current_girl_id = d.girl_id, renaming_dialog_id = NULL,
+                   updated_at = now() FROM d WHERE users.id = $1)
+         SELECT d.id AS dialog_id, d.name,
+                (SELECT count(*) FROM chat_messages WHERE dialog_id = d.id) AS messages,
+                (SELECT content FROM chat_messages WHERE dialog_id = d.id AND role = 'assistant'
+                 ORDER BY id DESC LIMIT 1) AS last
+         FROM d",
     )
     .bind(user_id)
-    .bind(message_id)
-    .bind(index)
+    .bind(dialog_id)
     .fetch_optional(c)
     .await
 }
@@ -204,23 +173,6 @@ pub async fn active_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<O
     .map(Option::flatten)
 }
 
-/// Whether the user's active dialog is adult, and its persona's name.
-pub async fn active_persona(
-    c: &mut PgConnection,
-    user_id: i64,
-) -> sqlx::Result<Option<(bool, String)>> {
-    sqlx::query_as(
-        "SELECT d.nsfw_enabled, g.name FROM users u
-         JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
-         JOIN dialogs d ON d.id = s.active_dialog_id
-         JOIN girls g ON g.id = d.girl_id
-         WHERE u.id = $1",
-    )
-    .bind(user_id)
-    .fetch_optional(c)
-    .await
-}
-
 /// Whether `dialog_id` belongs to `user_id`.
 pub async fn owns_dialog(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM dialogs WHERE id = $1 AND user_id = $2)")
@@ -230,6 +182,7 @@ pub async fn owns_dialog(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> 
         .await
 }
 
+/// Counts a new dialog in the user's activity (`track_activity`).
 async fn count_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<()> {
     sqlx::query("SELECT track_activity($1, 0, 0, 1)")
         .bind(user_id)
@@ -238,44 +191,43 @@ async fn count_dialog(c: &mut PgConnection, user_id: i64) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// A persona as the picker shows it.
+/// The dialog a text is screened in.
 #[derive(Debug, sqlx::FromRow)]
-pub struct MenuPersona {
-    /// Database id.
-    pub id: i32,
-    /// Display name.
+pub struct Screened {
+    /// The dialog.
+    pub id: i64,
+    /// It turned adult.
+    pub adult: bool,
+    /// A minor was brought into it (`minor_cue_at`).
+    pub cue: bool,
+    /// Its persona's name.
     pub name: String,
-    /// Age.
-    pub age: i32,
-    /// One-line pitch by language code.
-    pub pitch: sqlx::types::Json<std::collections::BTreeMap<String, String>>,
-    /// Her avatar as Telegram knows it, once uploaded.
-    pub avatar_file_id: Option<String>,
-    /// Her avatar's PNG, when Telegram does not have it yet.
-    pub avatar: Option<Vec<u8>>,
 }
 
-/// Active personas for the menu, in their order.
-pub async fn personas(c: &mut PgConnection) -> sqlx::Result<Vec<MenuPersona>> {
+/// Dialog `dialog` of `user`, or their active one, as the minor-safety gate reads it.
+pub async fn screened(
+    c: &mut PgConnection,
+    user: i64,
+    dialog: Option<i64>,
+) -> sqlx::Result<Option<Screened>> {
     sqlx::query_as(
-        "SELECT g.id, g.name, g.age, g.pitch, e.telegram_file_id AS avatar_file_id,
-                CASE WHEN e.telegram_file_id IS NULL THEN g.avatar END AS avatar
-         FROM girls g LEFT JOIN effects e ON e.id = g.avatar_effect_id
-         WHERE g.is_active ORDER BY g.sort_order, g.id",
+        "SELECT d.id, d.nsfw_enabled AS adult, d.minor_cue_at IS NOT NULL AS cue, g.name
+         FROM dialogs d JOIN girls g ON g.id = d.girl_id
+         WHERE d.user_id = $1 AND d.id = COALESCE($2, (
+             SELECT s.active_dialog_id FROM users u
+             JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
+             WHERE u.id = $1))",
     )
-    .fetch_all(c)
+    .bind(user)
+    .bind(dialog)
+    .fetch_optional(c)
     .await
 }
 
-/// Remembers that effect `effect` uploads persona `girl_id`'s avatar (its file id is kept).
-pub async fn avatar_upload(
-    c: &mut PgConnection,
-    girl_id: i32,
-    effect: uuid::Uuid,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE girls SET avatar_effect_id = $2 WHERE id = $1")
-        .bind(girl_id)
-        .bind(effect)
+/// Marks dialog `id`: a minor was brought into it.
+pub async fn mark(c: &mut PgConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE dialogs SET minor_cue_at = COALESCE(minor_cue_at, now()) WHERE id = $1")
+        .bind(id)
         .execute(c)
         .await?;
     Ok(())

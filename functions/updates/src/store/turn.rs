@@ -1,0 +1,233 @@
+//! The hot path: a text message from a confirmed user in an open dialog, within their rate, in
+//! one autocommitted statement ([`text_turn`]) — the message stored and counted, its reply job
+//! written to the outbox — so a text turn costs one round trip.
+//!
+//! The reply job's JSON is serde's alone (`companion::jobs::ReplyJob` in an `Envelope`), built
+//! here before the statement runs. Two things in it only the statement knows: the user's
+//! language and the ids it creates. The language: the job is serialised once per language
+//! the user may have chosen (`Lang::for_user` decides each), and once for no choice; the
+//! statement picks the one for the stored choice. The ids: the job is serialised with
+//! [`DIALOG_SLOT`] and [`MESSAGE_SLOT`], which the statement replaces, as text, with the
+//! dialog's and the stored message's ids.
+
+use companion::jobs::ReplyJob;
+use companion::locale::Lang;
+use runtime::effects::OutboxJob;
+use runtime::envelope::Envelope;
+use runtime::nats::topology::REPLY_SUBJECT;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::budget::Rate;
+use super::with_sender;
+use crate::route::Sender;
+
+/// What [`text_turn`] did.
+#[derive(Debug)]
+pub enum TextTurn {
+    /// The message is stored and its reply job written to the outbox, to publish.
+    Stored(OutboxJob),
+    /// The update was claimed before: a redelivery.
+    Seen,
+    /// Not the hot path (the user has not confirmed 18+, has no open dialog, is over their
+    /// rate or is renaming a dialog, or their language cannot be told without the general
+    /// path): nothing was written; the update takes the general path.
+    Other,
+}
+
+/// Stands for the dialog's id in the serialised job: no Telegram id or row id is near it, so
+/// its text occurs in the job exactly where the id goes (checked before the statement runs).
+pub const DIALOG_SLOT: i64 = i64::MIN;
+/// Stands for the stored message's id, likewise.
+pub const MESSAGE_SLOT: i64 = i64::MIN + 1;
+
+/// The reply job of a text turn as serde writes it, for each choice the user may have stored.
+#[derive(Debug, PartialEq)]
+struct Jobs {
+    /// By the language code the user chose (`users.lang`).
+    by_choice: serde_json::Value,
+    /// For a user who chose none: decided from this update's Telegram `language_code`; `None`
+    /// when the update has none (the general path decides from the one stored).
+    unchosen: Option<String>,
+}
+
+impl Jobs {
+    /// The jobs, or `None` when a slot's text would not occur exactly once in them.
+    fn new(job_id: Uuid, trace_id: &str, s: &Sender) -> Option<Self> {
+        let code = s.language.as_deref();
+        let job = |lang: Lang| {
+            let payload = ReplyJob {
+                chat_id: s.chat_id,
+                user_id: s.user_id,
+                dialog_id: DIALOG_SLOT,
+                user_message_id: MESSAGE_SLOT,
+                lang,
+                regenerate: None,
+                summarize: false,
+            };
+            let env = Envelope {
+                id: job_id,
+                trace_id: trace_id.to_owned(),
+                payload,
+            };
+            let json = serde_json::to_string(&env).ok()?;
+            let once = |slot: i64| json.matches(&slot.to_string()).count() == 1;
+            (once(DIALOG_SLOT) && once(MESSAGE_SLOT)).then_some(json)
+        };
+        let mut by_choice = serde_json::Map::new();
+        for lang in Lang::ALL {
+            let chosen = job(Lang::for_user(Some(lang.code()), code))?;
+            by_choice.insert(lang.code().to_owned(), chosen.into());
+        }
+        let unchosen = match code {
+            Some(_) => Some(job(Lang::for_user(None, code))?),
+            None => None,
+        };
+        Some(Self {
+            by_choice: by_choice.into(),
+            unchosen,
+        })
+    }
+}
+
+/// A text message in one statement, atomic without a transaction: serialises the chat (as
+/// `updates::begin_update`), claims the update, refreshes the user, counts the message
+/// (`track_activity`: retention, then the day's activity, the lock order used everywhere),
+/// stores the message (turning the dialog adult when it reads so: `companion::content::nsfw`)
+/// and writes the reply job (`job_id`, see the module's header) to the outbox.
+/// Writes nothing unless the user confirmed 18+, has an open dialog that no minor was brought
+/// into (`dialogs.minor_cue_at`) and is within their budget (taken only then). The statement's
+/// snapshot predates the lock; that is sound because an update starts only after the older
+/// updates of its chat are committed (fn-updates' per-chat order), so the lock only guards
+/// against a copy handling the same update, which the claim settles.
+pub async fn text_turn(
+    pool: &PgPool,
+    update_id: i64,
+    s: &Sender,
+    text: &str,
+    job_id: Uuid,
+    trace_id: &str,
+    rate: Rate,
+) -> sqlx::Result<TextTurn> {
+    let Some(jobs) = Jobs::new(job_id, trace_id, s) else {
+        return Ok(TextTurn::Other);
+    };
+    let row: (bool, bool, Option<Vec<u8>>) = with_sender(
+        sqlx::query_as(
+            "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
+         d0 AS (SELECT s.active_dialog_id AS id, COALESCE($15::jsonb ->> u.lang, $16) AS job
+               FROM l, users u
+               JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
+               JOIN girls g ON g.id = s.girl_id AND g.is_active
+               JOIN dialogs dl ON dl.id = s.active_dialog_id AND dl.minor_cue_at IS NULL
+               WHERE u.id = $3 AND u.age_confirmed_at IS NOT NULL
+                 AND u.renaming_dialog_id IS NULL
+                 AND COALESCE($15::jsonb ->> u.lang, $16) IS NOT NULL),
+         rl AS (SELECT rate_take('user:' || $3, $11, $12) AS wait FROM d0),
+         d AS (SELECT d0.* FROM d0, rl WHERE rl.wait = 0),
+         c AS (INSERT INTO processed_updates (update_id) SELECT $1 FROM d
+               ON CONFLICT DO NOTHING RETURNING 1),
+         m AS (INSERT INTO chat_messages (dialog_id, role, content, update_id, telegram_message_id)
+               SELECT d.id, 'user', $7, $1, $13 FROM d, c RETURNING id, dialog_id),
+         u AS (UPDATE users SET first_name = $4, username = $5,
+                   language_code = COALESCE($6, language_code), updated_at = now(),
+                   unreachable_at = NULL
+               WHERE id = $3 AND EXISTS (SELECT 1 FROM m)),
+         t AS (UPDATE dialogs SET updated_at = now(), nsfw_enabled = nsfw_enabled OR $14,
+                   user_messages = user_messages + 1
+               WHERE id IN (SELECT dialog_id FROM m)),
+         r AS (SELECT track_activity($3, 1, 0, 0) AS tracked FROM m),
+         o AS (INSERT INTO outbox (job_id, source, subject, payload)
+               SELECT $8, $9, $10, convert_to(
+                   replace(replace(d.job, $17, m.dialog_id::text), $18, m.id::text), 'UTF8')
+               FROM m, d, r RETURNING payload)
+         SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o)",
+        ),
+        update_id,
+        s,
+    )
+    .bind(text)
+    .bind(job_id)
+    .bind(trace_id)
+    .bind(REPLY_SUBJECT)
+    .bind(rate.interval_ms)
+    .bind(rate.burst_ms)
+    .bind(s.message_id)
+    .bind(companion::content::nsfw::is_adult(text))
+    .bind(&jobs.by_choice)
+    .bind(&jobs.unchosen)
+    .bind(DIALOG_SLOT.to_string())
+    .bind(MESSAGE_SLOT.to_string())
+    .fetch_one(pool)
+    .await?;
+    Ok(match row {
+        (_, _, Some(payload)) => TextTurn::Stored(OutboxJob {
+            job_id,
+            subject: REPLY_SUBJECT.to_owned(),
+            payload,
+        }),
+        (true, false, None) => TextTurn::Seen,
+        _ => TextTurn::Other,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sender(language: Option<&str>) -> Sender {
+        Sender {
+            user_id: 7,
+            chat_id: 7,
+            first_name: "Ann".into(),
+            username: None,
+            language: language.map(str::to_owned),
+            message_id: Some(1),
+        }
+    }
+
+    /// What the statement does to a job: the slots' text replaced by the ids.
+    fn filled(job: &str, dialog: i64, message: i64) -> Envelope<ReplyJob> {
+        let json = job
+            .replace(&DIALOG_SLOT.to_string(), &dialog.to_string())
+            .replace(&MESSAGE_SLOT.to_string(), &message.to_string());
+        serde_json::from_str(&json).unwrap()
+    }
+
+    #[test]
+    fn each_stored_choice_gets_its_language_and_no_choice_telegrams() {
+        let id = Uuid::new_v4();
+        let jobs = Jobs::new(id, "upd-1", &sender(Some("ru-RU"))).unwrap();
+        for lang in Lang::ALL {
+            let job = jobs.by_choice[lang.code()].as_str().unwrap();
+            assert_eq!(filled(job, 3, 4).payload.lang, lang);
+        }
+        let unchosen = filled(jobs.unchosen.as_deref().unwrap(), 3, 4);
+        assert_eq!(unchosen.id, id);
+        assert_eq!(unchosen.trace_id, "upd-1");
+        let expected = ReplyJob {
+            chat_id: 7,
+            user_id: 7,
+            dialog_id: 3,
+            user_message_id: 4,
+            lang: Lang::Ru,
+            regenerate: None,
+            summarize: false,
+        };
+        assert_eq!(unchosen.payload, expected);
+    }
+
+    #[test]
+    fn without_a_telegram_language_only_a_stored_choice_is_known() {
+        let jobs = Jobs::new(Uuid::new_v4(), "upd-1", &sender(None)).unwrap();
+        assert_eq!(jobs.unchosen, None);
+        assert_eq!(jobs.by_choice.as_object().unwrap().len(), Lang::ALL.len());
+    }
+
+    #[test]
+    fn an_id_that_looks_like_a_slot_leaves_the_hot_path() {
+        let mut s = sender(Some("en"));
+        s.chat_id = DIALOG_SLOT;
+        assert_eq!(Jobs::new(Uuid::new_v4(), "upd-1", &s), None);
+    }
+}
