@@ -8,7 +8,7 @@
 -- kept as Telegram sent it).
 -- A stored code a later build no longer knows counts as no choice (`Lang::for_user`).
 --
--- Copies of an older build call `ui_lang`: stop them before this migration is applied (or
--- apply it once none runs), unlike the additive migrations before it.
+-- `ui_lang()` (0006) is no longer called by this build, but copies of the previous build
+-- still call it on every update during a rolling upgrade (migrations run first), so it stays
+-- in the database, unused, until a later migration drops it once no such copy can run.
 ALTER TABLE users DROP CONSTRAINT users_lang_check;
-DROP FUNCTION ui_lang(TEXT, TEXT);
