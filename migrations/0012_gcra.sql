@@ -6,13 +6,17 @@
 -- A cell holds `tat`, the theoretical arrival time of the next event. An event costing
 -- `cost` ms (one `interval` for a plain event) may go while the cell, moved on to now, is no
 -- more than `burst` ms ahead after the extra cost: it then pushes the cell `cost` ms on.
+--
+-- Both helpers are STABLE, which is what `timestamptz + interval` is: PostgreSQL inlines a SQL
+-- function only when it is declared no stricter than its body, and inlined they cost what the
+-- formulas written in place cost (declared IMMUTABLE, `rate_take` was three times slower).
 
 -- How many ms an event costing `p_cost_ms` must wait at `p_now`; 0 when it may go now. (The
 -- decision is taken on timestamps, to the microsecond, and the wait in ms as `rate_take`
 -- always did; for the pacer's whole-ms rules it is what `pace_take` computed before.)
 CREATE FUNCTION gcra_wait_ms(p_tat TIMESTAMPTZ, p_now TIMESTAMPTZ, p_cost_ms DOUBLE PRECISION,
                              p_interval_ms DOUBLE PRECISION, p_burst_ms DOUBLE PRECISION)
-RETURNS BIGINT LANGUAGE sql IMMUTABLE AS $$
+RETURNS BIGINT LANGUAGE sql STABLE AS $$
     SELECT CASE
         WHEN GREATEST(p_tat, p_now) + (p_cost_ms - p_interval_ms) * interval '1 millisecond'
              <= p_now + p_burst_ms * interval '1 millisecond' THEN 0
@@ -23,7 +27,7 @@ $$;
 
 -- Where the cell stands once an event costing `p_cost_ms` went at `p_now`.
 CREATE FUNCTION gcra_next_tat(p_tat TIMESTAMPTZ, p_now TIMESTAMPTZ, p_cost_ms DOUBLE PRECISION)
-RETURNS TIMESTAMPTZ LANGUAGE sql IMMUTABLE AS $$
+RETURNS TIMESTAMPTZ LANGUAGE sql STABLE AS $$
     SELECT GREATEST(p_tat, p_now) + p_cost_ms * interval '1 millisecond'
 $$;
 

@@ -10,7 +10,8 @@ pub struct User {
     pub id: i64,
     /// First name.
     pub first_name: String,
-    /// Telegram's `language_code` (the app's language).
+    /// Telegram's `language_code` (the app's language; empty: the update carries none, as
+    /// Telegram sends for some clients).
     pub language: String,
 }
 
@@ -31,7 +32,11 @@ impl User {
     }
 
     fn json(&self) -> Value {
-        json!({"id": self.id, "is_bot": false, "first_name": self.first_name, "language_code": self.language})
+        let mut user = json!({"id": self.id, "is_bot": false, "first_name": self.first_name});
+        if !self.language.is_empty() {
+            user["language_code"] = self.language.clone().into();
+        }
+        user
     }
 
     fn chat(&self) -> Value {

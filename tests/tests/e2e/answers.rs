@@ -71,6 +71,12 @@ async fn a_russian_speaker_hears_russian_and_can_switch_to_english() {
         })
         .await;
     assert_eq!(labels_of(&reply), ["🔄", "📸 Фото"]);
+    // An update without Telegram's language code: the code stored with her decides.
+    let quiet = Chat::as_user(&sys, User::new(5501, "Аня").speaking(""));
+    let again = quiet
+        .ask("А ты?", |c| text_of(c) == answer_for("А ты?"))
+        .await;
+    assert_eq!(labels_of(&again), ["🔄", "📸 Фото"]);
     let request = sys.llm.requests().last().cloned().unwrap();
     let system = request["messages"][0]["content"].as_str().unwrap();
     assert!(system.contains("Отвечай по-русски"), "{system}");

@@ -44,17 +44,29 @@ pub const MESSAGE_SLOT: i64 = i64::MIN + 1;
 /// The reply job of a text turn as serde writes it, for each choice the user may have stored.
 #[derive(Debug, PartialEq)]
 struct Jobs {
+    /// The job's id and trace id.
+    id: Uuid,
+    trace_id: String,
     /// By the language code the user chose (`users.lang`).
     by_choice: serde_json::Value,
-    /// For a user who chose none: decided from this update's Telegram `language_code`; `None`
-    /// when the update has none (the general path decides from the one stored).
+    /// For a user who chose none: decided from Telegram's `language_code` (this update's, or
+    /// the one stored when the update has none); `None` when neither is known yet.
     unchosen: Option<String>,
 }
 
+/// What one run of the statement came to.
+enum Ran {
+    /// Done, or not the hot path.
+    Turn(TextTurn),
+    /// The update carries no Telegram language and the user chose none: the language is
+    /// decided from Telegram's code stored with the user (`""`: none ever came).
+    Undecided(String),
+}
+
 impl Jobs {
-    /// The jobs, or `None` when a slot's text would not occur exactly once in them.
-    fn new(job_id: Uuid, trace_id: &str, s: &Sender) -> Option<Self> {
-        let code = s.language.as_deref();
+    /// The jobs, or `None` when a slot's text would not occur exactly once in them; `code` is
+    /// Telegram's language code an unchosen language is decided from, if known.
+    fn new(job_id: Uuid, trace_id: &str, s: &Sender, code: Option<&str>) -> Option<Self> {
         let job = |lang: Lang| {
             let payload = ReplyJob {
                 chat_id: s.chat_id,
@@ -84,6 +96,8 @@ impl Jobs {
             None => None,
         };
         Some(Self {
+            id: job_id,
+            trace_id: trace_id.to_owned(),
             by_choice: by_choice.into(),
             unchosen,
         })
@@ -100,6 +114,9 @@ impl Jobs {
 /// snapshot predates the lock; that is sound because an update starts only after the older
 /// updates of its chat are committed (fn-updates' per-chat order), so the lock only guards
 /// against a copy handling the same update, which the claim settles.
+/// An update without Telegram's language code, from a user who chose none, runs it twice: the
+/// first run writes nothing and reads the code stored with the user, the second decides from
+/// it (Rust alone decides a language: `Lang::for_user`).
 pub async fn text_turn(
     pool: &PgPool,
     update_id: i64,
@@ -109,21 +126,40 @@ pub async fn text_turn(
     trace_id: &str,
     rate: Rate,
 ) -> sqlx::Result<TextTurn> {
-    let Some(jobs) = Jobs::new(job_id, trace_id, s) else {
-        return Ok(TextTurn::Other);
-    };
-    let row: (bool, bool, Option<Vec<u8>>) = with_sender(
+    let mut code = s.language.clone();
+    for _ in 0..2 {
+        let Some(jobs) = Jobs::new(job_id, trace_id, s, code.as_deref()) else {
+            return Ok(TextTurn::Other);
+        };
+        match run(pool, update_id, s, text, rate, &jobs).await? {
+            Ran::Turn(turn) => return Ok(turn),
+            Ran::Undecided(stored) => code = Some(stored),
+        }
+    }
+    Ok(TextTurn::Other)
+}
+
+/// One run of the hot-path statement with the jobs built for it.
+async fn run(
+    pool: &PgPool,
+    update_id: i64,
+    s: &Sender,
+    text: &str,
+    rate: Rate,
+    jobs: &Jobs,
+) -> sqlx::Result<Ran> {
+    let row: (bool, bool, Option<Vec<u8>>, Option<String>) = with_sender(
         sqlx::query_as(
             "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
-         d0 AS (SELECT s.active_dialog_id AS id, COALESCE($15::jsonb ->> u.lang, $16) AS job
+         d0 AS (SELECT s.active_dialog_id AS id, COALESCE($15::jsonb ->> u.lang, $16) AS job,
+                       COALESCE(u.language_code, '') AS code
                FROM l, users u
                JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
                JOIN girls g ON g.id = s.girl_id AND g.is_active
                JOIN dialogs dl ON dl.id = s.active_dialog_id AND dl.minor_cue_at IS NULL
                WHERE u.id = $3 AND u.age_confirmed_at IS NOT NULL
-                 AND u.renaming_dialog_id IS NULL
-                 AND COALESCE($15::jsonb ->> u.lang, $16) IS NOT NULL),
-         rl AS (SELECT rate_take('user:' || $3, $11, $12) AS wait FROM d0),
+                 AND u.renaming_dialog_id IS NULL),
+         rl AS (SELECT rate_take('user:' || $3, $11, $12) AS wait FROM d0 WHERE d0.job IS NOT NULL),
          d AS (SELECT d0.* FROM d0, rl WHERE rl.wait = 0),
          c AS (INSERT INTO processed_updates (update_id) SELECT $1 FROM d
                ON CONFLICT DO NOTHING RETURNING 1),
@@ -141,14 +177,15 @@ pub async fn text_turn(
                SELECT $8, $9, $10, convert_to(
                    replace(replace(d.job, $17, m.dialog_id::text), $18, m.id::text), 'UTF8')
                FROM m, d, r RETURNING payload)
-         SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o)",
+         SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o),
+                (SELECT code FROM d0 WHERE job IS NULL)",
         ),
         update_id,
         s,
     )
     .bind(text)
-    .bind(job_id)
-    .bind(trace_id)
+    .bind(jobs.id)
+    .bind(&jobs.trace_id)
     .bind(REPLY_SUBJECT)
     .bind(rate.interval_ms)
     .bind(rate.burst_ms)
@@ -160,15 +197,16 @@ pub async fn text_turn(
     .bind(MESSAGE_SLOT.to_string())
     .fetch_one(pool)
     .await?;
-    Ok(match row {
-        (_, _, Some(payload)) => TextTurn::Stored(OutboxJob {
-            job_id,
+    Ok(Ran::Turn(match row {
+        (_, _, _, Some(stored)) => return Ok(Ran::Undecided(stored)),
+        (_, _, Some(payload), _) => TextTurn::Stored(OutboxJob {
+            job_id: jobs.id,
             subject: REPLY_SUBJECT.to_owned(),
             payload,
         }),
-        (true, false, None) => TextTurn::Seen,
+        (true, false, None, _) => TextTurn::Seen,
         _ => TextTurn::Other,
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -197,7 +235,7 @@ mod tests {
     #[test]
     fn each_stored_choice_gets_its_language_and_no_choice_telegrams() {
         let id = Uuid::new_v4();
-        let jobs = Jobs::new(id, "upd-1", &sender(Some("ru-RU"))).unwrap();
+        let jobs = Jobs::new(id, "upd-1", &sender(Some("ru-RU")), Some("ru-RU")).unwrap();
         for lang in Lang::ALL {
             let job = jobs.by_choice[lang.code()].as_str().unwrap();
             assert_eq!(filled(job, 3, 4).payload.lang, lang);
@@ -219,15 +257,26 @@ mod tests {
 
     #[test]
     fn without_a_telegram_language_only_a_stored_choice_is_known() {
-        let jobs = Jobs::new(Uuid::new_v4(), "upd-1", &sender(None)).unwrap();
+        let jobs = Jobs::new(Uuid::new_v4(), "upd-1", &sender(None), None).unwrap();
         assert_eq!(jobs.unchosen, None);
         assert_eq!(jobs.by_choice.as_object().unwrap().len(), Lang::ALL.len());
+    }
+
+    #[test]
+    fn the_code_stored_with_the_user_decides_the_second_run() {
+        let jobs = Jobs::new(Uuid::new_v4(), "upd-1", &sender(None), Some("ru")).unwrap();
+        let unchosen = filled(jobs.unchosen.as_deref().unwrap(), 3, 4);
+        assert_eq!(unchosen.payload.lang, Lang::Ru);
+        // No code ever stored: English, as for a user whose Telegram sends none.
+        let jobs = Jobs::new(Uuid::new_v4(), "upd-1", &sender(None), Some("")).unwrap();
+        let unchosen = filled(jobs.unchosen.as_deref().unwrap(), 3, 4);
+        assert_eq!(unchosen.payload.lang, Lang::En);
     }
 
     #[test]
     fn an_id_that_looks_like_a_slot_leaves_the_hot_path() {
         let mut s = sender(Some("en"));
         s.chat_id = DIALOG_SLOT;
-        assert_eq!(Jobs::new(Uuid::new_v4(), "upd-1", &s), None);
+        assert_eq!(Jobs::new(Uuid::new_v4(), "upd-1", &s, Some("en")), None);
     }
 }
