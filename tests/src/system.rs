@@ -1,6 +1,10 @@
 //! The whole system on one machine for tests (and the bench): the three stand-ins in this
 //! process, a fresh nats-server and database, and every function as separate processes
 //! configured against them.
+//!
+//! Longer than 300 lines because it is one life: start every part, configure each function
+//! against the others, look inside while it runs, stop it; the pieces with a life of their own
+//! live apart (`host`, `harness`, `nats`, `settle`).
 
 use std::collections::HashMap;
 use std::path::PathBuf;

@@ -10,7 +10,7 @@ use crate::helpers::{Chat, settle};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_updates_trace_id_runs_through_every_functions_logs() {
-    let sys = System::start("tracing", &[("RUST_LOG", "info,shared=debug")])
+    let sys = System::start("tracing", &[("RUST_LOG", "info,runtime=debug")])
         .await
         .unwrap();
     let chat = Chat::new(&sys, 9501);

@@ -1,6 +1,7 @@
 //! The interface languages and their texts. Every sentence the bot says lives in one JSON file
-//! per language under `shared/locales/` (compiled in, parsed once); code names a text by its
-//! typed key [`T`], so a missing or misspelt text is a unit-test failure, not a blank message.
+//! per language under `shared/companion/locales/` (compiled in, parsed once); code names a
+//! text by its typed key [`T`], so a missing or misspelt text is a unit-test failure, not a
+//! blank message.
 //! `{name}` placeholders are filled by [`tf`].
 
 pub mod texts;

@@ -1,6 +1,9 @@
 //! The term lists of the minor-safety scan, read from the per-language data files
-//! (`shared/safety/{en,ru}.json`) once and kept as skeletons (see `normal::skeleton`), so a
-//! term written in Cyrillic also matches its transliteration.
+//! (`shared/companion/safety/{en,ru}.json`) once and kept as skeletons (see
+//! `normal::skeleton`), so a term written in Cyrillic also matches its transliteration.
+//!
+//! Longer than 300 lines because the term kinds and their one loader read best together: each
+//! list's shape is checked where it is parsed.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -233,8 +236,9 @@ impl Lexicon {
         let files: Vec<File> = FILES
             .iter()
             .map(|(lang, text)| {
-                serde_json::from_str(text)
-                    .unwrap_or_else(|e| panic!("shared/safety/{lang}.json is malformed: {e}"))
+                serde_json::from_str(text).unwrap_or_else(|e| {
+                    panic!("shared/companion/safety/{lang}.json is malformed: {e}")
+                })
             })
             .collect();
         macro_rules! merged {

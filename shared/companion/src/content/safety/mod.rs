@@ -3,7 +3,8 @@
 //! by school grade or stage, transliterated, with look-alike letters, spaced or split by
 //! symbols or zero-width characters, in leetspeak, plurals, diminutives and slang — while
 //! harmless mentions pass ("my kids are asleep", "infantry", "5 years ago", "when I was
-//! little", "the school reunion"). Term lists live per language in `shared/safety/*.json`.
+//! little", "the school reunion"). Term lists live per language in
+//! `shared/companion/safety/*.json`.
 //! Every negative prompt carries the minor-related terms.
 
 mod ages;

@@ -2,7 +2,7 @@
 //! terms that block there on their own ("flat-chested", "babyface", "плоская грудь") and
 //! pairs that block only together, anywhere in the text and in either order ("braces" and
 //! "pigtails", "гольфы" and "ранец"). Each cue alone is an adult's look ("petite", "braces",
-//! "knee socks") and passes. Both lists live in `shared/safety/*.json`.
+//! "knee socks") and passes. Both lists live in `shared/companion/safety/*.json`.
 
 use super::context::{adults_at_school, school};
 use super::lexicon::{Lexicon, Pattern, any_at};

@@ -1,4 +1,4 @@
-//! The safety tables — `shared/safety/cases.tsv` (chat requests, `check`), `pictures.tsv`
+//! The safety tables — `shared/companion/safety/cases.tsv` (chat requests, `check`), `pictures.tsv`
 //! (picture text, `check_picture`) and `outputs.tsv` (what the model writes, `answer_refusal`):
 //! what must block and the adult near-misses that must pass, in English and Russian — and the
 //! normalisation steps one by one.
