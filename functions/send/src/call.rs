@@ -135,18 +135,8 @@ mod tests {
 
     fn effect(params: serde_json::Value, edit_target: Option<i64>) -> store::Effect {
         store::Effect {
-            chat_id: 7,
-            method: "sendMessage".into(),
-            params,
-            blob: None,
-            visible: true,
-            bulk: false,
-            notice: false,
-            failing_s: None,
-            unreachable: false,
-            wait_ms: 0,
             edit_target,
-            superseded: false,
+            ..store::Effect::sample(params)
         }
     }
 

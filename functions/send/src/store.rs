@@ -37,6 +37,28 @@ pub struct Effect {
     pub superseded: bool,
 }
 
+#[cfg(test)]
+impl Effect {
+    /// A visible `sendMessage` to chat 7 with `params`, due now and never failed: the
+    /// unit tests' starting point (they change what they look at).
+    pub fn sample(params: serde_json::Value) -> Self {
+        Self {
+            chat_id: 7,
+            method: "sendMessage".into(),
+            params,
+            blob: None,
+            visible: true,
+            bulk: false,
+            notice: false,
+            failing_s: None,
+            unreachable: false,
+            wait_ms: 0,
+            edit_target: None,
+            superseded: false,
+        }
+    }
+}
+
 /// Takes a send slot for `key`; zero when the send may go now, else how long to wait.
 pub async fn pace(
     pool: &PgPool,

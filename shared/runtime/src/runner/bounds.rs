@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use super::Told;
 use super::{Core, Outcome, Stage};
-use crate::envelope::{JobInfo, NEWER_SCHEMA_DELAY};
+use crate::envelope::NEWER_SCHEMA_DELAY;
 
 /// A message from a newer build is given back at most this many times (two minutes at the
 /// give-back delay): after a rollback no copy that can read it may ever come.
@@ -59,18 +58,7 @@ impl<S: Stage> Core<S> {
         delivered: i64,
         reason: &str,
     ) -> Outcome {
-        let (told, job) = match S::decode(payload) {
-            Ok(input) => (Told::of::<S>(&input), input.job_id()),
-            Err(_) => (Told::undecoded::<S>(payload), None),
-        };
-        let g = self.give_up(subject, payload, reason, delivered, told, job);
-        let outcome = Box::pin(g).await;
-        if outcome == Outcome::Dropped
-            && let Ok(input) = S::decode(payload)
-        {
-            Box::pin(self.stage.abandoned(input)).await;
-        }
-        outcome
+        Box::pin(self.give_up(subject, payload, reason, delivered)).await
     }
 }
 

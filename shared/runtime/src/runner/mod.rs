@@ -115,13 +115,10 @@ impl<S: Stage> Core<S> {
             Ok(input) => input,
             Err(e) => {
                 let reason = format!("undecodable payload: {e}");
-                let told = Told::undecoded::<S>(payload);
-                let g = self.give_up(subject, payload, &reason, delivered, told, None);
-                return Box::pin(g).await;
+                return Box::pin(self.give_up(subject, payload, &reason, delivered)).await;
             }
         };
         let (job, trace) = (input.job_id(), input.trace_id());
-        let told = Told::of::<S>(&input);
         // Our trace id (`upd-<id>`) and its W3C form, the same in every function.
         let w3c = crate::telemetry::trace::w3c_id(&trace);
         let span = tracing::info_span!("handle", stage = S::SPEC.name, trace = %trace, trace_id = %w3c, delivered);
@@ -145,7 +142,7 @@ impl<S: Stage> Core<S> {
         metrics::histogram!("companion_handle_seconds", "stage" => stage)
             .record(started.elapsed().as_secs_f64());
         let outcome = self
-            .settle(result, subject, payload, delivered, (job, &trace, told))
+            .settle(result, subject, payload, delivered, (job, &trace))
             .await;
         let label = outcome.label();
         metrics::counter!("companion_messages_total", "stage" => stage, "outcome" => label)
@@ -161,7 +158,7 @@ impl<S: Stage> Core<S> {
         subject: &str,
         payload: &[u8],
         delivered: i64,
-        (job, trace, told): Settle<'_>,
+        (job, trace): Settle<'_>,
     ) -> Outcome {
         let result = match result {
             Ok(r) => r,
@@ -177,14 +174,8 @@ impl<S: Stage> Core<S> {
                 let reason = result.err().map(|e| e.to_string()).unwrap_or_default();
                 // Boxed (as is the other give-up): the rare paths' futures are large, and a
                 // future reserves room for its largest await while every message waits.
-                let g = self.give_up(subject, payload, &reason, delivered, told, job);
-                let outcome = Box::pin(g).await;
-                if outcome == Outcome::Dropped
-                    && let Ok(input) = S::decode(payload)
-                {
-                    Box::pin(self.stage.abandoned(input)).await;
-                }
-                return outcome;
+                let g = self.give_up(subject, payload, &reason, delivered);
+                return Box::pin(g).await;
             }
         };
         if let Err(e) = &result {
@@ -202,15 +193,23 @@ impl<S: Stage> Core<S> {
         outcome
     }
 
+    /// Gives up on a message: records it as a dead letter, tells its chat what the stage says
+    /// ([`Stage::failure_notice`]), marks its job failed, and lets the stage mark what will
+    /// never be done ([`Stage::abandoned`]). The payload is read again here, so only this rare
+    /// path pays for the notice.
     pub(super) async fn give_up(
         &self,
         subject: &str,
         payload: &[u8],
         reason: &str,
         delivered: i64,
-        told: Told,
-        job: Option<uuid::Uuid>,
     ) -> Outcome {
+        let input = S::decode(payload).ok();
+        let (chat, job) = match &input {
+            Some(input) => (input.chat_id(), input.job_id()),
+            None => (guess_chat_id(payload), None),
+        };
+        let told = S::failure_notice(input.as_ref());
         let stage = S::SPEC.name;
         tracing::error!(stage, subject, reason, delivered, "giving up on message");
         let dl = DeadLetter {
@@ -219,11 +218,11 @@ impl<S: Stage> Core<S> {
             payload,
             error: reason,
             delivered,
-            chat_id: told.chat,
+            chat_id: chat,
         };
         let source = format!("dead-{}", uuid::Uuid::new_v4());
         let mut notice = Decision::new(source, job.map(|j| j.to_string()).unwrap_or_default());
-        if let (Some(chat), Some(n)) = (told.chat, &told.notice) {
+        if let (Some(chat), Some(n)) = (chat, &told) {
             notice.notice(chat, &n.text, &n.buttons);
         }
         let stored = async {
@@ -247,37 +246,15 @@ impl<S: Stage> Core<S> {
         if let Err(e) = self.outbox.publish(committed).await {
             tracing::warn!(error = %e, "failure notice not published yet; the sweeper will");
         }
+        if let Some(input) = input {
+            self.stage.abandoned(input).await;
+        }
         given_up(true, delivered)
     }
 }
 
-/// What [`Core::settle`] needs of the message besides its bytes: job, trace id, and whom
-/// to tell what if it is given up.
-type Settle<'a> = (Option<uuid::Uuid>, &'a str, Told);
-
-/// The chat a message concerns and what it is told there if the message is given up.
-pub(super) struct Told {
-    chat: Option<i64>,
-    notice: Option<Notice>,
-}
-
-impl Told {
-    /// For a decoded message.
-    pub(super) fn of<S: Stage>(input: &S::Input) -> Self {
-        Self {
-            chat: input.chat_id(),
-            notice: S::failure_notice(Some(input)),
-        }
-    }
-
-    /// For a message that could not be decoded (its chat guessed from the raw JSON).
-    pub(super) fn undecoded<S: Stage>(payload: &[u8]) -> Self {
-        Self {
-            chat: guess_chat_id(payload),
-            notice: S::failure_notice(None),
-        }
-    }
-}
+/// What [`Core::settle`] needs of the message besides its bytes: job and trace id.
+type Settle<'a> = (Option<uuid::Uuid>, &'a str);
 
 fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
     panic

@@ -142,18 +142,9 @@ fn before_the_call_order_staleness_reach_and_pace_come_first() {
 #[test]
 fn facts_are_read_from_the_claimed_row() {
     let effect = |params: Value| Effect {
-        chat_id: 7,
-        method: "sendMessage".into(),
-        params,
-        blob: None,
-        visible: true,
-        bulk: false,
-        notice: false,
         failing_s: Some(12.5),
-        unreachable: false,
         wait_ms: -4,
-        edit_target: None,
-        superseded: false,
+        ..Effect::sample(params)
     };
     let passing = Facts::of(&effect(json!({EDIT_OF: "x", OR_SEND: false})), false);
     assert!(passing.passing_step && !passing.or_send);
