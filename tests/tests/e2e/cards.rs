@@ -14,6 +14,7 @@ use std::process::Command;
 use standins::harness::{NatsServer, TestDb, bin_dir, root};
 use standins::llm::answer_for;
 use standins::system::{System, buttons_of, labels_of, text_of};
+use standins::telegram::Call;
 use standins::updates::User;
 
 use crate::helpers::Chat;
@@ -93,13 +94,29 @@ fn folder() -> tempfile::TempDir {
     dir
 }
 
-/// Presses `name`'s button in a fresh picker; her greeting.
-async fn choose(chat: &Chat<'_>, name: &str) -> standins::telegram::Call {
-    let menu = chat
-        .ask("/persona", |c| {
-            buttons_of(c).contains(&"chats:0".to_owned())
-        })
+/// `/start` and the 18+ confirmation: the picker's closing list.
+async fn confirm(chat: &Chat<'_>) -> Call {
+    let gate = chat
+        .ask("/start", |c| buttons_of(c).contains(&"age:yes".to_owned()))
         .await;
+    let since = chat.sys.tg.calls().len();
+    chat.press(&gate, "age:yes").await;
+    chat.expect_message(since, |c| buttons_of(c).contains(&"chats:0".to_owned()))
+        .await
+}
+
+/// Presses `name`'s button in the picker's closing list (`/persona`'s when none is given);
+/// her greeting.
+async fn choose(chat: &Chat<'_>, name: &str, menu: Option<Call>) -> Call {
+    let menu = match menu {
+        Some(m) => m,
+        None => {
+            chat.ask("/persona", |c| {
+                buttons_of(c).contains(&"chats:0".to_owned())
+            })
+            .await
+        }
+    };
     let labels = labels_of(&menu);
     let at = labels.iter().position(|l| l == &format!("💬 {name}"));
     let at = at.unwrap_or_else(|| panic!("{name} not in the picker: {labels:?}"));
@@ -133,12 +150,7 @@ async fn imported_community_cards_chat_and_broken_ones_are_refused_alone_and_sho
 
     // The picker: Stacy first, the newcomers after her in the order imported, nothing else.
     let chat = Chat::new(&sys, 9311);
-    chat.open_dialog().await;
-    let menu = chat
-        .ask("/persona", |c| {
-            buttons_of(c).contains(&"chats:0".to_owned())
-        })
-        .await;
+    let menu = confirm(&chat).await;
     assert_eq!(
         labels_of(&menu)[..4],
         [
@@ -166,7 +178,7 @@ async fn imported_community_cards_chat_and_broken_ones_are_refused_alone_and_sho
         ("Dr. Ines Okafor", "*Ines hands you a towel", 38),
         ("Margot Lefèvre", "*Margot Lefèvre glances up", 35),
     ] {
-        let hello = choose(&chat, name).await;
+        let hello = choose(&chat, name, None).await;
         assert!(text_of(&hello).starts_with(greeting), "{}", text_of(&hello));
         assert!(text_of(&hello).contains("Ann"), "{{{{user}}}} expanded");
         let said = format!("hello, {name}");
@@ -189,14 +201,15 @@ async fn imported_community_cards_chat_and_broken_ones_are_refused_alone_and_sho
 
     // A Russian user: Stacy's card has Russian greetings, Rhea's does not.
     let ru = Chat::as_user(&sys, User::new(9312, "Аня").speaking("ru"));
-    let stacy = ru.open_dialog().await;
+    let menu = confirm(&ru).await;
+    let stacy = choose(&ru, "Stacy", Some(menu)).await;
     assert!(
         text_of(&stacy).starts_with("омг привет, Аня!!"),
         "{}",
         text_of(&stacy)
     );
     assert_eq!(labels_of(&stacy)[..3], ["◀", "1/3", "▶"]);
-    let rhea = choose(&ru, "Rhea Voss").await;
+    let rhea = choose(&ru, "Rhea Voss", None).await;
     assert!(text_of(&rhea).starts_with("*Rhea Voss wipes her hands"));
 
     // The admin's Health section lists the refused cards with their field.
