@@ -116,6 +116,13 @@ impl Command {
 
 /// The whole command: `args` without the program name.
 pub fn main(args: &[String]) -> ExitCode {
+    if args
+        .first()
+        .is_some_and(|a| ["help", "-h", "--help"].contains(&a.as_str()))
+    {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
     let dir = std::env::var_os("PERSONAS_DIR").map_or_else(|| "personas".into(), PathBuf::from);
     let command = match Command::parse(args, dir) {
         Ok(c) => c,
