@@ -119,7 +119,7 @@ fn an_age_under_18_or_words_of_a_minor_are_refused_and_nothing_is_written() {
 }
 
 #[test]
-fn a_flat_v1_card_is_wrapped_as_v2() {
+fn a_flat_v1_card_is_wrapped_as_v2_with_the_avatar_given() {
     let dir = tempfile::tempdir().unwrap();
     let v1 = dir.path().join("old.json");
     let card = json!({"name": "Odette", "description": "{{char}} repairs clocks.",
@@ -127,7 +127,15 @@ fn a_flat_v1_card_is_wrapped_as_v2() {
         "mes_example": "", "creatorcomment": "An old card."});
     std::fs::write(&v1, serde_json::to_vec(&card).unwrap()).unwrap();
     let out = dir.path().join("personas");
-    let done = import(&request(v1, 52, &out)).unwrap();
+    let mut r = request(v1, 52, &out);
+    r.avatar = Some(fixture("ines-v3.png"));
+    let done = import(&r).unwrap();
+    let avatar = std::fs::read(out.join("avatars/odette.png")).unwrap();
+    assert_eq!(
+        png::read_card(&avatar),
+        Err(PngCardError::NoCard),
+        "the picture alone"
+    );
     assert_eq!(done.persona.slug, "odette");
     assert_eq!(done.persona.greeting, "Tick tock, <USER>.");
     assert_eq!(done.persona.card["spec"], "chara_card_v2");
