@@ -201,7 +201,7 @@ impl ComfyUi {
                 )));
             }
             reads += 1;
-            if reads % QUEUE_CHECK == 0 && !self.known(prompt).await? {
+            if reads.is_multiple_of(QUEUE_CHECK) && !self.known(prompt).await? {
                 return Err(HandlerError::transient(format!(
                     "comfyui no longer has prompt {prompt}"
                 )));
