@@ -118,7 +118,8 @@ impl Api {
 
     /// Stops the running prompt. Builds that read the body stop it only if `id` is the one
     /// running; older ones stop whatever runs, so call it only when the queue showed `id`
-    /// running.
+    /// running (on an old build, a prompt that finished within that round trip leaves the
+    /// next one to be stopped: a window of milliseconds).
     pub async fn interrupt(&self, id: &str) -> Result<(), HandlerError> {
         self.clean_up("/interrupt", json!({"prompt_id": id})).await
     }
