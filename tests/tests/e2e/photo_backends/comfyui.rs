@@ -89,6 +89,16 @@ fn photos_since(chat: &Chat<'_>, since: usize) -> usize {
         .count()
 }
 
+/// Waits (a step at most) until `done` holds.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    wait_for(what, STEP, || {
+        let done = done();
+        async move { done.then_some(()) }
+    })
+    .await
+    .unwrap();
+}
+
 async fn failed_slots(pool: &PgPool) -> i64 {
     sqlx::query_scalar("SELECT count(*) FROM photo_jobs WHERE state = 'failed'")
         .fetch_one(pool)
@@ -129,13 +139,10 @@ async fn comfyui_renders_the_workflow_and_interrupts_a_prompt_given_up_while_it_
     let pool = t.sys.pool().await.unwrap();
     let (job, render) = latest_job(&pool, chat.user.id).await;
     assert_eq!(render, Some(job.to_string()));
-    let comfy = t.comfy.clone();
-    wait_for("the history entry deleted", STEP, || {
-        let forgotten = comfy.forgotten();
-        async move { (forgotten == [job.to_string()]).then_some(()) }
+    until("the history entry deleted", || {
+        t.comfy.forgotten() == [job.to_string()]
     })
-    .await
-    .unwrap();
+    .await;
     assert!(t.comfy.history_ids().is_empty());
 
     // A prompt that never finishes: the user is told, the slot given back, and the render
@@ -149,13 +156,7 @@ async fn comfyui_renders_the_workflow_and_interrupts_a_prompt_given_up_while_it_
     chat.expect_message(since, |c| text_of(c).starts_with("Sorry"))
         .await;
     let (job, _) = latest_job(&pool, chat.user.id).await;
-    let comfy = t.comfy.clone();
-    wait_for("the render interrupted", STEP, || {
-        let stopped = comfy.running().is_none();
-        async move { stopped.then_some(()) }
-    })
-    .await
-    .unwrap();
+    until("the render interrupted", || t.comfy.running().is_none()).await;
     assert_eq!(
         t.comfy.interrupts(),
         [json!({"prompt_id": job.to_string()})]
@@ -180,15 +181,10 @@ async fn an_old_comfyui_build_choosing_its_own_prompt_ids_delivers_and_cleans_up
     let (job, render) = latest_job(&pool, chat.user.id).await;
     let render = render.expect("the server's prompt id recorded");
     assert_ne!(render, job.to_string(), "the server chose its own id");
-    let comfy = t.comfy.clone();
-    let expected = render.clone();
-    wait_for("the history entry deleted", STEP, || {
-        let forgotten = comfy.forgotten();
-        let done = forgotten == [expected.clone()];
-        async move { done.then_some(()) }
+    until("the history entry deleted", || {
+        t.comfy.forgotten() == [render.clone()]
     })
-    .await
-    .unwrap();
+    .await;
     assert_eq!(t.comfy.renders(), 1);
 
     // Someone else's prompt runs; ours waits behind it and is given up: it is taken off the
@@ -215,14 +211,10 @@ async fn an_old_comfyui_build_choosing_its_own_prompt_ids_delivers_and_cleans_up
         .await;
     let (_, ours) = latest_job(&pool, chat.user.id).await;
     let ours = ours.expect("the pending prompt's id recorded");
-    let comfy = t.comfy.clone();
-    wait_for("our prompt taken off the queue", STEP, || {
-        let unqueued = comfy.unqueued();
-        let done = unqueued == [ours.clone()];
-        async move { done.then_some(()) }
+    until("our prompt taken off the queue", || {
+        t.comfy.unqueued() == [ours.clone()]
     })
-    .await
-    .unwrap();
+    .await;
     assert!(
         t.comfy.interrupts().is_empty(),
         "{:?}",
