@@ -3,7 +3,8 @@
 //! API-format graph (recorded as the request) and renders it in the background after the
 //! scripted delay; `GET /history/{id}` is `{}` until then, `GET /view` serves the file,
 //! `GET /queue` lists what is running, `POST /queue {"delete": [...]}` drops a prompt. Venice:
-//! `POST …/image/generate` with a bearer key answers `{"id", "images": [base64], "timing"}`.
+//! `POST …/image/generate` with a bearer key answers `{"id", "images": [base64], "timing"}`,
+//! and refuses a prompt or a size beyond lustify-sdxl's limits with 400.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -154,6 +155,11 @@ async fn venice(
         )
             .into_response();
     }
+    if let Some(why) = venice_limits(&req) {
+        c.script.record(req);
+        let e = json!({"error": "Invalid request parameters", "details": {"_errors": [why]}});
+        return (axum::http::StatusCode::BAD_REQUEST, Json(e)).into_response();
+    }
     let step = c.script.begin(req.clone()).await;
     if let Some(r) = step.response() {
         return r;
@@ -168,4 +174,19 @@ async fn venice(
         "request": req,
     }))
     .into_response()
+}
+
+/// What lustify-sdxl refuses: a prompt over its 1,500 characters, a side over 1280 or not a
+/// multiple of its divisor (8).
+fn venice_limits(req: &Value) -> Option<String> {
+    for key in ["prompt", "negative_prompt"] {
+        let n = req[key].as_str().map_or(0, |p| p.chars().count());
+        if n > 1500 {
+            return Some(format!("{key}: at most 1500 characters, got {n}"));
+        }
+    }
+    ["width", "height"].into_iter().find_map(|key| {
+        let v = req[key].as_u64().unwrap_or(1024);
+        (v > 1280 || v % 8 != 0).then(|| format!("{key}: at most 1280 and divisible by 8, got {v}"))
+    })
 }
