@@ -187,6 +187,7 @@ fn venice_limits(req: &Value) -> Option<String> {
     }
     ["width", "height"].into_iter().find_map(|key| {
         let v = req[key].as_u64().unwrap_or(1024);
-        (v > 1280 || v % 8 != 0).then(|| format!("{key}: at most 1280 and divisible by 8, got {v}"))
+        (v > 1280 || !v.is_multiple_of(8))
+            .then(|| format!("{key}: at most 1280 and divisible by 8, got {v}"))
     })
 }

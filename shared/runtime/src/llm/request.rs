@@ -1,6 +1,6 @@
 //! The body of `POST {base}/chat/completions`: OpenAI's fields for every flavor
-//! (`max_completion_tokens`, penalties only when set, `response_format` only when a structured
-//! answer is asked for), and `venice_parameters` only for Venice — a strict OpenAI-compatible
+//! (`max_completion_tokens`, both penalties, `response_format` only when a structured answer is
+//! asked for), and `venice_parameters` only for Venice — a strict OpenAI-compatible
 //! server refuses a field it does not know.
 
 use serde::Serialize;
@@ -70,18 +70,12 @@ impl Request<'_> {
             "model": endpoint.model,
             "messages": self.messages,
             "temperature": s.temperature,
+            "frequency_penalty": s.frequency_penalty,
+            "presence_penalty": s.presence_penalty,
             "max_completion_tokens": self.max_completion_tokens,
             "stream": self.stream,
         });
         let fields = body.as_object_mut().expect("an object");
-        for (key, v) in [
-            ("frequency_penalty", s.frequency_penalty),
-            ("presence_penalty", s.presence_penalty),
-        ] {
-            if v != 0.0 {
-                fields.insert(key.into(), json!(v));
-            }
-        }
         if let Some(format) = self.format.field() {
             fields.insert("response_format".into(), format);
         }

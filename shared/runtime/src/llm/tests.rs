@@ -150,14 +150,16 @@ fn venice_parameters_go_to_venice_only() {
     assert_eq!(
         keys,
         [
+            "frequency_penalty",
             "max_completion_tokens",
             "messages",
             "model",
+            "presence_penalty",
             "response_format",
             "stream",
             "temperature"
         ],
-        "penalties at 0 are left out, and nothing Venice's"
+        "OpenAI's fields only, nothing Venice's"
     );
     let plain = Request {
         format: ResponseFormat::Text,
