@@ -12,7 +12,7 @@
 //! records the clean-up calls for assertions.
 //!
 //! Venice: `POST …/image/generate` with a bearer key answers `{"id", "images": [base64],
-//! "timing"}`.
+//! "timing"}`, and refuses a prompt or a size beyond lustify-sdxl's limits with 400.
 
 mod http;
 mod worker;
@@ -167,6 +167,11 @@ async fn venice(
         )
             .into_response();
     }
+    if let Some(why) = venice_limits(&req) {
+        c.script.record(req);
+        let e = json!({"error": "Invalid request parameters", "details": {"_errors": [why]}});
+        return (axum::http::StatusCode::BAD_REQUEST, Json(e)).into_response();
+    }
     let step = c.script.begin(req.clone()).await;
     if let Some(r) = step.response() {
         return r;
@@ -181,4 +186,20 @@ async fn venice(
         "request": req,
     }))
     .into_response()
+}
+
+/// What lustify-sdxl refuses: a prompt over its 1,500 characters, a side over 1280 or not a
+/// multiple of its divisor (8).
+fn venice_limits(req: &Value) -> Option<String> {
+    for key in ["prompt", "negative_prompt"] {
+        let n = req[key].as_str().map_or(0, |p| p.chars().count());
+        if n > 1500 {
+            return Some(format!("{key}: at most 1500 characters, got {n}"));
+        }
+    }
+    ["width", "height"].into_iter().find_map(|key| {
+        let v = req[key].as_u64().unwrap_or(1024);
+        (v > 1280 || !v.is_multiple_of(8))
+            .then(|| format!("{key}: at most 1280 and divisible by 8, got {v}"))
+    })
 }

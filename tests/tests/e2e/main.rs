@@ -25,6 +25,7 @@ mod gcra;
 mod helpers;
 mod http_runner;
 mod ingress;
+mod llm_servers;
 mod make_run;
 mod ops;
 mod ordering;
