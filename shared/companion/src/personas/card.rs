@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{EXTENSION, Persona, PersonaError, expand_char};
+use super::{EXTENSION, Persona, PersonaError, expand_char, lorebook};
 use crate::content::nudity::Level;
 
 /// The system prompt used when a card leaves `system_prompt` empty.
@@ -134,6 +134,8 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
         .unwrap_or(&name)
         .to_owned();
     let expand = |s: &str| expand_char(s.trim(), &called);
+    // Entries that cannot be used are left out of the book and named in warnings.
+    let lorebook = lorebook::from_card(file, raw["data"].get("character_book"), &called).book;
     let system = if d.system_prompt.trim().is_empty() {
         DEFAULT_SYSTEM_PROMPT
     } else {
@@ -184,6 +186,7 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
         name,
         card: raw,
         avatar: None,
+        lorebook,
     })
 }
 

@@ -5,6 +5,7 @@
 //! unknown keys are kept, and a persona exports back to a card PNG.
 
 mod card;
+pub mod lorebook;
 pub mod png;
 #[cfg(test)]
 mod tests;
@@ -88,6 +89,8 @@ pub struct Persona {
     pub card: serde_json::Value,
     /// Avatar PNG, when the persona has one.
     pub avatar: Option<Vec<u8>>,
+    /// The card's lorebook, what of it may be used (`None`: none).
+    pub lorebook: Option<lorebook::Lorebook>,
 }
 
 /// Replaces `{{char}}` / `<BOT>` (any case) with the persona's name.
@@ -220,6 +223,7 @@ pub async fn sync(pool: &PgPool, personas: &[Persona]) -> Result<(), PersonaErro
         .bind(p.max_level.as_str())
         .execute(&mut *tx)
         .await?;
+        lorebook::store(&mut *tx, &p.slug, p.lorebook.as_ref()).await?;
     }
     let slugs: Vec<String> = personas.iter().map(|p| p.slug.clone()).collect();
     sqlx::query("UPDATE girls SET is_active = FALSE WHERE NOT (slug = ANY($1))")

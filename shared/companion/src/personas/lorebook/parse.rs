@@ -1,0 +1,206 @@
+//! Reading a card's `data.character_book` into a [`Lorebook`]. Each entry is read on its own,
+//! so one that cannot be used is left out — named, with the reason, in a warning and in the
+//! result — and the rest of the book (and the card) still loads: a wrong type, a bad regex
+//! key, no keys on an entry that is not constant, or text that fails the minor-safety scan
+//! (every key and the content are read with the chat rules; the content is also read with the
+//! picture rules to decide whether it may shape a photo's scene). Disabled and empty entries
+//! are simply never used. SillyTavern's own fields under `extensions` are honoured:
+//! `position` (0 before, 1 after the character; its other places come after it here),
+//! `selectiveLogic`, `match_whole_words`, `case_sensitive`, `probability` with
+//! `useProbability`, `scan_depth`, `prevent_recursion`, `exclude_recursion`.
+
+use serde::Deserialize;
+use serde_json::{Map, Number, Value};
+
+use super::keys::Key;
+use super::{DEFAULT_SCAN_DEPTH, Entry, Logic, Lorebook, MAX_SCAN_DEPTH, Position};
+use crate::content::safety;
+
+/// An entry left out of a book, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dropped {
+    /// Where it is: `data.character_book.entries[3] ("Harbour")`.
+    pub entry: String,
+    /// Why it is not used.
+    pub reason: String,
+}
+
+/// A card's book as read: the usable book (`None` when nothing in it can be used) and what
+/// was left out. Every left-out entry is also logged as a warning naming `file`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Read {
+    /// The usable book.
+    pub book: Option<Lorebook>,
+    /// What was left out.
+    pub dropped: Vec<Dropped>,
+}
+
+#[derive(Deserialize)]
+struct RawEntry {
+    #[serde(default)]
+    keys: Vec<String>,
+    #[serde(default)]
+    secondary_keys: Option<Vec<String>>,
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    enabled: Option<bool>,
+    #[serde(default)]
+    insertion_order: Option<Number>,
+    #[serde(default)]
+    case_sensitive: Option<bool>,
+    #[serde(default)]
+    constant: Option<bool>,
+    #[serde(default)]
+    selective: Option<bool>,
+    #[serde(default)]
+    priority: Option<Number>,
+    #[serde(default)]
+    position: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    extensions: Map<String, Value>,
+}
+
+/// The usable part of `book` (the card's `data.character_book`, if any) of the card in
+/// `file`, whose `{{char}}` is `called`.
+pub fn from_card(file: &str, book: Option<&Value>, called: &str) -> Read {
+    let mut read = Read::default();
+    let Some(book) = book.filter(|b| !b.is_null()) else {
+        return read;
+    };
+    let mut drop = |entry: String, reason: String| {
+        tracing::warn!(file, %entry, %reason, "lorebook entry left out");
+        read.dropped.push(Dropped { entry, reason });
+    };
+    let Some(fields) = book.as_object() else {
+        drop("data.character_book".into(), "is not an object".into());
+        return read;
+    };
+    let raw_entries = match fields.get("entries") {
+        Some(Value::Array(list)) => list.as_slice(),
+        None | Some(Value::Null) => &[],
+        Some(_) => {
+            drop(
+                "data.character_book.entries".into(),
+                "is not a list".into(),
+            );
+            return read;
+        }
+    };
+    let mut entries = Vec::new();
+    for (i, raw) in raw_entries.iter().enumerate() {
+        let at = format!("data.character_book.entries[{i}]");
+        match serde_path_to_error::deserialize::<_, RawEntry>(raw) {
+            Err(e) => drop(at, format!("{}: {}", e.path(), e.inner())),
+            Ok(r) => {
+                let label = r
+                    .name
+                    .iter()
+                    .chain(&r.comment)
+                    .map(|s| s.trim())
+                    .find(|s| !s.is_empty())
+                    .map_or_else(|| format!("#{i}"), str::to_owned);
+                match entry(r, label.clone(), called) {
+                    Ok(Some(e)) => entries.push(e),
+                    Ok(None) => {}
+                    Err(reason) => drop(format!("{at} ({label:?})"), reason),
+                }
+            }
+        }
+    }
+    if entries.is_empty() {
+        return read;
+    }
+    let count = |k: &str| fields.get(k).and_then(Value::as_f64).filter(|n| *n >= 0.0);
+    read.book = Some(Lorebook {
+        scan_depth: count("scan_depth").map_or(DEFAULT_SCAN_DEPTH, |n| {
+            (n as usize).min(MAX_SCAN_DEPTH)
+        }),
+        token_budget: count("token_budget")
+            .map(|n| n as usize)
+            .filter(|n| *n > 0),
+        recursive: fields
+            .get("recursive_scanning")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        entries,
+    });
+    read
+}
+
+/// One entry resolved: `None` when it is never used (disabled, nothing to say), an error
+/// when it cannot be used.
+fn entry(r: RawEntry, label: String, called: &str) -> Result<Option<Entry>, String> {
+    let ext = &r.extensions;
+    let flag = |k: &str| ext.get(k).and_then(Value::as_bool);
+    let number = |k: &str| ext.get(k).and_then(Value::as_f64);
+    let content = super::super::expand_char(r.content.trim(), called);
+    if r.enabled == Some(false) || content.is_empty() {
+        return Ok(None);
+    }
+    let case_sensitive = r.case_sensitive.or(flag("case_sensitive")).unwrap_or(false);
+    let keys_of = |list: &[String]| -> Result<Vec<Key>, String> {
+        let mut out = Vec::new();
+        for k in list {
+            if let Some(hit) = safety::check(k) {
+                return Err(format!("key {k:?} suggests a minor ({} rule)", hit.rule.as_str()));
+            }
+            let k = super::super::expand_char(k, called);
+            out.extend(Key::read(&k).map_err(|e| e.to_string())?);
+        }
+        Ok(out)
+    };
+    let keys = keys_of(&r.keys)?;
+    let secondary = keys_of(r.secondary_keys.as_deref().unwrap_or_default())?;
+    let constant = r.constant.unwrap_or(false);
+    if keys.is_empty() && !constant {
+        return Err("has no keys and is not constant, so it would never be used".into());
+    }
+    if let Some(hit) = safety::check(&content) {
+        return Err(format!("content suggests a minor ({} rule)", hit.rule.as_str()));
+    }
+    let position = match number("position") {
+        Some(p) if p == 0.0 => Position::BeforeChar,
+        Some(_) => Position::AfterChar,
+        None if r.position.as_deref() == Some("before_char") => Position::BeforeChar,
+        None => Position::AfterChar,
+    };
+    let logic = match ext.get("selectiveLogic") {
+        None | Some(Value::Null) => Logic::AndAny,
+        Some(v) => v
+            .as_i64()
+            .and_then(Logic::from_number)
+            .ok_or_else(|| format!("extensions.selectiveLogic {v} is not 0, 1, 2 or 3"))?,
+    };
+    let probability = if flag("useProbability") == Some(false) {
+        100
+    } else {
+        number("probability").map_or(100, |p| p.clamp(0.0, 100.0) as u8)
+    };
+    let order = r.insertion_order.and_then(|n| n.as_f64()).unwrap_or(0.0) as i64;
+    Ok(Some(Entry {
+        picture: safety::check_picture(&content).is_none(),
+        label,
+        keys,
+        secondary,
+        selective: r.selective.unwrap_or(false),
+        logic,
+        constant,
+        content,
+        order,
+        priority: r.priority.and_then(|n| n.as_f64()).map_or(order, |p| p as i64),
+        position,
+        case_sensitive,
+        whole_words: flag("match_whole_words").unwrap_or(true),
+        probability,
+        scan_depth: number("scan_depth")
+            .filter(|d| *d >= 0.0)
+            .map(|d| (d as usize).min(MAX_SCAN_DEPTH)),
+        prevent_recursion: flag("prevent_recursion").unwrap_or(false),
+        exclude_recursion: flag("exclude_recursion").unwrap_or(false),
+    }))
+}
