@@ -142,6 +142,11 @@ fn transcript(look: &Look, newest_first: &[(String, String)], wish: Option<&str>
             format!("{who}: {text}")
         })
         .collect();
+    if !look.lore.is_empty() {
+        let lore = look.lore.iter().map(|l| format!("- {l}"));
+        let head = std::iter::once("What the story says about this moment:".to_owned());
+        lines.splice(0..0, head.chain(lore).chain([String::new()]));
+    }
     if let Some(w) = wish {
         lines.push(format!("(The user asks for this photo: {w})"));
     }

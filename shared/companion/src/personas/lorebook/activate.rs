@@ -183,9 +183,7 @@ fn rolls(seed: u64, index: usize, probability: u8) -> bool {
 mod tests {
     #[test]
     fn rolls_keep_about_their_share_and_the_ends_are_exact() {
-        let kept = (0..10_000u64)
-            .filter(|s| super::rolls(*s, 3, 30))
-            .count();
+        let kept = (0..10_000u64).filter(|s| super::rolls(*s, 3, 30)).count();
         assert!((2_700..3_300).contains(&kept), "{kept}");
         assert!((0..1000u64).all(|s| super::rolls(s, 1, 100)));
         assert!((0..1000u64).all(|s| !super::rolls(s, 1, 0)));

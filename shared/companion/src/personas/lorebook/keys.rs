@@ -161,7 +161,12 @@ mod tests {
         assert!(found("red moon", "under the Red Moon tonight", false, true));
         assert!(!found("кот", "у меня котик", false, true));
         assert!(found("кот", "Кот спит", false, true));
-        assert!(found("{{user}}'s flat", "we went to ann's flat", false, true));
+        assert!(found(
+            "{{user}}'s flat",
+            "we went to ann's flat",
+            false,
+            true
+        ));
         assert!(!found("snow_fox", "the snow_foxes", false, true));
     }
 
@@ -172,14 +177,8 @@ mod tests {
         assert!(found(r"/sil(ver|k)/", "silken dress", false, true));
         assert!(found(r"/a\/b/", "path a/b", false, true));
         // Not a regex: an unescaped slash inside, or unknown flags — a plain key then.
-        assert_eq!(
-            Key::read("/a/b/").unwrap(),
-            Some(Key::Text("/a/b/".into()))
-        );
-        assert_eq!(
-            Key::read("/ab/x").unwrap(),
-            Some(Key::Text("/ab/x".into()))
-        );
+        assert_eq!(Key::read("/a/b/").unwrap(), Some(Key::Text("/a/b/".into())));
+        assert_eq!(Key::read("/ab/x").unwrap(), Some(Key::Text("/ab/x".into())));
         assert!(Key::read("/(unclosed/").is_err());
         assert_eq!(Key::read("  ").unwrap(), None);
     }

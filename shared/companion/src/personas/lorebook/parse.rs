@@ -68,68 +68,69 @@ struct RawEntry {
 /// The usable part of `book` (the card's `data.character_book`, if any) of the card in
 /// `file`, whose `{{char}}` is `called`.
 pub fn from_card(file: &str, book: Option<&Value>, called: &str) -> Read {
-    let mut read = Read::default();
-    let Some(book) = book.filter(|b| !b.is_null()) else {
-        return read;
-    };
-    let mut drop = |entry: String, reason: String| {
-        tracing::warn!(file, %entry, %reason, "lorebook entry left out");
-        read.dropped.push(Dropped { entry, reason });
+    let mut dropped = Vec::new();
+    let book = book
+        .filter(|b| !b.is_null())
+        .and_then(|b| read_book(b, called, &mut dropped));
+    for d in &dropped {
+        tracing::warn!(file, entry = %d.entry, reason = %d.reason, "lorebook entry left out");
+    }
+    Read { book, dropped }
+}
+
+fn read_book(book: &Value, called: &str, dropped: &mut Vec<Dropped>) -> Option<Lorebook> {
+    let mut drop = |entry: String, reason: &str| {
+        let reason = reason.to_owned();
+        dropped.push(Dropped { entry, reason });
     };
     let Some(fields) = book.as_object() else {
-        drop("data.character_book".into(), "is not an object".into());
-        return read;
+        drop("data.character_book".into(), "is not an object");
+        return None;
     };
     let raw_entries = match fields.get("entries") {
         Some(Value::Array(list)) => list.as_slice(),
         None | Some(Value::Null) => &[],
         Some(_) => {
-            drop(
-                "data.character_book.entries".into(),
-                "is not a list".into(),
-            );
-            return read;
+            drop("data.character_book.entries".into(), "is not a list");
+            return None;
         }
     };
     let mut entries = Vec::new();
     for (i, raw) in raw_entries.iter().enumerate() {
         let at = format!("data.character_book.entries[{i}]");
-        match serde_path_to_error::deserialize::<_, RawEntry>(raw) {
-            Err(e) => drop(at, format!("{}: {}", e.path(), e.inner())),
-            Ok(r) => {
-                let label = r
-                    .name
-                    .iter()
-                    .chain(&r.comment)
-                    .map(|s| s.trim())
-                    .find(|s| !s.is_empty())
-                    .map_or_else(|| format!("#{i}"), str::to_owned);
-                match entry(r, label.clone(), called) {
-                    Ok(Some(e)) => entries.push(e),
-                    Ok(None) => {}
-                    Err(reason) => drop(format!("{at} ({label:?})"), reason),
-                }
+        let r = match serde_path_to_error::deserialize::<_, RawEntry>(raw) {
+            Ok(r) => r,
+            Err(e) => {
+                drop(at, &format!("{}: {}", e.path(), e.inner()));
+                continue;
             }
+        };
+        let label = r
+            .name
+            .iter()
+            .chain(&r.comment)
+            .map(|s| s.trim())
+            .find(|s| !s.is_empty())
+            .map_or_else(|| format!("#{i}"), str::to_owned);
+        match entry(r, label.clone(), called) {
+            Ok(e) => entries.extend(e),
+            Err(reason) => drop(format!("{at} ({label:?})"), &reason),
         }
     }
     if entries.is_empty() {
-        return read;
+        return None;
     }
     let count = |k: &str| fields.get(k).and_then(Value::as_f64).filter(|n| *n >= 0.0);
-    read.book = Some(Lorebook {
-        scan_depth: count("scan_depth").map_or(DEFAULT_SCAN_DEPTH, |n| {
-            (n as usize).min(MAX_SCAN_DEPTH)
-        }),
-        token_budget: count("token_budget")
-            .map(|n| n as usize)
-            .filter(|n| *n > 0),
+    Some(Lorebook {
+        scan_depth: count("scan_depth")
+            .map_or(DEFAULT_SCAN_DEPTH, |n| (n as usize).min(MAX_SCAN_DEPTH)),
+        token_budget: count("token_budget").map(|n| n as usize).filter(|n| *n > 0),
         recursive: fields
             .get("recursive_scanning")
             .and_then(Value::as_bool)
             .unwrap_or(false),
         entries,
-    });
-    read
+    })
 }
 
 /// One entry resolved: `None` when it is never used (disabled, nothing to say), an error
@@ -137,50 +138,22 @@ pub fn from_card(file: &str, book: Option<&Value>, called: &str) -> Read {
 fn entry(r: RawEntry, label: String, called: &str) -> Result<Option<Entry>, String> {
     let ext = &r.extensions;
     let flag = |k: &str| ext.get(k).and_then(Value::as_bool);
-    let number = |k: &str| ext.get(k).and_then(Value::as_f64);
     let content = super::super::expand_char(r.content.trim(), called);
     if r.enabled == Some(false) || content.is_empty() {
         return Ok(None);
     }
-    let case_sensitive = r.case_sensitive.or(flag("case_sensitive")).unwrap_or(false);
-    let keys_of = |list: &[String]| -> Result<Vec<Key>, String> {
-        let mut out = Vec::new();
-        for k in list {
-            if let Some(hit) = safety::check(k) {
-                return Err(format!("key {k:?} suggests a minor ({} rule)", hit.rule.as_str()));
-            }
-            let k = super::super::expand_char(k, called);
-            out.extend(Key::read(&k).map_err(|e| e.to_string())?);
-        }
-        Ok(out)
-    };
-    let keys = keys_of(&r.keys)?;
-    let secondary = keys_of(r.secondary_keys.as_deref().unwrap_or_default())?;
+    let keys = usable_keys(&r.keys, called)?;
+    let secondary = usable_keys(r.secondary_keys.as_deref().unwrap_or_default(), called)?;
     let constant = r.constant.unwrap_or(false);
     if keys.is_empty() && !constant {
         return Err("has no keys and is not constant, so it would never be used".into());
     }
     if let Some(hit) = safety::check(&content) {
-        return Err(format!("content suggests a minor ({} rule)", hit.rule.as_str()));
+        return Err(format!(
+            "content suggests a minor ({} rule)",
+            hit.rule.as_str()
+        ));
     }
-    let position = match number("position") {
-        Some(p) if p == 0.0 => Position::BeforeChar,
-        Some(_) => Position::AfterChar,
-        None if r.position.as_deref() == Some("before_char") => Position::BeforeChar,
-        None => Position::AfterChar,
-    };
-    let logic = match ext.get("selectiveLogic") {
-        None | Some(Value::Null) => Logic::AndAny,
-        Some(v) => v
-            .as_i64()
-            .and_then(Logic::from_number)
-            .ok_or_else(|| format!("extensions.selectiveLogic {v} is not 0, 1, 2 or 3"))?,
-    };
-    let probability = if flag("useProbability") == Some(false) {
-        100
-    } else {
-        number("probability").map_or(100, |p| p.clamp(0.0, 100.0) as u8)
-    };
     let order = r.insertion_order.and_then(|n| n.as_f64()).unwrap_or(0.0) as i64;
     Ok(Some(Entry {
         picture: safety::check_picture(&content).is_none(),
@@ -188,19 +161,72 @@ fn entry(r: RawEntry, label: String, called: &str) -> Result<Option<Entry>, Stri
         keys,
         secondary,
         selective: r.selective.unwrap_or(false),
-        logic,
+        logic: logic(ext)?,
         constant,
         content,
         order,
-        priority: r.priority.and_then(|n| n.as_f64()).map_or(order, |p| p as i64),
-        position,
-        case_sensitive,
+        priority: r
+            .priority
+            .and_then(|n| n.as_f64())
+            .map_or(order, |p| p as i64),
+        position: position(ext, r.position.as_deref()),
+        case_sensitive: r.case_sensitive.or(flag("case_sensitive")).unwrap_or(false),
         whole_words: flag("match_whole_words").unwrap_or(true),
-        probability,
-        scan_depth: number("scan_depth")
+        probability: probability(ext),
+        scan_depth: ext
+            .get("scan_depth")
+            .and_then(Value::as_f64)
             .filter(|d| *d >= 0.0)
             .map(|d| (d as usize).min(MAX_SCAN_DEPTH)),
         prevent_recursion: flag("prevent_recursion").unwrap_or(false),
         exclude_recursion: flag("exclude_recursion").unwrap_or(false),
     }))
+}
+
+/// The usable keys of `list`: each passes the minor-safety scan, blank ones go.
+fn usable_keys(list: &[String], called: &str) -> Result<Vec<Key>, String> {
+    let mut out = Vec::new();
+    for k in list {
+        if let Some(hit) = safety::check(k) {
+            return Err(format!(
+                "key {k:?} suggests a minor ({} rule)",
+                hit.rule.as_str()
+            ));
+        }
+        let k = super::super::expand_char(k, called);
+        out.extend(Key::read(&k).map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+/// SillyTavern's `extensions.position` (0: before the character; its other places come after
+/// it here), else the spec's `position`.
+fn position(ext: &Map<String, Value>, spec: Option<&str>) -> Position {
+    match ext.get("position").and_then(Value::as_i64) {
+        Some(0) => Position::BeforeChar,
+        Some(_) => Position::AfterChar,
+        None if spec == Some("before_char") => Position::BeforeChar,
+        None => Position::AfterChar,
+    }
+}
+
+/// `extensions.selectiveLogic`, AND ANY when absent.
+fn logic(ext: &Map<String, Value>) -> Result<Logic, String> {
+    match ext.get("selectiveLogic") {
+        None | Some(Value::Null) => Ok(Logic::AndAny),
+        Some(v) => v
+            .as_i64()
+            .and_then(Logic::from_number)
+            .ok_or_else(|| format!("extensions.selectiveLogic {v} is not 0, 1, 2 or 3")),
+    }
+}
+
+/// `extensions.probability` in percent; 100 when absent or when `useProbability` is off.
+fn probability(ext: &Map<String, Value>) -> u8 {
+    if ext.get("useProbability").and_then(Value::as_bool) == Some(false) {
+        return 100;
+    }
+    ext.get("probability")
+        .and_then(Value::as_f64)
+        .map_or(100, |p| p.clamp(0.0, 100.0) as u8)
 }

@@ -45,10 +45,19 @@ fn the_book_scan_depth_and_an_entry_scan_depth_set_how_far_back_keys_count() {
 fn keys_match_in_any_case_unless_the_entry_is_case_sensitive() {
     let b = entries(json!([
         entry(&["Mira"], "Mira hums when she cooks."),
-        with(entry(&["NASA"], "She once toured NASA."), json!({"extensions": {"case_sensitive": true}})),
-        with(entry(&["Rome"], "She studied in Rome."), json!({"case_sensitive": true})),
+        with(
+            entry(&["NASA"], "She once toured NASA."),
+            json!({"extensions": {"case_sensitive": true}})
+        ),
+        with(
+            entry(&["Rome"], "She studied in Rome."),
+            json!({"case_sensitive": true})
+        ),
     ]));
-    assert_eq!(texts(&scan(&b, &["MIRA, nasa, rome"])), ["Mira hums when she cooks."]);
+    assert_eq!(
+        texts(&scan(&b, &["MIRA, nasa, rome"])),
+        ["Mira hums when she cooks."]
+    );
     assert_eq!(
         texts(&scan(&b, &["NASA and Rome"])),
         ["She once toured NASA.", "She studied in Rome."]
@@ -59,56 +68,108 @@ fn keys_match_in_any_case_unless_the_entry_is_case_sensitive() {
 fn keys_are_whole_words_unless_the_entry_says_otherwise() {
     let b = entries(json!([
         entry(&["cat"], "Mira has a grey cat called Smoke."),
-        with(entry(&["sun"], "Sun: she loves sunsets."), json!({"extensions": {"match_whole_words": false}})),
+        with(
+            entry(&["sun"], "Sun: she loves sunsets."),
+            json!({"extensions": {"match_whole_words": false}})
+        ),
     ]));
     assert!(scan(&b, &["the category of concatenation"]).is_empty());
-    assert_eq!(texts(&scan(&b, &["my cat!"])), ["Mira has a grey cat called Smoke."]);
+    assert_eq!(
+        texts(&scan(&b, &["my cat!"])),
+        ["Mira has a grey cat called Smoke."]
+    );
     assert_eq!(texts(&scan(&b, &["Sunday"])), ["Sun: she loves sunsets."]);
 }
 
 #[test]
 fn constant_entries_are_always_in_and_disabled_ones_never() {
     let b = entries(json!([
-        with(entry(&[], "The story is set in Lisbon."), json!({"constant": true})),
+        with(
+            entry(&[], "The story is set in Lisbon."),
+            json!({"constant": true})
+        ),
         with(entry(&["Lisbon"], "Disabled."), json!({"enabled": false})),
         entry(&["tram"], "Tram 28 rattles past her flat."),
     ]));
     assert_eq!(texts(&scan(&b, &[])), ["The story is set in Lisbon."]);
     assert_eq!(
         texts(&scan(&b, &["Lisbon by tram"])),
-        ["The story is set in Lisbon.", "Tram 28 rattles past her flat."]
+        [
+            "The story is set in Lisbon.",
+            "Tram 28 rattles past her flat."
+        ]
     );
 }
 
 #[test]
 fn secondary_keys_follow_the_selective_logic() {
     let e = |logic: i64| {
-        let e = with(entry(&["Lyra"], "x"), json!({"secondary_keys": ["sword", "shield"]}));
-        with(e, json!({"content": format!("logic {logic}"), "extensions": {"selectiveLogic": logic}}))
+        let e = with(
+            entry(&["Lyra"], "x"),
+            json!({"secondary_keys": ["sword", "shield"]}),
+        );
+        with(
+            e,
+            json!({"content": format!("logic {logic}"), "extensions": {"selectiveLogic": logic}}),
+        )
     };
     let b = entries(json!([e(0), e(1), e(2), e(3)]));
     let on = |text: &str| texts(&scan(&b, &[text])).join(",");
-    assert_eq!(on("Lyra"), "logic 1,logic 2", "no secondary: NOT ALL, NOT ANY");
-    assert_eq!(on("Lyra's sword"), "logic 0,logic 1", "one: AND ANY, NOT ALL");
-    assert_eq!(on("Lyra: sword and shield"), "logic 0,logic 3", "all: AND ANY, AND ALL");
-    assert_eq!(on("a sword and a shield"), "", "never without a primary key");
+    assert_eq!(
+        on("Lyra"),
+        "logic 1,logic 2",
+        "no secondary: NOT ALL, NOT ANY"
+    );
+    assert_eq!(
+        on("Lyra's sword"),
+        "logic 0,logic 1",
+        "one: AND ANY, NOT ALL"
+    );
+    assert_eq!(
+        on("Lyra: sword and shield"),
+        "logic 0,logic 3",
+        "all: AND ANY, AND ALL"
+    );
+    assert_eq!(
+        on("a sword and a shield"),
+        "",
+        "never without a primary key"
+    );
     // Not selective, or no secondary keys: the primary key is enough.
     let plain = entries(json!([
-        with(entry(&["Lyra"], "not selective"), json!({"selective": false, "secondary_keys": ["sword"]})),
-        with(entry(&["Lyra"], "no secondaries"), json!({"secondary_keys": []})),
+        with(
+            entry(&["Lyra"], "not selective"),
+            json!({"selective": false, "secondary_keys": ["sword"]})
+        ),
+        with(
+            entry(&["Lyra"], "no secondaries"),
+            json!({"secondary_keys": []})
+        ),
     ]));
-    assert_eq!(texts(&scan(&plain, &["Lyra"])), ["not selective", "no secondaries"]);
+    assert_eq!(
+        texts(&scan(&plain, &["Lyra"])),
+        ["not selective", "no secondaries"]
+    );
 }
 
 #[test]
 fn entries_go_to_their_position_in_insertion_order() {
     let b = entries(json!([
-        with(entry(&["tea"], "after 20"), json!({"insertion_order": 20, "position": "after_char", "extensions": {"position": 1}})),
+        with(
+            entry(&["tea"], "after 20"),
+            json!({"insertion_order": 20, "position": "after_char", "extensions": {"position": 1}})
+        ),
         with(entry(&["tea"], "before 5"), json!({"insertion_order": 5})),
-        with(entry(&["tea"], "after 10"), json!({"insertion_order": 10, "extensions": {"position": 1}})),
+        with(
+            entry(&["tea"], "after 10"),
+            json!({"insertion_order": 10, "extensions": {"position": 1}})
+        ),
         with(entry(&["tea"], "before 1"), json!({"insertion_order": 1})),
         // SillyTavern's other places (here: at depth) come after the character.
-        with(entry(&["tea"], "depth 15"), json!({"insertion_order": 15, "extensions": {"position": 4}})),
+        with(
+            entry(&["tea"], "depth 15"),
+            json!({"insertion_order": 15, "extensions": {"position": 4}})
+        ),
     ]));
     let a = scan(&b, &["tea?"]);
     assert_eq!(a.before, ["before 1", "before 5"]);
@@ -125,15 +186,29 @@ fn entries_go_to_their_position_in_insertion_order() {
     ]));
     assert_eq!(spec.entries[2].position, Position::AfterChar);
     let a = scan(&spec, &["tea"]);
-    assert_eq!((a.before, a.after), (vec!["B".to_owned()], vec!["A".to_owned(), "C".to_owned()]));
+    assert_eq!(
+        (a.before, a.after),
+        (vec!["B".to_owned()], vec!["A".to_owned(), "C".to_owned()])
+    );
 }
 
 #[test]
 fn the_budget_leaves_out_the_lowest_priorities_first() {
     let ten = "a".repeat(30); // 10 tokens
-    let e = |order: i64, tag: &str| with(entry(&["sea"], &format!("{tag}{ten}")), json!({"insertion_order": order}));
+    let e = |order: i64, tag: &str| {
+        with(
+            entry(&["sea"], &format!("{tag}{ten}")),
+            json!({"insertion_order": order}),
+        )
+    };
     let b = entries(json!([e(1, "low"), e(3, "high"), e(2, "mid")]));
-    let kept = |budget| scan_with(&b, &["the sea"], budget).before.iter().map(|t| t[..3].to_owned()).collect::<Vec<_>>();
+    let kept = |budget| {
+        scan_with(&b, &["the sea"], budget)
+            .before
+            .iter()
+            .map(|t| t[..3].to_owned())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(kept(100), ["low", "mid", "hig"]);
     assert_eq!(kept(25), ["mid", "hig"], "the lowest order goes first");
     assert_eq!(kept(13), ["hig"]);
@@ -158,8 +233,14 @@ fn recursive_scanning_is_off_unless_the_book_turns_it_on() {
     let list = json!([
         entry(&["castle"], "The castle belongs to the Duke of Vey."),
         entry(&["Duke"], "The Duke collects clocks."),
-        with(entry(&["clocks"], "Clocks chime at noon."), json!({"extensions": {"exclude_recursion": true}})),
-        with(entry(&["Vey"], "Vey is a mountain town. Its castle is old."), json!({"extensions": {"prevent_recursion": true}})),
+        with(
+            entry(&["clocks"], "Clocks chime at noon."),
+            json!({"extensions": {"exclude_recursion": true}})
+        ),
+        with(
+            entry(&["Vey"], "Vey is a mountain town. Its castle is old."),
+            json!({"extensions": {"prevent_recursion": true}})
+        ),
         entry(&["town"], "The town square has a fountain."),
     ]);
     let flat = entries(list.clone());
@@ -179,14 +260,31 @@ fn recursive_scanning_is_off_unless_the_book_turns_it_on() {
 #[test]
 fn probability_keeps_an_entry_as_often_as_it_says_and_the_same_seed_rolls_the_same() {
     let b = entries(json!([
-        with(entry(&["rain"], "never"), json!({"extensions": {"probability": 0}})),
-        with(entry(&["rain"], "unused roll"), json!({"extensions": {"probability": 0, "useProbability": false}})),
-        with(entry(&["rain"], "half"), json!({"extensions": {"probability": 50}})),
+        with(
+            entry(&["rain"], "never"),
+            json!({"extensions": {"probability": 0}})
+        ),
+        with(
+            entry(&["rain"], "unused roll"),
+            json!({"extensions": {"probability": 0, "useProbability": false}})
+        ),
+        with(
+            entry(&["rain"], "half"),
+            json!({"extensions": {"probability": 50}})
+        ),
     ]));
     let roll = |seed| {
-        b.activate(&Scan { newest_first: &["rain"], user: "Ann", budget: 100, seed, picture: false })
+        b.activate(&Scan {
+            newest_first: &["rain"],
+            user: "Ann",
+            budget: 100,
+            seed,
+            picture: false,
+        })
     };
-    let halves = (0..200u64).filter(|s| roll(*s).before.contains(&"half".to_owned())).count();
+    let halves = (0..200u64)
+        .filter(|s| roll(*s).before.contains(&"half".to_owned()))
+        .count();
     assert!((60..140).contains(&halves), "{halves}");
     assert!((0..50u64).all(|s| {
         let a = roll(s);
@@ -202,17 +300,35 @@ fn regex_and_macro_keys_match_as_sillytavern_reads_them() {
         entry(&["{{char}}'s diary"], "Mira writes her diary in green ink."),
         entry(&["{{user}}'s bike"], "Ann rides a blue bike."),
     ]));
-    assert_eq!(texts(&scan(&b, &["an ICE STORM"])), ["Storms close the pass."]);
-    assert_eq!(texts(&scan(&b, &["read mira's diary"])), ["Mira writes her diary in green ink."]);
-    assert_eq!(texts(&scan(&b, &["grab ann's bike"])), ["Ann rides a blue bike."]);
+    assert_eq!(
+        texts(&scan(&b, &["an ICE STORM"])),
+        ["Storms close the pass."]
+    );
+    assert_eq!(
+        texts(&scan(&b, &["read mira's diary"])),
+        ["Mira writes her diary in green ink."]
+    );
+    assert_eq!(
+        texts(&scan(&b, &["grab ann's bike"])),
+        ["Ann rides a blue bike."]
+    );
 }
 
 #[test]
 fn a_picture_scan_takes_only_entries_whose_text_may_shape_a_picture() {
-    let mut b = entries(json!([entry(&["garden"], "The garden has roses."), entry(&["garden"], "Fine.")]));
+    let mut b = entries(json!([
+        entry(&["garden"], "The garden has roses."),
+        entry(&["garden"], "Fine.")
+    ]));
     b.entries[1].picture = false;
     let scan = |picture| {
-        b.activate(&Scan { newest_first: &["garden"], user: "Ann", budget: 100, seed: 1, picture })
+        b.activate(&Scan {
+            newest_first: &["garden"],
+            user: "Ann",
+            budget: 100,
+            seed: 1,
+            picture,
+        })
     };
     assert_eq!(scan(false).before.len(), 2);
     assert_eq!(scan(true).before, ["The garden has roses."]);

@@ -18,7 +18,10 @@ fn a_sillytavern_export_reads_with_its_settings_and_extensions() {
             "prevent_recursion": true, "exclude_recursion": true, "position": 1}
         }))]
     }));
-    assert_eq!((b.scan_depth, b.token_budget, b.recursive), (4, Some(300), true));
+    assert_eq!(
+        (b.scan_depth, b.token_budget, b.recursive),
+        (4, Some(300), true)
+    );
     let e = &b.entries[0];
     assert_eq!(e.label, "Harbour");
     assert_eq!(
@@ -27,8 +30,14 @@ fn a_sillytavern_export_reads_with_its_settings_and_extensions() {
         "blank keys go, {{{{char}}}} is expanded, `use_regex` does not make plain keys patterns"
     );
     assert_eq!(e.content, "Mira keeps her boat at the harbour.");
-    assert_eq!((e.logic, e.selective, e.position), (Logic::AndAll, true, Position::AfterChar));
-    assert_eq!((e.order, e.priority, e.probability, e.scan_depth), (40, 7, 60, Some(6)));
+    assert_eq!(
+        (e.logic, e.selective, e.position),
+        (Logic::AndAll, true, Position::AfterChar)
+    );
+    assert_eq!(
+        (e.order, e.priority, e.probability, e.scan_depth),
+        (40, 7, 60, Some(6))
+    );
     assert!(e.case_sensitive && !e.whole_words && e.prevent_recursion && e.exclude_recursion);
     assert!(e.picture && !e.constant);
 }
@@ -39,9 +48,15 @@ fn a_bare_spec_book_takes_the_defaults() {
         {"keys": ["tea"], "content": "Mira drinks jasmine tea.", "enabled": true,
          "insertion_order": 0, "extensions": {}}
     ]}));
-    assert_eq!((b.scan_depth, b.token_budget, b.recursive), (DEFAULT_SCAN_DEPTH, None, false));
+    assert_eq!(
+        (b.scan_depth, b.token_budget, b.recursive),
+        (DEFAULT_SCAN_DEPTH, None, false)
+    );
     let e = &b.entries[0];
-    assert_eq!((e.logic, e.position, e.probability, e.priority), (Logic::AndAny, Position::AfterChar, 100, 0));
+    assert_eq!(
+        (e.logic, e.position, e.probability, e.priority),
+        (Logic::AndAny, Position::AfterChar, 100, 0)
+    );
     assert!(!e.case_sensitive && e.whole_words && !e.selective && e.scan_depth.is_none());
 }
 
@@ -54,7 +69,10 @@ fn disabled_and_empty_entries_are_never_used_and_a_book_of_nothing_is_none() {
     assert_eq!((r.book, r.dropped.len()), (None, 0));
     assert_eq!(read(json!({"entries": []})).book, None);
     assert_eq!(super::from_card("mira.json", None, "Mira").book, None);
-    assert_eq!(super::from_card("mira.json", Some(&json!(null)), "Mira").book, None);
+    assert_eq!(
+        super::from_card("mira.json", Some(&json!(null)), "Mira").book,
+        None
+    );
 }
 
 #[test]
@@ -68,15 +86,34 @@ fn an_entry_that_cannot_be_used_is_left_out_by_name_and_the_rest_loads() {
     ]}));
     let book = r.book.expect("the good entry loads");
     assert_eq!(book.entries.len(), 1);
-    let said: Vec<String> = r.dropped.iter().map(|d| format!("{}: {}", d.entry, d.reason)).collect();
+    let said: Vec<String> = r
+        .dropped
+        .iter()
+        .map(|d| format!("{}: {}", d.entry, d.reason))
+        .collect();
     assert_eq!(said.len(), 4, "{said:#?}");
-    assert!(said[0].starts_with("data.character_book.entries[0]: keys: invalid type"), "{}", said[0]);
+    assert!(
+        said[0].starts_with("data.character_book.entries[0]: keys: invalid type"),
+        "{}",
+        said[0]
+    );
     assert!(said[1].starts_with("data.character_book.entries[1] (\"Regex\"): key \"/(unclosed/\" is not a usable regular expression"), "{}", said[1]);
-    assert!(said[2].starts_with("data.character_book.entries[2] (\"Keyless\"): has no keys"), "{}", said[2]);
-    assert!(said[3].starts_with("data.character_book.entries[3] (\"#3\"): extensions.selectiveLogic 9"), "{}", said[3]);
+    assert!(
+        said[2].starts_with("data.character_book.entries[2] (\"Keyless\"): has no keys"),
+        "{}",
+        said[2]
+    );
+    assert!(
+        said[3].starts_with("data.character_book.entries[3] (\"#3\"): extensions.selectiveLogic 9"),
+        "{}",
+        said[3]
+    );
     // A book that is not an object, or whose entries are not a list, is named too.
     assert_eq!(read(json!("lore")).dropped[0].entry, "data.character_book");
-    assert_eq!(read(json!({"entries": {"0": {}}})).dropped[0].reason, "is not a list");
+    assert_eq!(
+        read(json!({"entries": {"0": {}}})).dropped[0].reason,
+        "is not a list"
+    );
 }
 
 #[test]
@@ -100,9 +137,17 @@ fn entries_that_suggest_a_minor_are_left_out_and_the_picture_rules_decide_the_sc
         r.dropped
     );
     assert!(r.dropped[0].reason.starts_with("content suggests a minor"));
-    assert!(r.dropped[1].reason.starts_with("key \"schoolgirl\" suggests a minor"));
+    assert!(
+        r.dropped[1]
+            .reason
+            .starts_with("key \"schoolgirl\" suggests a minor")
+    );
     let book = r.book.unwrap();
-    let picture: Vec<(&str, bool)> = book.entries.iter().map(|e| (e.content.as_str(), e.picture)).collect();
+    let picture: Vec<(&str, bool)> = book
+        .entries
+        .iter()
+        .map(|e| (e.content.as_str(), e.picture))
+        .collect();
     assert_eq!(
         picture,
         [
