@@ -24,6 +24,7 @@ mod gcra;
 mod helpers;
 mod http_runner;
 mod ingress;
+mod lorebook;
 mod make_run;
 mod ops;
 mod ordering;
