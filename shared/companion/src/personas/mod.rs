@@ -223,7 +223,7 @@ pub async fn sync(pool: &PgPool, personas: &[Persona]) -> Result<(), PersonaErro
         .bind(p.max_level.as_str())
         .execute(&mut *tx)
         .await?;
-        lorebook::store(&mut *tx, &p.slug, p.lorebook.as_ref()).await?;
+        lorebook::store(&mut tx, &p.slug, p.lorebook.as_ref()).await?;
     }
     let slugs: Vec<String> = personas.iter().map(|p| p.slug.clone()).collect();
     sqlx::query("UPDATE girls SET is_active = FALSE WHERE NOT (slug = ANY($1))")

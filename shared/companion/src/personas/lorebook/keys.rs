@@ -138,7 +138,9 @@ fn find(hay: &str, needle: &str, whole_words: bool) -> bool {
     hay.match_indices(needle).any(|(at, _)| {
         let before = hay[..at].chars().next_back();
         let after = hay[at + needle.len()..].chars().next();
-        !(starts_wordy && before.is_some_and(wordy)) && !(ends_wordy && after.is_some_and(wordy))
+        let runs_on_before = starts_wordy && before.is_some_and(wordy);
+        let runs_on_after = ends_wordy && after.is_some_and(wordy);
+        !(runs_on_before || runs_on_after)
     })
 }
 

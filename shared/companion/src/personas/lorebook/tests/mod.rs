@@ -3,6 +3,7 @@
 //! messages, secondary keys, constant entries, budget, case, words, depth, recursion).
 
 mod activation;
+mod order;
 mod reading;
 
 use serde_json::{Value, json};
