@@ -7,10 +7,15 @@
 //! expression (flags `i`, `m`, `s`; `g`, `u`, `y` change nothing here) and matches as written,
 //! whatever the entry's case and word settings — SillyTavern's rule.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
 use serde::{Deserialize, Serialize};
 
 /// Largest compiled size of a key's regular expression.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
+/// Compiled regex keys kept at most.
+const REGEX_CACHE: usize = 1024;
 
 /// One key of an entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +66,7 @@ impl Key {
     /// Whether the key is found in `text`, under the entry's case and word settings.
     pub(super) fn found(&self, text: &Text<'_>, case_sensitive: bool, whole_words: bool) -> bool {
         match self {
-            Key::Regex(source) => compile(source).is_ok_and(|r| r.is_match(text.raw)),
+            Key::Regex(source) => compiled(source).is_some_and(|r| r.is_match(text.raw)),
             Key::Text(key) => {
                 let key = super::super::expand_user(key, text.user);
                 let (hay, needle) = if case_sensitive {
@@ -118,6 +123,24 @@ fn compile(source: &str) -> Result<regex::Regex, String> {
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// Regex keys compiled once per process: they come from the persona cards alone, so there are
+/// few; the cap only guards against a pathological set of books.
+fn compiled(source: &str) -> Option<regex::Regex> {
+    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    let lock = || cache.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(r) = lock().get(source) {
+        return Some(r.clone());
+    }
+    let r = compile(source).ok()?;
+    let mut cache = lock();
+    if cache.len() >= REGEX_CACHE {
+        cache.clear();
+    }
+    cache.insert(source.to_owned(), r.clone());
+    Some(r)
 }
 
 fn wordy(c: char) -> bool {
