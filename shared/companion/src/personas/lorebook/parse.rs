@@ -4,10 +4,11 @@
 //! key, no keys on an entry that is not constant, or text that fails the minor-safety scan
 //! (every key and the content are read with the chat rules; the content is also read with the
 //! picture rules to decide whether it may shape a photo's scene). Disabled and empty entries
-//! are simply never used. SillyTavern's own fields under `extensions` are honoured:
-//! `position` (0 before, 1 after the character; its other places come after it here),
-//! `selectiveLogic`, `match_whole_words`, `case_sensitive`, `probability` with
-//! `useProbability`, `scan_depth`, `prevent_recursion`, `exclude_recursion`.
+//! are simply never used; V3 decorator lines are read off the content (`decorated`).
+//! SillyTavern's own fields under `extensions` are honoured: `position` (0 before, 1 after the
+//! character; its other places come after it here), `selectiveLogic`, `match_whole_words`,
+//! `case_sensitive`, `probability` with `useProbability`, `scan_depth`, `prevent_recursion`,
+//! `exclude_recursion`.
 
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
@@ -138,13 +139,14 @@ fn read_book(book: &Value, called: &str, dropped: &mut Vec<Dropped>) -> Option<L
 fn entry(r: RawEntry, label: String, called: &str) -> Result<Option<Entry>, String> {
     let ext = &r.extensions;
     let flag = |k: &str| ext.get(k).and_then(Value::as_bool);
-    let content = super::super::expand_char(r.content.trim(), called);
-    if r.enabled == Some(false) || content.is_empty() {
+    let (decorators, text) = decorated(&r.content);
+    let content = super::super::expand_char(text, called);
+    if r.enabled == Some(false) || content.is_empty() || decorators.contains(&"@@dont_activate") {
         return Ok(None);
     }
     let keys = usable_keys(&r.keys, called)?;
     let secondary = usable_keys(r.secondary_keys.as_deref().unwrap_or_default(), called)?;
-    let constant = r.constant.unwrap_or(false);
+    let constant = r.constant.unwrap_or(false) || decorators.contains(&"@@activate");
     if keys.is_empty() && !constant {
         return Err("has no keys and is not constant, so it would never be used".into());
     }
@@ -181,6 +183,21 @@ fn entry(r: RawEntry, label: String, called: &str) -> Result<Option<Entry>, Stri
         prevent_recursion: flag("prevent_recursion").unwrap_or(false),
         exclude_recursion: flag("exclude_recursion").unwrap_or(false),
     }))
+}
+
+/// Character Card V3 decorators, the `@@name value` lines an entry's content may begin with,
+/// by name, and the text after them. They are not text for the model: `@@activate` makes the
+/// entry constant and `@@dont_activate` turns it off; the others (`@@depth`, `@@role`, …, and
+/// `@@@` fallbacks) are not read here.
+fn decorated(content: &str) -> (Vec<&str>, &str) {
+    let mut names = Vec::new();
+    let mut rest = content.trim();
+    while rest.starts_with("@@") {
+        let (line, after) = rest.split_once('\n').unwrap_or((rest, ""));
+        names.extend(line.split_whitespace().next());
+        rest = after.trim_start();
+    }
+    (names, rest.trim_end())
 }
 
 /// The usable keys of `list`: each passes the minor-safety scan, blank ones go.

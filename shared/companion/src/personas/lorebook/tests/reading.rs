@@ -182,3 +182,24 @@ fn a_card_keeps_its_book_with_the_persona() {
     let p = crate::personas::parse("mira.json", "mira", none.to_string().as_bytes()).unwrap();
     assert_eq!(p.lorebook, None);
 }
+
+#[test]
+fn v3_decorators_are_read_off_the_content() {
+    let b = book(json!({"entries": [
+        entry(&[], "@@activate\n@@depth 4\nThe moon over Vey is red."),
+        entry(&["tea"], "@@dont_activate\nNever."),
+        entry(&["tea"], "@@@role system\nMira drinks jasmine tea."),
+    ]}));
+    let kept: Vec<(&str, bool)> = b
+        .entries
+        .iter()
+        .map(|e| (e.content.as_str(), e.constant))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("The moon over Vey is red.", true),
+            ("Mira drinks jasmine tea.", false)
+        ]
+    );
+}
