@@ -6,7 +6,7 @@
 use companion::personas::expand_user;
 use companion::personas::lorebook::{Lorebook, Scan};
 
-/// Tokens the lore may take in a scene call when the book sets no budget of its own: the
+/// Tokens the lore may take in a scene call (a book's own budget may only lower it): the
 /// scene call is short, so is its share.
 pub const SCENE_BUDGET: usize = 600;
 

@@ -10,8 +10,8 @@ use companion::personas::lorebook::{Lorebook, Scan};
 
 use crate::store::Turn;
 
-/// The share of the prompt's budget the lore may take when the book sets no budget of its
-/// own: a quarter, SillyTavern's default.
+/// The share of the prompt's budget the lore may take (a book's own budget may only lower
+/// it): a quarter, SillyTavern's default.
 pub const SHARE: usize = 4;
 
 /// `definition` with the entries `turns` activate in `book` around it; `user` is the user's
@@ -97,7 +97,7 @@ mod tests {
     }
 
     #[test]
-    fn without_a_budget_of_its_own_the_lore_takes_a_quarter_of_the_prompt() {
+    fn the_lore_takes_at_most_a_quarter_of_the_prompt() {
         let b = book();
         let turns = [turn("user", "harbour", 1)];
         // 14 + 12 tokens of lore: a quarter of 60 keeps only the higher order (the constant).

@@ -20,7 +20,8 @@ pub struct Scan<'a> {
     pub newest_first: &'a [&'a str],
     /// The user's name, for `{{user}}` in keys.
     pub user: &'a str,
-    /// The token budget when the book sets none.
+    /// The most tokens the entries may take together: the caller knows its prompt. A book's
+    /// own `token_budget` may lower it, never raise it.
     pub budget: usize,
     /// Seeds the probability rolls: the same seed rolls the same way (a redelivered job
     /// builds the same prompt).
@@ -66,7 +67,9 @@ impl Activated {
 impl Lorebook {
     /// The entries `scan`'s messages activate.
     pub fn activate(&self, scan: &Scan<'_>) -> Activated {
-        let budget = self.token_budget.unwrap_or(scan.budget);
+        let budget = self
+            .token_budget
+            .map_or(scan.budget, |b| b.min(scan.budget));
         let mut seen = vec![false; self.entries.len()];
         let mut kept: Vec<usize> = Vec::new();
         let mut used = 0;

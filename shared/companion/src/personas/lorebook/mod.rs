@@ -36,7 +36,8 @@ pub const MAX_RECURSION: usize = 16;
 pub struct Lorebook {
     /// How many of the latest messages are scanned for keys.
     pub scan_depth: usize,
-    /// Tokens the activated entries may take together; `None`: the caller's default.
+    /// Tokens the activated entries may take together (never more than the caller allows);
+    /// `None`: what the caller allows.
     pub token_budget: Option<usize>,
     /// Whether activated entries' text is scanned for further keys.
     pub recursive: bool,

@@ -67,13 +67,15 @@ fn the_budget_leaves_out_the_lowest_priorities_first() {
     assert_eq!(kept(25), ["mid", "hig"], "the lowest order goes first");
     assert_eq!(kept(13), ["hig"]);
     assert!(kept(5).is_empty());
-    // The spec's `priority` outranks the order; the book's own budget outranks the caller's.
+    // The spec's `priority` outranks the order; the book's own budget may lower the caller's...
     let b = book(json!({"token_budget": 12, "entries": [
         with(e(1, "pri"), json!({"priority": 50})), e(3, "ord"),
     ]}));
     let a = scan_with(&b, &["sea"], 1_000);
     assert_eq!(a.before.len(), 1);
     assert!(a.before[0].starts_with("pri"));
+    // ...but never raise it.
+    assert!(scan_with(&b, &["sea"], 5).before.is_empty());
     // A constant entry counts against the budget like any other.
     let b = entries(json!([
         with(e(9, "con"), json!({"constant": true})),
