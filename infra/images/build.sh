@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds one OCI image per function from already built binaries, offline (no registry: no base
-# image is pulled): FROM scratch plus the binary, the shared libraries `ldd` names, the CA
-# bundle, an /etc/passwd with the non-root user 10001, labels with the version and git
-# revision. Usage: infra/images/build.sh [BIN_DIR (target/release)] [TAG (the crate version)]
+# image is pulled): infra/images/Containerfile (FROM scratch) over a root file system made here —
+# the binary, the shared libraries `ldd` names, the CA bundle, an /etc/passwd with the non-root
+# user 10001 — labelled with the version and git revision (`make check-deploy` runs hadolint on
+# that Containerfile). Usage: infra/images/build.sh [BIN_DIR (target/release)] [TAG (crate version)]
 # Prints each image's size and fails when one is over 25 MB (release binaries only).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -22,6 +23,7 @@ for fn in $functions; do
   trap 'rm -rf "$ctx"' EXIT
   mkdir -p "$ctx/rootfs/etc/ssl/certs" "$ctx/rootfs/tmp" "$ctx/rootfs/app"
   cp "$bin" "$ctx/rootfs/app/$fn"
+  ln -s "$fn" "$ctx/rootfs/app/function"
   # The loader and every library the binary links, at the paths it expects.
   for lib in $(ldd "$bin" | grep -o '/[^ ]*' | sort -u); do
     mkdir -p "$ctx/rootfs$(dirname "$lib")"
@@ -33,22 +35,9 @@ for fn in $functions; do
   chmod 1777 "$ctx/rootfs/tmp"
   [ -d "$root/personas" ] && [ "$fn" = fn-updates ] && cp -r "$root/personas" "$ctx/rootfs/app/personas"
   [ "$fn" = fn-image ] && mkdir -p "$ctx/rootfs/app/infra" && cp -r "$root/infra/comfyui" "$ctx/rootfs/app/infra/comfyui"
-  cat > "$ctx/Containerfile" <<CONTAINERFILE
-FROM scratch
-COPY rootfs/ /
-LABEL org.opencontainers.image.title="$fn" \\
-      org.opencontainers.image.version="$version" \\
-      org.opencontainers.image.revision="$revision" \\
-      org.opencontainers.image.source="companion-bot"
-ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt PERSONAS_DIR=/app/personas \\
-    COMFYUI_WORKFLOW=/app/infra/comfyui/txt2img.json OPS_ADDR=0.0.0.0:9100
-WORKDIR /app
-USER 10001:10001
-EXPOSE 9100
-HEALTHCHECK --interval=10s --timeout=3s CMD ["/app/$fn", "healthcheck"]
-ENTRYPOINT ["/app/$fn"]
-CONTAINERFILE
-  podman build -q --format docker -t "companion/$fn:$tag" "$ctx" >/dev/null
+  podman build -q --format docker -f "$root/infra/images/Containerfile" \
+    --build-arg FUNCTION="$fn" --build-arg VERSION="$version" --build-arg REVISION="$revision" \
+    -t "companion/$fn:$tag" "$ctx" >/dev/null
   size="$(podman image inspect "companion/$fn:$tag" --format '{{.Size}}')"
   awk -v f="$fn" -v s="$size" -v t="$tag" 'BEGIN { printf "%-12s %6.1f MB  companion/%s:%s\n", f, s / 1048576, f, t }'
   if [ "$size" -gt "$limit" ] && [ "$bin_dir" = "$root/target/release" ]; then

@@ -1,7 +1,7 @@
 //! The health section: per stage, messages pending, in flight and redelivered (JetStream
-//! consumer info) and how long the oldest has waited; dead letters in the last day and all
-//! time; the latest dead letters with their reason, each with a button that sends it back to
-//! its stage.
+//! consumer info) and how long the oldest has waited; the persona cards refused at the last
+//! load (file, field, reason); dead letters in the last day and all time; the latest dead
+//! letters with their reason, each with a button that sends it back to its stage.
 
 use std::fmt::Write;
 
@@ -16,6 +16,9 @@ use crate::view::View;
 
 /// Dead letters listed (newest first), five a page.
 const DEAD_LETTERS: i64 = 50;
+
+/// Refused persona cards named at most (the rest are counted).
+const PROBLEMS: i64 = 10;
 
 /// How long the oldest message of `stage` still in its stream (a work queue: handled ones are
 /// removed) has waited, when it has one.
@@ -39,6 +42,34 @@ pub fn age(d: chrono::Duration) -> String {
         3600..86400 => format!("{}h", s / 3600),
         _ => format!("{}d", s / 86400),
     }
+}
+
+/// The cards fn-updates refused at its last load, as written by `personas::sync`.
+async fn persona_problems(pool: &PgPool) -> Result<String, HandlerError> {
+    let (count, problems): (i64, Vec<String>) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM persona_problems),
+                ARRAY(SELECT file || ' — ' || field || ': ' || reason FROM persona_problems
+                      ORDER BY position LIMIT $1)",
+    )
+    .bind(PROBLEMS)
+    .fetch_one(pool)
+    .await?;
+    if count == 0 {
+        return Ok("\nPersona cards: none refused\n".to_owned());
+    }
+    let mut out = format!("\n⚠️ Persona cards refused at the last load: {count}\n");
+    for p in problems {
+        let shown: String = p.chars().take(200).collect();
+        let _ = writeln!(out, "• {shown}");
+    }
+    if count > PROBLEMS {
+        let _ = writeln!(
+            out,
+            "… and {} more (fn-updates' log names them)",
+            count - PROBLEMS
+        );
+    }
+    Ok(out)
 }
 
 #[derive(sqlx::FromRow)]
@@ -71,6 +102,7 @@ pub async fn render(pool: &PgPool, js: &jetstream::Context) -> Result<View, Hand
             }
         }
     }
+    head += &persona_problems(pool).await?;
     let (day, all): (i64, i64) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE created_at > now() - interval '1 day'), count(*) FROM dead_letters",
     )

@@ -94,11 +94,7 @@ pub struct Updates {
 impl Updates {
     /// Loads and syncs the personas, then builds the stage.
     pub async fn new(settings: Settings, deps: Deps) -> Result<Self, String> {
-        let cards = personas::load_dir(&settings.personas_dir).map_err(|e| e.to_string())?;
-        personas::sync(&deps.pool, &cards)
-            .await
-            .map_err(|e| e.to_string())?;
-        tracing::info!(personas = cards.len(), dir = %settings.personas_dir.display(), "personas loaded");
+        load_personas(&settings.personas_dir, &deps.pool).await?;
         commands::set_commands(&deps)
             .await
             .map_err(|e| e.to_string())?;
@@ -118,6 +114,30 @@ impl Updates {
             heads: order::Heads::default(),
         })
     }
+}
+
+/// Loads the persona cards of `dir` and syncs them: a bad card is refused alone (logged with
+/// its file and field, and kept for the admin panel), but a folder that gives no persona at
+/// all is a start-up error.
+async fn load_personas(dir: &std::path::Path, pool: &sqlx::PgPool) -> Result<(), String> {
+    let shown = dir.display();
+    let loaded = personas::load_dir(dir).map_err(|e| format!("persona cards in {shown}: {e}"))?;
+    for p in &loaded.problems {
+        tracing::warn!(dir = %shown, file = %p.file, field = %p.field, reason = %p.reason, "persona card refused");
+    }
+    if loaded.personas.is_empty() {
+        let problems: Vec<String> = loaded.problems.iter().map(|p| p.to_string()).collect();
+        return Err(format!(
+            "no persona could be loaded from {shown}{}{}",
+            if problems.is_empty() { "" } else { ": " },
+            problems.join("; ")
+        ));
+    }
+    personas::sync(pool, &loaded.personas, &loaded.problems)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(personas = loaded.personas.len(), refused = loaded.problems.len(), dir = %shown, "personas loaded");
+    Ok(())
 }
 
 impl Stage for Updates {

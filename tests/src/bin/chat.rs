@@ -1,5 +1,5 @@
 //! `chat`: a terminal Telegram client for the local stand-in. Type as a Telegram user; the
-//! bot's messages, buttons and photos (saved as files) appear below, and an answer that is
+//! bot's messages, buttons and photos (saved as files, their captions shown) appear below, and an answer that is
 //! streamed by edits appears once it is complete. A number presses the button with that
 //! number; `/quit` (or the end of the input) leaves.
 //!
@@ -156,6 +156,15 @@ async fn deliver(http: &reqwest::Client, base: &str, mut update: Value) -> anyho
     Ok(())
 }
 
+/// A photo's or file's caption (a persona's name, age and pitch under her picture), then what
+/// was saved.
+fn with_caption(c: &Call, saved: String) -> String {
+    match c.params["caption"].as_str().filter(|t| !t.is_empty()) {
+        Some(caption) => format!("{caption}\n{saved}"),
+        None => saved,
+    }
+}
+
 fn prompt() {
     print!("you › ");
     let _ = std::io::stdout().flush();
@@ -185,17 +194,23 @@ impl Screen {
             "sendmessage" => text(c),
             "editmessagetext" if text(c).ends_with(CURSOR) => return false,
             "editmessagetext" => text(c),
-            "sendphoto" => format!(
-                "📷 photo {}×{} saved to {}",
-                c.result["photo"][0]["width"],
-                c.result["photo"][0]["height"],
-                c.params["photo"]["path"]
-                    .as_str()
-                    .unwrap_or("(sent again by its file id)")
+            "sendphoto" => with_caption(
+                c,
+                format!(
+                    "📷 photo {}×{} saved to {}",
+                    c.result["photo"][0]["width"],
+                    c.result["photo"][0]["height"],
+                    c.params["photo"]["path"]
+                        .as_str()
+                        .unwrap_or("(sent again by its file id)")
+                ),
             ),
-            "senddocument" => format!(
-                "📄 file saved to {}",
-                c.params["document"]["path"].as_str().unwrap_or("?")
+            "senddocument" => with_caption(
+                c,
+                format!(
+                    "📄 file saved to {}",
+                    c.params["document"]["path"].as_str().unwrap_or("?")
+                ),
             ),
             "answercallbackquery" => match c.params["text"].as_str() {
                 Some(t) => {

@@ -16,7 +16,8 @@ const NIGHT_HARBOUR: &str = "LORE-HARBOUR: at night the harbour is lit by green 
 const UNSAFE: &str = "LORE-UNSAFE";
 
 /// A card for Ilse, 27, whose book has a keyed entry, a constant one, a selective one and one
-/// the minor-safety scan refuses.
+/// the lorebook's own minor-safety reading leaves out (a family word on its own: the card's
+/// screen lets it pass, an entry shown in an adult dialog may not carry it).
 fn card() -> Value {
     json!({
         "spec": "chara_card_v2",
@@ -40,7 +41,7 @@ fn card() -> Value {
                     {"keys": ["harbour"], "secondary_keys": ["night", "evening"], "selective": true,
                      "content": NIGHT_HARBOUR, "enabled": true, "insertion_order": 30,
                      "position": "after_char", "extensions": {"selectiveLogic": 0}},
-                    {"keys": ["lighthouse"], "content": format!("{UNSAFE}: a 14 year old girl keeps the lamp."),
+                    {"keys": ["lighthouse"], "content": format!("{UNSAFE}: the kids next door play by the lamp."),
                      "comment": "Keeper", "enabled": true, "insertion_order": 5, "extensions": {}}
                 ]
             }
@@ -135,7 +136,7 @@ async fn lorebook_entries_follow_the_dialog_into_answers_and_photo_scenes() {
         "{asked}"
     );
 
-    // The entry the minor-safety scan refused never reached the model.
+    // The entry the minor-safety reading left out never reached the model.
     let requests = sys.llm.requests();
     assert!(
         requests.iter().all(|r| !r.to_string().contains(UNSAFE)),

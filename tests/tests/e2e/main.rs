@@ -7,6 +7,7 @@ mod admin_ops;
 mod answers;
 mod bench_smoke;
 mod bridge;
+mod cards;
 mod chaos;
 mod cluster;
 mod containers;

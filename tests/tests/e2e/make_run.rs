@@ -12,9 +12,11 @@ use std::time::{Duration, Instant};
 use runtime::nats::topology::{ALL_FUNCTIONS, BRIDGE, FUNCTIONS};
 use standins::harness::{TestDb, bin_dir, free_port, nats_server_bin, root};
 
-/// The first run: the age gate, a persona, a message, a photo.
+/// The first run: the age gate, the picker (a caption with name and age), a persona, a
+/// message, a photo.
 const FIRST: &str = "/start
 #press 18 or older
+#expect Stacy, 19
 #expect Who would you like to talk to?
 #press Stacy
 #expect instant noodles

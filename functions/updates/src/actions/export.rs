@@ -1,7 +1,9 @@
 //! `/export`: the current dialog as two files — a SillyTavern chat (`.jsonl`: a header line with
-//! `user_name`, `character_name`, `create_date`, then one line per message with `name`,
-//! `is_user`, `is_system`, `send_date`, `mes`, and `swipes`/`swipe_id` where the answer has
-//! versions) and the same conversation as readable text. The history lines of sent photos
+//! `user_name`, `character_name`, `create_date` and `chat_metadata`, then one line per message
+//! with `name`, `is_user`, `is_system`, `send_date`, `mes`, and `swipes`/`swipe_id`/`swipe_info`
+//! where the answer has versions) and the same conversation as readable text. SillyTavern reads
+//! `send_date` as the reader's local wall-clock time; the user's time zone is not known, so the
+//! dates are UTC and the header's `chat_metadata.timezone` says so. The history lines of sent photos
 //! stay out: they are notes for the model, not messages. At most once a minute per user, and at
 //! most [`MAX_EXPORT_BYTES`] (the oldest messages left out beyond it).
 
@@ -16,9 +18,20 @@ use crate::ctx::Ctx;
 use crate::store::messages::{self, Exported};
 use crate::store::users;
 
+/// The zone the exported dates are written in (named in the header's metadata).
+const ZONE: &str = "UTC";
+
 /// SillyTavern's `send_date`: "October 18, 2024 8:52pm".
 fn send_date(at: DateTime<Utc>) -> String {
     at.format("%B %-d, %Y %-I:%M%P").to_string()
+}
+
+/// SillyTavern's per-version record beside `swipes` (it writes one for every version and reads
+/// the shown version's date and extras from it). The versions share the answer's date: when
+/// each was written is not kept.
+fn swipe_info(count: usize, at: DateTime<Utc>) -> serde_json::Value {
+    let one = json!({ "send_date": send_date(at), "extra": {} });
+    serde_json::Value::Array(vec![one; count])
 }
 
 /// The `.jsonl` and `.txt` files of a dialog.
@@ -27,7 +40,7 @@ fn files(d: &Exported) -> (String, String) {
         "user_name": d.user_name,
         "character_name": d.persona,
         "create_date": d.created_at.format("%Y-%m-%d@%Hh%Mm%Ss").to_string(),
-        "chat_metadata": {},
+        "chat_metadata": { "timezone": ZONE },
     });
     let mut jsonl = vec![header.to_string()];
     let mut text = format!(
@@ -46,10 +59,11 @@ fn files(d: &Exported) -> (String, String) {
         if let (Some(swipes), false) = (variants, is_user) {
             line["swipes"] = json!(swipes);
             line["swipe_id"] = json!(variant.unwrap_or(0));
+            line["swipe_info"] = swipe_info(swipes.len(), *at);
         }
         jsonl.push(line.to_string());
         text.push_str(&format!(
-            "\n[{}] {name}: {mes}\n",
+            "\n[{} {ZONE}] {name}: {mes}\n",
             at.format("%Y-%m-%d %H:%M")
         ));
     }
@@ -150,7 +164,14 @@ mod tests {
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0]["create_date"], "2026-10-18@20h52m17s");
         assert_eq!(lines[0]["character_name"], "Mira");
+        assert_eq!(lines[0]["chat_metadata"]["timezone"], "UTC");
         assert_eq!(lines[1]["send_date"], "October 18, 2026 8:52pm");
+        assert_eq!(lines[1]["swipe_info"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            lines[1]["swipe_info"][1]["send_date"],
+            lines[1]["send_date"]
+        );
+        assert!(lines[2].get("swipe_info").is_none());
         assert_eq!(
             lines[1]["swipes"][lines[1]["swipe_id"].as_u64().unwrap() as usize],
             "Hello!"

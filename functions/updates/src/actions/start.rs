@@ -114,7 +114,7 @@ async fn open_dialog(
 ) -> Result<(), HandlerError> {
     let chat = ctx.sender.chat_id;
     let seed = (Uuid::new_v4().as_u64_pair().0 & 0xffff_ffff) as i64;
-    match dialogs::open_dialog(c, ctx.sender.user_id, girl_id, seed).await? {
+    match dialogs::open_dialog(c, ctx.sender.user_id, girl_id, seed, ctx.lang).await? {
         Some(o) => {
             let under = Under {
                 message_id: Some(o.message_id),

@@ -1,9 +1,12 @@
-//! A user's dialogs: open a new one with the persona's greetings, resume the latest one with a
-//! persona or a chosen one, find the current persona and the active dialog, check a dialog is
-//! the user's, and the minor-safety gate's view of a dialog (and its mark). "💬 My chats" (the
-//! list, titles, rename, delete) is `my_chats`.
+//! A user's dialogs: open a new one with the persona's greetings (in the user's language when
+//! her card has them), resume the latest one with a persona or a chosen one, find the current
+//! persona and the active dialog, check a dialog is the user's, and the minor-safety gate's
+//! view of a dialog (and its mark). "💬 My chats" (the list, titles, rename, delete) is
+//! `my_chats`.
 
+use companion::locale::Lang;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 
 /// A dialog taken up again.
 #[derive(Debug, sqlx::FromRow)]
@@ -51,29 +54,39 @@ pub async fn current_persona(c: &mut PgConnection, user_id: i64) -> sqlx::Result
     .await
 }
 
-/// Opens a new dialog with a persona, stores her greeting and makes it the active dialog.
+/// Opens a new dialog with a persona, stores her greeting — in the user's language `lang`
+/// when her card has greetings in it, else her own — and makes it the active dialog.
 /// Returns `(dialog_id, greeting)`, or `None` when the persona is not available.
 pub async fn open_dialog(
     c: &mut PgConnection,
     user_id: i64,
     girl_id: i32,
     seed: i64,
+    lang: Lang,
 ) -> sqlx::Result<Option<Opened>> {
-    let Some((greeting, alternates)): Option<(String, Vec<String>)> = sqlx::query_as(
-        "SELECT greeting, alternate_greetings FROM girls WHERE id = $1 AND is_active",
+    type Greetings = (String, Vec<String>, Option<Json<Vec<String>>>, String);
+    let Some((greeting, alternates, localized, first_name)): Option<Greetings> = sqlx::query_as(
+        "SELECT g.greeting, g.alternate_greetings, g.greetings -> $3, u.first_name
+         FROM girls g, users u WHERE g.id = $1 AND g.is_active AND u.id = $2",
     )
     .bind(girl_id)
+    .bind(user_id)
+    .bind(lang.code())
     .fetch_optional(&mut *c)
     .await?
     else {
         return Ok(None);
     };
-    let first_name: String = sqlx::query_scalar("SELECT first_name FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_one(&mut *c)
-        .await?;
-    let mut greetings: Vec<String> = std::iter::once(&greeting)
-        .chain(&alternates)
+    let own = || {
+        std::iter::once(greeting.clone())
+            .chain(alternates.clone())
+            .collect()
+    };
+    let mut greetings: Vec<String> = localized
+        .map(|Json(g)| g)
+        .filter(|g| !g.is_empty())
+        .unwrap_or_else(own)
+        .iter()
         .map(|g| companion::personas::expand_user(g, &first_name))
         .collect();
     let dialog_id: i64 = sqlx::query_scalar(

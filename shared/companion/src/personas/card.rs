@@ -1,13 +1,17 @@
 //! One Character Card (V2 or V3 JSON) turned into a [`Persona`]: every problem names the file
-//! and the field; an adult age is required; `{{char}}` is expanded here and `{{user}}` when
-//! the prompt is built; `creator_notes`, tags and creator never reach a prompt; the whole
-//! card, unknown keys included, is kept for export.
+//! and the field; an adult age is required and no word of the card may point to a minor
+//! (`screen`); `{{original}}`, `{{char}}` and the simple macros are expanded here (`macros`),
+//! `{{user}}` when the prompt is built; `creator_notes`, tags and creator never reach a
+//! prompt; greetings in other languages come from our extension (`lang`); the whole card,
+//! unknown keys included, is kept for export.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::{EXTENSION, Persona, PersonaError, expand_char, lorebook};
+use super::lang::{Localized, greetings};
+use super::macros::{expand_char, expand_original, expand_simple};
+use super::{EXTENSION, Persona, PersonaError, lorebook};
 use crate::content::nudity::Level;
 
 /// The system prompt used when a card leaves `system_prompt` empty.
@@ -60,6 +64,8 @@ struct Companion {
     sort_order: i32,
     #[serde(default)]
     max_nsfw_level: Option<String>,
+    #[serde(default)]
+    lang: BTreeMap<String, Localized>,
 }
 
 /// Parses card JSON; `file` names it in errors, `slug` in the database.
@@ -78,6 +84,13 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
             "spec",
             format!("{:?} is not chara_card_v2 or chara_card_v3", card.spec),
         ));
+    }
+    if let Some((field, hit)) = super::screen::minor_in(&raw["data"]) {
+        return Err(PersonaError::Minor {
+            file: file.to_owned(),
+            field,
+            rule: hit.rule.as_str(),
+        });
     }
     let d = card.data;
     let ours: Companion = match d.extensions.get(EXTENSION) {
@@ -133,15 +146,16 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
         .filter(|n| !n.is_empty())
         .unwrap_or(&name)
         .to_owned();
-    let expand = |s: &str| expand_char(s.trim(), &called);
+    let expand = |s: &str| expand_char(expand_simple(s).trim(), &called);
     // Entries that cannot be used are left out of the book and named in warnings.
     let lorebook = lorebook::from_card(file, raw["data"].get("character_book"), &called).book;
-    let system = if d.system_prompt.trim().is_empty() {
-        DEFAULT_SYSTEM_PROMPT
-    } else {
-        &d.system_prompt
+    // `{{original}}` is what the front end would otherwise put there.
+    let system = match expand_original(&d.system_prompt, DEFAULT_SYSTEM_PROMPT) {
+        s if s.trim().is_empty() => DEFAULT_SYSTEM_PROMPT.to_owned(),
+        s => s,
     };
-    let mut parts = vec![expand(system), expand(&d.description)];
+    let greetings = greetings(&ours.lang, expand).map_err(|(f, why)| format(&f, why))?;
+    let mut parts = vec![expand(&system), expand(&d.description)];
     if !d.personality.trim().is_empty() {
         parts.push(format!(
             "{called}'s personality: {}",
@@ -169,7 +183,7 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
         slug: slug.to_owned(),
         age,
         system_prompt,
-        post_history: expand(&d.post_history_instructions),
+        post_history: expand(&expand_original(&d.post_history_instructions, "")),
         greeting: expand(&d.first_mes),
         alternate_greetings: d
             .alternate_greetings
@@ -177,6 +191,7 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
             .map(|g| expand(g))
             .filter(|g| !g.is_empty())
             .collect(),
+        greetings,
         pitch: ours.pitch,
         appearance: ours.appearance,
         clothing: ours.clothing,

@@ -1,21 +1,33 @@
 //! Personas: Character Cards in `personas/` — V2 or V3 JSON (`<slug>.json`, avatar in
 //! `avatars/<slug>.png`) or a PNG with the card embedded (`<slug>.png`, its own avatar) —
-//! validated at load (an adult age is required, by this loader and by a database constraint)
-//! and synced into the `girls` table. Our own fields live under `data.extensions.companion`;
-//! unknown keys are kept, and a persona exports back to a card PNG.
+//! validated at load (an adult age is required, by this loader and by a database constraint;
+//! no word may point to a minor) and synced into the `girls` table. A bad card is refused
+//! alone: the others load, and its problem is logged and kept for the admin panel. Our own
+//! fields live under `data.extensions.companion`; unknown keys are kept, a community card
+//! is imported with the age the operator vouches for (`import`), and a persona exports back
+//! to a card PNG that SillyTavern reads (`export`).
 
 mod card;
+pub mod cli;
+pub mod export;
+pub mod import;
+mod lang;
+mod load;
 pub mod lorebook;
+mod macros;
 pub mod png;
+mod screen;
+mod sync;
 #[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;
-use std::path::Path;
-
-use sqlx::PgPool;
 
 pub use card::{DEFAULT_SYSTEM_PROMPT, parse};
+pub use export::export_png;
+pub use load::{Loaded, Problem, load_dir};
+pub use macros::{expand_char, expand_user};
+pub use sync::sync;
 
 /// Extension key holding our fields.
 pub const EXTENSION: &str = "companion";
@@ -47,8 +59,17 @@ pub enum PersonaError {
         file: String,
         source: png::PngCardError,
     },
+    /// Words of the card point to a minor.
+    #[error(
+        "{file}: {field}: the text points to a minor ({rule} rule); only adults may be personas"
+    )]
+    Minor {
+        file: String,
+        field: String,
+        rule: &'static str,
+    },
     /// Two files give the same persona.
-    #[error("{0} and {1} both define persona {2:?}")]
+    #[error("{1}: slug: persona {2:?} is already defined by {0}")]
     Duplicate(String, String, String),
     /// Database sync failed.
     #[error("syncing personas: {0}")]
@@ -73,6 +94,8 @@ pub struct Persona {
     pub greeting: String,
     /// Other first messages, browsable under the greeting.
     pub alternate_greetings: Vec<String>,
+    /// Greetings in other languages, by code: the first, then its alternates.
+    pub greetings: BTreeMap<String, Vec<String>>,
     /// One-line pitch for the picker, by language code.
     pub pitch: BTreeMap<String, String>,
     /// Image tags for the look.
@@ -93,27 +116,51 @@ pub struct Persona {
     pub lorebook: Option<lorebook::Lorebook>,
 }
 
-/// Replaces `{{char}}` / `<BOT>` (any case) with the persona's name.
-pub fn expand_char(text: &str, name: &str) -> String {
-    replace_ci(&replace_ci(text, "{{char}}", name), "<bot>", name)
-}
-
-/// Replaces `{{user}}` / `<USER>` (any case) with the user's name.
-pub fn expand_user(text: &str, user: &str) -> String {
-    replace_ci(&replace_ci(text, "{{user}}", user), "<user>", user)
-}
-
-fn replace_ci(text: &str, pattern: &str, with: &str) -> String {
-    let lower = text.to_ascii_lowercase();
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for (i, _) in lower.match_indices(pattern) {
-        out.push_str(&text[last..i]);
-        out.push_str(with);
-        last = i + pattern.len();
+impl PersonaError {
+    /// The file the problem is in.
+    pub fn file(&self) -> &str {
+        match self {
+            Self::Io { file, .. }
+            | Self::Format { file, .. }
+            | Self::NotAdult { file, .. }
+            | Self::Png { file, .. }
+            | Self::Minor { file, .. }
+            | Self::Duplicate(_, file, _) => file,
+            Self::Db(_) => "",
+        }
     }
-    out.push_str(&text[last..]);
-    out
+
+    /// The field of the card the problem is about (`(file)`, `(png)`, `(json)` for the
+    /// file as a whole).
+    pub fn field(&self) -> &str {
+        match self {
+            Self::Io { .. } | Self::Db(_) => "(file)",
+            Self::Png { .. } => "(png)",
+            Self::Format { field, .. } | Self::Minor { field, .. } => field,
+            Self::NotAdult { .. } => "data.extensions.companion.age",
+            Self::Duplicate(..) => "slug",
+        }
+    }
+
+    /// Why, without the file and field.
+    pub fn reason(&self) -> String {
+        match self {
+            Self::Io { source, .. } => source.to_string(),
+            Self::Format { reason, .. } => reason.clone(),
+            Self::NotAdult { age, .. } => match age {
+                Some(a) => format!("the persona must state an adult age (18+), got {a}"),
+                None => "the persona must state an adult age (18+), none given".into(),
+            },
+            Self::Png { source, .. } => source.to_string(),
+            Self::Minor { rule, .. } => {
+                format!("the text points to a minor ({rule} rule); only adults may be personas")
+            }
+            Self::Duplicate(first, _, slug) => {
+                format!("persona {slug:?} is already defined by {first}")
+            }
+            Self::Db(e) => e.to_string(),
+        }
+    }
 }
 
 /// Parses a card PNG (the card from its `ccv3` or `chara` chunk, the image as avatar).
@@ -125,111 +172,4 @@ pub fn parse_png(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, Person
     let mut p = parse(file, slug, &json)?;
     p.avatar = Some(bytes.to_vec());
     Ok(p)
-}
-
-/// The persona as a card PNG on its avatar: `chara` holds the card as V2, `ccv3` as V3.
-pub fn export_png(p: &Persona) -> Result<Vec<u8>, png::PngCardError> {
-    let avatar = p
-        .avatar
-        .as_deref()
-        .ok_or(png::PngCardError::NotPng("the persona has no avatar"))?;
-    let mut v2 = p.card.clone();
-    v2["spec"] = "chara_card_v2".into();
-    v2["spec_version"] = "2.0".into();
-    let mut v3 = p.card.clone();
-    v3["spec"] = "chara_card_v3".into();
-    v3["spec_version"] = "3.0".into();
-    if v3["data"].get("group_only_greetings").is_none() {
-        v3["data"]["group_only_greetings"] = serde_json::json!([]);
-    }
-    let json = |v: &serde_json::Value| serde_json::to_vec(v).expect("a card serializes");
-    png::write_card(avatar, &json(&v2), &json(&v3))
-}
-
-/// Loads every card in `dir` (`*.json` and `*.png`). Any bad card fails the load: a persona
-/// silently missing is worse than a start-up error naming the file.
-pub fn load_dir(dir: &Path) -> Result<Vec<Persona>, PersonaError> {
-    let io = |file: &Path| {
-        let file = file.display().to_string();
-        move |source| PersonaError::Io { file, source }
-    };
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map_err(io(dir))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json" || x == "png"))
-        .collect();
-    files.sort();
-    let mut out: Vec<(String, Persona)> = Vec::new();
-    for path in &files {
-        let file = path.display().to_string();
-        let slug = path
-            .file_stem()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let bytes = std::fs::read(path).map_err(io(path))?;
-        let persona = if path.extension().is_some_and(|x| x == "png") {
-            parse_png(&file, &slug, &bytes)?
-        } else {
-            let mut p = parse(&file, &slug, &bytes)?;
-            let avatar = dir.join("avatars").join(format!("{slug}.png"));
-            p.avatar = match std::fs::read(&avatar) {
-                Ok(b) => Some(b),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(e) => return Err(io(&avatar)(e)),
-            };
-            p
-        };
-        if let Some((other, _)) = out.iter().find(|(_, p)| p.slug == slug) {
-            return Err(PersonaError::Duplicate(other.clone(), file, slug));
-        }
-        out.push((file, persona));
-    }
-    Ok(out.into_iter().map(|(_, p)| p).collect())
-}
-
-/// Upserts personas by slug; personas whose file is gone are deactivated, not deleted
-/// (dialogs still point at them).
-pub async fn sync(pool: &PgPool, personas: &[Persona]) -> Result<(), PersonaError> {
-    let mut tx = pool.begin().await?;
-    for p in personas {
-        sqlx::query(
-            "INSERT INTO girls (slug, name, age, system_prompt, greeting, clothing_description,
-                                appearance, negative_prompt, card, sort_order, post_history,
-                                alternate_greetings, pitch, avatar, max_nsfw_level, is_active, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, TRUE, now())
-             ON CONFLICT (slug) DO UPDATE SET name = $2, age = $3, system_prompt = $4, greeting = $5,
-                 clothing_description = $6, appearance = $7, negative_prompt = $8, card = $9,
-                 sort_order = $10, post_history = $11, alternate_greetings = $12, pitch = $13,
-                 avatar = $14, max_nsfw_level = $15, is_active = TRUE, updated_at = now(),
-                 avatar_effect_id = CASE WHEN girls.avatar IS NOT DISTINCT FROM $14
-                                         THEN girls.avatar_effect_id END",
-        )
-        .bind(&p.slug)
-        .bind(&p.name)
-        .bind(p.age)
-        .bind(&p.system_prompt)
-        .bind(&p.greeting)
-        .bind(&p.clothing)
-        .bind(&p.appearance)
-        .bind(&p.negative_prompt)
-        .bind(&p.card)
-        .bind(p.sort_order)
-        .bind(&p.post_history)
-        .bind(&p.alternate_greetings)
-        .bind(sqlx::types::Json(&p.pitch))
-        .bind(&p.avatar)
-        .bind(p.max_level.as_str())
-        .execute(&mut *tx)
-        .await?;
-        lorebook::store(&mut tx, &p.slug, p.lorebook.as_ref()).await?;
-    }
-    let slugs: Vec<String> = personas.iter().map(|p| p.slug.clone()).collect();
-    sqlx::query("UPDATE girls SET is_active = FALSE WHERE NOT (slug = ANY($1))")
-        .bind(&slugs)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
 }

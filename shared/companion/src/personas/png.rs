@@ -1,7 +1,8 @@
 //! Character cards inside PNG files, as SillyTavern and the card specs store them: a `tEXt`
 //! chunk whose text is base64 of the card's UTF-8 JSON, keyword `chara` (V2) or `ccv3` (V3).
 //! Reading prefers `ccv3` when both are present (keywords compared case-insensitively);
-//! writing replaces any old card chunks with both, just before `IEND`.
+//! writing replaces any old card chunks with both, just before `IEND`; an avatar is kept
+//! without them.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -70,23 +71,40 @@ fn text<'a>(chunk: &Chunk<'a>) -> Option<(String, &'a [u8])> {
 
 /// The card JSON embedded in `png` (`ccv3` preferred over `chara`).
 pub fn read_card(png: &[u8]) -> Result<Vec<u8>, PngCardError> {
+    match read_chunk(png, "ccv3")? {
+        Some(card) => Ok(card),
+        None => read_chunk(png, "chara")?.ok_or(PngCardError::NoCard),
+    }
+}
+
+/// The card JSON of one chunk (`chara` or `ccv3`), when `png` has it.
+pub fn read_chunk(png: &[u8], keyword: &str) -> Result<Option<Vec<u8>>, PngCardError> {
     let all = chunks(png)?;
-    let found = |want: &str| {
-        all.iter()
-            .filter_map(text)
-            .find(|(k, _)| k == want)
-            .map(|(k, t)| (k, t.to_vec()))
+    let Some((_, b64)) = all.iter().filter_map(text).find(|(k, _)| k == keyword) else {
+        return Ok(None);
     };
-    let (keyword, b64) = found("ccv3")
-        .or_else(|| found("chara"))
-        .ok_or(PngCardError::NoCard)?;
     let clean: Vec<u8> = b64
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|b| !b.is_ascii_whitespace())
         .collect();
     STANDARD
         .decode(clean)
-        .map_err(|_| PngCardError::Base64(keyword))
+        .map(Some)
+        .map_err(|_| PngCardError::Base64(keyword.to_owned()))
+}
+
+/// `png` without card chunks: the picture alone.
+pub fn strip_card(png: &[u8]) -> Result<Vec<u8>, PngCardError> {
+    let all = chunks(png)?;
+    let mut out = Vec::with_capacity(png.len());
+    out.extend_from_slice(SIGNATURE);
+    for c in &all {
+        if !text(c).is_some_and(|(k, _)| k == "chara" || k == "ccv3") {
+            out.extend_from_slice(c.raw);
+        }
+    }
+    Ok(out)
 }
 
 /// `png` with its old card chunks removed and `chara` (`v2` JSON) and `ccv3` (`v3` JSON)
@@ -138,6 +156,13 @@ mod tests {
         let again = write_card(&png, br#"{"v":22}"#, br#"{"v":33}"#).unwrap();
         let cards = chunks(&again).unwrap().iter().filter_map(text).count();
         assert_eq!(cards, 2, "old card chunks are replaced, not added to");
+        assert_eq!(
+            read_chunk(&again, "chara").unwrap().unwrap(),
+            br#"{"v":22}"#
+        );
+        let bare = strip_card(&again).unwrap();
+        assert_eq!(read_card(&bare), Err(PngCardError::NoCard));
+        assert_eq!(bare, tiny_png(), "the picture is what it was");
         assert!(
             image::load_from_memory(&again).is_ok(),
             "CRCs and layout are valid"

@@ -1,4 +1,5 @@
-//! Card loading: JSON and PNG, V2 and V3, bad cards, macros, and the shipped personas.
+//! Card parsing: JSON and PNG, V2 and V3, bad cards, macros, greetings by language, and the
+//! shipped personas (all loading, exported and read back).
 
 use std::path::Path;
 
@@ -99,15 +100,58 @@ fn bad_cards_name_the_file_and_field() {
 }
 
 #[test]
-fn user_macro_is_case_insensitive() {
+fn original_stands_for_the_default_prompt_and_every_char_spelling_expands() {
+    let text = card("chara_card_v2", "24", "").replace(
+        r#""post_history_instructions":"Answer as {{char}}.""#,
+        r#""post_history_instructions":"{{original}} Be <char>.","system_prompt":"{{original}}\nMira is <CHAR>.{{// hidden}}""#,
+    );
+    let p = parse("m.json", "m", text.as_bytes()).unwrap();
+    let default = expand_char(DEFAULT_SYSTEM_PROMPT, "Mira");
+    assert!(
+        p.system_prompt
+            .starts_with(&format!("{default}\nMira is Mira.\n\n")),
+        "{}",
+        p.system_prompt
+    );
+    assert!(!p.system_prompt.contains("hidden"));
+    assert_eq!(p.post_history, "Be Mira.");
+}
+
+#[test]
+fn greetings_in_other_languages_come_from_our_extension() {
+    let text = card("chara_card_v2", "24", "").replace(
+        r#""pitch":{"en":"Painter"}"#,
+        r#""pitch":{"en":"Painter"},"lang":{"ru":{"first_mes":"Привет, {{user}}! Я {{char}}.","alternate_greetings":["Йо, <user>"]}}"#,
+    );
+    let p = parse("m.json", "m", text.as_bytes()).unwrap();
     assert_eq!(
-        expand_user("Hi {{User}} and <USER>", "Ann"),
-        "Hi Ann and Ann"
+        p.greetings["ru"],
+        ["Привет, {{user}}! Я Mira.", "Йо, <user>"]
+    );
+    assert_eq!(p.greeting, "Hi {{user}}, I'm Mira.", "her own stays");
+}
+
+#[test]
+fn a_card_whose_words_make_her_a_minor_is_refused_whatever_age_it_states() {
+    let text = card("chara_card_v2", "25", "")
+        .replace("{{Char}} paints.", "{{char}} is a 16-year-old who paints.");
+    let e = parse("kid.json", "kid", text.as_bytes()).unwrap_err();
+    assert!(matches!(e, PersonaError::Minor { .. }), "{e}");
+    assert!(
+        e.to_string().starts_with("kid.json: data.description: "),
+        "{e}"
     );
 }
 
-fn shipped() -> Vec<Persona> {
-    load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../personas")).unwrap()
+/// The shipped Stacy, with her avatar.
+pub(super) fn stacy() -> Persona {
+    shipped().into_iter().find(|p| p.slug == "stacy").unwrap()
+}
+
+pub(super) fn shipped() -> Vec<Persona> {
+    let loaded = load_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../personas")).unwrap();
+    assert_eq!(loaded.problems, [], "every shipped card loads");
+    loaded.personas
 }
 
 #[test]
@@ -134,6 +178,11 @@ fn shipped_personas_are_complete_adults_with_the_seeds_three_first() {
         assert!(image::load_from_memory(avatar).is_ok(), "{}", p.name);
     }
     assert!(all.iter().all(|p| p.age >= 18));
+    for p in &all {
+        let ru = p.greetings.get("ru").map(Vec::len);
+        let own = 1 + p.alternate_greetings.len();
+        assert_eq!(ru, Some(own), "{}: every greeting in Russian too", p.name);
+    }
 }
 
 #[test]
@@ -145,23 +194,7 @@ fn a_persona_exported_as_a_card_png_loads_back_the_same() {
         back.avatar = p.avatar.clone();
         let mut want = p.clone();
         // The PNG carries the card as V3 (preferred on read).
-        want.card["spec"] = "chara_card_v3".into();
-        want.card["spec_version"] = "3.0".into();
-        want.card["data"]["group_only_greetings"] = serde_json::json!([]);
+        want.card = export::as_v2_and_v3(&p.card).1;
         assert_eq!(back, want);
     }
-}
-
-#[test]
-fn two_files_for_one_persona_is_an_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = &shipped()[0];
-    std::fs::write(
-        dir.path().join("a.json"),
-        serde_json::to_vec(&p.card).unwrap(),
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("a.png"), export_png(p).unwrap()).unwrap();
-    let e = load_dir(dir.path()).unwrap_err();
-    assert!(matches!(e, PersonaError::Duplicate(..)), "{e}");
 }

@@ -1,11 +1,15 @@
 //! `infra/compose.yaml` checked against the code and the README: a service per function (and
-//! three NATS nodes from the shipped config, PostgreSQL, a one-shot migrate as `admin`), each
-//! function from its image with a health check, after the migration, connected as its own
-//! NATS user, setting only variables the README documents; the bot token from outside.
+//! three NATS nodes from the shipped config, given every password users.conf reads,
+//! PostgreSQL, a one-shot migrate as `admin`), each function from its image with a health check,
+//! after the migration, connected as its own NATS user with the password users.conf gives that
+//! user, setting only variables the README documents; fn-bridge only in its profile; the bot
+//! token from outside.
 
 use std::collections::BTreeSet;
 
+use runtime::nats::topology::{ALL_FUNCTIONS, BRIDGE};
 use serde_yaml::Value;
+use standins::harness::root;
 
 use super::{documented, yaml};
 
@@ -14,9 +18,10 @@ fn compose_runs_every_function_with_documented_settings() {
     let compose = yaml("infra/compose.yaml");
     let services = compose["services"].as_mapping().expect("services");
     let names: BTreeSet<&str> = services.keys().filter_map(Value::as_str).collect();
-    for f in runtime::nats::topology::FUNCTIONS {
+    for f in ALL_FUNCTIONS {
         assert!(names.contains(f), "{f} has no service");
     }
+    let users = std::fs::read_to_string(root().join("infra/nats/users.conf")).unwrap();
     for infra in ["nats-1", "nats-2", "nats-3", "postgres", "migrate"] {
         assert!(names.contains(infra), "{infra} missing");
     }
@@ -43,6 +48,10 @@ fn compose_runs_every_function_with_documented_settings() {
                 .contains("route:${NATS_ROUTE_PASSWORD}@")
         );
         assert!(compose["volumes"][node].is_null(), "{node}: its own volume");
+        for password in users.split("password: $").skip(1) {
+            let password = password.split([',', '}']).next().unwrap();
+            assert!(env[password].is_string(), "{node}: {password} not given");
+        }
     }
     assert!(compose["volumes"]["postgres"].is_null());
     let migrate = &compose["services"]["migrate"]["environment"];
@@ -55,7 +64,11 @@ fn compose_runs_every_function_with_documented_settings() {
         known.contains("DATABASE_URL") && known.len() > 30,
         "README table read"
     );
-    for f in runtime::nats::topology::FUNCTIONS {
+    assert_eq!(
+        compose["services"][BRIDGE]["profiles"][0], "bridge",
+        "fn-bridge starts only when asked for"
+    );
+    for f in ALL_FUNCTIONS {
         let s = &compose["services"][f];
         assert!(
             s["image"]
@@ -90,6 +103,10 @@ fn compose_runs_every_function_with_documented_settings() {
         assert!(
             password.starts_with(&format!("${{{key}:?")),
             "{f}: {password}"
+        );
+        assert!(
+            users.contains(&format!("{{user: {f}, password: ${key},")),
+            "{f}: users.conf gives {f} another password than {key}"
         );
     }
     assert_eq!(

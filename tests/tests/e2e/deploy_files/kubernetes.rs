@@ -1,69 +1,22 @@
-//! `infra/k8s/` checked against the code and the README: per function a Deployment with
-//! probes, a grace period longer than its longest call, its own NATS user and only documented
-//! variables, and a PodDisruptionBudget; a KEDA ScaledObject per stage on its own consumer; the
-//! NATS cluster from the shipped `infra/nats/` files; a migrate Job as `admin`; every file
-//! listed in the kustomization.
+//! `infra/k8s/` checked against the code and the README: per function (fn-bridge too) a
+//! Deployment with probes, a grace period longer than its longest call, its own NATS user and
+//! only documented variables, and a PodDisruptionBudget; a KEDA ScaledObject per stage on its
+//! own consumer, and no `replicas` on a Deployment KEDA scales (a re-apply would reset it) while
+//! the others keep theirs; a migrate Job as `admin`; every file listed in the kustomization but
+//! the example Secret, which has every key the manifests read.
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
+use runtime::nats::topology::{ALL_FUNCTIONS, BRIDGE, STAGES};
 use serde_yaml::Value;
 use standins::harness::root;
 
-use super::{documented, yaml};
-
-/// Every document of every file under `infra/k8s/` (kind, document).
-fn k8s_documents() -> Vec<(String, Value)> {
-    let mut docs = Vec::new();
-    for entry in std::fs::read_dir(root().join("infra/k8s")).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        for d in serde_yaml::Deserializer::from_str(&text) {
-            let v = Value::deserialize(d).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-            let kind = v["kind"].as_str().unwrap_or_default().to_owned();
-            docs.push((kind, v));
-        }
-    }
-    docs
-}
-
-/// The k8s NATS cluster: the shipped `node.conf` and `users.conf` byte for byte, every password
-/// `users.conf` reads from the Secret, routes carrying the route password, the monitoring port
-/// open to KEDA's namespace only.
-fn nats_runs_from_the_shipped_files(named: &dyn Fn(&str, &str) -> Option<Value>) {
-    let config = named("ConfigMap", "nats-config").expect("nats-config");
-    for file in ["node.conf", "users.conf"] {
-        let shipped = std::fs::read_to_string(root().join("infra/nats").join(file)).unwrap();
-        assert_eq!(
-            config["data"][file].as_str(),
-            Some(shipped.as_str()),
-            "{file} differs"
-        );
-    }
-    let set = named("StatefulSet", "nats").expect("a NATS StatefulSet");
-    assert_eq!(set["spec"]["replicas"], 3);
-    let c = &set["spec"]["template"]["spec"]["containers"][0];
-    let env = format!("{:?}", c["env"]);
-    let users = config["data"]["users.conf"].as_str().unwrap();
-    for var in users.split("password: $").skip(1) {
-        let var = var.split([',', '}']).next().unwrap();
-        assert!(env.contains(var), "{var} not given to NATS");
-    }
-    assert!(env.contains("route:$(NATS_ROUTE_PASSWORD)@nats-0"), "{env}");
-    let policy = named("NetworkPolicy", "nats").expect("a NetworkPolicy for NATS");
-    let monitor = policy["spec"]["ingress"]
-        .as_sequence()
-        .unwrap()
-        .iter()
-        .find(|r| r["ports"][0]["port"] == 8222)
-        .expect("a rule for the monitoring port");
-    let keda = &monitor["from"][0]["namespaceSelector"]["matchLabels"];
-    assert_eq!(keda["kubernetes.io/metadata.name"], "keda");
-}
+use super::{documented, k8s_documents, named, yaml};
 
 /// The longest call each function may be in the middle of when it is told to stop, at the
 /// default settings: the LLM (`LLM_TIMEOUT_SECS`), a ComfyUI render (`COMFYUI_MAX_SECS`), a
-/// photo scene (`SCENE_TIMEOUT_SECS`), a send's lease with a 10 MB upload's allowance.
+/// photo scene (`SCENE_TIMEOUT_SECS`), a send's lease with a 10 MB upload's allowance; the
+/// bridge's is its `BRIDGE_TIMEOUT_SECS`, read from its ConfigMap.
 const LONGEST_CALL_SECS: [(&str, u64); 4] = [
     ("fn-reply", 120),
     ("fn-image", 600),
@@ -71,14 +24,24 @@ const LONGEST_CALL_SECS: [(&str, u64); 4] = [
     ("fn-send", 65),
 ];
 
+/// The example Secret: not applied by the kustomization, holding every key read from it.
+const EXAMPLE_SECRET: &str = "secrets.example.yaml";
+
+fn longest_call(docs: &[(String, String, Value)], f: &str) -> u64 {
+    if f == BRIDGE {
+        let routes = named(docs, "ConfigMap", BRIDGE).expect("fn-bridge's ConfigMap");
+        let timeout = routes["data"]["BRIDGE_TIMEOUT_SECS"].as_str().unwrap();
+        return timeout.parse().unwrap();
+    }
+    LONGEST_CALL_SECS
+        .iter()
+        .find(|(name, _)| *name == f)
+        .map_or(0, |(_, s)| *s)
+}
+
 #[test]
 fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
     let docs = k8s_documents();
-    let named = |kind: &str, name: &str| {
-        docs.iter()
-            .find(|(k, d)| k == kind && d["metadata"]["name"] == name)
-            .map(|(_, d)| d.clone())
-    };
     let known = documented();
     let nats_conf = std::fs::read_to_string(root().join("infra/nats/users.conf")).unwrap();
     let nats_users: BTreeSet<&str> = nats_conf
@@ -86,26 +49,32 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
         .skip(1)
         .filter_map(|rest| rest.split(',').next())
         .collect();
-    let config = named("ConfigMap", "companion-config").expect("config");
-    for key in config["data"].as_mapping().unwrap().keys() {
-        assert!(
-            known.contains(key.as_str().unwrap()),
-            "{key:?} is not documented"
-        );
+    for name in ["companion-config", BRIDGE] {
+        let config = named(&docs, "ConfigMap", name).expect("config");
+        for key in config["data"].as_mapping().unwrap().keys() {
+            assert!(
+                known.contains(key.as_str().unwrap()),
+                "{name}: {key:?} is not documented"
+            );
+        }
     }
-    for f in runtime::nats::topology::FUNCTIONS {
-        let d = named("Deployment", f).unwrap_or_else(|| panic!("{f}: no Deployment"));
+    for f in ALL_FUNCTIONS {
+        let d = named(&docs, "Deployment", f).unwrap_or_else(|| panic!("{f}: no Deployment"));
         // SIGTERM drains in-flight work: the pod must be given the longest call it may be in.
         let grace = d["spec"]["template"]["spec"]["terminationGracePeriodSeconds"]
             .as_u64()
             .unwrap_or(30);
-        let longest = LONGEST_CALL_SECS
-            .iter()
-            .find(|(name, _)| *name == f)
-            .map_or(0, |(_, s)| *s);
+        let longest = longest_call(&docs, f);
         assert!(
             grace >= longest + 10,
             "{f}: terminationGracePeriodSeconds {grace} < its longest call {longest} s + 10"
+        );
+        // KEDA owns the copies of what it scales: a `replicas` there would reset them on apply.
+        let scaled = named(&docs, "ScaledObject", f).is_some();
+        assert_eq!(
+            d["spec"].get("replicas").is_none(),
+            scaled,
+            "{f}: `replicas` only where KEDA does not scale"
         );
         let c = &d["spec"]["template"]["spec"]["containers"][0];
         assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz", "{f}");
@@ -130,8 +99,8 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
             Some(key.as_str())
         );
         assert!(
-            nats_conf.contains(&format!("password: ${key}")),
-            "{f}: {key} unused"
+            nats_conf.contains(&format!("user: {f}, password: ${key}")),
+            "{f}: {key} is not {f}'s password in users.conf"
         );
         for e in env {
             let name = e["name"].as_str().unwrap();
@@ -141,12 +110,12 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
             );
         }
         assert!(
-            named("PodDisruptionBudget", f).is_some(),
+            named(&docs, "PodDisruptionBudget", f).is_some(),
             "{f}: no PodDisruptionBudget"
         );
     }
-    for stage in runtime::nats::topology::STAGES {
-        let s = named("ScaledObject", stage.name)
+    for stage in STAGES {
+        let s = named(&docs, "ScaledObject", stage.name)
             .unwrap_or_else(|| panic!("{}: no ScaledObject", stage.name));
         let t = &s["spec"]["triggers"][0];
         assert_eq!(t["type"], "nats-jetstream");
@@ -156,8 +125,7 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
         );
         assert_eq!(t["metadata"]["stream"], stage.stream);
     }
-    nats_runs_from_the_shipped_files(&named);
-    let job = named("Job", "migrate").expect("a migrate Job");
+    let job = named(&docs, "Job", "migrate").expect("a migrate Job");
     let env = format!(
         "{:?}",
         job["spec"]["template"]["spec"]["containers"][0]["env"]
@@ -177,6 +145,34 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
             .unwrap()
             .contains("companion/migrate")
     );
+}
+
+/// Every `secretKeyRef` of `companion-secrets` in a manifest (file, key).
+fn secret_keys_read(docs: &[(String, String, Value)]) -> Vec<(String, String)> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Mapping(m) => {
+                let r = &v["secretKeyRef"];
+                if r["name"] == "companion-secrets" {
+                    out.push(r["key"].as_str().unwrap().to_owned());
+                }
+                m.values().for_each(|v| walk(v, out));
+            }
+            Value::Sequence(s) => s.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut keys = Vec::new();
+    for (file, _, doc) in docs {
+        let mut found = Vec::new();
+        walk(doc, &mut found);
+        keys.extend(found.into_iter().map(|k| (file.clone(), k)));
+    }
+    keys
+}
+
+#[test]
+fn kustomization_lists_every_manifest_and_the_example_secret_has_every_key() {
     let kustomization = yaml("infra/k8s/kustomization.yaml");
     let listed: BTreeSet<&str> = kustomization["resources"]
         .as_sequence()
@@ -186,9 +182,24 @@ fn kubernetes_manifests_cover_every_function_with_probes_budgets_and_scalers() {
         .collect();
     for entry in std::fs::read_dir(root().join("infra/k8s")).unwrap() {
         let file = entry.unwrap().file_name().into_string().unwrap();
+        match file.as_str() {
+            "kustomization.yaml" => {}
+            // `kubectl apply -k` must never replace the real Secret with placeholders.
+            EXAMPLE_SECRET => assert!(!listed.contains(EXAMPLE_SECRET), "{file} is listed"),
+            _ => assert!(listed.contains(file.as_str()), "{file} not listed"),
+        }
+    }
+    let docs = k8s_documents();
+    let example = named(&docs, "Secret", "companion-secrets").expect("the example Secret");
+    let placeholders = example["stringData"].as_mapping().unwrap();
+    let keys = secret_keys_read(&docs);
+    assert!(keys.len() > 20, "{keys:?}");
+    for (file, key) in keys {
+        let value = placeholders.get(key.as_str()).and_then(Value::as_str);
+        let value = value.unwrap_or_else(|| panic!("{file} reads {key}, not in {EXAMPLE_SECRET}"));
         assert!(
-            file == "kustomization.yaml" || listed.contains(file.as_str()),
-            "{file} not listed"
+            value.contains("REPLACE"),
+            "{key}: a placeholder, not a value"
         );
     }
 }

@@ -123,21 +123,6 @@ impl Logic {
     }
 }
 
-/// Keeps persona `slug`'s book (`None`: none) in `girls.lorebook`; run beside the upsert of
-/// the persona's row, in the same transaction.
-pub async fn store(
-    c: &mut sqlx::PgConnection,
-    slug: &str,
-    book: Option<&Lorebook>,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE girls SET lorebook = $2 WHERE slug = $1")
-        .bind(slug)
-        .bind(book.map(sqlx::types::Json))
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
 /// A rough token count of lore text: about three characters a token, the estimate fn-reply
 /// budgets its prompt with.
 pub fn tokens(text: &str) -> usize {

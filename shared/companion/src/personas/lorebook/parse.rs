@@ -1,9 +1,12 @@
 //! Reading a card's `data.character_book` into a [`Lorebook`]. Each entry is read on its own,
 //! so one that cannot be used is left out — named, with the reason, in a warning and in the
 //! result — and the rest of the book (and the card) still loads: a wrong type, a bad regex
-//! key, no keys on an entry that is not constant, or text that fails the minor-safety scan
-//! (every key and the content are read with the chat rules; the content is also read with the
-//! picture rules to decide whether it may shape a photo's scene). Disabled and empty entries
+//! key, no keys on an entry that is not constant, or text that fails the minor-safety scan.
+//! The card's screen (`screen`) has already refused a card any of whose words points to a
+//! minor; an entry is read once more, stricter, as the chat rule reads a message in an adult
+//! dialog — a family word on its own ("the kids next door") leaves it out, since the entry
+//! may be shown in one — and its content with the picture rules, to decide whether it may
+//! shape a photo's scene. Disabled and empty entries
 //! are simply never used; V3 decorator lines are read off the content (`decorated`).
 //! SillyTavern's own fields under `extensions` are honoured: `position` (0 before, 1 after the
 //! character; its other places come after it here), `selectiveLogic`, `match_whole_words`,
@@ -13,6 +16,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
 
+use super::super::macros::{expand_char, expand_simple};
 use super::keys::Key;
 use super::{DEFAULT_SCAN_DEPTH, Entry, Logic, Lorebook, MAX_SCAN_DEPTH, Position};
 use crate::content::safety;
@@ -140,7 +144,7 @@ fn entry(r: RawEntry, label: String, called: &str) -> Result<Option<Entry>, Stri
     let ext = &r.extensions;
     let flag = |k: &str| ext.get(k).and_then(Value::as_bool);
     let (decorators, text) = decorated(&r.content);
-    let content = super::super::expand_char(text, called);
+    let content = expand_char(expand_simple(text).trim(), called);
     if r.enabled == Some(false) || content.is_empty() || decorators.contains(&"@@dont_activate") {
         return Ok(None);
     }
@@ -210,7 +214,7 @@ fn usable_keys(list: &[String], called: &str) -> Result<Vec<Key>, String> {
                 hit.rule.as_str()
             ));
         }
-        let k = super::super::expand_char(k, called);
+        let k = expand_char(&expand_simple(k), called);
         out.extend(Key::read(&k).map_err(|e| e.to_string())?);
     }
     Ok(out)
