@@ -2,7 +2,8 @@
 //! answers in character with a deterministic line built from the last user message, so tests
 //! can recognise it (asked for a photo scene as JSON, it answers [`SCENE`]). Like the real
 //! API it wants a bearer key and the completions path, and it refuses a prompt longer than its context with 400 `context_length_exceeded`, every error in
-//! OpenAI's shape. Asked for `stream: true`, it answers server-sent events word by word, as
+//! OpenAI's shape. It reads requests as Venice does unless set to a strict OpenAI-compatible
+//! server's ways ([`Mode`], `strict`). Asked for `stream: true`, it answers server-sent events word by word, as
 //! OpenAI and Venice do. `POST /_script` queues failures or delays, `GET /_requests` lists calls.
 
 use std::sync::Arc;
@@ -15,12 +16,17 @@ use futures::StreamExt;
 
 use crate::script::{Script, Step, openai_error};
 
+pub mod strict;
+
+pub use strict::Mode;
+
 /// The answer the stand-in gives to `user_text`.
 pub fn answer_for(user_text: &str) -> String {
     format!("I love hearing that: \"{user_text}\". Tell me more?")
 }
 
-/// What the stand-in answers when asked for a photo scene (`response_format: json_schema`).
+/// What the stand-in answers when asked for a photo scene (`response_format` `json_schema` or
+/// `json_object`, or in words when the instructions ask for JSON).
 pub const SCENE: &str = r#"{"place": "by the window of a quiet café", "time_of_day": "late afternoon", "pose": "sitting with her chin on her hand", "expression": "warm, teasing smile", "clothing": [], "level": "none", "caption": "Thinking of you ☕"}"#;
 
 /// The router; the completions route accepts any prefix (`/api/v1`, `/v1`, none).
@@ -106,6 +112,10 @@ async fn complete(
             Some("context_length_exceeded"),
         );
     }
+    if let Some((message, _)) = strict::refusal(Mode::of(&script), &request) {
+        script.record(request);
+        return refuse(400, &message, "invalid_request_error", None);
+    }
     let step = script.begin(request.clone()).await;
     if let Some(r) = step.response() {
         return r;
@@ -115,13 +125,8 @@ async fn complete(
         .and_then(|m| m.iter().rev().find(|m| m["role"] == "user"))
         .and_then(|m| m["content"].as_str())
         .unwrap_or("");
-    let scene = request["response_format"]["type"] == "json_schema";
     let content = step.content.clone().unwrap_or_else(|| {
-        if scene {
-            SCENE.to_owned()
-        } else {
-            answer_for(last_user)
-        }
+        strict::scene_answer(&request, SCENE).unwrap_or_else(|| answer_for(last_user))
     });
     script.record_time(last_user.to_owned(), started.elapsed());
     if request["stream"] == true {

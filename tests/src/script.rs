@@ -65,6 +65,8 @@ pub struct Script {
     default_delay_ms: std::sync::atomic::AtomicU64,
     /// Longest prompt (characters of all messages) the LLM stand-in accepts; 0 = any.
     pub max_prompt_chars: std::sync::atomic::AtomicUsize,
+    /// How strictly the LLM stand-in reads a request (`crate::llm::Mode`; 0 = Venice's way).
+    pub llm_mode: std::sync::atomic::AtomicU8,
     /// Serialises requests where the real server has one worker (A1111).
     pub worker: tokio::sync::Mutex<()>,
 }
@@ -100,6 +102,11 @@ impl Script {
             tokio::time::sleep(Duration::from_millis(step.delay_ms)).await;
         }
         step
+    }
+
+    /// Records a request that is refused before any step applies.
+    pub fn record(&self, request: serde_json::Value) {
+        self.requests.lock().unwrap().push(request);
     }
 
     /// Records how long the stand-in spent answering the request known as `key`.

@@ -94,6 +94,8 @@ impl System {
             ("INGRESS_ADDR", ingress_addr.clone()),
             ("VENICE_API_BASE_URL", format!("http://{llm_addr}/api/v1")),
             ("VENICE_API_KEY", "test-key".to_owned()),
+            // The stand-in reads requests as Venice does, at a URL that is not Venice's.
+            ("LLM_FLAVOR", "venice".to_owned()),
             ("IMAGE_API_URL", format!("http://{image_addr}")),
             // Used when a test picks IMAGE_API_KIND=venice: the image stand-in speaks it.
             (

@@ -4,8 +4,9 @@
 //! marked used, the history line that tells the persona she sent it, and the photo message (a
 //! reply to the message it illustrates, captioned, with 🔄 another one) that fn-send uploads.
 //! A redelivered job whose photo was committed only re-publishes, so nobody gets (or is charged
-//! for) the same picture twice, nothing is rendered twice, and failures are never counted:
-//! a job given up gives its slot back.
+//! for) the same picture twice, nothing is rendered twice (a backend with a queue finds the
+//! render an earlier delivery queued), and failures are never counted: a job given up gives
+//! its slot back and has its render stopped.
 
 pub mod backend;
 pub mod photo;
@@ -111,9 +112,12 @@ impl Stage for Image {
 
     async fn handle(&self, env: Envelope<ImageJob>) -> Result<(), HandlerError> {
         let job = &env.payload;
-        if store::stored(&self.deps.pool, env.id).await? {
+        let pool = &self.deps.pool;
+        if store::stored(pool, env.id).await? {
             tracing::info!(job = %env.id, "photo already stored");
-            return self.deps.outbox.republish(&env.id.to_string()).await;
+            self.deps.outbox.republish(&env.id.to_string()).await?;
+            self.backend.forget(env.id, pool).await;
+            return Ok(());
         }
         if let Some(hit) = safety::check_picture(&job.prompt) {
             return Err(HandlerError::permanent(format!(
@@ -123,17 +127,18 @@ impl Stage for Image {
         }
         let outbox = &self.deps.outbox;
         let _uploading = outbox.keep_action(job.chat_id, "upload_photo", &env.trace_id, UPLOADING);
-        let raw = self.backend.render(job, env.id).await?;
+        let raw = self.backend.render(job, env.id, pool).await?;
         let picture = self.prepare(raw).await?;
         tracing::info!(job = %env.id, width = picture.width, height = picture.height, jpeg = picture.jpeg, "photo ready");
         match self.record(&env, picture).await? {
-            store::Recorded::Fresh => Ok(()),
-            store::Recorded::Before => self.deps.outbox.republish(&env.id.to_string()).await,
+            store::Recorded::Fresh => {}
+            store::Recorded::Before => self.deps.outbox.republish(&env.id.to_string()).await?,
             store::Recorded::Gone => {
                 tracing::info!(job = %env.id, "the dialog is gone; the photo is not sent");
-                Ok(())
             }
         }
+        self.backend.forget(env.id, pool).await;
+        Ok(())
     }
 
     fn failure_notice(env: Option<&Envelope<ImageJob>>) -> Option<Notice> {
@@ -150,5 +155,6 @@ impl Stage for Image {
         if let Err(e) = companion::photos::release(&self.deps.pool, env.id).await {
             tracing::warn!(job = %env.id, error = %e, "photo slot not given back");
         }
+        self.backend.abandon(env.id, &self.deps.pool).await;
     }
 }

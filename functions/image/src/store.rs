@@ -1,10 +1,13 @@
 //! The Postgres statements fn-image runs: whether a job's photo is stored, and storing it with
 //! its counters (photos used per persona, retention, daily activity), its slot marked used
 //! (`companion::photos::used!`, where the slot's whole life is written) and the history line,
-//! once per job.
+//! once per job; and the render a backend queued for the job ([`Render`]: ComfyUI's prompt id,
+//! kept on the job's slot row), so a redelivery waits for it instead of rendering again.
 
 use companion::jobs::ImageJob;
 use runtime::envelope::Envelope;
+use std::time::Duration;
+
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -80,4 +83,55 @@ pub async fn record(
     .execute(&mut *c)
     .await?;
     Ok(Recorded::Fresh)
+}
+
+/// The render an earlier delivery of a job queued on the image server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Render {
+    /// The server's id for it; `None` when the delivery stopped between queueing it and
+    /// recording the answer (the render may or may not be on the server).
+    pub id: Option<String>,
+    /// How long ago it was queued.
+    pub age: Duration,
+}
+
+/// Job `id`'s render, if a delivery queued one.
+pub async fn render(pool: &PgPool, id: Uuid) -> sqlx::Result<Option<Render>> {
+    let row: Option<(Option<String>, f64)> = sqlx::query_as(
+        "SELECT render_id, extract(epoch FROM now() - render_posted_at)::float8
+         FROM photo_jobs WHERE job_id = $1 AND render_posted_at IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|(id, age)| Render {
+        id,
+        age: Duration::from_secs_f64(age.max(0.0)),
+    }))
+}
+
+/// Notes that job `id`'s render is about to be queued (forgetting any earlier one, which the
+/// server no longer has). False when the job has no slot row (its user erased their data):
+/// then nothing can be kept.
+pub async fn render_queueing(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE photo_jobs SET render_posted_at = now(), render_id = NULL WHERE job_id = $1",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Records the server's id `render` for job `id`'s queued render.
+pub async fn render_queued(pool: &PgPool, id: Uuid, render: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE photo_jobs SET render_id = $2, render_posted_at = coalesce(render_posted_at, now())
+         WHERE job_id = $1",
+    )
+    .bind(id)
+    .bind(render)
+    .execute(pool)
+    .await?;
+    Ok(())
 }

@@ -25,6 +25,7 @@ use runtime::app::{Deps, FromEnv};
 use runtime::config::Env;
 use runtime::effects::Decision;
 use runtime::envelope::Envelope;
+use runtime::llm::Endpoint;
 use runtime::nats::jobs::JobState;
 use runtime::nats::topology::{IMAGE_SUBJECT, PROMPT_STAGE};
 use runtime::runner::Notice;
@@ -45,9 +46,6 @@ pub struct Settings {
     pub llm: SceneLlmSettings,
 }
 
-/// Venice's API, the default model endpoint.
-const VENICE_DEFAULT: &str = "https://api.venice.ai/api/v1";
-
 impl FromEnv for Settings {
     fn read(env: &mut Env) -> Self {
         let width = env.parse("IMAGE_WIDTH", 512u32);
@@ -59,18 +57,14 @@ impl FromEnv for Settings {
                 ));
             }
         }
-        let base_url = env.url("VENICE_API_BASE_URL", VENICE_DEFAULT);
-        let api_key = env.optional_secret("VENICE_API_KEY");
+        let endpoint = Endpoint::read(env);
         let on = env.parse("SCENE_LLM", true);
-        // Without a key Venice's own API cannot answer: scenes come from keywords.
-        let usable = on && !(api_key.is_empty() && base_url == VENICE_DEFAULT);
         Self {
             width,
             height,
             llm: SceneLlmSettings {
-                base_url: if usable { base_url } else { String::new() },
-                api_key,
-                model: env.string("VENICE_MODEL", "venice-uncensored"),
+                // Without a key Venice's own API cannot answer: scenes come from keywords.
+                endpoint: (on && !endpoint.needs_key()).then_some(endpoint),
                 timeout: env.seconds("SCENE_TIMEOUT_SECS", 20, 1),
             },
         }
@@ -129,9 +123,12 @@ impl Prompt {
         );
         match asked.await {
             Ok(scene) => scene,
-            Err(why) => {
-                tracing::info!(job = %env.id, %why, "scene from keywords");
-                Scene::fallback(m.previous.as_ref(), texts)
+            Err(no) => {
+                tracing::info!(job = %env.id, why = %no.why, "scene from keywords");
+                // The model's own words first, when it answered in words.
+                let mut read: Vec<&str> = no.words.iter().map(String::as_str).collect();
+                read.extend(texts);
+                Scene::fallback(m.previous.as_ref(), &read)
             }
         }
     }

@@ -29,6 +29,7 @@ use runtime::HandlerError;
 use runtime::app::{Deps, FromEnv};
 use runtime::config::Env;
 use runtime::envelope::Envelope;
+use runtime::llm::{Endpoint, Sampling};
 use runtime::nats::topology::REPLY_STAGE;
 use runtime::runner::Notice;
 use runtime::runner::Stage;
@@ -38,9 +39,6 @@ use crate::llm::{Llm, LlmSettings};
 
 /// How often a waiting message looks again whether its turn has come.
 const ORDER_POLL: Duration = Duration::from_millis(300);
-
-/// Venice's public API.
-pub const VENICE_DEFAULT: &str = "https://api.venice.ai/api/v1";
 
 /// fn-reply settings.
 #[derive(Debug, Clone)]
@@ -57,10 +55,14 @@ pub struct Settings {
 
 impl FromEnv for Settings {
     fn read(env: &mut Env) -> Self {
-        let base_url = env.url("VENICE_API_BASE_URL", VENICE_DEFAULT);
-        let api_key = env.optional_secret("VENICE_API_KEY");
-        if api_key.is_empty() && base_url == VENICE_DEFAULT {
+        let endpoint = Endpoint::read(env);
+        if endpoint.needs_key() {
             env.problem("VENICE_API_KEY is required when VENICE_API_BASE_URL is Venice's own API");
+        }
+        let sampling = Sampling::read(env, endpoint.flavor);
+        let max_completion_tokens = env.parse("LLM_MAX_TOKENS", 600);
+        if max_completion_tokens == 0 {
+            env.problem("LLM_MAX_TOKENS must be at least 1");
         }
         let stream_secs: f64 = env.parse("STREAM_EDIT_SECS", 1.5);
         if !(stream_secs == 0.0 || (1.0..=60.0).contains(&stream_secs)) {
@@ -68,11 +70,9 @@ impl FromEnv for Settings {
         }
         Self {
             llm: LlmSettings {
-                base_url,
-                api_key,
-                model: env.string("VENICE_MODEL", "venice-uncensored"),
-                max_completion_tokens: env.parse("LLM_MAX_TOKENS", 600),
-                temperature: env.parse("LLM_TEMPERATURE", 0.8),
+                endpoint,
+                max_completion_tokens,
+                sampling,
                 timeout: env.seconds("LLM_TIMEOUT_SECS", 120, 1),
             },
             history_messages: env.parse("HISTORY_MESSAGES", 40),

@@ -1,6 +1,6 @@
 //! How a function of the bot lives: typed configuration and secrets, telemetry, the NATS
 //! topology and job board, PostgreSQL and its migrations, the generic message envelope,
-//! effects and their outbox, the Telegram Bot API client, and the runners every stage is
+//! effects and their outbox, the Telegram Bot API and LLM clients, and the runners every stage is
 //! driven by.
 //!
 //! The one rule of this crate: it knows no bot words. Nothing here names a persona, a
@@ -15,6 +15,7 @@ pub mod effects;
 pub mod envelope;
 pub mod error;
 pub mod http;
+pub mod llm;
 pub mod nats;
 pub mod ops;
 pub mod pg;

@@ -25,6 +25,7 @@ mod gcra;
 mod helpers;
 mod http_runner;
 mod ingress;
+mod llm_servers;
 mod lorebook;
 mod make_run;
 mod ops;

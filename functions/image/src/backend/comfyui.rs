@@ -1,22 +1,46 @@
-//! ComfyUI: the workflow file (API format, `COMFYUI_WORKFLOW`) with its placeholders filled in
-//! — `{{prompt}}`, `{{negative_prompt}}`, `{{seed}}`, `{{width}}`, `{{height}}`, `{{steps}}`,
-//! `{{cfg}}` — is queued with `POST /prompt` under the job's id as `prompt_id`, watched through
-//! `GET /history/{id}` until it completes, and its first output image fetched with `GET /view`.
-//! A redelivered job finds its finished prompt in the history and renders nothing again. A
-//! prompt that does not finish within `COMFYUI_MAX_SECS` is taken off the queue and given up.
+//! ComfyUI: the workflow file (`COMFYUI_WORKFLOW`, placeholders filled in by [`workflow`]) is
+//! queued with `POST /prompt`, and the prompt id the server answers with — builds from about
+//! mid-2025 take the job's id, which is sent as `prompt_id`; older ones choose their own — is
+//! recorded on the job's slot row before it is watched through `GET /history/{id}`; its first
+//! output image is fetched with `GET /view`. Nothing is rendered twice: a redelivered job
+//! looks for its recorded prompt in the queue and the history and waits for it or takes its
+//! image, and queues anew only when the server does not know it (e.g. after a restart). A
+//! delivery that stopped between queueing and recording left a mark without an id: the next
+//! one looks for a prompt under the job's id, or with the job's id as `client_id` in the
+//! queue. Residual gap, old builds only: that prompt already finished when the next delivery
+//! looks, so it is rendered once more (the crash must fall in the milliseconds between the
+//! server's answer and the record).
+//!
+//! A prompt unfinished `COMFYUI_MAX_SECS` after it was queued is given up, and a job given up
+//! for any reason has its prompt dropped from the queue if pending, or interrupted (by id)
+//! if the queue shows it running. Once the photo is stored its history entry is deleted,
+//! unless `COMFYUI_KEEP_HISTORY=true`.
+
+mod api;
+pub mod reading;
+pub mod workflow;
 
 use std::time::{Duration, Instant};
 
 use companion::jobs::ImageJob;
 use runtime::HandlerError;
 use runtime::config::Env;
-use runtime::http::{Timed, success, unanswered};
 use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
 
+use self::api::Api;
+use self::reading::{Outcome, Output, Place};
+pub use self::workflow::fill;
 use super::client;
+use crate::store::{self, Render};
 
 /// How often the history is read while a prompt runs.
 const POLL: Duration = Duration::from_millis(500);
+/// Every this many history reads, the queue is asked whether the prompt is still there.
+const QUEUE_CHECK: u32 = 10;
+/// How often a pending prompt is looked for again when dropping it (it may start meanwhile).
+const CANCEL_TRIES: usize = 3;
 
 /// ComfyUI settings.
 #[derive(Debug, Clone)]
@@ -31,8 +55,10 @@ pub struct ComfySettings {
     pub cfg_scale: f32,
     /// Per-request timeout.
     pub timeout: Duration,
-    /// Longest a prompt may take before it is given up.
+    /// Longest a prompt may take, from when it was queued, before it is given up.
     pub max_wait: Duration,
+    /// Keep a prompt's history entry once its photo is stored (`COMFYUI_KEEP_HISTORY`).
+    pub keep_history: bool,
 }
 
 impl ComfySettings {
@@ -65,202 +91,190 @@ impl ComfySettings {
             cfg_scale,
             timeout,
             max_wait: Duration::from_secs(env.parse("COMFYUI_MAX_SECS", 600)),
+            keep_history: env.parse("COMFYUI_KEEP_HISTORY", false),
         }
     }
 }
 
 /// The client.
 pub struct ComfyUi {
-    http: reqwest::Client,
+    api: Api,
     s: ComfySettings,
-}
-
-/// The workflow with the job's values in place of the placeholders: a string that is exactly
-/// a placeholder becomes the value (a number stays a number); a placeholder inside a longer
-/// string is replaced as text.
-pub fn fill(workflow: &Value, job: &ImageJob, steps: u32, cfg: f32) -> Value {
-    let values: [(&str, Value); 7] = [
-        ("{{prompt}}", job.prompt.clone().into()),
-        ("{{negative_prompt}}", job.negative_prompt.clone().into()),
-        ("{{seed}}", job.seed.unsigned_abs().into()),
-        ("{{width}}", job.width.into()),
-        ("{{height}}", job.height.into()),
-        ("{{steps}}", steps.into()),
-        ("{{cfg}}", f64::from(cfg).into()),
-    ];
-    fn walk(v: &Value, values: &[(&str, Value)]) -> Value {
-        match v {
-            Value::String(s) => {
-                if let Some((_, val)) = values.iter().find(|(k, _)| k == s) {
-                    return val.clone();
-                }
-                let mut out = s.clone();
-                for (k, val) in values {
-                    if out.contains(k) {
-                        let text = val
-                            .as_str()
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| val.to_string());
-                        out = out.replace(k, &text);
-                    }
-                }
-                Value::String(out)
-            }
-            Value::Array(a) => Value::Array(a.iter().map(|x| walk(x, values)).collect()),
-            Value::Object(o) => Value::Object(
-                o.iter()
-                    .map(|(k, x)| (k.clone(), walk(x, values)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
-    }
-    walk(workflow, &values)
-}
-
-/// Where a prompt stands in the history.
-enum Stage {
-    Waiting,
-    Failed(String),
-    Done {
-        filename: String,
-        subfolder: String,
-        kind: String,
-    },
-}
-
-fn read_history(history: &Value, id: &str) -> Stage {
-    let Some(entry) = history.get(id) else {
-        return Stage::Waiting;
-    };
-    let status = &entry["status"];
-    if status["status_str"] == "error" {
-        return Stage::Failed(format!("comfyui prompt failed: {}", status["messages"]));
-    }
-    let images = entry["outputs"]
-        .as_object()
-        .into_iter()
-        .flat_map(|o| o.values())
-        .filter_map(|n| n["images"].as_array())
-        .flatten();
-    let mut images: Vec<&Value> = images.collect();
-    images.sort_by_key(|i| i["type"] != "output");
-    match images.first() {
-        Some(i) => Stage::Done {
-            filename: i["filename"].as_str().unwrap_or_default().to_owned(),
-            subfolder: i["subfolder"].as_str().unwrap_or_default().to_owned(),
-            kind: i["type"].as_str().unwrap_or("output").to_owned(),
-        },
-        None if status["completed"] == true => {
-            Stage::Failed("comfyui prompt finished without an image".into())
-        }
-        None => Stage::Waiting,
-    }
 }
 
 impl ComfyUi {
     /// Builds the client.
     pub fn new(s: ComfySettings) -> Result<Self, String> {
         Ok(Self {
-            http: client(s.timeout)?,
+            api: Api::new(client(s.timeout)?, s.url.clone()),
             s,
         })
     }
 
-    async fn get_json(&self, path: &str) -> Result<Value, HandlerError> {
-        let resp = self
-            .http
-            .get(format!("{}{path}", self.s.url))
-            .timed("image")
-            .await
-            .map_err(|e| unanswered("comfyui", e))?;
-        success(resp, "comfyui")
-            .await?
-            .json()
-            .await
-            .map_err(|e| HandlerError::transient(format!("comfyui answer is not JSON: {e}")))
-    }
-
-    /// Whether prompt `id` is running or waiting in ComfyUI's queue.
-    async fn queued(&self, id: &str) -> Result<bool, HandlerError> {
-        let q = self.get_json("/queue").await?;
-        let listed = |k: &str| {
-            q[k].as_array()
-                .is_some_and(|a| a.iter().any(|item| item[1] == id))
+    /// Renders job `id`: waits for the prompt an earlier delivery queued if the server still
+    /// has it, else queues one; returns the picture's bytes.
+    pub async fn render(
+        &self,
+        job: &ImageJob,
+        id: Uuid,
+        pool: &PgPool,
+    ) -> Result<Vec<u8>, HandlerError> {
+        let client = id.to_string();
+        let kept = store::render(pool, id).await?;
+        let found = match &kept {
+            Some(k) => self.find(k, &client).await?,
+            None => None,
         };
-        Ok(listed("queue_running") || listed("queue_pending"))
+        let (prompt, age) = match (found, kept) {
+            (Some(prompt), Some(k)) => {
+                tracing::info!(job = %id, %prompt, "waiting for the prompt queued before");
+                if k.id.as_deref() != Some(prompt.as_str()) {
+                    store::render_queued(pool, id, &prompt).await?;
+                }
+                (prompt, k.age)
+            }
+            // A copy handling the job at the same time stored the photo, then had the server
+            // forget the prompt: the next delivery finds the photo.
+            (None, Some(_)) if store::stored(pool, id).await? => {
+                return Err(HandlerError::transient("the photo was stored meanwhile"));
+            }
+            _ => (self.queue(job, id, pool).await?, Duration::ZERO),
+        };
+        let deadline = Instant::now() + self.s.max_wait.saturating_sub(age);
+        let output = self.wait(&prompt, deadline).await?;
+        self.api.view(&output).await
     }
 
-    /// Queues (unless already queued or done) and waits for the job's picture.
-    pub async fn render(&self, job: &ImageJob, id: uuid::Uuid) -> Result<Vec<u8>, HandlerError> {
-        let id = id.to_string();
-        let mut stage = read_history(&self.get_json(&format!("/history/{id}")).await?, &id);
-        if matches!(stage, Stage::Waiting) {
-            let body = serde_json::json!({
-                "prompt": fill(&self.s.workflow, job, self.s.steps, self.s.cfg_scale),
-                "client_id": id,
-                "prompt_id": id,
-            });
-            let resp = self
-                .http
-                .post(format!("{}/prompt", self.s.url))
-                .json(&body)
-                .timed("image")
-                .await
-                .map_err(|e| unanswered("comfyui", e))?;
-            // Refused because an earlier delivery queued it already: keep watching that one.
-            if let Err(e) = success(resp, "comfyui").await
-                && !self.queued(&id).await?
-            {
-                return Err(e);
-            }
+    /// The server's id of the prompt an earlier delivery queued (`k`), if the server has it
+    /// queued, running or finished. The queue is read before the history: a prompt moves
+    /// from one to the other at once, so reading in this order never misses it.
+    async fn find(&self, k: &Render, client: &str) -> Result<Option<String>, HandlerError> {
+        let id = k.id.as_deref().unwrap_or(client);
+        match reading::place(&self.api.queue().await?, id, Some(client)) {
+            Place::Running(p) | Place::Pending(p) => return Ok(Some(p)),
+            Place::Absent => {}
         }
-        let started = Instant::now();
-        while matches!(stage, Stage::Waiting) {
-            if started.elapsed() > self.s.max_wait {
-                let body = serde_json::json!({"delete": [id]});
-                let _ = self
-                    .http
-                    .post(format!("{}/queue", self.s.url))
-                    .json(&body)
-                    .timed("image")
-                    .await;
+        Ok(match self.api.history(id).await? {
+            Outcome::NotYet => None,
+            Outcome::Failed(_) | Outcome::Done(_) => Some(id.to_owned()),
+        })
+    }
+
+    /// Queues the job's prompt: the mark first, then the call, then the server's id recorded
+    /// (each an autocommit statement; no transaction is open during the call).
+    async fn queue(&self, job: &ImageJob, id: Uuid, pool: &PgPool) -> Result<String, HandlerError> {
+        let client = id.to_string();
+        if !store::render_queueing(pool, id).await? {
+            tracing::info!(job = %id, "the job has no slot row; its prompt id is not kept");
+        }
+        let body = serde_json::json!({
+            "prompt": fill(&self.s.workflow, job, self.s.steps, self.s.cfg_scale),
+            "client_id": client,
+            "prompt_id": client,
+        });
+        let prompt = match self.api.queue_prompt(&body).await? {
+            Some(p) => p,
+            None => {
+                tracing::warn!(job = %id, "comfyui named no prompt id; watching the one sent");
+                client
+            }
+        };
+        store::render_queued(pool, id, &prompt).await?;
+        tracing::info!(job = %id, %prompt, "prompt queued");
+        Ok(prompt)
+    }
+
+    /// Waits until prompt `prompt` finished, until `deadline`. A prompt the server no longer
+    /// has (restarted, cleared) is a passing error: the next delivery queues it again.
+    async fn wait(&self, prompt: &str, deadline: Instant) -> Result<Output, HandlerError> {
+        let mut reads = 0u32;
+        loop {
+            match self.api.history(prompt).await? {
+                Outcome::Done(out) => return Ok(out),
+                Outcome::Failed(why) => return Err(HandlerError::permanent(why)),
+                Outcome::NotYet => {}
+            }
+            if Instant::now() >= deadline {
                 return Err(HandlerError::permanent(format!(
-                    "comfyui prompt unfinished after {:?}",
+                    "comfyui prompt {prompt} unfinished after {:?}",
                     self.s.max_wait
                 )));
             }
-            tokio::time::sleep(POLL).await;
-            stage = read_history(&self.get_json(&format!("/history/{id}")).await?, &id);
-        }
-        match stage {
-            Stage::Failed(why) => Err(HandlerError::permanent(why)),
-            Stage::Done {
-                filename,
-                subfolder,
-                kind,
-            } => {
-                let url = format!("{}/view", self.s.url);
-                let query = [
-                    ("filename", filename),
-                    ("subfolder", subfolder),
-                    ("type", kind),
-                ];
-                let resp = self
-                    .http
-                    .get(url)
-                    .query(&query)
-                    .timed("image")
-                    .await
-                    .map_err(|e| unanswered("comfyui", e))?;
-                let bytes = success(resp, "comfyui")
-                    .await?
-                    .bytes()
-                    .await
-                    .map_err(|e| unanswered("comfyui", e))?;
-                Ok(bytes.to_vec())
+            reads += 1;
+            if reads.is_multiple_of(QUEUE_CHECK) && !self.known(prompt).await? {
+                return Err(HandlerError::transient(format!(
+                    "comfyui no longer has prompt {prompt}"
+                )));
             }
-            Stage::Waiting => unreachable!("the loop waits until the prompt is no longer waiting"),
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Whether the server has prompt `prompt` queued, running or finished.
+    async fn known(&self, prompt: &str) -> Result<bool, HandlerError> {
+        if reading::place(&self.api.queue().await?, prompt, None) != Place::Absent {
+            return Ok(true);
+        }
+        Ok(self.api.history(prompt).await? != Outcome::NotYet)
+    }
+
+    /// After job `id`'s photo is stored: deletes its prompt's history entry (unless kept).
+    pub async fn forget(&self, id: Uuid, pool: &PgPool) {
+        if self.s.keep_history {
+            return;
+        }
+        let prompt = match store::render(pool, id).await {
+            Ok(Some(Render { id: Some(p), .. })) => p,
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(job = %id, error = %e, "prompt id not read; history kept");
+                return;
+            }
+        };
+        match self.api.forget(&prompt).await {
+            Ok(()) => tracing::debug!(job = %id, %prompt, "history entry deleted"),
+            Err(e) => tracing::warn!(job = %id, %prompt, error = %e, "history entry kept"),
+        }
+    }
+
+    /// Job `id` was given up: its prompt is dropped from the queue if pending (looked for
+    /// again, as it may have started meanwhile), or interrupted if the queue shows it running.
+    pub async fn abandon(&self, id: Uuid, pool: &PgPool) {
+        let kept = match store::render(pool, id).await {
+            Ok(Some(k)) => k,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(job = %id, error = %e, "prompt id not read; prompt left alone");
+                return;
+            }
+        };
+        let client = id.to_string();
+        let prompt = kept.id.as_deref().unwrap_or(&client);
+        for _ in 0..CANCEL_TRIES {
+            let queue = match self.api.queue().await {
+                Ok(q) => q,
+                Err(e) => {
+                    tracing::warn!(job = %id, error = %e, "queue not read; prompt left alone");
+                    return;
+                }
+            };
+            match reading::place(&queue, prompt, Some(&client)) {
+                Place::Absent => return,
+                Place::Running(p) => {
+                    match self.api.interrupt(&p).await {
+                        Ok(()) => tracing::info!(job = %id, prompt = %p, "prompt interrupted"),
+                        Err(e) => tracing::warn!(job = %id, error = %e, "prompt not interrupted"),
+                    }
+                    return;
+                }
+                Place::Pending(p) => match self.api.unqueue(&p).await {
+                    Ok(()) => tracing::info!(job = %id, prompt = %p, "prompt taken off the queue"),
+                    Err(e) => {
+                        tracing::warn!(job = %id, error = %e, "prompt left in the queue");
+                        return;
+                    }
+                },
+            }
         }
     }
 }

@@ -1,6 +1,8 @@
 //! The image backend seam, chosen by `IMAGE_API_KIND`: Automatic1111 (`a1111`), ComfyUI
 //! (`comfyui`, a workflow file with placeholders) or Venice (`venice`). Each renders one job
-//! and returns the encoded picture; errors are classified once, by `runtime::http`.
+//! and returns the encoded picture; errors are classified once, by `runtime::http`. A backend
+//! whose server keeps a queue (ComfyUI) records its render on the job's slot row, so a
+//! redelivery waits for it, and cleans up on the server when the job is over.
 
 pub mod a1111;
 pub mod comfyui;
@@ -11,6 +13,7 @@ use std::time::Duration;
 use companion::jobs::ImageJob;
 use runtime::HandlerError;
 use runtime::config::Env;
+use sqlx::PgPool;
 use uuid::Uuid;
 
 /// Settings of every backend; only the chosen one is used.
@@ -76,12 +79,32 @@ impl Backend {
         })
     }
 
-    /// Renders job `id` (`job`); the encoded picture as the backend sent it.
-    pub async fn render(&self, job: &ImageJob, id: Uuid) -> Result<Vec<u8>, HandlerError> {
+    /// Renders job `id` (`job`); the encoded picture as the backend sent it. `pool` keeps
+    /// what a redelivery needs to find the render again.
+    pub async fn render(
+        &self,
+        job: &ImageJob,
+        id: Uuid,
+        pool: &PgPool,
+    ) -> Result<Vec<u8>, HandlerError> {
         match self {
             Backend::A1111(b) => b.txt2img(job).await,
-            Backend::ComfyUi(b) => b.render(job, id).await,
+            Backend::ComfyUi(b) => b.render(job, id, pool).await,
             Backend::Venice(b) => b.generate(job).await,
+        }
+    }
+
+    /// Job `id`'s photo is stored (or will never be sent): the server may forget the render.
+    pub async fn forget(&self, id: Uuid, pool: &PgPool) {
+        if let Backend::ComfyUi(b) = self {
+            b.forget(id, pool).await;
+        }
+    }
+
+    /// Job `id` was given up: a render still queued or running on the server is stopped.
+    pub async fn abandon(&self, id: Uuid, pool: &PgPool) {
+        if let Backend::ComfyUi(b) = self {
+            b.abandon(id, pool).await;
         }
     }
 }

@@ -1,6 +1,7 @@
-//! Venice `POST {base}/image/generate`: prompts, size (at most 1280 a side), steps, CFG and a
-//! seed in Venice's range, safe mode off (the bot's own rules decide what is shown); the
-//! first image of the JSON answer. A content-policy refusal (422, or the
+//! Venice `POST {base}/image/generate`: prompts within the model's character limit (most
+//! important tags kept, `fit`), the size scaled into 1280 a side on the model's divisor, steps,
+//! CFG and a seed in Venice's range, safe mode off (the bot's own rules decide what is shown);
+//! the first image of the JSON answer. A content-policy refusal (422, or the
 //! `x-venice-is-content-violation` header) is final.
 
 use std::time::Duration;
@@ -13,10 +14,18 @@ use serde::Deserialize;
 
 use super::{base64_image, client};
 
+mod fit;
+
+use fit::{Keep, cap_prompt, fit_size};
+
 /// Venice's largest side.
 const MAX_SIDE: u32 = 1280;
 /// Venice's seed range is ±999999999.
 const SEED_RANGE: i64 = 999_999_999;
+/// The shortest prompt limit accepted: the minor-related negative terms must always fit.
+const MIN_PROMPT_MAX: usize = 300;
+/// Venice's schema caps every prompt at this.
+const MAX_PROMPT_MAX: usize = 7500;
 
 /// Venice image settings.
 #[derive(Debug, Clone)]
@@ -33,6 +42,10 @@ pub struct VeniceSettings {
     pub cfg_scale: f32,
     /// Whole-call timeout.
     pub timeout: Duration,
+    /// The model's prompt limit in characters (`VENICE_IMAGE_PROMPT_MAX`).
+    pub prompt_max: usize,
+    /// What width and height must divide by (`VENICE_IMAGE_DIVISOR`).
+    pub divisor: u32,
 }
 
 impl VeniceSettings {
@@ -44,6 +57,20 @@ impl VeniceSettings {
         if api_key.is_empty() {
             env.problem("IMAGE_API_KIND=venice needs VENICE_API_KEY");
         }
+        // lustify-sdxl's `promptCharacterLimit`; room for the minor-related negative terms.
+        let prompt_max = env.parse("VENICE_IMAGE_PROMPT_MAX", 1500usize);
+        if !(MIN_PROMPT_MAX..=MAX_PROMPT_MAX).contains(&prompt_max) {
+            env.problem(format!(
+                "VENICE_IMAGE_PROMPT_MAX={prompt_max} must be between {MIN_PROMPT_MAX} and {MAX_PROMPT_MAX}"
+            ));
+        }
+        // SDXL models' `widthHeightDivisor` on Venice.
+        let divisor = env.parse("VENICE_IMAGE_DIVISOR", 8u32);
+        if !(1..=128).contains(&divisor) {
+            env.problem(format!(
+                "VENICE_IMAGE_DIVISOR={divisor} must be between 1 and 128"
+            ));
+        }
         Self {
             base_url,
             api_key,
@@ -51,6 +78,8 @@ impl VeniceSettings {
             steps,
             cfg_scale,
             timeout,
+            prompt_max,
+            divisor,
         }
     }
 }
@@ -78,12 +107,23 @@ impl Venice {
 
     /// Renders the job's picture.
     pub async fn generate(&self, job: &ImageJob) -> Result<Vec<u8>, HandlerError> {
+        let max = self.s.prompt_max;
+        let prompt = cap_prompt(&job.prompt, max, Keep::Head);
+        let negative_prompt = cap_prompt(&job.negative_prompt, max, Keep::Tail);
+        if prompt.len() < job.prompt.trim().len() {
+            tracing::info!(
+                chars = job.prompt.chars().count(),
+                max,
+                "the prompt is cut to the model's limit"
+            );
+        }
+        let (width, height) = fit_size(job.width, job.height, MAX_SIDE, self.s.divisor);
         let body = serde_json::json!({
             "model": self.s.model,
-            "prompt": job.prompt,
-            "negative_prompt": job.negative_prompt,
-            "width": job.width.min(MAX_SIDE),
-            "height": job.height.min(MAX_SIDE),
+            "prompt": prompt,
+            "negative_prompt": negative_prompt,
+            "width": width,
+            "height": height,
             "steps": self.s.steps,
             "cfg_scale": self.s.cfg_scale,
             "seed": job.seed % SEED_RANGE,

@@ -1,10 +1,13 @@
-//! Filling the workflow's placeholders and reading ComfyUI's history.
+//! Filling the workflow's placeholders and reading ComfyUI's history and queue.
 
+use serde_json::json;
+
+use super::reading::{Outcome, Place, outcome, place};
 use super::*;
 
 #[test]
 fn placeholders_are_filled_with_typed_values() {
-    let wf = serde_json::json!({
+    let wf = json!({
         "6": {"inputs": {"text": "{{prompt}}"}},
         "7": {"inputs": {"text": "bad hands, {{negative_prompt}}"}},
         "3": {"inputs": {"seed": "{{seed}}", "steps": "{{steps}}", "cfg": "{{cfg}}"}},
@@ -36,13 +39,66 @@ fn placeholders_are_filled_with_typed_values() {
 
 #[test]
 fn history_entries_are_read() {
-    let h = serde_json::json!({"p": {"outputs": {"9": {"images": [{"filename": "a.png", "subfolder": "", "type": "output"}]}},
-                                     "status": {"status_str": "success", "completed": true}}});
-    assert!(matches!(read_history(&h, "p"), Stage::Done { filename, .. } if filename == "a.png"));
-    assert!(matches!(
-        read_history(&serde_json::json!({}), "p"),
-        Stage::Waiting
-    ));
-    let e = serde_json::json!({"p": {"outputs": {}, "status": {"status_str": "error", "completed": false}}});
-    assert!(matches!(read_history(&e, "p"), Stage::Failed(_)));
+    let h = json!({"p": {"outputs": {
+                             "8": {"images": [{"filename": "prev.png", "subfolder": "", "type": "temp"}]},
+                             "9": {"images": [{"filename": "a.png", "subfolder": "s", "type": "output"}]}},
+                         "status": {"status_str": "success", "completed": true}}});
+    let Outcome::Done(out) = outcome(&h, "p") else {
+        panic!("a finished prompt is done")
+    };
+    assert_eq!(
+        (
+            out.filename.as_str(),
+            out.subfolder.as_str(),
+            out.kind.as_str()
+        ),
+        ("a.png", "s", "output"),
+        "the saved image before the preview"
+    );
+    assert_eq!(outcome(&json!({}), "p"), Outcome::NotYet);
+    assert_eq!(outcome(&h, "other"), Outcome::NotYet);
+    let e = json!({"p": {"outputs": {}, "status": {"status_str": "error", "completed": false,
+                                                  "messages": [["execution_interrupted", {}]]}}});
+    assert!(
+        matches!(outcome(&e, "p"), Outcome::Failed(why) if why.contains("execution_interrupted"))
+    );
+    let empty =
+        json!({"p": {"outputs": {}, "status": {"status_str": "success", "completed": true}}});
+    assert!(matches!(outcome(&empty, "p"), Outcome::Failed(_)));
+}
+
+/// A queue entry as ComfyUI lists it: `[number, prompt_id, graph, extra_data, outputs]`.
+fn item(n: u32, id: &str, client: &str) -> serde_json::Value {
+    json!([n, id, {"3": {"class_type": "KSampler"}}, {"client_id": client, "create_time": 1}, ["9"]])
+}
+
+#[test]
+fn our_prompt_is_found_in_the_queue_by_id_or_client_id() {
+    let q = json!({
+        "queue_running": [item(4, "theirs", "web-ui")],
+        "queue_pending": [item(5, "server-chosen", "job-1"), item(6, "job-2", "job-2")],
+    });
+    assert_eq!(place(&q, "theirs", None), Place::Running("theirs".into()));
+    assert_eq!(
+        place(&q, "job-1", Some("job-1")),
+        Place::Pending("server-chosen".into()),
+        "an old build's own id, found by our client id"
+    );
+    assert_eq!(place(&q, "job-1", None), Place::Absent);
+    assert_eq!(place(&q, "job-2", None), Place::Pending("job-2".into()));
+    assert_eq!(place(&q, "job-3", Some("job-3")), Place::Absent);
+    let idle = json!({"queue_running": [], "queue_pending": []});
+    assert_eq!(place(&idle, "job-2", Some("job-2")), Place::Absent);
+}
+
+#[test]
+fn a_running_prompt_wins_over_a_pending_copy() {
+    let q = json!({
+        "queue_running": [item(1, "first", "job")],
+        "queue_pending": [item(2, "second", "job")],
+    });
+    assert_eq!(
+        place(&q, "job", Some("job")),
+        Place::Running("first".into())
+    );
 }
