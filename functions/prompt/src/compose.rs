@@ -8,7 +8,7 @@ use companion::content::safety;
 
 use crate::scene::Scene;
 
-/// The persona's look, from the database.
+/// The persona's look, from the database, and what her lorebook says about the moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Look {
     /// Display name.
@@ -21,6 +21,9 @@ pub struct Look {
     pub clothing: String,
     /// Her extra negative terms.
     pub negative: String,
+    /// The lorebook entries the dialog activates (only those that passed the picture rules),
+    /// for the scene: a place's look, who is around.
+    pub lore: Vec<String>,
 }
 
 /// The level a picture may have: what the dialog wants, only in an adult dialog of a
@@ -108,6 +111,7 @@ mod tests {
             appearance: "red hair, green eyes".into(),
             clothing: "denim jacket, white t-shirt".into(),
             negative: "glasses".into(),
+            lore: Vec::new(),
         }
     }
 

@@ -1,14 +1,16 @@
 //! fn-prompt: turns "📸 Photo" into an image job. Reads the moment (the persona's look, the
-//! dialog's latest turns and previous scene), scans everything that shapes the picture for
-//! minors (the user's wish, the dialog text, the model's scene, the final prompt), asks the
-//! LLM for the scene as JSON (keywords when it fails), reads the nudity level from the dialog
-//! and caps it (explicit only in an adult dialog of a confirmed adult, never above the
-//! persona's ceiling), and publishes an image job under the same job id with the dialog's fixed
-//! seed. What it decides (the job and the scene, or a refusal that gives the photo slot back)
-//! is committed first and published after; a redelivered job only re-publishes.
+//! dialog's latest turns and previous scene, the lorebook entries they activate), scans
+//! everything that shapes the picture for minors (the user's wish, the dialog text, the
+//! model's scene, the final prompt), asks the LLM for the scene as JSON (keywords when it
+//! fails), reads the nudity level from the dialog and caps it (explicit only in an adult
+//! dialog of a confirmed adult, never above the persona's ceiling), and publishes an image job
+//! under the same job id with the dialog's fixed seed. What it decides (the job and the scene,
+//! or a refusal that gives the photo slot back) is committed first and published after; a
+//! redelivered job only re-publishes.
 
 pub mod compose;
 pub mod llm;
+pub mod lore;
 pub mod scene;
 pub mod store;
 
@@ -147,11 +149,13 @@ impl Stage for Prompt {
         if runtime::effects::outbox::decided(pool, env.id).await? {
             return self.deps.outbox.republish(&env.id.to_string()).await;
         }
-        let Some(m) = store::moment(pool, job).await? else {
+        let Some(mut m) = store::moment(pool, job).await? else {
             tracing::info!(job = %env.id, "the dialog is gone; no photo");
             companion::photos::release(pool, env.id).await?;
             return Ok(());
         };
+        let seed = env.id.as_u64_pair().0;
+        m.look.lore = lore::activated(m.lorebook.as_ref(), job.wish.as_deref(), &m.recent, seed);
         let mut texts: Vec<&str> = job.wish.iter().map(String::as_str).collect();
         texts.extend(m.recent.iter().map(|(_, t)| t.as_str()));
         if m.minor_cue {

@@ -170,6 +170,11 @@ fn transcript(look: &Look, newest_first: &[(String, String)], wish: Option<&str>
             format!("{who}: {text}")
         })
         .collect();
+    if !look.lore.is_empty() {
+        let lore = look.lore.iter().map(|l| format!("- {l}"));
+        let head = std::iter::once("What the story says about this moment:".to_owned());
+        lines.splice(0..0, head.chain(lore).chain([String::new()]));
+    }
     if let Some(w) = wish {
         lines.push(format!("(The user asks for this photo: {w})"));
     }
@@ -217,6 +222,7 @@ mod tests {
             appearance: String::new(),
             clothing: "jeans".into(),
             negative: String::new(),
+            lore: Vec::new(),
         };
         let text = instructions(&look, None, Lang::En);
         let schema = schema();
@@ -224,5 +230,25 @@ mod tests {
             assert!(text.contains(key.as_str().unwrap()), "{key}");
         }
         assert!(text.contains("JSON"), "json_object needs the word");
+    }
+
+    #[test]
+    fn the_lore_of_the_moment_heads_the_transcript() {
+        let mut look = Look {
+            name: "Stacy".into(),
+            age: 24,
+            appearance: String::new(),
+            clothing: String::new(),
+            negative: String::new(),
+            lore: vec!["The lighthouse is red and white.".into()],
+        };
+        let said = [("user".to_owned(), "to the lighthouse!".to_owned())];
+        assert_eq!(
+            transcript(&look, &said, None),
+            "What the story says about this moment:\n- The lighthouse is red and white.\n\n\
+             User: to the lighthouse!"
+        );
+        look.lore.clear();
+        assert_eq!(transcript(&look, &said, None), "User: to the lighthouse!");
     }
 }

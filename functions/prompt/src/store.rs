@@ -1,9 +1,10 @@
-//! The Postgres statements fn-prompt runs: the moment a photo is of (the persona's look, the
-//! dialog's seed, whether it is adult or marked, its previous scene and latest messages) in one round
-//! trip, saving the scene, and giving a photo slot back.
+//! The Postgres statements fn-prompt runs: the moment a photo is of (the persona's look and
+//! lorebook, the dialog's seed, whether it is adult or marked, its previous scene and latest
+//! messages) in one round trip, saving the scene, and giving a photo slot back.
 
 use companion::content::nudity::Level;
 use companion::jobs::PromptJob;
+use companion::personas::lorebook::Lorebook;
 use sqlx::{PgConnection, PgPool};
 
 use crate::compose::Look;
@@ -26,6 +27,8 @@ pub struct Moment {
     pub recent: Vec<(String, String)>,
     /// A minor was brought into the dialog (`dialogs.minor_cue_at`): no photo of it.
     pub minor_cue: bool,
+    /// The persona's lorebook (`None`: she has none).
+    pub lorebook: Option<Lorebook>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -41,6 +44,7 @@ struct Row {
     minor_cue: bool,
     scene: Option<sqlx::types::Json<Scene>>,
     recent: sqlx::types::Json<Vec<(String, String)>>,
+    lorebook: Option<sqlx::types::Json<Lorebook>>,
 }
 
 /// The moment of the job's dialog, or `None` when the dialog is gone.
@@ -49,7 +53,7 @@ pub async fn moment(pool: &PgPool, job: &PromptJob) -> sqlx::Result<Option<Momen
         "SELECT g.name, g.age, g.appearance, g.clothing_description AS clothing,
                 g.negative_prompt AS negative, g.max_nsfw_level AS max_level, d.image_seed AS seed,
                 d.nsfw_enabled AND u.age_confirmed_at IS NOT NULL AS adult, s.scene,
-                d.minor_cue_at IS NOT NULL AS minor_cue,
+                d.minor_cue_at IS NOT NULL AS minor_cue, g.lorebook,
                 COALESCE((SELECT json_agg(json_build_array(m.role, m.content) ORDER BY m.id DESC)
                           FROM (SELECT role, content, id FROM chat_messages
                                 WHERE dialog_id = d.id AND role <> 'system' AND withheld_at IS NULL
@@ -69,6 +73,7 @@ pub async fn moment(pool: &PgPool, job: &PromptJob) -> sqlx::Result<Option<Momen
             appearance: r.appearance,
             clothing: r.clothing,
             negative: r.negative,
+            lore: Vec::new(),
         },
         seed: r.seed,
         max_level: Level::parse(&r.max_level).unwrap_or(Level::None),
@@ -76,6 +81,7 @@ pub async fn moment(pool: &PgPool, job: &PromptJob) -> sqlx::Result<Option<Momen
         previous: r.scene.map(|j| j.0),
         recent: r.recent.0,
         minor_cue: r.minor_cue,
+        lorebook: r.lorebook.map(|j| j.0),
     }))
 }
 

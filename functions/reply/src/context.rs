@@ -1,4 +1,5 @@
-//! What the model sees: the persona's system prompt (with `{{user}}` expanded), the rolling
+//! What the model sees: the persona's system prompt (with `{{user}}` expanded, and the
+//! lorebook entries the latest turns activate around her definition: `lore`), the rolling
 //! summary of what no longer fits, the latest turns up to the message being answered (loaded
 //! by `store::begin`) within a token budget, and the post-history instructions; and what is
 //! sent back: answers longer than Telegram's 4096 (UTF-16 units) split at paragraph boundaries.
@@ -94,13 +95,15 @@ pub fn to_messages(
             "the dialog or the message to answer is gone",
         ));
     };
-    let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
     // The user's Telegram name goes into the prompt: one that brings a minor in is not used.
     let user = if companion::content::safety::check(&user).is_some() {
         NEUTRAL_NAME.to_owned()
     } else {
         user
     };
+    let book = b.lorebook.as_ref().map(|j| &j.0);
+    let system = crate::lore::around(&system, book, &turns.0, &user, budget);
+    let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
     let post = b.post_history.unwrap_or_default();
     // A summary written before the model's words were checked may carry what they now catch.
     let summary = b

@@ -11,6 +11,7 @@ pub mod answer;
 pub mod context;
 pub mod guard;
 pub mod llm;
+pub mod lore;
 pub mod similar;
 pub mod sse;
 pub mod store;

@@ -4,6 +4,7 @@
 //! the user has not pressed ⏹), and the mark on a message whose answer was given up on.
 
 use companion::jobs::ReplyJob;
+use companion::personas::lorebook::Lorebook;
 use runtime::effects::{Committed, Decision};
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -46,11 +47,13 @@ pub struct Begin {
     pub minor_cue: Option<bool>,
     /// The message answered was withheld from the model (by an earlier delivery of this job).
     pub withheld: Option<bool>,
+    /// The persona's lorebook (`None`: she has none).
+    pub lorebook: Option<Json<Lorebook>>,
 }
 
 /// Marks job `id` received (published), says where it stands and, when it is to be answered
-/// now, loads the persona and the last `history` turns — one statement. With `answer_id`
-/// (another version of that answer) the answer itself is not among the turns.
+/// now, loads the persona (with her lorebook) and the last `history` turns — one statement.
+/// With `answer_id` (another version of that answer) the answer itself is not among the turns.
 pub async fn begin(
     pool: &PgPool,
     id: Uuid,
@@ -77,7 +80,7 @@ pub async fn begin(
                           WHERE id = $5), 1)::int AS versions)
          SELECT st.answered, st.earlier, st.versions, c.system_prompt, c.post_history,
                 c.user_name, c.turns, c.summary, c.unsummarized, c.summary_upto,
-                c.persona, c.adult, c.minor_cue, c.withheld
+                c.persona, c.adult, c.minor_cue, c.withheld, c.lorebook
          FROM st LEFT JOIN LATERAL (
              SELECT g.system_prompt, g.post_history, u.first_name AS user_name, COALESCE((
                  SELECT json_agg(json_build_array(t.role, t.content, t.id) ORDER BY t.k, t.id)
@@ -89,7 +92,7 @@ pub async fn begin(
                  (SELECT count(*) FROM chat_messages x
                   WHERE x.dialog_id = $2 AND x.id > d.summary_upto) AS unsummarized,
                  g.name AS persona, d.nsfw_enabled AS adult, d.minor_cue_at IS NOT NULL AS minor_cue,
-                 m.withheld_at IS NOT NULL AS withheld
+                 m.withheld_at IS NOT NULL AS withheld, g.lorebook
              FROM dialogs d
              JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
              JOIN chat_messages m ON m.id = $3 AND m.dialog_id = d.id

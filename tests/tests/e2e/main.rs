@@ -26,6 +26,7 @@ mod helpers;
 mod http_runner;
 mod ingress;
 mod llm_servers;
+mod lorebook;
 mod make_run;
 mod ops;
 mod ordering;

@@ -167,7 +167,10 @@ mod tests {
         assert_eq!(lines[0]["chat_metadata"]["timezone"], "UTC");
         assert_eq!(lines[1]["send_date"], "October 18, 2026 8:52pm");
         assert_eq!(lines[1]["swipe_info"].as_array().unwrap().len(), 2);
-        assert_eq!(lines[1]["swipe_info"][1]["send_date"], lines[1]["send_date"]);
+        assert_eq!(
+            lines[1]["swipe_info"][1]["send_date"],
+            lines[1]["send_date"]
+        );
         assert!(lines[2].get("swipe_info").is_none());
         assert_eq!(
             lines[1]["swipes"][lines[1]["swipe_id"].as_u64().unwrap() as usize],

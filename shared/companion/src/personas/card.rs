@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::lang::{Localized, greetings};
 use super::macros::{expand_char, expand_original, expand_simple};
-use super::{EXTENSION, Persona, PersonaError};
+use super::{EXTENSION, Persona, PersonaError, lorebook};
 use crate::content::nudity::Level;
 
 /// The system prompt used when a card leaves `system_prompt` empty.
@@ -147,6 +147,8 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
         .unwrap_or(&name)
         .to_owned();
     let expand = |s: &str| expand_char(expand_simple(s).trim(), &called);
+    // Entries that cannot be used are left out of the book and named in warnings.
+    let lorebook = lorebook::from_card(file, raw["data"].get("character_book"), &called).book;
     // `{{original}}` is what the front end would otherwise put there.
     let system = match expand_original(&d.system_prompt, DEFAULT_SYSTEM_PROMPT) {
         s if s.trim().is_empty() => DEFAULT_SYSTEM_PROMPT.to_owned(),
@@ -199,6 +201,7 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
         name,
         card: raw,
         avatar: None,
+        lorebook,
     })
 }
 

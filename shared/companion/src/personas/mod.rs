@@ -13,6 +13,7 @@ pub mod export;
 pub mod import;
 mod lang;
 mod load;
+pub mod lorebook;
 mod macros;
 pub mod png;
 mod screen;
@@ -111,6 +112,8 @@ pub struct Persona {
     pub card: serde_json::Value,
     /// Avatar PNG, when the persona has one.
     pub avatar: Option<Vec<u8>>,
+    /// The card's lorebook, what of it may be used (`None`: none).
+    pub lorebook: Option<lorebook::Lorebook>,
 }
 
 impl PersonaError {

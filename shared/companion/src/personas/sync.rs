@@ -23,13 +23,14 @@ pub async fn sync(
             "INSERT INTO girls (slug, name, age, system_prompt, greeting, clothing_description,
                                 appearance, negative_prompt, card, sort_order, post_history,
                                 alternate_greetings, pitch, avatar, max_nsfw_level, greetings,
-                                is_active, updated_at)
+                                lorebook, is_active, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-                     TRUE, now())
+                     $17, TRUE, now())
              ON CONFLICT (slug) DO UPDATE SET name = $2, age = $3, system_prompt = $4, greeting = $5,
                  clothing_description = $6, appearance = $7, negative_prompt = $8, card = $9,
                  sort_order = $10, post_history = $11, alternate_greetings = $12, pitch = $13,
-                 avatar = $14, max_nsfw_level = $15, greetings = $16, is_active = TRUE,
+                 avatar = $14, max_nsfw_level = $15, greetings = $16, lorebook = $17,
+                 is_active = TRUE,
                  updated_at = now(),
                  avatar_effect_id = CASE WHEN girls.avatar IS NOT DISTINCT FROM $14
                                          THEN girls.avatar_effect_id END",
@@ -50,6 +51,7 @@ pub async fn sync(
         .bind(&p.avatar)
         .bind(p.max_level.as_str())
         .bind(sqlx::types::Json(&p.greetings))
+        .bind(p.lorebook.as_ref().map(sqlx::types::Json))
         .execute(&mut *tx)
         .await?;
     }
