@@ -199,6 +199,27 @@ async fn imported_community_cards_chat_and_broken_ones_are_refused_alone_and_sho
         assert_eq!(chat.count_text(&answer_for(&said)), 1);
     }
 
+    // Margot (chosen last) brought her lorebook: an entry reaches the model's prompt when its
+    // keyword is said, not before; a selective one waits for its secondary key.
+    let system_of =
+        |r: &serde_json::Value| r["messages"][0]["content"].as_str().unwrap().to_owned();
+    let cat = "Pip is the shop's grey cat";
+    let harbour = "The harbour quarter of Saint-Maur";
+    let before = system_of(sys.llm.requests().last().unwrap());
+    assert!(
+        !before.contains(cat) && !before.contains(harbour),
+        "{before}"
+    );
+    chat.turn("is Pip asleep in the window again?").await;
+    let pip = system_of(sys.llm.requests().last().unwrap());
+    assert!(pip.contains(cat) && !pip.contains(harbour), "{pip}");
+    chat.turn("I walked along the harbour today").await;
+    let day = system_of(sys.llm.requests().last().unwrap());
+    assert!(!day.contains(harbour), "no secondary key yet: {day}");
+    chat.turn("and back along the harbour late at night").await;
+    let night = system_of(sys.llm.requests().last().unwrap());
+    assert!(night.contains(harbour), "{night}");
+
     // A Russian user: Stacy's card has Russian greetings, Rhea's does not.
     let ru = Chat::as_user(&sys, User::new(9312, "Аня").speaking("ru"));
     let menu = confirm(&ru).await;
