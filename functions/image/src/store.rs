@@ -135,3 +135,14 @@ pub async fn render_queued(pool: &PgPool, id: Uuid, render: &str) -> sqlx::Resul
     .await?;
     Ok(())
 }
+
+/// Forgets job `id`'s render once the job is given up.
+pub async fn render_dropped(pool: &PgPool, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE photo_jobs SET render_id = NULL, render_posted_at = NULL WHERE job_id = $1",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

@@ -4,7 +4,7 @@
 
 use companion::content::nudity::Level;
 use companion::jobs::PromptJob;
-use companion::personas::lorebook::Lorebook;
+use companion::personas::lorebook::{Lorebook, Stored};
 use sqlx::{PgConnection, PgPool};
 
 use crate::compose::Look;
@@ -44,7 +44,7 @@ struct Row {
     minor_cue: bool,
     scene: Option<sqlx::types::Json<Scene>>,
     recent: sqlx::types::Json<Vec<(String, String)>>,
-    lorebook: Option<sqlx::types::Json<Lorebook>>,
+    lorebook: Option<sqlx::types::Json<Stored>>,
 }
 
 /// The moment of the job's dialog, or `None` when the dialog is gone.
@@ -81,7 +81,7 @@ pub async fn moment(pool: &PgPool, job: &PromptJob) -> sqlx::Result<Option<Momen
         previous: r.scene.map(|j| j.0),
         recent: r.recent.0,
         minor_cue: r.minor_cue,
-        lorebook: r.lorebook.map(|j| j.0),
+        lorebook: r.lorebook.and_then(|j| j.0.0),
     }))
 }
 

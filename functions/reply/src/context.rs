@@ -101,10 +101,17 @@ pub fn to_messages(
     } else {
         user
     };
-    let book = b.lorebook.as_ref().map(|j| &j.0);
+    let book = b.lorebook.as_ref().and_then(|j| j.0.0.as_ref());
     let system = crate::lore::around(&system, book, &turns.0, &user, budget);
     let system = format!("{system}\n\n{}", t(lang, T::AnswerLanguage));
     let post = b.post_history.unwrap_or_default();
+    // Nor one that passes alone but, put in place of `{{user}}`, makes the persona's words
+    // say a minor ("She is {{user}} years old." and the name "14").
+    let user = if [&system, &post].iter().any(|t| name_brings_minor(t, &user)) {
+        NEUTRAL_NAME.to_owned()
+    } else {
+        user
+    };
     // A summary written before the model's words were checked may carry what they now catch.
     let summary = b
         .summary
@@ -124,6 +131,17 @@ pub fn to_messages(
         messages,
         summary_due,
     })
+}
+
+/// Whether `name` in place of `{{user}}` makes `text` fail the minor-safety scan where the
+/// neutral name does not.
+fn name_brings_minor(text: &str, name: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    if !lower.contains("{{user}}") && !lower.contains("<user>") {
+        return false;
+    }
+    let fails = |name: &str| companion::content::safety::check(&expand_user(text, name)).is_some();
+    fails(name) && !fails(NEUTRAL_NAME)
 }
 
 /// The user's name in the prompt when their own one fails the minor-safety scan.
@@ -192,6 +210,14 @@ mod tests {
             summary,
             user_name: "Ann",
         }
+    }
+
+    #[test]
+    fn a_name_that_makes_the_persona_say_a_minor_age_is_not_used() {
+        let lore = "Mira is 30. She says she is {{user}} years old.";
+        assert!(super::name_brings_minor(lore, "14"));
+        assert!(!super::name_brings_minor(lore, "Ann"));
+        assert!(!super::name_brings_minor("Mira is 30.", "14"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! the user has not pressed ⏹), and the mark on a message whose answer was given up on.
 
 use companion::jobs::ReplyJob;
-use companion::personas::lorebook::Lorebook;
+use companion::personas::lorebook::Stored;
 use runtime::effects::{Committed, Decision};
 use sqlx::PgPool;
 use sqlx::types::Json;
@@ -48,7 +48,7 @@ pub struct Begin {
     /// The message answered was withheld from the model (by an earlier delivery of this job).
     pub withheld: Option<bool>,
     /// The persona's lorebook (`None`: she has none).
-    pub lorebook: Option<Json<Lorebook>>,
+    pub lorebook: Option<Json<Stored>>,
 }
 
 /// Marks job `id` received (published), says where it stands and, when it is to be answered

@@ -146,7 +146,8 @@ impl ComfyUi {
     }
 
     /// The server's id of the prompt an earlier delivery queued (`k`), if the server has it
-    /// queued, running or finished. The queue is read before the history: a prompt moves
+    /// queued, running or finished well (a failed one is rendered again: only a retry of a
+    /// given-up job comes back to it). The queue is read before the history: a prompt moves
     /// from one to the other at once, so reading in this order never misses it.
     async fn find(&self, k: &Render, client: &str) -> Result<Option<String>, HandlerError> {
         let id = k.id.as_deref().unwrap_or(client);
@@ -155,8 +156,8 @@ impl ComfyUi {
             Place::Absent => {}
         }
         Ok(match self.api.history(id).await? {
-            Outcome::NotYet => None,
-            Outcome::Failed(_) | Outcome::Done(_) => Some(id.to_owned()),
+            Outcome::NotYet | Outcome::Failed(_) => None,
+            Outcome::Done(_) => Some(id.to_owned()),
         })
     }
 
@@ -238,7 +239,9 @@ impl ComfyUi {
     }
 
     /// Job `id` was given up: its prompt is dropped from the queue if pending (looked for
-    /// again, as it may have started meanwhile), or interrupted if the queue shows it running.
+    /// again, as it may have started meanwhile), or interrupted if the queue shows it running;
+    /// then the job's render is forgotten, so a retry from `/admin` queues afresh with its
+    /// whole time limit.
     pub async fn abandon(&self, id: Uuid, pool: &PgPool) {
         let kept = match store::render(pool, id).await {
             Ok(Some(k)) => k,
@@ -248,6 +251,14 @@ impl ComfyUi {
                 return;
             }
         };
+        self.cancel(id, &kept).await;
+        if let Err(e) = store::render_dropped(pool, id).await {
+            tracing::warn!(job = %id, error = %e, "the given-up render is still recorded");
+        }
+    }
+
+    /// Takes job `id`'s prompt off the queue, or interrupts it when it runs.
+    async fn cancel(&self, id: Uuid, kept: &Render) {
         let client = id.to_string();
         let prompt = kept.id.as_deref().unwrap_or(&client);
         for _ in 0..CANCEL_TRIES {

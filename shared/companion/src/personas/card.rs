@@ -179,7 +179,7 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
         .filter(|p| !p.trim().is_empty())
         .collect::<Vec<_>>()
         .join("\n\n");
-    Ok(Persona {
+    let persona = Persona {
         slug: slug.to_owned(),
         age,
         system_prompt,
@@ -202,7 +202,16 @@ pub fn parse(file: &str, slug: &str, bytes: &[u8]) -> Result<Persona, PersonaErr
         card: raw,
         avatar: None,
         lorebook,
-    })
+    };
+    // A name or nickname like "15" passes alone and shows only once `{{char}}` is expanded.
+    if let Some((field, hit)) = super::screen::minor_in_expanded(&persona) {
+        return Err(PersonaError::Minor {
+            file: file.to_owned(),
+            field,
+            rule: hit.rule.as_str(),
+        });
+    }
+    Ok(persona)
 }
 
 /// `mes_example` blocks (each opened by `<START>`) as plain separated examples.

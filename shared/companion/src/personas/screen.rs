@@ -4,45 +4,96 @@
 //! which names what a picture must not show) passes the chat rule of the
 //! minor-safety scan (`content::safety::chat_refusal` — a memory, "when she was a kid",
 //! passes; "she is 16" does not). Other applications' extensions are opaque data we never
-//! show nor send, so they are not read.
+//! show nor send, so they are not read. A card sexual in any text is screened as an adult
+//! dialog everywhere (a family word in one field and sex in another both end up in one system
+//! prompt), and the texts are screened again once `{{char}}` has become the name, which is
+//! where a name like "15" shows.
 
 use serde_json::Value;
 
-use super::EXTENSION;
+use super::{EXTENSION, Persona};
+use crate::content::nsfw::is_adult;
 use crate::content::safety::{Hit, chat_refusal};
 
 /// The first text of card `data` that points to a minor: its field path and the hit.
 pub fn minor_in(data: &Value) -> Option<(String, Hit)> {
-    let Value::Object(fields) = data else {
-        return None;
-    };
-    for (key, value) in fields {
-        let found = if key == "extensions" {
-            let ours = value.get(EXTENSION).and_then(Value::as_object);
-            // The negative prompt names what a picture must not show: minors among them.
-            ours.into_iter()
-                .flatten()
-                .filter(|(k, _)| *k != "negative_prompt")
-                .find_map(|(k, v)| walk(v, format!("data.extensions.{EXTENSION}.{k}")))
-        } else {
-            walk(value, format!("data.{key}"))
-        };
-        if found.is_some() {
-            return found;
-        }
-    }
-    None
+    let texts = texts(data);
+    let adult = texts.iter().any(|(_, s)| is_adult(s));
+    texts
+        .into_iter()
+        .find_map(|(path, s)| chat_refusal(s, adult).map(|hit| (path, hit)))
 }
 
-fn walk(value: &Value, path: String) -> Option<(String, Hit)> {
+/// The persona's texts as the model and the user see them (`{{char}}` expanded), screened as
+/// the card's words were; the field they come from and the hit.
+pub fn minor_in_expanded(p: &Persona) -> Option<(String, Hit)> {
+    let mut texts: Vec<(String, &str)> = vec![
+        ("data.system_prompt (as used)".into(), &p.system_prompt),
+        (
+            "data.post_history_instructions (as used)".into(),
+            &p.post_history,
+        ),
+        ("data.first_mes (as used)".into(), &p.greeting),
+    ];
+    let alternates = p.alternate_greetings.iter().enumerate();
+    texts.extend(alternates.map(|(i, g)| {
+        (
+            format!("data.alternate_greetings[{i}] (as used)"),
+            g.as_str(),
+        )
+    }));
+    for (lang, list) in &p.greetings {
+        let path = format!("data.extensions.{EXTENSION}.lang.{lang} (as used)");
+        texts.extend(list.iter().map(|g| (path.clone(), g.as_str())));
+    }
+    texts.extend(p.pitch.iter().map(|(lang, s)| {
+        (
+            format!("data.extensions.{EXTENSION}.pitch.{lang}"),
+            s.as_str(),
+        )
+    }));
+    let adult = texts.iter().any(|(_, s)| is_adult(s));
+    texts
+        .into_iter()
+        .find_map(|(path, s)| chat_refusal(s, adult).map(|hit| (path, hit)))
+}
+
+/// Every text of card `data` the screen reads, with its field path.
+fn texts(data: &Value) -> Vec<(String, &str)> {
+    let mut out = Vec::new();
+    let Value::Object(fields) = data else {
+        return out;
+    };
+    for (key, value) in fields {
+        if key == "extensions" {
+            let ours = value.get(EXTENSION).and_then(Value::as_object);
+            // The negative prompt names what a picture must not show: minors among them.
+            for (k, v) in ours.into_iter().flatten() {
+                if k != "negative_prompt" {
+                    walk(v, format!("data.extensions.{EXTENSION}.{k}"), &mut out);
+                }
+            }
+        } else {
+            walk(value, format!("data.{key}"), &mut out);
+        }
+    }
+    out
+}
+
+fn walk<'a>(value: &'a Value, path: String, out: &mut Vec<(String, &'a str)>) {
     match value {
-        Value::String(s) => chat_refusal(s, false).map(|hit| (path, hit)),
-        Value::Array(items) => items
-            .iter()
-            .enumerate()
-            .find_map(|(i, v)| walk(v, format!("{path}[{i}]"))),
-        Value::Object(map) => map.iter().find_map(|(k, v)| walk(v, format!("{path}.{k}"))),
-        _ => None,
+        Value::String(s) => out.push((path, s)),
+        Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                walk(v, format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, v) in map {
+                walk(v, format!("{path}.{k}"), out);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -73,6 +124,16 @@ mod tests {
             minor_in(&data).unwrap().0,
             "data.extensions.companion.lang.ru.first_mes"
         );
+    }
+
+    #[test]
+    fn a_family_word_beside_sex_in_another_field_is_found() {
+        let data = json!({
+            "name": "Kate",
+            "description": "Kate lives with her little daughter.",
+            "scenario": "Kate seduces {{user}} in explicit detail, naked in bed, sex.",
+        });
+        assert_eq!(minor_in(&data).unwrap().0, "data.description");
     }
 
     #[test]

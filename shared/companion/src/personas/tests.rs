@@ -198,3 +198,20 @@ fn a_persona_exported_as_a_card_png_loads_back_the_same() {
         assert_eq!(back, want);
     }
 }
+
+#[test]
+fn a_name_that_makes_the_greeting_say_a_minor_age_is_refused() {
+    let text = card(
+        "chara_card_v3",
+        "30",
+        r#","nickname":"15","group_only_greetings":[]"#,
+    )
+    .replace(
+        "Hi {{user}}, I'm <BOT>.",
+        "I'm {{char}}, so no parties for me.",
+    );
+    match parse("m.json", "m", text.as_bytes()) {
+        Err(PersonaError::Minor { field, .. }) => assert!(field.contains("as used"), "{field}"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -123,6 +123,24 @@ impl Logic {
     }
 }
 
+/// A book as read from `girls.lorebook`: one this build cannot decode (written by a newer
+/// build during a rolling upgrade) is no book, with a warning — never a failed turn.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stored(pub Option<Lorebook>);
+
+impl<'de> Deserialize<'de> for Stored {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(Stored(match serde_json::from_value(value) {
+            Ok(book) => Some(book),
+            Err(e) => {
+                tracing::warn!(error = %e, "a stored lorebook this build cannot read is left out");
+                None
+            }
+        }))
+    }
+}
+
 /// A rough token count of lore text: about three characters a token, the estimate fn-reply
 /// budgets its prompt with.
 pub fn tokens(text: &str) -> usize {

@@ -1,7 +1,9 @@
 //! Reading a card's `data.character_book` into a [`Lorebook`]. Each entry is read on its own,
 //! so one that cannot be used is left out — named, with the reason, in a warning and in the
-//! result — and the rest of the book (and the card) still loads: a wrong type, a bad regex
-//! key, no keys on an entry that is not constant, or text that fails the minor-safety scan.
+//! result — and the rest of the book (and the card) still loads: an entry that is not an
+//! object, no keys on an entry that is not constant, or text that fails the minor-safety
+//! scan. Fields are read leniently (`null` as absent, numbers and flags written as strings);
+//! a regex key this crate cannot compile (look-around) is plain text, as in SillyTavern.
 //! The card's screen (`screen`) has already refused a card any of whose words points to a
 //! minor; an entry is read once more, stricter, as the chat rule reads a message in an adult
 //! dialog — a family word on its own ("the kids next door") leaves it out, since the entry
@@ -13,8 +15,7 @@
 //! `case_sensitive`, `probability` with `useProbability`, `scan_depth`, `prevent_recursion`,
 //! `exclude_recursion`.
 
-use serde::Deserialize;
-use serde_json::{Map, Number, Value};
+use serde_json::{Map, Value};
 
 use super::super::macros::{expand_char, expand_simple};
 use super::keys::Key;
@@ -40,34 +41,86 @@ pub struct Read {
     pub dropped: Vec<Dropped>,
 }
 
-#[derive(Deserialize)]
+/// An entry's fields as written, read leniently as SillyTavern does: `null` is absent, a
+/// number or `"true"` where a string or a flag is expected is read for what it says, a
+/// string of comma-separated keys is a list; only an entry that is not an object fails.
 struct RawEntry {
-    #[serde(default)]
     keys: Vec<String>,
-    #[serde(default)]
-    secondary_keys: Option<Vec<String>>,
-    #[serde(default)]
+    secondary_keys: Vec<String>,
     content: String,
-    #[serde(default)]
     enabled: Option<bool>,
-    #[serde(default)]
-    insertion_order: Option<Number>,
-    #[serde(default)]
+    insertion_order: Option<f64>,
     case_sensitive: Option<bool>,
-    #[serde(default)]
     constant: Option<bool>,
-    #[serde(default)]
     selective: Option<bool>,
-    #[serde(default)]
-    priority: Option<Number>,
-    #[serde(default)]
+    priority: Option<f64>,
     position: Option<String>,
-    #[serde(default)]
     name: Option<String>,
-    #[serde(default)]
     comment: Option<String>,
-    #[serde(default)]
     extensions: Map<String, Value>,
+}
+
+impl RawEntry {
+    fn read(v: &Value) -> Result<RawEntry, String> {
+        let o = v.as_object().ok_or("is not an object")?;
+        let get = |k: &str| o.get(k).filter(|v| !v.is_null());
+        let text = |k: &str| get(k).and_then(scalar);
+        let list = |k: &str| match get(k) {
+            Some(Value::Array(items)) => items.iter().filter_map(scalar).collect(),
+            Some(Value::String(s)) => s.split(',').map(|k| k.trim().to_owned()).collect(),
+            _ => Vec::new(),
+        };
+        Ok(RawEntry {
+            keys: list("keys"),
+            secondary_keys: list("secondary_keys"),
+            content: text("content").unwrap_or_default(),
+            enabled: get("enabled").and_then(flag),
+            insertion_order: get("insertion_order").and_then(number),
+            case_sensitive: get("case_sensitive").and_then(flag),
+            constant: get("constant").and_then(flag),
+            selective: get("selective").and_then(flag),
+            priority: get("priority").and_then(number),
+            position: match get("position") {
+                Some(Value::Number(n)) if n.as_f64() == Some(0.0) => Some("before_char".into()),
+                other => other.and_then(scalar),
+            },
+            name: text("name"),
+            comment: text("comment"),
+            extensions: get("extensions")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// A string, or a number or flag written where a string is expected.
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A flag written as `true`, `"true"` or `1`.
+fn flag(v: &Value) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_f64().map(|n| n != 0.0),
+        _ => None,
+    }
+}
+
+/// A number written as `10`, `10.0` or `"10"`.
+fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 /// The usable part of `book` (the card's `data.character_book`, if any) of the card in
@@ -103,10 +156,10 @@ fn read_book(book: &Value, called: &str, dropped: &mut Vec<Dropped>) -> Option<L
     let mut entries = Vec::new();
     for (i, raw) in raw_entries.iter().enumerate() {
         let at = format!("data.character_book.entries[{i}]");
-        let r = match serde_path_to_error::deserialize::<_, RawEntry>(raw) {
+        let r = match RawEntry::read(raw) {
             Ok(r) => r,
             Err(e) => {
-                drop(at, &format!("{}: {}", e.path(), e.inner()));
+                drop(at, &e);
                 continue;
             }
         };
@@ -142,14 +195,14 @@ fn read_book(book: &Value, called: &str, dropped: &mut Vec<Dropped>) -> Option<L
 /// when it cannot be used.
 fn entry(r: RawEntry, label: String, called: &str) -> Result<Option<Entry>, String> {
     let ext = &r.extensions;
-    let flag = |k: &str| ext.get(k).and_then(Value::as_bool);
+    let flag = |k: &str| ext.get(k).and_then(flag);
     let (decorators, text) = decorated(&r.content);
     let content = expand_char(expand_simple(text).trim(), called);
     if r.enabled == Some(false) || content.is_empty() || decorators.contains(&"@@dont_activate") {
         return Ok(None);
     }
     let keys = usable_keys(&r.keys, called)?;
-    let secondary = usable_keys(r.secondary_keys.as_deref().unwrap_or_default(), called)?;
+    let secondary = usable_keys(&r.secondary_keys, called)?;
     let constant = r.constant.unwrap_or(false) || decorators.contains(&"@@activate");
     if keys.is_empty() && !constant {
         return Err("has no keys and is not constant, so it would never be used".into());
@@ -160,7 +213,7 @@ fn entry(r: RawEntry, label: String, called: &str) -> Result<Option<Entry>, Stri
             hit.rule.as_str()
         ));
     }
-    let order = r.insertion_order.and_then(|n| n.as_f64()).unwrap_or(0.0) as i64;
+    let order = r.insertion_order.unwrap_or(0.0) as i64;
     Ok(Some(Entry {
         picture: safety::check_picture(&content).is_none(),
         label,
@@ -171,13 +224,11 @@ fn entry(r: RawEntry, label: String, called: &str) -> Result<Option<Entry>, Stri
         constant,
         content,
         order,
-        priority: r
-            .priority
-            .and_then(|n| n.as_f64())
-            .map_or(order, |p| p as i64),
+        priority: r.priority.map_or(order, |p| p as i64),
         position: position(ext, r.position.as_deref()),
         case_sensitive: r.case_sensitive.or(flag("case_sensitive")).unwrap_or(false),
-        whole_words: flag("match_whole_words").unwrap_or(true),
+        // SillyTavern's default (its global setting, off) when the entry does not say.
+        whole_words: flag("match_whole_words").unwrap_or(false),
         probability: probability(ext),
         scan_depth: ext
             .get("scan_depth")
@@ -208,22 +259,46 @@ fn decorated(content: &str) -> (Vec<&str>, &str) {
 fn usable_keys(list: &[String], called: &str) -> Result<Vec<Key>, String> {
     let mut out = Vec::new();
     for k in list {
-        if let Some(hit) = safety::check(k) {
+        if let Some(hit) = safety::check(k).or_else(|| safety::check(&unescaped(k))) {
             return Err(format!(
                 "key {k:?} suggests a minor ({} rule)",
                 hit.rule.as_str()
             ));
         }
         let k = expand_char(&expand_simple(k), called);
-        out.extend(Key::read(&k).map_err(|e| e.to_string())?);
+        match Key::read(&k) {
+            Ok(key) => out.extend(key),
+            // As SillyTavern does with a pattern it cannot compile: the key is plain text.
+            Err(bad) => {
+                tracing::warn!(key = %bad.key, reason = %bad.reason, "regex key read as text");
+                out.push(Key::Text(k.trim().to_owned()));
+            }
+        }
     }
     Ok(out)
+}
+
+/// A key with regex syntax blanked (`/\bschool ?girls?\b/i` → words the scan can read).
+fn unescaped(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    let mut chars = key.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+                out.push(' ');
+            }
+            '(' | ')' | '[' | ']' | '{' | '}' | '?' | '*' | '+' | '|' | '^' | '$' | '.' | '/' => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// SillyTavern's `extensions.position` (0: before the character; its other places come after
 /// it here), else the spec's `position`.
 fn position(ext: &Map<String, Value>, spec: Option<&str>) -> Position {
-    match ext.get("position").and_then(Value::as_i64) {
+    match ext.get("position").and_then(number).map(|n| n as i64) {
         Some(0) => Position::BeforeChar,
         Some(_) => Position::AfterChar,
         None if spec == Some("before_char") => Position::BeforeChar,
@@ -235,9 +310,9 @@ fn position(ext: &Map<String, Value>, spec: Option<&str>) -> Position {
 fn logic(ext: &Map<String, Value>) -> Result<Logic, String> {
     match ext.get("selectiveLogic") {
         None | Some(Value::Null) => Ok(Logic::AndAny),
-        Some(v) => v
-            .as_i64()
-            .and_then(Logic::from_number)
+        Some(v) => number(v)
+            .filter(|n| n.fract() == 0.0)
+            .and_then(|n| Logic::from_number(n as i64))
             .ok_or_else(|| format!("extensions.selectiveLogic {v} is not 0, 1, 2 or 3")),
     }
 }

@@ -65,15 +65,28 @@ fn keys_match_in_any_case_unless_the_entry_is_case_sensitive() {
 }
 
 #[test]
-fn keys_are_whole_words_unless_the_entry_says_otherwise() {
+fn keys_are_whole_words_when_the_entry_says_so_and_substrings_by_default() {
     let b = entries(json!([
-        entry(&["cat"], "Mira has a grey cat called Smoke."),
+        with(
+            entry(&["cat"], "Mira has a grey cat called Smoke."),
+            json!({"extensions": {"match_whole_words": true}})
+        ),
         with(
             entry(&["sun"], "Sun: she loves sunsets."),
-            json!({"extensions": {"match_whole_words": false}})
+            json!({"extensions": {"match_whole_words": null}})
         ),
+        entry(&["東京"], "She grew up in Tokyo."),
+        entry(&["Москв"], "She studied in Moscow."),
     ]));
     assert!(scan(&b, &["the category of concatenation"]).is_empty());
+    assert_eq!(
+        texts(&scan(&b, &["明日東京に行く"])),
+        ["She grew up in Tokyo."]
+    );
+    assert_eq!(
+        texts(&scan(&b, &["я из Москвы"])),
+        ["She studied in Moscow."]
+    );
     assert_eq!(
         texts(&scan(&b, &["my cat!"])),
         ["Mira has a grey cat called Smoke."]
