@@ -69,11 +69,13 @@ fn text<'a>(chunk: &Chunk<'a>) -> Option<(String, &'a [u8])> {
     Some((keyword, &chunk.data[nul + 1..]))
 }
 
-/// The card JSON embedded in `png` (`ccv3` preferred over `chara`).
+/// The card JSON embedded in `png` (`ccv3` preferred over `chara`; a `ccv3` chunk that
+/// cannot be decoded gives way to a good `chara` one).
 pub fn read_card(png: &[u8]) -> Result<Vec<u8>, PngCardError> {
-    match read_chunk(png, "ccv3")? {
-        Some(card) => Ok(card),
-        None => read_chunk(png, "chara")?.ok_or(PngCardError::NoCard),
+    match read_chunk(png, "ccv3") {
+        Ok(Some(card)) => Ok(card),
+        Ok(None) => read_chunk(png, "chara")?.ok_or(PngCardError::NoCard),
+        Err(bad) => read_chunk(png, "chara").ok().flatten().ok_or(bad),
     }
 }
 

@@ -228,7 +228,10 @@ impl Sampling {
     pub fn warmer(&self) -> Self {
         let penalty = |p: f32| (p + PENALTY_UP_BY).clamp(*PENALTIES.start(), *PENALTIES.end());
         Self {
-            temperature: (self.temperature + WARMER_BY).min(self.bounds.highest()),
+            // Never cooler: a setting already above the highest step is kept as it is.
+            temperature: (self.temperature + WARMER_BY)
+                .min(self.bounds.highest())
+                .max(self.temperature),
             frequency_penalty: penalty(self.frequency_penalty),
             presence_penalty: penalty(self.presence_penalty),
             bounds: self.bounds,

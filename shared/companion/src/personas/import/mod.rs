@@ -118,11 +118,15 @@ pub fn import(r: &Request) -> Result<Imported, ImportError> {
         }
     }
     let mut written = Vec::new();
+    let avatar = r.dir.join("avatars").join(format!("{slug}.png"));
     if let Some(p) = picture {
-        let at = r.dir.join("avatars").join(format!("{slug}.png"));
-        write(&at, &p)?;
-        written.push(at);
+        write(&avatar, &p)?;
+        written.push(avatar);
         persona.avatar = Some(p);
+    } else if avatar.exists() {
+        // A replaced persona without a picture of her own must not wear the old one's.
+        std::fs::remove_file(&avatar)
+            .map_err(|e| ImportError::Io(avatar.display().to_string(), e))?;
     }
     if card_png.exists() {
         std::fs::remove_file(&card_png)
