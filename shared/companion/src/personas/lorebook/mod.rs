@@ -12,6 +12,7 @@
 mod activate;
 mod keys;
 mod parse;
+mod raw;
 #[cfg(test)]
 mod tests;
 

@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 
 use super::super::macros::{expand_char, expand_simple};
 use super::keys::Key;
+use super::raw::{RawEntry, flag, number};
 use super::{DEFAULT_SCAN_DEPTH, Entry, Logic, Lorebook, MAX_SCAN_DEPTH, Position};
 use crate::content::safety;
 
@@ -39,88 +40,6 @@ pub struct Read {
     pub book: Option<Lorebook>,
     /// What was left out.
     pub dropped: Vec<Dropped>,
-}
-
-/// An entry's fields as written, read leniently as SillyTavern does: `null` is absent, a
-/// number or `"true"` where a string or a flag is expected is read for what it says, a
-/// string of comma-separated keys is a list; only an entry that is not an object fails.
-struct RawEntry {
-    keys: Vec<String>,
-    secondary_keys: Vec<String>,
-    content: String,
-    enabled: Option<bool>,
-    insertion_order: Option<f64>,
-    case_sensitive: Option<bool>,
-    constant: Option<bool>,
-    selective: Option<bool>,
-    priority: Option<f64>,
-    position: Option<String>,
-    name: Option<String>,
-    comment: Option<String>,
-    extensions: Map<String, Value>,
-}
-
-impl RawEntry {
-    fn read(v: &Value) -> Result<RawEntry, String> {
-        let o = v.as_object().ok_or("is not an object")?;
-        let get = |k: &str| o.get(k).filter(|v| !v.is_null());
-        let text = |k: &str| get(k).and_then(scalar);
-        let list = |k: &str| match get(k) {
-            Some(Value::Array(items)) => items.iter().filter_map(scalar).collect(),
-            Some(Value::String(s)) => s.split(',').map(|k| k.trim().to_owned()).collect(),
-            _ => Vec::new(),
-        };
-        Ok(RawEntry {
-            keys: list("keys"),
-            secondary_keys: list("secondary_keys"),
-            content: text("content").unwrap_or_default(),
-            enabled: get("enabled").and_then(flag),
-            insertion_order: get("insertion_order").and_then(number),
-            case_sensitive: get("case_sensitive").and_then(flag),
-            constant: get("constant").and_then(flag),
-            selective: get("selective").and_then(flag),
-            priority: get("priority").and_then(number),
-            position: match get("position") {
-                Some(Value::Number(n)) if n.as_f64() == Some(0.0) => Some("before_char".into()),
-                other => other.and_then(scalar),
-            },
-            name: text("name"),
-            comment: text("comment"),
-            extensions: get("extensions")
-                .and_then(Value::as_object)
-                .cloned()
-                .unwrap_or_default(),
-        })
-    }
-}
-
-/// A string, or a number or flag written where a string is expected.
-fn scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
-    }
-}
-
-/// A flag written as `true`, `"true"` or `1`.
-fn flag(v: &Value) -> Option<bool> {
-    match v {
-        Value::Bool(b) => Some(*b),
-        Value::String(s) => s.trim().parse().ok(),
-        Value::Number(n) => n.as_f64().map(|n| n != 0.0),
-        _ => None,
-    }
-}
-
-/// A number written as `10`, `10.0` or `"10"`.
-fn number(v: &Value) -> Option<f64> {
-    match v {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 /// The usable part of `book` (the card's `data.character_book`, if any) of the card in
