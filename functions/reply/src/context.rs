@@ -18,7 +18,7 @@ pub const TELEGRAM_TEXT_LIMIT: usize = 4096;
 /// nearer two and a half; erring high keeps the prompt inside the model's context), plus a
 /// few tokens of framing per message.
 pub fn tokens(text: &str) -> usize {
-    text.chars().count().div_ceil(3) + 4
+    companion::personas::lorebook::tokens(text) + 4
 }
 
 /// What goes into one prompt besides the turns.

@@ -62,6 +62,16 @@ impl Env {
         }
     }
 
+    /// Reads from fixed `(name, value)` pairs (the crate's tests).
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::from_fn(move |k| map.get(k).cloned())
+    }
+
     fn raw(&self, key: &str) -> Option<String> {
         (self.lookup)(key)
             .map(|v| v.trim().to_owned())
@@ -167,14 +177,9 @@ impl TelegramSettings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> Env {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Env::from_fn(move |k| map.get(k).cloned())
+        Env::from_pairs(pairs)
     }
 
     #[test]

@@ -17,11 +17,7 @@ use crate::content::safety::{Hit, chat_refusal};
 
 /// The first text of card `data` that points to a minor: its field path and the hit.
 pub fn minor_in(data: &Value) -> Option<(String, Hit)> {
-    let texts = texts(data);
-    let adult = texts.iter().any(|(_, s)| is_adult(s));
-    texts
-        .into_iter()
-        .find_map(|(path, s)| chat_refusal(s, adult).map(|hit| (path, hit)))
+    first_refusal(texts(data))
 }
 
 /// The persona's texts as the model and the user see them (`{{char}}` expanded), screened as
@@ -52,6 +48,11 @@ pub fn minor_in_expanded(p: &Persona) -> Option<(String, Hit)> {
             s.as_str(),
         )
     }));
+    first_refusal(texts)
+}
+
+/// The first of `texts` the chat rule refuses, all read as an adult dialog when any is sexual.
+fn first_refusal(texts: Vec<(String, &str)>) -> Option<(String, Hit)> {
     let adult = texts.iter().any(|(_, s)| is_adult(s));
     texts
         .into_iter()

@@ -1,7 +1,6 @@
 //! The flavor, the ranges checked at start, the body each flavor gets, and the structured
 //! ladder against a small server that refuses what a strict OpenAI-compatible one refuses.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,11 +12,7 @@ use serde_json::{Value, json};
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> Env {
-    let map: HashMap<String, String> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    Env::from_fn(move |k| map.get(k).cloned())
+    Env::from_pairs(pairs)
 }
 
 #[test]
