@@ -1,6 +1,7 @@
 //! OpenAI-compatible chat completions stand-in (`POST …/chat/completions`, Venice's shape):
 //! answers in character with a deterministic line built from the last user message, so tests
-//! can recognise it (asked for a photo scene as JSON, it answers [`SCENE`]). Like the real
+//! can recognise it (asked for a photo scene as JSON, it answers [`SCENE`]; asked to extract
+//! facts about the user, it draws them from the messages it is sent: [`memory`]). Like the real
 //! API it wants a bearer key and the completions path, and it refuses a prompt longer than its context with 400 `context_length_exceeded`, every error in
 //! OpenAI's shape. It reads requests as Venice does unless set to a strict OpenAI-compatible
 //! server's ways ([`Mode`], `strict`). Asked for `stream: true`, it answers server-sent events word by word, as
@@ -16,6 +17,7 @@ use futures::StreamExt;
 
 use crate::script::{Script, Step, openai_error};
 
+pub mod memory;
 pub mod strict;
 
 pub use strict::Mode;
@@ -126,7 +128,9 @@ async fn complete(
         .and_then(|m| m["content"].as_str())
         .unwrap_or("");
     let content = step.content.clone().unwrap_or_else(|| {
-        strict::scene_answer(&request, SCENE).unwrap_or_else(|| answer_for(last_user))
+        memory::facts_answer(&request)
+            .or_else(|| strict::scene_answer(&request, SCENE))
+            .unwrap_or_else(|| answer_for(last_user))
     });
     script.record_time(last_user.to_owned(), started.elapsed());
     if request["stream"] == true {

@@ -112,6 +112,9 @@ impl System {
             ("INVOKE_SECRET", INVOKE_SECRET.to_owned()),
             // Scripted users type far faster than people; the rate limit has its own test.
             ("MESSAGES_PER_MINUTE", "100000".to_owned()),
+            // Memory extraction is an LLM call of its own every few turns: off unless a test
+            // turns it on (`MEMORY_EVERY`), so other tests' LLM calls and scripts stay theirs.
+            ("MEMORY_EVERY", "0".to_owned()),
             ("RUST_LOG", "info".to_owned()),
         ]
         .into_iter()

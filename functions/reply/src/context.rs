@@ -1,6 +1,7 @@
 //! What the model sees: the persona's system prompt (with `{{user}}` expanded, and the
 //! lorebook entries the latest turns activate around her definition: `lore`), the rolling
-//! summary of what no longer fits, the latest turns up to the message being answered (loaded
+//! summary of what no longer fits, what she remembers about the user (`memory::rank`), the
+//! latest turns up to the message being answered (loaded
 //! by `store::begin`) within a token budget, and the post-history instructions; and what is
 //! sent back: answers longer than Telegram's 4096 (UTF-16 units) split at paragraph boundaries.
 
@@ -29,12 +30,14 @@ pub struct Frame<'a> {
     pub post_history: &'a str,
     /// The rolling summary of the turns no longer in the prompt (may be empty).
     pub summary: &'a str,
+    /// What she remembers about the user, as one block (may be empty).
+    pub memory: &'a str,
     /// The user's first name, for `{{user}}`.
     pub user_name: &'a str,
 }
 
-/// The prompt within `budget` tokens: system prompt, the story so far (the summary), the
-/// newest turns that fit (the oldest drop first; the last exchange always stays), then the
+/// The prompt within `budget` tokens: system prompt, the story so far (the summary), what
+/// she remembers about the user, the newest turns that fit (the oldest drop first; the last exchange always stays), then the
 /// post-history instructions. Also returns how many turns were dropped.
 pub fn messages(f: &Frame<'_>, turns: Vec<Turn>, budget: usize) -> (Vec<ChatMessage>, usize) {
     let msg = |role: &str, content: String| ChatMessage {
@@ -47,6 +50,9 @@ pub fn messages(f: &Frame<'_>, turns: Vec<Turn>, budget: usize) -> (Vec<ChatMess
             "system",
             format!("{STORY_SO_FAR}\n{}", f.summary.trim()),
         ));
+    }
+    if !f.memory.is_empty() {
+        head.push(msg("system", f.memory.to_owned()));
     }
     let tail = (!f.post_history.trim().is_empty())
         .then(|| msg("system", expand_user(f.post_history, f.user_name)));
@@ -80,15 +86,18 @@ pub struct Prompt {
     pub messages: Vec<ChatMessage>,
     /// A summary is due: queue its job (for a summary covering messages up to this id).
     pub summary_due: Option<i64>,
+    /// A memory extraction is due: queue its job (for the facts beyond this message id).
+    pub memory_due: Option<i64>,
 }
 
 /// The model's messages from a job's first statement, within `budget` tokens; an error when
-/// the dialog or the message is gone (nothing to answer, ever).
+/// the dialog or the message is gone (nothing to answer, ever). `memory_every`: the user
+/// messages a memory extraction waits for (0: never).
 pub fn to_messages(
     b: store::Begin,
     lang: Lang,
     budget: usize,
-    history: i64,
+    (history, memory_every): (i64, i64),
 ) -> Result<Prompt, HandlerError> {
     let (Some(system), Some(user), Some(turns)) = (b.system_prompt, b.user_name, b.turns) else {
         return Err(HandlerError::permanent(
@@ -117,19 +126,28 @@ pub fn to_messages(
         .summary
         .filter(|s| companion::content::safety::answer_refusal(s, false).is_none())
         .unwrap_or_default();
+    let latest = turns.0.iter().rev().find(|t| t.0 == "user");
+    let facts = b.facts.as_ref().map(|f| f.0.as_slice()).unwrap_or(&[]);
+    let latest = latest.map_or("", |t| t.1.as_str());
+    let chosen = crate::memory::rank::choose(facts, latest, budget / MEMORY_SHARE);
+    let memory = crate::memory::rank::block(&chosen, &user);
     let frame = Frame {
         system: &system,
         post_history: &post,
         summary: &summary,
+        memory: &memory,
         user_name: &user,
     };
     let (messages, dropped) = messages(&frame, turns.0, budget);
     let unsummarized = b.unsummarized.unwrap_or(0);
     let summary_due =
         crate::summary::due(dropped, unsummarized, history).then_some(b.summary_upto.unwrap_or(0));
+    let memory_due = crate::memory::due(memory_every, b.unremembered.unwrap_or(0))
+        .then_some(b.memory_upto.unwrap_or(0));
     Ok(Prompt {
         messages,
         summary_due,
+        memory_due,
     })
 }
 
@@ -143,6 +161,9 @@ fn name_brings_minor(text: &str, name: &str) -> bool {
     let fails = |name: &str| companion::content::safety::check(&expand_user(text, name)).is_some();
     fails(name) && !fails(NEUTRAL_NAME)
 }
+
+/// The share of the prompt's budget remembered facts may take at most (an eighth).
+const MEMORY_SHARE: usize = 8;
 
 /// The user's name in the prompt when their own one fails the minor-safety scan.
 pub const NEUTRAL_NAME: &str = "User";
@@ -208,6 +229,7 @@ mod tests {
             system: "You are Stacy with {{user}}.",
             post_history: "Answer {{User}} briefly.",
             summary,
+            memory: "",
             user_name: "Ann",
         }
     }

@@ -12,6 +12,7 @@ pub mod context;
 pub mod guard;
 pub mod llm;
 pub mod lore;
+pub mod memory;
 pub mod similar;
 pub mod sse;
 pub mod store;
@@ -51,6 +52,8 @@ pub struct Settings {
     pub context_tokens: usize,
     /// How often the streaming answer's message is edited; `None`: answers are sent whole.
     pub stream_every: Option<Duration>,
+    /// User messages a memory extraction waits for (`MEMORY_EVERY`; 0: no extraction).
+    pub memory_every: i64,
 }
 
 impl FromEnv for Settings {
@@ -78,6 +81,13 @@ impl FromEnv for Settings {
             history_messages: env.parse("HISTORY_MESSAGES", 40),
             context_tokens: env.parse("CONTEXT_TOKENS", 6000),
             stream_every: (stream_secs > 0.0).then(|| Duration::from_secs_f64(stream_secs)),
+            memory_every: {
+                let n: i64 = env.parse("MEMORY_EVERY", 4);
+                if !(0..=100).contains(&n) {
+                    env.problem("MEMORY_EVERY must be between 0 (no memory extraction) and 100");
+                }
+                n
+            },
         }
     }
 }
@@ -89,6 +99,7 @@ pub struct Reply {
     history: i64,
     budget: usize,
     stream_every: Option<Duration>,
+    memory_every: i64,
 }
 
 impl Reply {
@@ -100,6 +111,7 @@ impl Reply {
             history: s.history_messages.max(2),
             budget: s.context_tokens,
             stream_every: s.stream_every,
+            memory_every: s.memory_every,
         })
     }
 }
@@ -139,8 +151,12 @@ impl Stage for Reply {
         if job.summarize {
             return self.summarize(&env).await;
         }
+        if job.remember {
+            return self.remember(&env).await;
+        }
         let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
-        let begin = store::begin(&self.deps.pool, env.id, job, self.history, answer_id).await?;
+        let sizes = (self.history, self.memory_every);
+        let begin = store::begin(&self.deps.pool, env.id, job, sizes, answer_id).await?;
         if begin.answered {
             tracing::info!(job = %env.id, "answer already stored");
             return self.deps.outbox.republish(&env.id.to_string()).await;
@@ -164,7 +180,7 @@ impl Stage for Reply {
             lang: job.lang,
         };
         let refusal = self.screen(&env, &begin, &guard).await?;
-        let prompt = context::to_messages(begin, job.lang, self.budget, self.history)?;
+        let prompt = context::to_messages(begin, job.lang, self.budget, sizes)?;
         let w = (&guard, refusal);
         match &job.regenerate {
             None => self.answer(&env, prompt, w).await,
@@ -186,7 +202,7 @@ impl Stage for Reply {
     }
 
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
-        if env.payload.regenerate.is_some() || env.payload.summarize {
+        if env.payload.regenerate.is_some() || env.payload.summarize || env.payload.remember {
             return;
         }
         if let Err(e) = store::mark_unanswered(&self.deps.pool, env.payload.user_message_id).await {

@@ -3,12 +3,17 @@
 //! `runtime::http` — 429 waits for the rate-limit reset, 5xx and timeouts retry, other 4xx are
 //! permanent, a garbled answer retries — and a prompt longer than the model's context reported
 //! apart, so the caller can trim the history. Answers are asked for streamed (`stream: true`)
-//! and read by `crate::sse`; what of their text is kept is `crate::answer`'s.
+//! and read by `crate::sse`; what of their text is kept is `crate::answer`'s. Memory
+//! extraction asks for JSON instead, whole, stepping down the format ladder
+//! (`runtime::llm::structured`) as fn-prompt's scene call does.
 
 use std::time::Duration;
 
 use runtime::HandlerError;
-use runtime::llm::{Endpoint, Failure, LlmClient, Request, ResponseFormat, Sampling};
+use runtime::llm::{
+    Answer, Endpoint, Failure, Ladder, LlmClient, Request, ResponseFormat, Sampling,
+    StructuredError,
+};
 
 pub use runtime::llm::ChatMessage;
 
@@ -52,6 +57,7 @@ pub struct Llm {
     client: LlmClient,
     max_completion_tokens: u32,
     sampling: Sampling,
+    ladder: Ladder,
 }
 
 impl Llm {
@@ -61,6 +67,7 @@ impl Llm {
             client: LlmClient::new(s.endpoint, s.timeout, "llm")?,
             max_completion_tokens: s.max_completion_tokens,
             sampling: s.sampling,
+            ladder: Ladder::new(),
         })
     }
 
@@ -84,6 +91,30 @@ impl Llm {
             Ok(resp) => Ok(Pieces::new(resp)),
             Err(Failure::Refused(r)) if r.is_context_overflow() => Err(LlmError::ContextOverflow),
             Err(f) => Err(LlmError::Failed(f.into())),
+        }
+    }
+
+    /// Asks for one JSON answer of `schema` (named `name`), not streamed, at `temperature`
+    /// and at most `max_tokens` long; the format steps down when the server refuses it.
+    pub async fn structured(
+        &self,
+        messages: &[ChatMessage],
+        (name, schema): (&str, &serde_json::Value),
+        (temperature, max_tokens): (f32, u32),
+    ) -> Result<Answer, HandlerError> {
+        let request = Request {
+            messages,
+            sampling: Sampling::fixed(temperature, self.client.endpoint().flavor),
+            max_completion_tokens: max_tokens,
+            stream: false,
+            format: ResponseFormat::Text,
+        };
+        match self.ladder.ask(&self.client, request, (name, schema)).await {
+            Ok(answer) => Ok(answer),
+            Err(StructuredError::Failed(f)) => Err(f.into()),
+            Err(e @ StructuredError::NotACompletion(_)) => {
+                Err(HandlerError::transient(e.to_string()))
+            }
         }
     }
 }

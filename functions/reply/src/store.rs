@@ -13,6 +13,10 @@ use uuid::Uuid;
 /// A past message as loaded: role, text, id.
 pub type Turn = (String, String, i64);
 
+/// A remembered fact as loaded: key, text, mentions, age in days, learned by this persona
+/// (not shared from another).
+pub type Known = (String, String, i32, f64, bool);
+
 /// Where a job stands, read in its first statement.
 #[derive(Debug, sqlx::FromRow)]
 pub struct Begin {
@@ -49,16 +53,25 @@ pub struct Begin {
     pub withheld: Option<bool>,
     /// The persona's lorebook (`None`: she has none).
     pub lorebook: Option<Json<Stored>>,
+    /// What she remembers about the user (her facts, and every persona's when the user shares
+    /// them), newest first.
+    pub facts: Option<Json<Vec<Known>>>,
+    /// User messages beyond the memory watermark, counted up to the batch size only.
+    pub unremembered: Option<i64>,
+    /// The last message whose facts were extracted.
+    pub memory_upto: Option<i64>,
 }
 
 /// Marks job `id` received (published), says where it stands and, when it is to be answered
-/// now, loads the persona (with her lorebook) and the last `history` turns — one statement.
-/// With `answer_id` (another version of that answer) the answer itself is not among the turns.
+/// now, loads the persona (with her lorebook), the last `history` turns and what she
+/// remembers about the user (counting up to `memory_every` user messages beyond the memory
+/// watermark) — one statement. With `answer_id` (another version of that answer) the answer
+/// itself is not among the turns.
 pub async fn begin(
     pool: &PgPool,
     id: Uuid,
     job: &ReplyJob,
-    history: i64,
+    (history, memory_every): (i64, i64),
     answer_id: Option<i64>,
 ) -> sqlx::Result<Begin> {
     sqlx::query_as(
@@ -80,7 +93,8 @@ pub async fn begin(
                           WHERE id = $5), 1)::int AS versions)
          SELECT st.answered, st.earlier, st.versions, c.system_prompt, c.post_history,
                 c.user_name, c.turns, c.summary, c.unsummarized, c.summary_upto,
-                c.persona, c.adult, c.minor_cue, c.withheld, c.lorebook
+                c.persona, c.adult, c.minor_cue, c.withheld, c.lorebook,
+                c.facts, c.unremembered, c.memory_upto
          FROM st LEFT JOIN LATERAL (
              SELECT g.system_prompt, g.post_history, u.first_name AS user_name, COALESCE((
                  SELECT json_agg(json_build_array(t.role, t.content, t.id) ORDER BY t.k, t.id)
@@ -92,7 +106,17 @@ pub async fn begin(
                  (SELECT count(*) FROM chat_messages x
                   WHERE x.dialog_id = $2 AND x.id > d.summary_upto) AS unsummarized,
                  g.name AS persona, d.nsfw_enabled AS adult, d.minor_cue_at IS NOT NULL AS minor_cue,
-                 m.withheld_at IS NOT NULL AS withheld, g.lorebook
+                 m.withheld_at IS NOT NULL AS withheld, g.lorebook,
+                 COALESCE((SELECT json_agg(json_build_array(f.key, f.fact, f.mentions,
+                                  extract(epoch FROM now() - f.updated_at)::float8 / 86400,
+                                  f.girl_id = d.girl_id))
+                           FROM (SELECT key, fact, mentions, updated_at, girl_id FROM memory_facts mf
+                                 WHERE mf.user_id = d.user_id
+                                   AND (mf.girl_id = d.girl_id OR u.memory_shared)
+                                 ORDER BY mf.updated_at DESC LIMIT 200) f), '[]'::json) AS facts,
+                 (SELECT count(*) FROM (SELECT 1 FROM chat_messages x
+                   WHERE x.dialog_id = $2 AND x.id > d.memory_upto AND x.role = 'user'
+                   LIMIT $6) w) AS unremembered, d.memory_upto
              FROM dialogs d
              JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
              JOIN chat_messages m ON m.id = $3 AND m.dialog_id = d.id
@@ -103,6 +127,7 @@ pub async fn begin(
     .bind(job.user_message_id)
     .bind(history)
     .bind(answer_id)
+    .bind(memory_every)
     .fetch_one(pool)
     .await
 }

@@ -69,6 +69,9 @@ impl Reply {
         if let Some(upto) = prompt.summary_due {
             d.job(REPLY_SUBJECT, &crate::summary::job(env, upto));
         }
+        if let Some(upto) = prompt.memory_due {
+            d.job(REPLY_SUBJECT, &crate::memory::job(env, upto));
+        }
         let parts = context::split(&w.text, TELEGRAM_TEXT_LIMIT);
         let rows = Under::plain(job.dialog_id, Some(job.user_message_id)).rows(job.lang);
         // The first part always goes to the draft: this run may not have shown one, but an
@@ -177,9 +180,10 @@ impl Reply {
                         "prompt too long for the model; trimming the history"
                     );
                     let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
-                    let begin = store::begin(&self.deps.pool, env.id, job, history, answer_id);
+                    let sizes = (history, self.memory_every);
+                    let begin = store::begin(&self.deps.pool, env.id, job, sizes, answer_id);
                     let b = Box::pin(begin).await?;
-                    messages = to_messages(b, job.lang, self.budget, history)?.messages;
+                    messages = to_messages(b, job.lang, self.budget, sizes)?.messages;
                 }
                 Ok((text, _)) if guard.refuses(&text) => {
                     tracing::warn!(job = %env.id, firm, "the model's answer refused by the minor-safety scan");

@@ -73,6 +73,7 @@ impl Ctx<'_> {
             lang: self.lang,
             regenerate,
             summarize: false,
+            remember: false,
         };
         d.job(REPLY_SUBJECT, &Envelope::new(self.trace_id(), job));
     }

@@ -154,6 +154,12 @@ pub enum Action {
         callback: Option<String>,
         shown: Option<i64>,
     },
+    /// `/memory` (its first page) or a press on its view.
+    Memory {
+        press: companion::ui::memory::MemoryPress,
+        callback: Option<String>,
+        shown: Option<i64>,
+    },
     /// A command we do not know.
     UnknownCommand,
     /// A sticker, photo, voice… we cannot read.
@@ -217,6 +223,7 @@ impl Action {
             | Action::Rename { .. }
             | Action::Delete { .. }
             | Action::Export
+            | Action::Memory { .. }
             | Action::Edited { .. } => true,
             Action::Start
             | Action::Lang { .. }
@@ -247,6 +254,7 @@ impl Action {
             Action::Photo { callback, .. }
             | Action::Admin { callback, .. }
             | Action::EraseMe { callback, .. }
+            | Action::Memory { callback, .. }
             | Action::Regenerate { callback, .. }
             | Action::Chats { callback, .. }
             | Action::Lang { callback, .. } => callback.as_deref(),

@@ -34,6 +34,10 @@ pub struct ReplyJob {
     /// told when that fails; the prompt simply keeps fewer turns).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub summarize: bool,
+    /// Not an answer: extract the durable facts about the user from the dialog's messages
+    /// since the last extraction into long-term memory (nobody is told when that fails).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub remember: bool,
 }
 
 /// Which answer gets another version, and where it is shown.
@@ -111,10 +115,10 @@ macro_rules! told_in_chat {
 }
 told_in_chat!(PromptJob, ImageJob, AdminJob);
 
-/// A summary nobody waits for: its failure is told to nobody.
+/// A summary or a memory extraction nobody waits for: its failure is told to nobody.
 impl Payload for ReplyJob {
     fn chat_id(&self) -> Option<i64> {
-        (!self.summarize).then_some(self.chat_id)
+        (!self.summarize && !self.remember).then_some(self.chat_id)
     }
 }
 
@@ -156,5 +160,14 @@ mod tests {
             },
         );
         assert_eq!(summary.chat_id(), None);
+        let remember = Envelope::new(
+            "m",
+            ReplyJob {
+                remember: true,
+                summarize: false,
+                ..summary.payload
+            },
+        );
+        assert_eq!(remember.chat_id(), None);
     }
 }

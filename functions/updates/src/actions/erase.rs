@@ -1,6 +1,6 @@
 //! `/delete_my_data`: the user sees what the bot keeps about them and, after a confirmation
 //! button, it is all erased in the update's own transaction (`erase_user`: the user, their
-//! dialogs, messages, photos, statistics, the jobs, sends and dead letters that name them).
+//! dialogs, messages, photos, remembered facts, statistics, the jobs, sends and dead letters that name them).
 //! The message saying so is the erasure's last effect: once fn-send has sent it, it drops the
 //! erased jobs' status from the KV bucket and the rows its own sending left (`erase_traces`).
 
@@ -29,7 +29,7 @@ pub async fn erase_me(
     }
     match choice {
         None => {
-            let (dialogs, messages, photos) = users::kept(c, user).await?;
+            let (dialogs, messages, photos, facts) = users::kept(c, user).await?;
             let text = tf(
                 lang,
                 T::EraseAsk,
@@ -37,6 +37,7 @@ pub async fn erase_me(
                     ("dialogs", &dialogs),
                     ("messages", &messages),
                     ("photos", &photos),
+                    ("facts", &facts),
                 ],
             );
             let buttons = vec![

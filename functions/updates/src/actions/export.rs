@@ -4,8 +4,10 @@
 //! where the answer has versions) and the same conversation as readable text. SillyTavern reads
 //! `send_date` as the reader's local wall-clock time; the user's time zone is not known, so the
 //! dates are UTC and the header's `chat_metadata.timezone` says so. The history lines of sent photos
-//! stay out: they are notes for the model, not messages. At most once a minute per user, and at
-//! most [`MAX_EXPORT_BYTES`] (the oldest messages left out beyond it).
+//! stay out: they are notes for the model, not messages. What the persona remembers about the
+//! user (`/memory`) goes into the header's `chat_metadata.memory` (`fact`, `learned`) and into
+//! a section at the top of the text. At most once a minute per user, and at most
+//! [`MAX_EXPORT_BYTES`] (the oldest messages left out beyond it).
 
 use chrono::{DateTime, Utc};
 use companion::locale::{T, tf};
@@ -16,7 +18,7 @@ use sqlx::PgConnection;
 
 use crate::ctx::Ctx;
 use crate::store::messages::{self, Exported};
-use crate::store::users;
+use crate::store::{memory, users};
 
 /// The zone the exported dates are written in (named in the header's metadata).
 const ZONE: &str = "UTC";
@@ -34,13 +36,18 @@ fn swipe_info(count: usize, at: DateTime<Utc>) -> serde_json::Value {
     serde_json::Value::Array(vec![one; count])
 }
 
-/// The `.jsonl` and `.txt` files of a dialog.
-fn files(d: &Exported) -> (String, String) {
+/// The `.jsonl` and `.txt` files of a dialog; `remembers` heads the facts' section.
+fn files(d: &Exported, remembers: &str) -> (String, String) {
+    let facts: Vec<serde_json::Value> = d
+        .facts
+        .iter()
+        .map(|(fact, at)| json!({ "fact": fact, "learned": at.to_rfc3339() }))
+        .collect();
     let header = json!({
         "user_name": d.user_name,
         "character_name": d.persona,
         "create_date": d.created_at.format("%Y-%m-%d@%Hh%Mm%Ss").to_string(),
-        "chat_metadata": { "timezone": ZONE },
+        "chat_metadata": { "timezone": ZONE, "memory": facts },
     });
     let mut jsonl = vec![header.to_string()];
     let mut text = format!(
@@ -49,6 +56,12 @@ fn files(d: &Exported) -> (String, String) {
         d.user_name,
         d.created_at.format("%Y-%m-%d")
     );
+    if !d.facts.is_empty() {
+        text.push_str(&format!("\n{remembers}\n"));
+        for (fact, _) in &d.facts {
+            text.push_str(&format!("- {fact}\n"));
+        }
+    }
     for (role, mes, at, variants, variant) in &d.messages.0 {
         let is_user = role == "user";
         let name = if is_user { &d.user_name } else { &d.persona };
@@ -76,10 +89,10 @@ pub const EXPORT_EVERY_SECS: i64 = 60;
 pub const MAX_EXPORT_BYTES: usize = 8 << 20;
 
 /// Drops the oldest messages until the files fit [`MAX_EXPORT_BYTES`]; how many were dropped.
-fn fit(d: &mut Exported) -> (String, String, usize) {
+fn fit(d: &mut Exported, remembers: &str) -> (String, String, usize) {
     let mut dropped = 0;
     loop {
-        let (jsonl, text) = files(d);
+        let (jsonl, text) = files(d, remembers);
         if jsonl.len() <= MAX_EXPORT_BYTES || d.messages.0.is_empty() {
             return (jsonl, text, dropped);
         }
@@ -112,7 +125,13 @@ pub async fn export(
         );
         return Ok(());
     }
-    let (jsonl, text, dropped) = fit(&mut dialog);
+    dialog.facts = memory::exported(c, ctx.sender.user_id)
+        .await?
+        .into_iter()
+        .map(|l| (l.fact, l.updated_at))
+        .collect();
+    let remembers = tf(ctx.lang, T::ExportMemory, &[("name", &dialog.persona)]);
+    let (jsonl, text, dropped) = fit(&mut dialog, &remembers);
     let stem = format!(
         "{}-{}",
         dialog.persona.to_lowercase(),
@@ -155,8 +174,9 @@ mod tests {
                 ),
                 ("user".into(), "hi \"you\"\nthere".into(), at, None, None),
             ]),
+            facts: vec![("The user has a dog called Rex.".into(), at)],
         };
-        let (jsonl, text) = files(&d);
+        let (jsonl, text) = files(&d, "What Mira remembers about you:");
         let lines: Vec<serde_json::Value> = jsonl
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -182,5 +202,10 @@ mod tests {
         );
         assert_eq!(lines[2]["mes"], "hi \"you\"\nthere");
         assert!(text.contains("Mira: Hello!") && text.contains("Ann: hi"));
+        assert_eq!(
+            lines[0]["chat_metadata"]["memory"][0]["fact"],
+            "The user has a dog called Rex."
+        );
+        assert!(text.contains("What Mira remembers about you:\n- The user has a dog called Rex."));
     }
 }

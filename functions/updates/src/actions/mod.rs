@@ -9,6 +9,7 @@ mod admin;
 mod answers;
 mod erase;
 mod export;
+mod memory;
 mod messages;
 mod my_chats;
 mod photos;
@@ -86,6 +87,7 @@ async fn dispatch(
         Action::Export => export::export(c, ctx, d).await?,
         Action::EraseMe { choice, callback, shown } => erase::erase_me(c, ctx, d, choice, callback, shown).await?,
         Action::Admin { request, callback, shown } => admin::admin(ctx, d, request, callback, shown),
+        Action::Memory { press, callback, shown } => memory::memory(c, ctx, d, press, callback, shown).await?,
         Action::UnknownCommand => ctx.say(d, T::UnknownCommand),
         Action::Unsupported => ctx.say(d, T::Unsupported),
         Action::StaleButton { callback } => ctx.tell(d, Some(&callback), t(ctx.lang, T::StaleButton)),

@@ -1,6 +1,7 @@
 //! "💬 My chats": the user's dialogs a page at a time (title, date, message count), continue
 //! one, rename one (the next text is its title), delete one after a confirmation shown in
-//! place; and how a dialog taken up again is announced.
+//! place (what she learned about the user in it is forgotten with it, and the confirmation
+//! says so); and how a dialog taken up again is announced.
 
 use companion::locale::texts;
 use companion::locale::{Lang, T, t, tf};
@@ -13,7 +14,7 @@ use sqlx::PgConnection;
 
 use crate::ctx::Ctx;
 use crate::store::dialogs::{self, Resumed};
-use crate::store::{my_chats, users};
+use crate::store::{memory, my_chats, users};
 
 /// Dialogs per page of the list.
 const PER_PAGE: i64 = 5;
@@ -206,7 +207,13 @@ pub async fn delete(
                 Button::Chats(0).encode(),
             ),
         ]];
-        (tf(lang, T::DeleteConfirm, &[("title", &title)]), rows)
+        let mut text = tf(lang, T::DeleteConfirm, &[("title", &title)]);
+        let learned = memory::learned_in(c, user, dialog_id).await?;
+        if learned > 0 {
+            let note = tf(lang, T::DeleteConfirmMemory, &[("count", &learned)]);
+            text = format!("{text}\n\n{note}");
+        }
+        (text, rows)
     };
     d.text_in(chat, shown, &text, &rows);
     Ok(())

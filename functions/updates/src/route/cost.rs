@@ -32,6 +32,7 @@ impl Action {
             | Action::Lang { .. }
             | Action::DeclineAge { .. }
             | Action::EraseMe { .. }
+            | Action::Memory { .. }
             | Action::StaleButton { .. } => 0.25,
         }
     }

@@ -53,6 +53,11 @@ pub(super) fn command(text: &str) -> Action {
             }
         }
         "export" => Action::Export,
+        "memory" => Action::Memory {
+            press: companion::ui::memory::MemoryPress::Page(0),
+            callback: None,
+            shown: None,
+        },
         "delete_my_data" => Action::EraseMe {
             choice: None,
             callback: None,
@@ -152,6 +157,11 @@ pub(super) fn button(data: &str, callback: String, shown: Option<i64>) -> Action
         Some(Button::Lang(lang)) => Action::Lang {
             lang: Some(lang),
             callback: Some(callback),
+        },
+        Some(Button::Memory(press)) => Action::Memory {
+            press,
+            callback: Some(callback),
+            shown,
         },
         None => Action::StaleButton { callback },
     }

@@ -218,6 +218,10 @@ pub struct Exported {
     pub created_at: DateTime<Utc>,
     /// Its messages, oldest first (the history lines of sent photos left out).
     pub messages: sqlx::types::Json<Vec<ExportedMessage>>,
+    /// What the persona remembers about the user, newest first, with when it was learned
+    /// (read apart: `store::memory::exported`).
+    #[sqlx(skip)]
+    pub facts: Vec<(String, DateTime<Utc>)>,
 }
 
 /// The user's current dialog with all its messages, if they have one.

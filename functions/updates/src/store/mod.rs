@@ -12,6 +12,7 @@
 //! | `dialogs` | a user's dialogs: open, resume, the current and active one, the minor mark |
 //! | `my_chats` | "💬 My chats": the list of dialogs, a title, rename, delete |
 //! | `messages` | the messages of a dialog: store, edit, swipe, stop, retry, export |
+//! | `memory` | `/memory`: the facts a persona remembers, forgetting them, sharing them |
 //! | `personas` | the persona picker and the avatars' uploads |
 //! | `bot_commands` | Telegram's command menu, as last set |
 //!
@@ -20,6 +21,7 @@
 pub mod bot_commands;
 pub mod budget;
 pub mod dialogs;
+pub mod memory;
 pub mod messages;
 pub mod my_chats;
 pub mod personas;

@@ -1,6 +1,6 @@
 //! A user's own row and what hangs on it as a whole: the 18+ confirmation, the language they
 //! chose, the dialog they are renaming, when they last exported, and the count and erasure of
-//! everything kept about them (`/delete_my_data`).
+//! everything kept about them (`/delete_my_data`; their remembered facts go with the user row).
 
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -62,13 +62,15 @@ pub async fn claim_export(
     Ok(wait.map(|w| w.ceil().max(1.0) as i64))
 }
 
-/// What the bot keeps about a user: their dialogs, messages and photos, counted.
-pub async fn kept(c: &mut PgConnection, user_id: i64) -> sqlx::Result<(i64, i64, i64)> {
+/// What the bot keeps about a user: their dialogs, messages, photos and remembered facts,
+/// counted.
+pub async fn kept(c: &mut PgConnection, user_id: i64) -> sqlx::Result<(i64, i64, i64, i64)> {
     sqlx::query_as(
         "SELECT (SELECT count(*) FROM dialogs WHERE user_id = $1),
                         (SELECT count(*) FROM chat_messages m JOIN dialogs d ON d.id = m.dialog_id
                          WHERE d.user_id = $1 AND m.role <> 'system'),
-                        (SELECT count(*) FROM photos WHERE user_id = $1)",
+                        (SELECT count(*) FROM photos WHERE user_id = $1),
+                        (SELECT count(*) FROM memory_facts WHERE user_id = $1)",
     )
     .bind(user_id)
     .fetch_one(c)

@@ -117,6 +117,15 @@ keys! {
     ExportTruncated = "export_truncated", CmdDeleteMyData = "cmd_delete_my_data",
     EraseAsk = "erase_ask", EraseYes = "erase_yes", EraseNo = "erase_no",
     EraseKept = "erase_kept", Erased = "erased",
+    CmdMemory = "cmd_memory", MemoryTitle = "memory_title", MemoryEmpty = "memory_empty",
+    MemorySharedNote = "memory_shared_note", MemoryOwnNote = "memory_own_note",
+    MemoryShareButton = "memory_share_button", MemoryUnshareButton = "memory_unshare_button",
+    MemoryForgetButton = "memory_forget_button",
+    MemoryForgetAllButton = "memory_forget_all_button",
+    MemoryForgetAllAsk = "memory_forget_all_ask", MemoryForgetAllYes = "memory_forget_all_yes",
+    MemoryForgotAll = "memory_forgot_all", MemoryForgot = "memory_forgot",
+    MemoryGone = "memory_gone", DeleteConfirmMemory = "delete_confirm_memory",
+    ExportMemory = "export_memory",
 }
 
 /// The bot's commands for Telegram's menu (`setMyCommands`), with their descriptions' keys.
@@ -128,6 +137,7 @@ pub const COMMANDS: &[(&str, T)] = &[
     ("retry", T::CmdRetry),
     ("photo", T::CmdPhoto),
     ("lang", T::CmdLang),
+    ("memory", T::CmdMemory),
     ("delete_my_data", T::CmdDeleteMyData),
     ("help", T::CmdHelp),
 ];

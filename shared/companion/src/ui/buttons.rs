@@ -47,6 +47,8 @@ pub enum Button {
     AdminRetry(i64),
     /// `/delete_my_data`: erase everything (`true`) or keep it (`false`).
     EraseMe(bool),
+    /// A press on the `/memory` view.
+    Memory(crate::ui::memory::MemoryPress),
 }
 
 impl Button {
@@ -74,6 +76,7 @@ impl Button {
             Button::AdminRetry(id) => write!(s, "admr:{id}"),
             Button::EraseMe(true) => write!(s, "me:erase"),
             Button::EraseMe(false) => write!(s, "me:keep"),
+            Button::Memory(press) => press.encode(&mut s),
         };
         debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
         s
@@ -116,6 +119,9 @@ impl Button {
             "admr" => Button::AdminRetry(id(arg)?),
             "me" if arg == "erase" => Button::EraseMe(true),
             "me" if arg == "keep" => Button::EraseMe(false),
+            "mem" | "memdel" | "memall" | "memshare" => {
+                Button::Memory(crate::ui::memory::MemoryPress::decode(kind, arg)?)
+            }
             _ => return None,
         };
         // Only the canonical spelling: "+7", "007" or trailing junk are not ours.
@@ -131,6 +137,7 @@ fn id<T: std::str::FromStr + PartialOrd + Default>(s: &str) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ui::memory::MemoryPress;
 
     #[test]
     fn every_button_round_trips_within_the_limit() {
@@ -164,6 +171,16 @@ mod tests {
             Button::DeleteConfirmed(i64::MAX),
             Button::Lang(crate::locale::Lang::Ru),
             Button::Lang(crate::locale::Lang::En),
+            Button::Memory(MemoryPress::Page(0)),
+            Button::Memory(MemoryPress::Page(i16::MAX)),
+            Button::Memory(MemoryPress::Forget {
+                fact: i64::MAX,
+                page: i16::MAX,
+            }),
+            Button::Memory(MemoryPress::ForgetAll(false)),
+            Button::Memory(MemoryPress::ForgetAll(true)),
+            Button::Memory(MemoryPress::Share(true)),
+            Button::Memory(MemoryPress::Share(false)),
         ];
         for b in all {
             let data = b.encode();
@@ -208,6 +225,13 @@ mod tests {
             "delok:x",
             "lang:de",
             "lang:RU",
+            "mem:-1",
+            "mem:01",
+            "memdel:0:0",
+            "memdel:5",
+            "memdel:5:x",
+            "memall:no",
+            "memshare:maybe",
         ];
         for data in bad {
             assert_eq!(Button::decode(data), None, "{data:?}");

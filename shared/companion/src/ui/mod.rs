@@ -4,3 +4,4 @@
 pub mod admin;
 pub mod buttons;
 pub mod keyboards;
+pub mod memory;
