@@ -14,7 +14,10 @@ pub const ASKED_BY: &str = "You keep the long-term memory";
 pub fn facts_answer(request: &Value) -> Option<String> {
     let messages = request["messages"].as_array()?;
     let asked = messages.iter().any(|m| {
-        m["role"] == "system" && m["content"].as_str().is_some_and(|c| c.starts_with(ASKED_BY))
+        m["role"] == "system"
+            && m["content"]
+                .as_str()
+                .is_some_and(|c| c.starts_with(ASKED_BY))
     });
     if !asked {
         return None;
@@ -35,7 +38,10 @@ pub fn facts_answer(request: &Value) -> Option<String> {
 
 /// The facts in one transcript line `[n] User: text` (the character's lines give none).
 fn facts_of_line(line: &str) -> Vec<Value> {
-    let Some((number, rest)) = line.strip_prefix('[').and_then(|l| l.split_once("] User: ")) else {
+    let Some((number, rest)) = line
+        .strip_prefix('[')
+        .and_then(|l| l.split_once("] User: "))
+    else {
         return Vec::new();
     };
     let source: i64 = number.parse().unwrap_or(0);

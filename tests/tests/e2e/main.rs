@@ -28,6 +28,7 @@ mod ingress;
 mod llm_servers;
 mod lorebook;
 mod make_run;
+mod memory;
 mod ops;
 mod ordering;
 mod outages;

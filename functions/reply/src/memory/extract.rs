@@ -233,12 +233,15 @@ mod tests {
 
     #[test]
     fn a_wrapped_or_sloppy_answer_is_read_and_nonsense_is_none() {
-        let answer = "Sure!\n```json\n{\"facts\": [{\"key\": \"favourite music\", \"fact\": \"  Likes\n jazz \", \"source\": \"9\"}, {\"key\": \"\", \"fact\": \"x\"}, {\"key\": \"job\", \"fact\": 5}]}\n```";
+        let answer = "Sure!\n```json\n{\"facts\": [{\"key\": \"favourite music\", \"fact\": \"  Likes\\n jazz \", \"source\": \"9\"}, {\"key\": \"\", \"fact\": \"x\"}, {\"key\": \"job\", \"fact\": 5}]}\n```";
         let facts = read(answer, &turns()).unwrap();
         assert_eq!(facts.len(), 1);
         assert_eq!(facts[0].key, "favourite_music");
         assert_eq!(facts[0].fact, "Likes jazz");
-        assert_eq!(facts[0].source, 12, "an unknown source is the last user message");
+        assert_eq!(
+            facts[0].source, 12,
+            "an unknown source is the last user message"
+        );
         assert_eq!(read("I have nothing to add.", &turns()), None);
         assert_eq!(read("{\"facts\": []}", &turns()), Some(Vec::new()));
     }
@@ -273,6 +276,10 @@ mod tests {
         assert_eq!(facts.len(), 1);
         assert_eq!(facts[0].key, "dog");
         assert!(!safe("The user is a 14-year-old schoolgirl."));
+        assert!(
+            !safe("The user's son is 7 years old."),
+            "a fact outlives its dialog: no child's age, even owned"
+        );
         assert!(safe("The user works as a nurse in Oslo."));
     }
 

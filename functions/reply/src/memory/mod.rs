@@ -193,6 +193,10 @@ mod tests {
         assert_eq!(a.id, b.id);
         assert!(a.payload.remember && !a.payload.summarize);
         assert_ne!(job(&env, 101).id, a.id);
-        assert_ne!(crate::summary::job(&env, 100).id, a.id, "not the summary's id");
+        assert_ne!(
+            crate::summary::job(&env, 100).id,
+            a.id,
+            "not the summary's id"
+        );
     }
 }

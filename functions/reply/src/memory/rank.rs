@@ -16,9 +16,40 @@ pub const MAX_IN_PROMPT: usize = 20;
 const HALF_LIFE_DAYS: f64 = 30.0;
 /// Words too common to tell facts apart ("the user's …" starts most of them).
 const STOP: &[&str] = &[
-    "the", "user", "users", "and", "has", "have", "had", "was", "were", "are", "with", "for",
-    "that", "this", "you", "your", "his", "her", "what", "who", "how", "does", "did", "called",
-    "named", "name", "пользователь", "пользователя", "что", "как", "это", "его", "её", "зовут",
+    "the",
+    "user",
+    "users",
+    "and",
+    "has",
+    "have",
+    "had",
+    "was",
+    "were",
+    "are",
+    "with",
+    "for",
+    "that",
+    "this",
+    "you",
+    "your",
+    "his",
+    "her",
+    "what",
+    "who",
+    "how",
+    "does",
+    "did",
+    "called",
+    "named",
+    "name",
+    "пользователь",
+    "пользователя",
+    "что",
+    "как",
+    "это",
+    "его",
+    "её",
+    "зовут",
 ];
 
 /// Heads the facts in the prompt (`{user}`: the user's name).
@@ -56,10 +87,7 @@ pub fn choose(known: &[Known], latest: &str, budget: usize) -> Vec<String> {
         }
     }
     let asked = grams(latest);
-    let mut scored: Vec<(f64, &str)> = best
-        .iter()
-        .map(|c| (score(c, &asked), c.fact))
-        .collect();
+    let mut scored: Vec<(f64, &str)> = best.iter().map(|c| (score(c, &asked), c.fact)).collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut used = companion::personas::lorebook::tokens(HEADING) + 4;
     let mut out = Vec::new();
@@ -79,7 +107,7 @@ fn score(c: &Candidate<'_>, asked: &HashSet<String>) -> f64 {
     let relevance = dice(asked, &grams(c.fact));
     let recency = 0.5f64.powf(c.age_days.max(0.0) / HALF_LIFE_DAYS);
     let mentions = (f64::from(c.mentions.max(1)).ln() / 10f64.ln()).min(1.0);
-    let name = if c.key == "name" { 1.0 } else { 0.0 };
+    let name = if c.key == "name" { 2.0 } else { 0.0 };
     3.0 * relevance + recency + 0.5 * mentions + name
 }
 
@@ -144,7 +172,13 @@ mod tests {
     fn recency_and_mentions_order_the_rest_and_the_name_ranks_high() {
         let known = vec![
             fact("old", "The user once visited Rome.", 1, 300.0, true),
-            fact("new", "The user started a new hobby: pottery.", 1, 0.5, true),
+            fact(
+                "new",
+                "The user started a new hobby: pottery.",
+                1,
+                0.5,
+                true,
+            ),
             fact("often", "The user loves jazz.", 9, 0.5, true),
             fact("name", "The user's name is Katya.", 1, 100.0, true),
         ];
@@ -171,14 +205,23 @@ mod tests {
     #[test]
     fn facts_fit_the_budget_and_unsafe_ones_never_show() {
         let known: Vec<Known> = (0..50)
-            .map(|i| fact(&format!("k{i}"), &format!("The user likes thing number {i}."), 1, 1.0, true))
+            .map(|i| {
+                fact(
+                    &format!("k{i}"),
+                    &format!("The user likes thing number {i}."),
+                    1,
+                    1.0,
+                    true,
+                )
+            })
             .chain([fact("age", "The user is 15 years old.", 5, 0.0, true)])
             .collect();
         let all = choose(&known, "hi", 100_000);
         assert_eq!(all.len(), MAX_IN_PROMPT);
         assert!(all.iter().all(|f| !f.contains("15 years")));
         let few = choose(&known, "hi", 60);
-        let used: usize = companion::personas::lorebook::tokens(HEADING) + 4
+        let used: usize = companion::personas::lorebook::tokens(HEADING)
+            + 4
             + few
                 .iter()
                 .map(|f| companion::personas::lorebook::tokens(f) + 1)

@@ -71,7 +71,11 @@ pub async fn memory(
         MemoryPress::Share(on) => {
             memory::share(c, user, on).await?;
             w.shared = on;
-            let key = if on { T::MemorySharedNote } else { T::MemoryOwnNote };
+            let key = if on {
+                T::MemorySharedNote
+            } else {
+                T::MemoryOwnNote
+            };
             toast = Some(t(lang, key));
             0
         }
@@ -99,13 +103,23 @@ async fn view(
         list = memory::page(c, user, w, 0, PER_PAGE).await?;
     }
     let name: &dyn std::fmt::Display = &w.name;
-    let note = t(lang, if w.shared { T::MemorySharedNote } else { T::MemoryOwnNote });
+    let note = t(
+        lang,
+        if w.shared {
+            T::MemorySharedNote
+        } else {
+            T::MemoryOwnNote
+        },
+    );
     let share = if w.shared {
         (T::MemoryUnshareButton, MemoryPress::Share(false))
     } else {
         (T::MemoryShareButton, MemoryPress::Share(true))
     };
-    let share_row = vec![(t(lang, share.0).to_owned(), Button::Memory(share.1).encode())];
+    let share_row = vec![(
+        t(lang, share.0).to_owned(),
+        Button::Memory(share.1).encode(),
+    )];
     let Some(total) = list.first().map(|l| l.total) else {
         let text = format!("{}\n\n{note}", tf(lang, T::MemoryEmpty, &[("name", name)]));
         return Ok((text, vec![share_row]));
@@ -117,7 +131,11 @@ async fn view(
     let mut forget = Vec::new();
     for (i, l) in list.iter().enumerate() {
         let n = i64::from(page) * PER_PAGE + i as i64 + 1;
-        let from = l.learned_by.as_ref().map(|p| format!(" ({p})")).unwrap_or_default();
+        let from = l
+            .learned_by
+            .as_ref()
+            .map(|p| format!(" ({p})"))
+            .unwrap_or_default();
         text += &format!("\n{n}. {}{from}", l.fact);
         let press = MemoryPress::Forget { fact: l.id, page };
         let label = tf(lang, T::MemoryForgetButton, &[("n", &n)]);
