@@ -2,7 +2,8 @@
 //! the messages it is sent: the user tells Stacy their name and their dog's in one dialog, and
 //! a new dialog's prompt carries both; a fact that makes someone a minor is never kept;
 //! `/memory` lists the facts, 🗑 forgets one, "forget everything" the rest; `/export` writes
-//! them; `/delete_my_data` erases them.
+//! them; `/delete_my_data` erases them. Shared, another persona knows them too; deleting the
+//! chat they were learned in forgets them.
 
 use std::time::{Duration, Instant};
 
@@ -11,14 +12,20 @@ use standins::system::{System, buttons_of, text_of};
 use crate::helpers::{Chat, STEP, settle};
 
 const USER: i64 = 7_880_001;
+const SHARER: i64 = 7_880_002;
 
 /// The user's facts, `(key, fact)` by key, once at least `n` are stored.
 async fn facts(pool: &sqlx::PgPool, n: usize) -> Vec<(String, String)> {
+    facts_of(pool, USER, n).await
+}
+
+/// User `user`'s facts, `(key, fact)` by key, once at least `n` are stored.
+async fn facts_of(pool: &sqlx::PgPool, user: i64, n: usize) -> Vec<(String, String)> {
     let started = Instant::now();
     loop {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT key, fact FROM memory_facts WHERE user_id = $1 ORDER BY key")
-                .bind(USER)
+                .bind(user)
                 .fetch_all(pool)
                 .await
                 .unwrap();
@@ -202,4 +209,102 @@ async fn she_remembers_across_dialogs_and_the_user_decides_what_she_keeps() {
         .await
         .unwrap();
     assert_eq!(left, 0);
+}
+
+/// Switches `chat` to persona `name` (of the picker's first three) through `/persona`.
+async fn pick(chat: &Chat<'_>, name: &str) {
+    let since = chat.sys.tg.calls().len();
+    chat.say("/persona").await;
+    let menu = chat
+        .expect_message(since, |c| buttons_of(c).contains(&"chats:0".to_owned()))
+        .await;
+    let i = ["Stacy", "Amanda", "Jane"]
+        .iter()
+        .position(|n| *n == name)
+        .unwrap();
+    let since = chat.sys.tg.calls().len();
+    chat.press(&menu, &buttons_of(&menu)[i]).await;
+    chat.expect_message(since, |c| {
+        buttons_of(c).iter().any(|b| b.starts_with("photo:"))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_facts_reach_every_persona_and_a_deleted_chat_takes_its_facts_along() {
+    let sys = System::start("memory_shared", &[("MEMORY_EVERY", "2")])
+        .await
+        .unwrap();
+    let pool = sys.pool().await.unwrap();
+    let chat = Chat::new(&sys, SHARER);
+    chat.open_dialog().await;
+    chat.turn("My name is Lina.").await;
+    chat.turn("My horse is called Storm.").await;
+    assert_eq!(facts_of(&pool, SHARER, 2).await.len(), 2);
+    settle(&sys).await;
+
+    // Amanda does not know what Stacy learned…
+    pick(&chat, "Amanda").await;
+    chat.turn("Hello Amanda").await;
+    assert!(!prompt_for(&sys, "Hello Amanda").contains("Storm"));
+    let view = chat
+        .ask("/memory", |c| {
+            buttons_of(c).contains(&"memshare:on".to_owned())
+        })
+        .await;
+    assert!(
+        text_of(&view).contains("Amanda doesn't remember anything"),
+        "{}",
+        text_of(&view)
+    );
+    // …until the user shares the facts with every persona.
+    let since = sys.tg.calls().len();
+    chat.press(&view, "memshare:on").await;
+    let shared = chat
+        .expect_message(since, |c| {
+            c.method == "editmessagetext" && buttons_of(c).contains(&"memshare:off".to_owned())
+        })
+        .await;
+    assert!(
+        text_of(&shared).contains("The user has a horse called Storm. (Stacy)"),
+        "{}",
+        text_of(&shared)
+    );
+    chat.turn("Guess what my horse is called").await;
+    let prompt = prompt_for(&sys, "Guess what my horse is called");
+    assert!(
+        prompt.contains("- The user has a horse called Storm."),
+        "{prompt}"
+    );
+
+    // Deleting Stacy's chat forgets what she learned in it, as its confirmation says.
+    let stacy: i64 = sqlx::query_scalar(
+        "SELECT d.id FROM dialogs d JOIN girls g ON g.id = d.girl_id
+         WHERE d.user_id = $1 AND g.name = 'Stacy'",
+    )
+    .bind(SHARER)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let list = chat
+        .ask("/chats", |c| {
+            buttons_of(c).contains(&format!("del:{stacy}"))
+        })
+        .await;
+    let since = sys.tg.calls().len();
+    chat.press(&list, &format!("del:{stacy}")).await;
+    let confirm = chat
+        .expect_message(since, |c| buttons_of(c).contains(&format!("delok:{stacy}")))
+        .await;
+    assert!(
+        text_of(&confirm).contains("(2 facts in /memory)"),
+        "{}",
+        text_of(&confirm)
+    );
+    let since = sys.tg.calls().len();
+    chat.press(&confirm, &format!("delok:{stacy}")).await;
+    chat.expect_call(since, |c| c.method == "answercallbackquery")
+        .await;
+    settle(&sys).await;
+    assert!(facts_of(&pool, SHARER, 0).await.is_empty());
 }
