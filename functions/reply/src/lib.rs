@@ -6,6 +6,8 @@
 //! what was not published, so a crash never doubles an answer or an LLM call that finished.
 //! A message whose earlier message in the dialog is still unanswered waits its turn without
 //! holding a slot (the runner parks it), so answers come in order and each sees the last.
+//! Off the critical path, on the same subject, it folds old messages into the rolling summary
+//! (`summary`) and extracts facts about the user into long-term memory (`memory`).
 
 pub mod answer;
 pub mod context;

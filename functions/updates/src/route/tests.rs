@@ -120,3 +120,32 @@ fn nul_characters_become_spaces_everywhere_in_the_update() {
     assert_eq!(action, Action::Text("hi  there ".to_owned()));
     assert_eq!(sender.first_name, "A nn");
 }
+
+#[test]
+fn memory_command_and_buttons_need_the_age_gate() {
+    use companion::ui::memory::MemoryPress;
+    let first = parse(&message("/memory")).unwrap().1;
+    assert_eq!(
+        first,
+        Action::Memory {
+            press: MemoryPress::Page(0),
+            callback: None,
+            shown: None,
+        }
+    );
+    assert!(first.needs_age());
+    let forget = parse(&callback("memdel:42:1")).unwrap().1;
+    assert_eq!(
+        forget,
+        Action::Memory {
+            press: MemoryPress::Forget { fact: 42, page: 1 },
+            callback: Some("cb1".into()),
+            shown: None,
+        }
+    );
+    assert_eq!(forget.callback(), Some("cb1"));
+    assert!(matches!(
+        parse(&callback("memdel:0:1")).unwrap().1,
+        Action::StaleButton { .. }
+    ));
+}
