@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod health;
+pub mod nudges;
 pub mod retention;
 pub mod retry;
 pub mod sections;

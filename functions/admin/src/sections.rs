@@ -63,11 +63,12 @@ pub async fn overview(pool: &PgPool) -> sqlx::Result<View> {
     )
     .fetch_one(pool)
     .await?;
+    let nudges = crate::nudges::figures(pool).await?;
     Ok(View::text(
         Section::Overview,
         format!(
             "📊 Overview\n\nUsers: {} (new today {})\nDAU {} · WAU {} · MAU {} · stickiness (DAU/MAU) {}\n\n\
-         today / 7 days / all time\nMessages: {} / {} / {}\nPhotos: {} / {} / {}\nDialogs: {} / {} / {}",
+         today / 7 days / all time\nMessages: {} / {} / {}\nPhotos: {} / {} / {}\nDialogs: {} / {} / {}\n\n{}",
             o.users,
             o.new_today,
             o.dau,
@@ -83,6 +84,7 @@ pub async fn overview(pool: &PgPool) -> sqlx::Result<View> {
             o.dialogs_today,
             o.dialogs_week,
             o.dialogs_all,
+            nudges,
         ),
     ))
 }

@@ -12,6 +12,7 @@ pub mod context;
 pub mod guard;
 pub mod llm;
 pub mod lore;
+mod nudge;
 pub mod similar;
 pub mod sse;
 pub mod store;
@@ -51,6 +52,8 @@ pub struct Settings {
     pub context_tokens: usize,
     /// How often the streaming answer's message is edited; `None`: answers are sent whole.
     pub stream_every: Option<Duration>,
+    /// Nudges (`NUDGES_PER_WEEK`; `NUDGE_SILENCE_SECS` is fn-updates').
+    pub nudges: companion::nudges::NudgeSettings,
 }
 
 impl FromEnv for Settings {
@@ -78,6 +81,7 @@ impl FromEnv for Settings {
             history_messages: env.parse("HISTORY_MESSAGES", 40),
             context_tokens: env.parse("CONTEXT_TOKENS", 6000),
             stream_every: (stream_secs > 0.0).then(|| Duration::from_secs_f64(stream_secs)),
+            nudges: companion::nudges::NudgeSettings::read(env),
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct Reply {
     history: i64,
     budget: usize,
     stream_every: Option<Duration>,
+    nudges: companion::nudges::NudgeSettings,
 }
 
 impl Reply {
@@ -100,6 +105,7 @@ impl Reply {
             history: s.history_messages.max(2),
             budget: s.context_tokens,
             stream_every: s.stream_every,
+            nudges: s.nudges,
         })
     }
 }
@@ -138,6 +144,9 @@ impl Stage for Reply {
         let job = &env.payload;
         if job.summarize {
             return self.summarize(&env).await;
+        }
+        if job.nudge {
+            return self.nudge(&env).await;
         }
         let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
         let begin = store::begin(&self.deps.pool, env.id, job, self.history, answer_id).await?;
@@ -186,7 +195,7 @@ impl Stage for Reply {
     }
 
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
-        if env.payload.regenerate.is_some() || env.payload.summarize {
+        if env.payload.regenerate.is_some() || env.payload.summarize || env.payload.nudge {
             return;
         }
         if let Err(e) = store::mark_unanswered(&self.deps.pool, env.payload.user_message_id).await {

@@ -33,6 +33,8 @@ pub struct Ctx<'a> {
     pub photos: Limits,
     /// Who may open the admin panel.
     pub admins: &'a AdminIds,
+    /// Nudge settings (the silence before one).
+    pub nudges: companion::nudges::NudgeSettings,
 }
 
 impl Ctx<'_> {
@@ -73,6 +75,7 @@ impl Ctx<'_> {
             lang: self.lang,
             regenerate,
             summarize: false,
+            nudge: false,
         };
         d.job(REPLY_SUBJECT, &Envelope::new(self.trace_id(), job));
     }

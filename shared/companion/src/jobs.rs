@@ -34,6 +34,11 @@ pub struct ReplyJob {
     /// told when that fails; the prompt simply keeps fewer turns).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub summarize: bool,
+    /// Not an answer: a nudge, fired by a message schedule after the user's silence since
+    /// `user_message_id` (their last message then); written only if it still may be (nobody
+    /// is told when that fails).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nudge: bool,
 }
 
 /// Which answer gets another version, and where it is shown.
@@ -111,10 +116,10 @@ macro_rules! told_in_chat {
 }
 told_in_chat!(PromptJob, ImageJob, AdminJob);
 
-/// A summary nobody waits for: its failure is told to nobody.
+/// A summary or a nudge nobody waits for: its failure is told to nobody.
 impl Payload for ReplyJob {
     fn chat_id(&self) -> Option<i64> {
-        (!self.summarize).then_some(self.chat_id)
+        (!self.summarize && !self.nudge).then_some(self.chat_id)
     }
 }
 

@@ -3,7 +3,7 @@
 use companion::ui::admin::{Request, Section};
 use companion::ui::buttons::Button;
 
-use super::Action;
+use super::{Action, Setting};
 
 /// A command (`/name [arguments]`, `/name@bot`).
 pub(super) fn command(text: &str) -> Action {
@@ -52,6 +52,11 @@ pub(super) fn command(text: &str) -> Action {
                 shown: None,
             }
         }
+        "settings" => Action::Settings {
+            change: None,
+            callback: None,
+            shown: None,
+        },
         "export" => Action::Export,
         "delete_my_data" => Action::EraseMe {
             choice: None,
@@ -153,7 +158,24 @@ pub(super) fn button(data: &str, callback: String, shown: Option<i64>) -> Action
             lang: Some(lang),
             callback: Some(callback),
         },
+        Some(Button::Nudges { girl, on, settings }) => Action::Nudges {
+            girl_id: girl,
+            on,
+            settings,
+            callback,
+            shown,
+        },
+        Some(Button::Zone(minutes)) => setting(Setting::Zone(minutes), callback, shown),
+        Some(Button::Quiet(from, to)) => setting(Setting::Quiet(from, to), callback, shown),
         None => Action::StaleButton { callback },
+    }
+}
+
+fn setting(change: Setting, callback: String, shown: Option<i64>) -> Action {
+    Action::Settings {
+        change: Some(change),
+        callback: Some(callback),
+        shown,
     }
 }
 

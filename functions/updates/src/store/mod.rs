@@ -14,6 +14,7 @@
 //! | `messages` | the messages of a dialog: store, edit, swipe, stop, retry, export |
 //! | `personas` | the persona picker and the avatars' uploads |
 //! | `bot_commands` | Telegram's command menu, as last set |
+//! | `nudges` | `/settings` (the clock, quiet hours) and who may write first |
 //!
 //! The photo slot's statements live with the rest of its life in `companion::photos`.
 
@@ -22,6 +23,7 @@ pub mod budget;
 pub mod dialogs;
 pub mod messages;
 pub mod my_chats;
+pub mod nudges;
 pub mod personas;
 pub mod turn;
 pub mod updates;

@@ -117,6 +117,16 @@ keys! {
     ExportTruncated = "export_truncated", CmdDeleteMyData = "cmd_delete_my_data",
     EraseAsk = "erase_ask", EraseYes = "erase_yes", EraseNo = "erase_no",
     EraseKept = "erase_kept", Erased = "erased",
+    // Nudges and /settings.
+    NudgeOffer = "nudge_offer", NudgeYes = "nudge_yes", NudgeNo = "nudge_no",
+    NudgesOnNow = "nudges_on_now", NudgesOffNow = "nudges_off_now",
+    CmdSettings = "cmd_settings", SettingsTitle = "settings_title",
+    SettingsZone = "settings_zone", SettingsZoneGuessed = "settings_zone_guessed",
+    SettingsQuiet = "settings_quiet", SettingsQuietNone = "settings_quiet_none",
+    SettingsNudges = "settings_nudges", SettingsNoPersonas = "settings_no_personas",
+    SettingOn = "setting_on", SettingOff = "setting_off", ZoneEarlier = "zone_earlier",
+    ZoneLater = "zone_later", QuietNoneButton = "quiet_none_button",
+    NudgeToggle = "nudge_toggle",
 }
 
 /// The bot's commands for Telegram's menu (`setMyCommands`), with their descriptions' keys.
@@ -128,6 +138,7 @@ pub const COMMANDS: &[(&str, T)] = &[
     ("retry", T::CmdRetry),
     ("photo", T::CmdPhoto),
     ("lang", T::CmdLang),
+    ("settings", T::CmdSettings),
     ("delete_my_data", T::CmdDeleteMyData),
     ("help", T::CmdHelp),
 ];

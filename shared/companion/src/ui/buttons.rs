@@ -47,6 +47,13 @@ pub enum Button {
     AdminRetry(i64),
     /// `/delete_my_data`: erase everything (`true`) or keep it (`false`).
     EraseMe(bool),
+    /// Nudges from persona `girl` on or off: the question after a few answers (`settings`
+    /// false) or its row in `/settings` (true, shown again changed).
+    Nudges { girl: i32, on: bool, settings: bool },
+    /// `/settings`: the time zone, as minutes east of UTC.
+    Zone(i16),
+    /// `/settings`: quiet hours from–to (local hours; equal: none).
+    Quiet(u8, u8),
 }
 
 impl Button {
@@ -74,6 +81,12 @@ impl Button {
             Button::AdminRetry(id) => write!(s, "admr:{id}"),
             Button::EraseMe(true) => write!(s, "me:erase"),
             Button::EraseMe(false) => write!(s, "me:keep"),
+            Button::Nudges { girl, on, settings } => {
+                let kind = if *settings { "snudge" } else { "nudge" };
+                write!(s, "{kind}:{girl}:{}", u8::from(*on))
+            }
+            Button::Zone(minutes) => write!(s, "tz:{minutes}"),
+            Button::Quiet(from, to) => write!(s, "quiet:{from}:{to}"),
         };
         debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
         s
@@ -116,6 +129,24 @@ impl Button {
             "admr" => Button::AdminRetry(id(arg)?),
             "me" if arg == "erase" => Button::EraseMe(true),
             "me" if arg == "keep" => Button::EraseMe(false),
+            "nudge" | "snudge" => {
+                let (girl, on) = arg.split_once(':')?;
+                Button::Nudges {
+                    girl: id(girl)?,
+                    on: on == "1",
+                    settings: kind == "snudge",
+                }
+            }
+            "tz" => Button::Zone(
+                arg.parse::<i16>()
+                    .ok()
+                    .filter(|m| crate::nudges::OFFSETS.contains(&i32::from(*m)))?,
+            ),
+            "quiet" => {
+                let (from, to) = arg.split_once(':')?;
+                let hour = |h: &str| h.parse::<u8>().ok().filter(|h| *h < 24);
+                Button::Quiet(hour(from)?, hour(to)?)
+            }
             _ => return None,
         };
         // Only the canonical spelling: "+7", "007" or trailing junk are not ours.
@@ -164,6 +195,20 @@ mod tests {
             Button::DeleteConfirmed(i64::MAX),
             Button::Lang(crate::locale::Lang::Ru),
             Button::Lang(crate::locale::Lang::En),
+            Button::Nudges {
+                girl: i32::MAX,
+                on: true,
+                settings: true,
+            },
+            Button::Nudges {
+                girl: 3,
+                on: false,
+                settings: false,
+            },
+            Button::Zone(-720),
+            Button::Zone(840),
+            Button::Quiet(23, 9),
+            Button::Quiet(0, 0),
         ];
         for b in all {
             let data = b.encode();
@@ -208,6 +253,12 @@ mod tests {
             "delok:x",
             "lang:de",
             "lang:RU",
+            "nudge:3:2",
+            "nudge:0:1",
+            "tz:900",
+            "tz:+60",
+            "quiet:24:1",
+            "quiet:9",
         ];
         for data in bad {
             assert_eq!(Button::decode(data), None, "{data:?}");
