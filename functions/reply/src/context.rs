@@ -80,6 +80,8 @@ pub struct Prompt {
     pub messages: Vec<ChatMessage>,
     /// A summary is due: queue its job (for a summary covering messages up to this id).
     pub summary_due: Option<i64>,
+    /// Ask whether this persona may write first (see `store::Begin::offer_nudge`).
+    pub offer_nudge: Option<i32>,
 }
 
 /// The model's messages from a job's first statement, within `budget` tokens; an error when
@@ -90,6 +92,7 @@ pub fn to_messages(
     budget: usize,
     history: i64,
 ) -> Result<Prompt, HandlerError> {
+    let offer_nudge = b.offer_nudge;
     let (Some(system), Some(user), Some(turns)) = (b.system_prompt, b.user_name, b.turns) else {
         return Err(HandlerError::permanent(
             "the dialog or the message to answer is gone",
@@ -130,6 +133,7 @@ pub fn to_messages(
     Ok(Prompt {
         messages,
         summary_due,
+        offer_nudge,
     })
 }
 

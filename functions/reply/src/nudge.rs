@@ -11,7 +11,8 @@ mod store;
 
 use chrono::Utc;
 use companion::jobs::ReplyJob;
-use companion::locale::{Lang, T, t};
+use companion::locale::{Lang, T, t, tf};
+use companion::ui::buttons::Button;
 use companion::nudges::{Clock, nudge_id, schedule_id, schedule_key};
 use companion::personas::expand_user;
 use runtime::HandlerError;
@@ -42,6 +43,18 @@ fn stopped(f: &store::Fired, per_week: i64) -> Option<&'static str> {
         (f.minor_cue, "a minor was brought into the dialog"),
     ];
     reasons.into_iter().find(|(stop, _)| *stop).map(|(_, why)| why)
+}
+
+/// The question after a few answers: may persona `girl` (named `name`) write first?
+pub(crate) fn offer(d: &mut Decision, job: &ReplyJob, girl: i32, name: &str) {
+    let lang = job.lang;
+    let text = tf(lang, T::NudgeOffer, &[("name", &name)]);
+    let press = |on: bool| {
+        let label = t(lang, if on { T::NudgeYes } else { T::NudgeNo }).to_owned();
+        let settings = false;
+        (label, Button::Nudges { girl, on, settings }.encode())
+    };
+    d.text(job.chat_id, &text, &[vec![press(true), press(false)]]);
 }
 
 impl Reply {

@@ -28,6 +28,7 @@ mod ingress;
 mod llm_servers;
 mod lorebook;
 mod make_run;
+mod nudges;
 mod ops;
 mod ordering;
 mod outages;

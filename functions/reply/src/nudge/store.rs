@@ -41,10 +41,8 @@ pub struct Fired {
     pub lang: Option<String>,
     /// The user's first name.
     pub user_name: String,
-    /// The persona: id, name and system prompt.
+    /// The persona.
     pub girl_id: i32,
-    /// Her name.
-    pub persona: String,
     /// Her system prompt.
     pub system_prompt: String,
     /// The dialog's rolling summary.
@@ -72,7 +70,7 @@ pub async fn fired(pool: &PgPool, id: Uuid, job: &ReplyJob) -> sqlx::Result<Opti
                    AND n.created_at > now() - interval '7 days') AS this_week,
                 d.minor_cue_at IS NOT NULL AS minor_cue, d.nsfw_enabled AS adult,
                 u.tz_offset_min, u.quiet_from, u.quiet_to, u.language_code, u.lang,
-                u.first_name AS user_name, g.id AS girl_id, g.name AS persona, g.system_prompt,
+                u.first_name AS user_name, g.id AS girl_id, g.system_prompt,
                 d.summary,
                 COALESCE((SELECT json_agg(json_build_array(t.role, t.content, t.id) ORDER BY t.id)
                           FROM (SELECT role, content, id FROM chat_messages

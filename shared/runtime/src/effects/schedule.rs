@@ -5,7 +5,7 @@
 //! (no stage consumes a schedule's subject to do so). A schedule's subject is its identity:
 //! publishing on it again replaces the pending one, so "one pending job per key" costs nothing.
 
-use async_nats::jetstream::context::PublishMessage;
+use async_nats::jetstream::message::PublishMessage;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
