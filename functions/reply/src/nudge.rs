@@ -12,9 +12,9 @@ mod store;
 use chrono::Utc;
 use companion::jobs::ReplyJob;
 use companion::locale::{Lang, T, t, tf};
-use companion::ui::buttons::Button;
 use companion::nudges::{Clock, nudge_id, schedule_id, schedule_key};
 use companion::personas::expand_user;
+use companion::ui::buttons::Button;
 use runtime::HandlerError;
 use runtime::effects::{Decision, OutboxJob};
 use runtime::envelope::Envelope;
@@ -42,7 +42,10 @@ fn stopped(f: &store::Fired, per_week: i64) -> Option<&'static str> {
         (f.this_week >= per_week, "the weekly limit is reached"),
         (f.minor_cue, "a minor was brought into the dialog"),
     ];
-    reasons.into_iter().find(|(stop, _)| *stop).map(|(_, why)| why)
+    reasons
+        .into_iter()
+        .find(|(stop, _)| *stop)
+        .map(|(_, why)| why)
 }
 
 /// The question after a few answers: may persona `girl` (named `name`) write first?

@@ -88,7 +88,8 @@ impl Clock {
         let now = self.local_minute(at);
         let end = i64::from(self.quiet_to) * 60;
         let ahead = (end - now).rem_euclid(24 * 60);
-        let minute_start = at - Duration::seconds(i64::from(at.second()))
+        let minute_start = at
+            - Duration::seconds(i64::from(at.second()))
             - Duration::nanoseconds(i64::from(at.nanosecond()));
         minute_start + Duration::minutes(ahead)
     }

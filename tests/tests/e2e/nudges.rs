@@ -14,11 +14,11 @@ use standins::system::{System, buttons_of, text_of};
 use crate::helpers::{Chat, STEP, delivered, settle};
 
 /// The silence before a nudge in these tests.
-const SILENCE: &str = "3";
 const SILENCE_WAIT: Duration = Duration::from_secs(3);
 
-async fn start(label: &str) -> System {
-    System::start(label, &[("NUDGE_SILENCE_SECS", SILENCE)])
+async fn start(label: &str, silence: Duration) -> System {
+    let secs = silence.as_secs().to_string();
+    System::start(label, &[("NUDGE_SILENCE_SECS", &secs)])
         .await
         .unwrap()
 }
@@ -60,12 +60,13 @@ async fn nudges_of(sys: &System, user: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nudge_fires_once_after_the_silence_and_never_while_the_user_talks() {
-    let sys = start("nudges_once").await;
+    let sys = start("nudges_once", SILENCE_WAIT).await;
     let chat = Chat::new(&sys, 9101);
     allow(&chat).await;
     // Talking re-arms the one schedule: none fires while turns come faster than the silence.
     for i in 0..4 {
-        chat.turn(&format!("I adopted a cat named Miso ({i})")).await;
+        chat.turn(&format!("I adopted a cat named Miso ({i})"))
+            .await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
     }
     assert_eq!(nudges_of(&sys, chat.user.id).await, 0, "none while talking");
@@ -79,7 +80,10 @@ async fn a_nudge_fires_once_after_the_silence_and_never_while_the_user_talks() {
     // The model wrote it from the dialog, in her voice.
     let asked = sys.llm.requests().last().cloned().unwrap();
     let prompt = asked["messages"].to_string();
-    assert!(prompt.contains("You are Stacy") && prompt.contains("Miso"), "{prompt}");
+    assert!(
+        prompt.contains("You are Stacy") && prompt.contains("Miso"),
+        "{prompt}"
+    );
     let pool = sys.pool().await.unwrap();
     let (bulk, stored): (bool, String) = sqlx::query_as(
         "SELECT e.bulk, m.content FROM nudges n JOIN chat_messages m ON m.id = n.message_id
@@ -143,11 +147,15 @@ async fn a_nudge_fires_once_after_the_silence_and_never_while_the_user_talks() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nudge_due_in_quiet_hours_is_moved_to_their_end() {
-    let sys = start("nudges_quiet").await;
+    let sys = start("nudges_quiet", SILENCE_WAIT).await;
     let chat = Chat::new(&sys, 9102);
     allow(&chat).await;
     // Quiet hours around now, in UTC.
-    let hour = chrono::Utc::now().format("%H").to_string().parse::<i16>().unwrap();
+    let hour = chrono::Utc::now()
+        .format("%H")
+        .to_string()
+        .parse::<i16>()
+        .unwrap();
     let (from, to) = (hour, (hour + 2) % 24);
     let pool = sys.pool().await.unwrap();
     sqlx::query("UPDATE users SET tz_offset_min = 0, quiet_from = $2, quiet_to = $3 WHERE id = $1")
@@ -176,15 +184,46 @@ async fn a_nudge_due_in_quiet_hours_is_moved_to_their_end() {
         .get("Nats-Schedule")
         .map(|v| v.to_string())
         .unwrap_or_default();
-    assert!(at.starts_with("@at ") && at.contains(&format!("T{to:02}:00:00Z")), "{at}");
+    assert!(
+        at.starts_with("@at ") && at.contains(&format!("T{to:02}:00:00Z")),
+        "{at}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_nudge_after_opting_out_nor_to_a_user_who_blocked_the_bot() {
-    let sys = start("nudges_off").await;
-    // Turned off again: the pending schedule fires and writes nothing.
+    // Longer, so the steps before the silence ends fit in it on a busy machine.
+    let silence = Duration::from_secs(8);
+    let sys = start("nudges_off", silence).await;
+    // Asked once, after the fifth answer; allowed, then turned off again: the pending
+    // schedule fires and writes nothing.
     let off = Chat::new(&sys, 9103);
-    let girl = allow(&off).await;
+    off.open_dialog().await;
+    for i in 1..5 {
+        off.turn(&format!("Message {i}")).await;
+    }
+    let since = sys.tg.calls().len();
+    off.turn("Message 5").await;
+    let offer = off
+        .expect_message(since, |c| text_of(c).starts_with("May Stacy text you"))
+        .await;
+    let girl = girl_of(&sys, off.user.id).await;
+    let yes = format!("nudge:{girl}:1");
+    assert_eq!(buttons_of(&offer), [yes.clone(), format!("nudge:{girl}:0")]);
+    let since = sys.tg.calls().len();
+    off.press(&offer, &yes).await;
+    off.expect_message(since, |c| text_of(c).contains("may text you when"))
+        .await;
+    off.turn("Message 6").await;
+    settle(&sys).await;
+    let asked = sys
+        .tg
+        .calls()
+        .iter()
+        .filter(|c| text_of(c).starts_with("May Stacy"))
+        .count();
+    assert_eq!(asked, 1, "asked once");
+    // The last message before turning it off: its schedule fires after that, and stops there.
     let said = off.turn("See you").await;
     let since = sys.tg.calls().len();
     off.press(&said, &format!("nudge:{girl}:0")).await;
@@ -222,10 +261,18 @@ async fn no_nudge_after_opting_out_nor_to_a_user_who_blocked_the_bot() {
         .unwrap()
         .await
         .unwrap();
-    tokio::time::sleep(SILENCE_WAIT * 2).await;
+    tokio::time::sleep(silence).await;
     settle(&sys).await;
-    assert_eq!(sys.llm.requests().len(), asked, "no nudge written for a blocked user");
-    assert_eq!(nudges_of(&sys, off.user.id).await, 0, "none after opting out");
+    assert_eq!(
+        sys.llm.requests().len(),
+        asked,
+        "no nudge written for a blocked user"
+    );
+    assert_eq!(
+        nudges_of(&sys, off.user.id).await,
+        0,
+        "none after opting out"
+    );
     let to_blocked = sys
         .tg
         .calls()
@@ -233,5 +280,9 @@ async fn no_nudge_after_opting_out_nor_to_a_user_who_blocked_the_bot() {
         .filter(|c| c.params["chat_id"] == blocked.user.id && delivered(c))
         .count();
     assert!(to_blocked > 0);
-    assert_eq!(nudges_of(&sys, blocked.user.id).await, 1, "the one refused by Telegram");
+    assert_eq!(
+        nudges_of(&sys, blocked.user.id).await,
+        1,
+        "the one refused by Telegram"
+    );
 }

@@ -105,7 +105,10 @@ pub async fn store(
                 RETURNING id";
     let stored = d
         .commit_gated::<(i64,)>(pool, gate, |q| {
-            q.bind(dialog_id).bind(text.to_owned()).bind(id).bind(effect)
+            q.bind(dialog_id)
+                .bind(text.to_owned())
+                .bind(id)
+                .bind(effect)
         })
         .await?;
     Ok(stored.map(|(_, committed)| committed))

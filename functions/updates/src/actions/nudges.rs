@@ -60,7 +60,10 @@ async fn show(
         return Ok(());
     };
     let personas = store::personas(c, user).await?;
-    let mut rows = vec![zone_row(ctx.lang, &clock), quiet_row(ctx.lang, &clock.clock())];
+    let mut rows = vec![
+        zone_row(ctx.lang, &clock),
+        quiet_row(ctx.lang, &clock.clock()),
+    ];
     rows.extend(nudge_rows(ctx.lang, &personas));
     let mut text = t(ctx.lang, T::SettingsTitle).to_owned();
     let mut keyboard = Vec::new();
@@ -124,8 +127,16 @@ fn nudge_rows(lang: Lang, personas: &[(i32, String, bool)]) -> Vec<Row> {
     personas
         .iter()
         .map(|(girl, name, on)| {
-            let line = tf(lang, T::SettingsNudges, &[("name", name), ("state", &state(*on))]);
-            let label = tf(lang, T::NudgeToggle, &[("name", name), ("state", &state(!on))]);
+            let line = tf(
+                lang,
+                T::SettingsNudges,
+                &[("name", name), ("state", &state(*on))],
+            );
+            let label = tf(
+                lang,
+                T::NudgeToggle,
+                &[("name", name), ("state", &state(!on))],
+            );
             let press = Button::Nudges {
                 girl: *girl,
                 on: !on,

@@ -63,7 +63,10 @@ pub async fn set_quiet(c: &mut PgConnection, user_id: i64, from: u8, to: u8) -> 
 }
 
 /// The personas the user talks to (most recent first, a few), with whether each may write first.
-pub async fn personas(c: &mut PgConnection, user_id: i64) -> sqlx::Result<Vec<(i32, String, bool)>> {
+pub async fn personas(
+    c: &mut PgConnection,
+    user_id: i64,
+) -> sqlx::Result<Vec<(i32, String, bool)>> {
     sqlx::query_as(
         "SELECT g.id, g.name, s.nudges FROM user_selected_girls s
          JOIN girls g ON g.id = s.girl_id AND g.is_active

@@ -29,7 +29,9 @@ pub const AVATAR_OF: &str = "avatar_of";
 /// bulk send (`effects.bulk`) and paced by the bot-wide bulk rate.
 pub const BULK: &str = "bulk";
 /// Every field that is ours.
-pub const OURS: [&str; 7] = [EDIT_OF, OR_SEND, ERASURE, ABOUT_USER, FINAL, AVATAR_OF, BULK];
+pub const OURS: [&str; 7] = [
+    EDIT_OF, OR_SEND, ERASURE, ABOUT_USER, FINAL, AVATAR_OF, BULK,
+];
 
 impl Decision {
     /// Replaces the text and buttons of the message that effect `of` sent. The Telegram
