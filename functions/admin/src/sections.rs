@@ -63,12 +63,11 @@ pub async fn overview(pool: &PgPool) -> sqlx::Result<View> {
     )
     .fetch_one(pool)
     .await?;
-    let nudges = crate::nudges::figures(pool).await?;
     Ok(View::text(
         Section::Overview,
         format!(
             "📊 Overview\n\nUsers: {} (new today {})\nDAU {} · WAU {} · MAU {} · stickiness (DAU/MAU) {}\n\n\
-         today / 7 days / all time\nMessages: {} / {} / {}\nPhotos: {} / {} / {}\nDialogs: {} / {} / {}\n\n{}",
+         today / 7 days / all time\nMessages: {} / {} / {}\nPhotos: {} / {} / {}\nDialogs: {} / {} / {}",
             o.users,
             o.new_today,
             o.dau,
@@ -84,7 +83,6 @@ pub async fn overview(pool: &PgPool) -> sqlx::Result<View> {
             o.dialogs_today,
             o.dialogs_week,
             o.dialogs_all,
-            nudges,
         ),
     ))
 }

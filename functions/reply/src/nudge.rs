@@ -96,7 +96,7 @@ impl Reply {
         };
         let source = id.to_string();
         let mut d = Decision::new(source.clone(), env.trace_id.clone());
-        let effect = Uuid::from_u128(id.as_u128() ^ 0x4e55_4447_45);
+        let effect = Uuid::from_u128(id.as_u128() ^ 0x004e_5544_4745);
         d.text_as(effect, job.chat_id, &text, &[]);
         d.bulk();
         d.completes(env.id);
