@@ -27,10 +27,10 @@ use crate::context::NEUTRAL_NAME;
 use crate::llm::ChatMessage;
 
 /// What the model is asked, after the persona's own prompt.
-const INSTRUCTIONS: &str = "The user has not written for a while. Write them one short \
-message (one to three sentences) in character, as a text you send first: that you were \
-thinking of them, or a question about something they told you. Do not mention being an AI or \
-how long they were away in exact numbers. Answer with the message only.";
+const INSTRUCTIONS: &str = "(Out of character: I have been away for a while. Write me one \
+short message, one to three sentences, in character, as a text you send first: that you were \
+thinking of me, or a question about something I told you. Do not mention being an AI. Answer \
+with the message only.)";
 
 /// Why a fired nudge is not written.
 fn stopped(f: &store::Fired, per_week: i64) -> Option<&'static str> {
@@ -152,8 +152,9 @@ impl Reply {
                 content: expand_user(content, user),
             });
         }
+        // As the user's turn: models that want a user message last get one.
         messages.push(ChatMessage {
-            role: "system".into(),
+            role: "user".into(),
             content: INSTRUCTIONS.into(),
         });
         let mut pieces = self.llm.start(&messages, false).await?;
