@@ -60,15 +60,22 @@ async fn nudges_of(sys: &System, user: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nudge_fires_once_after_the_silence_and_never_while_the_user_talks() {
-    let sys = start("nudges_once", SILENCE_WAIT).await;
+    // Long enough for a turn and a pause on a busy machine, shorter than all the turns.
+    let silence = Duration::from_secs(8);
+    let sys = start("nudges_once", silence).await;
     let chat = Chat::new(&sys, 9101);
     allow(&chat).await;
     // Talking re-arms the one schedule: none fires while turns come faster than the silence.
+    let talking = std::time::Instant::now();
     for i in 0..4 {
         chat.turn(&format!("I adopted a cat named Miso ({i})"))
             .await;
-        tokio::time::sleep(Duration::from_millis(1500)).await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
+    assert!(
+        talking.elapsed() > silence,
+        "talked for longer than the silence"
+    );
     assert_eq!(nudges_of(&sys, chat.user.id).await, 0, "none while talking");
     let nudge = "Thinking of you. How is Miso settling in?";
     sys.llm.push(vec![Step {
