@@ -167,3 +167,56 @@ impl Reply {
         Ok((!refused).then_some(text))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fired() -> store::Fired {
+        store::Fired {
+            written: false,
+            allowed: true,
+            unreachable: false,
+            spoke: false,
+            unanswered: false,
+            this_week: 0,
+            minor_cue: false,
+            adult: false,
+            tz_offset_min: None,
+            quiet_from: 23,
+            quiet_to: 9,
+            language_code: None,
+            lang: None,
+            user_name: "Ann".into(),
+            girl_id: 1,
+            system_prompt: String::new(),
+            summary: String::new(),
+            turns: sqlx::types::Json(Vec::new()),
+        }
+    }
+
+    #[test]
+    fn each_rule_stops_a_nudge_alone() {
+        assert_eq!(stopped(&fired(), 3), None);
+        let cases: [(fn(&mut store::Fired), &str); 6] = [
+            (|f| f.allowed = false, "the user turned nudges off"),
+            (|f| f.unreachable = true, "Telegram does not reach the user"),
+            (|f| f.spoke = true, "the user wrote since"),
+            (|f| f.unanswered = true, "her last nudge is unanswered"),
+            (|f| f.this_week = 3, "the weekly limit is reached"),
+            (
+                |f| f.minor_cue = true,
+                "a minor was brought into the dialog",
+            ),
+        ];
+        for (set, why) in cases {
+            let mut f = fired();
+            set(&mut f);
+            assert_eq!(stopped(&f, 3), Some(why));
+        }
+        let mut f = fired();
+        f.this_week = 2;
+        assert_eq!(stopped(&f, 3), None, "under the limit");
+        assert!(stopped(&fired(), 0).is_some(), "NUDGES_PER_WEEK=0: none");
+    }
+}

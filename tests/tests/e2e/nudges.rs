@@ -293,3 +293,39 @@ async fn no_nudge_after_opting_out_nor_to_a_user_who_blocked_the_bot() {
         "the one refused by Telegram"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fn_reply_killed_while_writing_a_nudge_sends_it_once() {
+    let sys = start("nudges_crash", Duration::from_secs(6)).await;
+    let chat = Chat::new(&sys, 9105);
+    allow(&chat).await;
+    chat.turn("The concert was amazing").await;
+    // Scripted after the turn, whose own answer would take the first step.
+    let nudge = "Are you still thinking about the concert?";
+    sys.llm.push(vec![
+        Step {
+            delay_ms: 5_000,
+            content: Some(nudge.to_owned()),
+            ..Default::default()
+        },
+        Step {
+            content: Some(nudge.to_owned()),
+            ..Default::default()
+        },
+    ]);
+    let asked = sys.llm.requests().len();
+    let llm = sys.llm.clone();
+    standins::harness::wait_for("the LLM to be asked for the nudge", STEP, || {
+        let n = llm.requests().len();
+        async move { (n > asked).then_some(()) }
+    })
+    .await
+    .unwrap();
+    sys.with_process("fn-reply", |p| p.kill9());
+    sys.start_fn("fn-reply").await.unwrap();
+    chat.expect_message(0, |c| text_of(c) == nudge).await;
+    tokio::time::sleep(SILENCE_WAIT * 2).await;
+    settle(&sys).await;
+    assert_eq!(chat.count_text(nudge), 1, "sent once");
+    assert_eq!(nudges_of(&sys, chat.user.id).await, 1);
+}
