@@ -195,10 +195,13 @@ mod tests {
         }
     }
 
+    /// A change to a fired nudge's state, and the reason it must give.
+    type Case = (fn(&mut store::Fired), &'static str);
+
     #[test]
     fn each_rule_stops_a_nudge_alone() {
         assert_eq!(stopped(&fired(), 3), None);
-        let cases: [(fn(&mut store::Fired), &str); 6] = [
+        let cases: [Case; 6] = [
             (|f| f.allowed = false, "the user turned nudges off"),
             (|f| f.unreachable = true, "Telegram does not reach the user"),
             (|f| f.spoke = true, "the user wrote since"),
