@@ -157,6 +157,21 @@ async fn a_nudge_due_in_quiet_hours_is_moved_to_their_end() {
     let sys = start("nudges_quiet", SILENCE_WAIT).await;
     let chat = Chat::new(&sys, 9102);
     allow(&chat).await;
+    // /settings: the zone guessed from the language until set; set with the buttons.
+    let view = chat
+        .ask("/settings", |c| text_of(c).starts_with("⚙️ Settings"))
+        .await;
+    assert!(
+        text_of(&view).contains("Time zone: UTC (guessed"),
+        "{}",
+        text_of(&view)
+    );
+    assert!(text_of(&view).contains("Quiet hours (nobody texts you first): none"));
+    assert!(buttons_of(&view).contains(&"tz:60".to_owned()));
+    let since = sys.tg.calls().len();
+    chat.press(&view, "tz:60").await;
+    chat.expect_message(since, |c| text_of(c).contains("Time zone: UTC+1\n"))
+        .await;
     // Quiet hours around now, in UTC.
     let hour = chrono::Utc::now()
         .format("%H")
