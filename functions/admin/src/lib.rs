@@ -7,6 +7,7 @@
 
 pub mod charts;
 pub mod health;
+pub mod nudges;
 pub mod retention;
 pub mod retry;
 pub mod sections;
@@ -102,7 +103,12 @@ pub async fn render(
     request: &Request,
 ) -> Result<Rendered, HandlerError> {
     let mut view = match request.section {
-        Section::Overview => sections::overview(read).await?,
+        Section::Overview => {
+            let mut view = sections::overview(read).await?;
+            let nudges = nudges::figures(read).await?;
+            view.head = format!("{}\n\n{nudges}", view.head);
+            view
+        }
         Section::Retention => retention::retention(read, main).await?,
         Section::Daily => sections::daily(read).await?,
         Section::Users => match request.about_user {

@@ -88,6 +88,8 @@ pub struct Prompt {
     pub summary_due: Option<i64>,
     /// A memory extraction is due: queue its job (for the facts beyond this message id).
     pub memory_due: Option<i64>,
+    /// Ask whether this persona may write first (see `store::Begin::offer_nudge`).
+    pub offer_nudge: Option<i32>,
 }
 
 /// The model's messages from a job's first statement, within `budget` tokens; an error when
@@ -99,6 +101,7 @@ pub fn to_messages(
     budget: usize,
     (history, memory_every): (i64, i64),
 ) -> Result<Prompt, HandlerError> {
+    let offer_nudge = b.offer_nudge;
     let (Some(system), Some(user), Some(turns)) = (b.system_prompt, b.user_name, b.turns) else {
         return Err(HandlerError::permanent(
             "the dialog or the message to answer is gone",
@@ -148,6 +151,7 @@ pub fn to_messages(
         messages,
         summary_due,
         memory_due,
+        offer_nudge,
     })
 }
 

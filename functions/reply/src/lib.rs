@@ -15,6 +15,7 @@ pub mod guard;
 pub mod llm;
 pub mod lore;
 pub mod memory;
+mod nudge;
 pub mod similar;
 pub mod sse;
 pub mod store;
@@ -56,6 +57,8 @@ pub struct Settings {
     pub stream_every: Option<Duration>,
     /// User messages a memory extraction waits for (`MEMORY_EVERY`; 0: no extraction).
     pub memory_every: i64,
+    /// Nudges (`NUDGES_PER_WEEK`; `NUDGE_SILENCE_SECS` is fn-updates').
+    pub nudges: companion::nudges::NudgeSettings,
 }
 
 impl FromEnv for Settings {
@@ -90,6 +93,7 @@ impl FromEnv for Settings {
                 }
                 n
             },
+            nudges: companion::nudges::NudgeSettings::read(env),
         }
     }
 }
@@ -102,6 +106,7 @@ pub struct Reply {
     budget: usize,
     stream_every: Option<Duration>,
     memory_every: i64,
+    nudges: companion::nudges::NudgeSettings,
 }
 
 impl Reply {
@@ -114,6 +119,7 @@ impl Reply {
             budget: s.context_tokens,
             stream_every: s.stream_every,
             memory_every: s.memory_every,
+            nudges: s.nudges,
         })
     }
 }
@@ -155,6 +161,9 @@ impl Stage for Reply {
         }
         if job.remember {
             return self.remember(&env).await;
+        }
+        if job.nudge {
+            return self.nudge(&env).await;
         }
         let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
         let sizes = (self.history, self.memory_every);
@@ -204,7 +213,7 @@ impl Stage for Reply {
     }
 
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
-        if env.payload.regenerate.is_some() || env.payload.summarize || env.payload.remember {
+        if env.payload.regenerate.is_some() || env.payload.background() {
             return;
         }
         if let Err(e) = store::mark_unanswered(&self.deps.pool, env.payload.user_message_id).await {

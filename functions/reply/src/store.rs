@@ -60,6 +60,9 @@ pub struct Begin {
     pub unremembered: Option<i64>,
     /// The last message whose facts were extracted.
     pub memory_upto: Option<i64>,
+    /// The persona, when this answer asks whether she may write first (once per user and
+    /// persona, after a few answers; marked asked by this statement).
+    pub offer_nudge: Option<i32>,
 }
 
 /// Marks job `id` received (published), says where it stands and, when it is to be answered
@@ -90,11 +93,19 @@ pub async fn begin(
                    AND NOT EXISTS (SELECT 1 FROM chat_messages a WHERE a.reply_to = u.id))
                 AS earlier,
                 COALESCE((SELECT COALESCE(cardinality(variants), 1) FROM chat_messages
-                          WHERE id = $5), 1)::int AS versions)
+                          WHERE id = $5), 1)::int AS versions),
+         offer AS (UPDATE user_selected_girls s SET nudge_offered_at = now()
+                   FROM dialogs od, st
+                   WHERE $5::bigint IS NULL AND od.id = $2 AND s.user_id = od.user_id
+                     AND s.girl_id = od.girl_id AND s.nudge_offered_at IS NULL AND NOT s.nudges
+                     AND od.user_messages >= $7 AND od.minor_cue_at IS NULL
+                     AND NOT st.answered AND NOT st.earlier
+                   RETURNING s.girl_id)
          SELECT st.answered, st.earlier, st.versions, c.system_prompt, c.post_history,
                 c.user_name, c.turns, c.summary, c.unsummarized, c.summary_upto,
                 c.persona, c.adult, c.minor_cue, c.withheld, c.lorebook,
-                c.facts, c.unremembered, c.memory_upto
+                c.facts, c.unremembered, c.memory_upto,
+                (SELECT girl_id FROM offer) AS offer_nudge
          FROM st LEFT JOIN LATERAL (
              SELECT g.system_prompt, g.post_history, u.first_name AS user_name, COALESCE((
                  SELECT json_agg(json_build_array(t.role, t.content, t.id) ORDER BY t.k, t.id)
@@ -128,6 +139,7 @@ pub async fn begin(
     .bind(history)
     .bind(answer_id)
     .bind(memory_every)
+    .bind(companion::nudges::OFFER_AFTER)
     .fetch_one(pool)
     .await
 }

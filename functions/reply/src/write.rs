@@ -89,6 +89,9 @@ impl Reply {
                 d.text(job.chat_id, part, buttons)
             };
         }
+        if let Some(girl) = prompt.offer_nudge {
+            crate::nudge::offer(&mut d, job, girl, &guard.persona);
+        }
         d.completes(env.id);
         match store::answer(&self.deps.pool, env.id, job, &w.text, carrier, d).await? {
             Some(committed) => self.deps.outbox.publish(committed).await,

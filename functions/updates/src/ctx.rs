@@ -33,6 +33,8 @@ pub struct Ctx<'a> {
     pub photos: Limits,
     /// Who may open the admin panel.
     pub admins: &'a AdminIds,
+    /// Nudge settings (the silence before one).
+    pub nudges: companion::nudges::NudgeSettings,
 }
 
 impl Ctx<'_> {
@@ -74,6 +76,7 @@ impl Ctx<'_> {
             regenerate,
             summarize: false,
             remember: false,
+            nudge: false,
         };
         d.job(REPLY_SUBJECT, &Envelope::new(self.trace_id(), job));
     }

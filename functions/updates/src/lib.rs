@@ -54,6 +54,8 @@ pub struct Settings {
     /// How long a chat's oldest update may stay unhandled before it is given up and the
     /// chat's later updates go on (`ORDER_GIVE_UP_SECS`).
     pub order_give_up: std::time::Duration,
+    /// Nudges (`NUDGE_SILENCE_SECS`, `NUDGES_PER_WEEK`).
+    pub nudges: companion::nudges::NudgeSettings,
 }
 
 impl FromEnv for Settings {
@@ -75,6 +77,7 @@ impl FromEnv for Settings {
             },
             admins: companion::ui::admin::AdminIds::read(env),
             order_give_up: env.seconds("ORDER_GIVE_UP_SECS", 180, 10),
+            nudges: companion::nudges::NudgeSettings::read(env),
         }
     }
 }
@@ -89,6 +92,7 @@ pub struct Updates {
     rate: Rate,
     order_give_up: std::time::Duration,
     heads: order::Heads,
+    nudges: companion::nudges::NudgeSettings,
 }
 
 impl Updates {
@@ -112,6 +116,7 @@ impl Updates {
             rate: Rate::per_minute(settings.messages_per_minute),
             order_give_up: settings.order_give_up,
             heads: order::Heads::default(),
+            nudges: settings.nudges,
         })
     }
 }
@@ -184,9 +189,10 @@ impl Stage for Updates {
         {
             let job = uuid::Uuid::new_v4();
             let pool = &self.deps.pool;
-            match turn::text_turn(pool, update_id, &sender, text, job, &source, self.rate).await? {
-                TextTurn::Stored(job) => {
-                    let committed = Committed::written(source, vec![job]);
+            let turn = (job, self.rate, self.nudges.silence);
+            match turn::text_turn(pool, update_id, &sender, text, turn, &source).await? {
+                TextTurn::Stored(jobs) => {
+                    let committed = Committed::written(source, jobs);
                     return self.deps.outbox.publish(committed).await;
                 }
                 TextTurn::Seen => return self.deps.outbox.republish(&source).await,
@@ -214,6 +220,7 @@ impl Stage for Updates {
             renaming: begun.renaming_dialog_id,
             photos: self.photos,
             admins: &self.admins,
+            nudges: self.nudges,
         };
         let mut decision = Decision::new(source.clone(), source);
         actions::apply(&mut tx, &ctx, &mut decision, action).await?;

@@ -131,6 +131,21 @@ pub enum Action {
         lang: Option<companion::locale::Lang>,
         callback: Option<String>,
     },
+    /// `/settings` (`change` none: show them) or one of its buttons.
+    Settings {
+        change: Option<Setting>,
+        callback: Option<String>,
+        shown: Option<i64>,
+    },
+    /// Nudges from persona `girl_id` on or off: the question's buttons, or their `/settings` row
+    /// (`settings`).
+    Nudges {
+        girl_id: i32,
+        on: bool,
+        settings: bool,
+        callback: String,
+        shown: Option<i64>,
+    },
     /// The user edited an earlier text message (Telegram's id of it).
     Edited { telegram_id: i64, text: String },
     /// `/new`: a new dialog with the current persona.
@@ -166,6 +181,15 @@ pub enum Action {
     Unsupported,
     /// A button we no longer understand (old keyboard).
     StaleButton { callback: String },
+}
+
+/// A change made in `/settings`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setting {
+    /// The time zone, minutes east of UTC.
+    Zone(i16),
+    /// Quiet hours from–to (local hours).
+    Quiet(u8, u8),
 }
 
 /// The sender and action of an update, or `None` for updates the bot ignores (membership
@@ -224,6 +248,8 @@ impl Action {
             | Action::Delete { .. }
             | Action::Export
             | Action::Memory { .. }
+            | Action::Settings { .. }
+            | Action::Nudges { .. }
             | Action::Edited { .. } => true,
             Action::Start
             | Action::Lang { .. }
@@ -250,6 +276,7 @@ impl Action {
             | Action::Open { callback, .. }
             | Action::Rename { callback, .. }
             | Action::Delete { callback, .. }
+            | Action::Nudges { callback, .. }
             | Action::StaleButton { callback } => Some(callback),
             Action::Photo { callback, .. }
             | Action::Admin { callback, .. }
@@ -257,7 +284,8 @@ impl Action {
             | Action::Memory { callback, .. }
             | Action::Regenerate { callback, .. }
             | Action::Chats { callback, .. }
-            | Action::Lang { callback, .. } => callback.as_deref(),
+            | Action::Lang { callback, .. }
+            | Action::Settings { callback, .. } => callback.as_deref(),
             Action::Start
             | Action::Help
             | Action::NewDialog

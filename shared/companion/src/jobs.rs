@@ -38,6 +38,11 @@ pub struct ReplyJob {
     /// since the last extraction into long-term memory (nobody is told when that fails).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub remember: bool,
+    /// Not an answer: a nudge, fired by a message schedule after the user's silence since
+    /// `user_message_id` (their last message then); written only if it still may be (nobody
+    /// is told when that fails).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub nudge: bool,
 }
 
 /// Which answer gets another version, and where it is shown.
@@ -115,10 +120,17 @@ macro_rules! told_in_chat {
 }
 told_in_chat!(PromptJob, ImageJob, AdminJob);
 
-/// A summary or a memory extraction nobody waits for: its failure is told to nobody.
+impl ReplyJob {
+    /// Not an answer anyone waits for: a summary, a memory extraction or a nudge.
+    pub fn background(&self) -> bool {
+        self.summarize || self.remember || self.nudge
+    }
+}
+
+/// A background job (summary, memory, nudge): its failure is told to nobody.
 impl Payload for ReplyJob {
     fn chat_id(&self) -> Option<i64> {
-        (!self.summarize && !self.remember).then_some(self.chat_id)
+        (!self.background()).then_some(self.chat_id)
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod content;
 pub mod jobs;
 pub mod locale;
+pub mod nudges;
 pub mod personas;
 pub mod photos;
 pub mod ui;

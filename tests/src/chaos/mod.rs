@@ -33,6 +33,10 @@ pub struct ChaosSizes {
     pub think_ms: u64,
     /// The functions' ack wait (`CHAOS_ACK_WAIT_SECS`, the default of `ACK_WAIT_SECS`).
     pub ack_wait_secs: u64,
+    /// Nudges on for every user, with this silence (`CHAOS_NUDGE_SILENCE_SECS`, 30: longer
+    /// than a user's pause between rounds, so each user gets at most the one after their last
+    /// round, which the run waits for); 0: nudges off.
+    pub nudge_silence_secs: u64,
 }
 
 impl ChaosSizes {
@@ -53,24 +57,46 @@ impl ChaosSizes {
             llm_ms: get("CHAOS_LLM_MS", 300),
             think_ms: get("CHAOS_THINK_MS", 8000),
             ack_wait_secs: get("CHAOS_ACK_WAIT_SECS", 10),
+            nudge_silence_secs: get("CHAOS_NUDGE_SILENCE_SECS", 30),
         }
     }
 }
 
+/// Every seeded user allows their persona to write first, with no quiet hours.
+async fn allow_nudges(sys: &System) -> anyhow::Result<()> {
+    let pool = sys.pool().await?;
+    sqlx::query("UPDATE user_selected_girls SET nudges = true, nudges_on_at = now()")
+        .execute(&pool)
+        .await?;
+    sqlx::query("UPDATE users SET quiet_from = 0, quiet_to = 0")
+        .execute(&pool)
+        .await?;
+    Ok(())
+}
+
 /// Runs the chaos and returns what it counted.
 pub async fn run(sizes: &ChaosSizes) -> anyhow::Result<ChaosReport> {
+    let silence = sizes.nudge_silence_secs.max(1).to_string();
     let sys = System::start(
         "chaos",
         &[
             ("RUST_LOG", "warn,runtime::runner=info"),
             ("LOG_FORMAT", "text"),
+            ("NUDGE_SILENCE_SECS", &silence),
         ],
     )
     .await?;
     sys.llm.set_default_delay(sizes.llm_ms);
     let dialogs = crate::bench::seed_users(&sys, sizes.users).await?;
+    if sizes.nudge_silence_secs > 0 {
+        allow_nudges(&sys).await?;
+    }
     let started = std::time::Instant::now();
     let outcome = driver::drive(&sys, sizes, &dialogs).await?;
+    if sizes.nudge_silence_secs > 0 {
+        // The nudges after the last round fire now (through the same kills' aftermath).
+        tokio::time::sleep(Duration::from_secs(sizes.nudge_silence_secs + 10)).await;
+    }
     let wall = started.elapsed();
     report::count(&sys, sizes, outcome, wall).await
 }

@@ -17,6 +17,7 @@ async fn kills_everywhere_lose_nothing_and_double_nothing() {
         llm_ms: 200,
         think_ms: 300,
         ack_wait_secs: 2,
+        nudge_silence_secs: 0,
     };
     let report = run(&sizes).await.unwrap();
     println!("{}", report.table());

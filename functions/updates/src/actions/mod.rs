@@ -12,6 +12,7 @@ mod export;
 mod memory;
 mod messages;
 mod my_chats;
+mod nudges;
 mod photos;
 mod screen;
 mod settings;
@@ -84,6 +85,8 @@ async fn dispatch(
         Action::Rename { dialog_id, callback } => my_chats::rename(c, ctx, d, dialog_id, &callback).await?,
         Action::Delete { dialog_id, confirmed, callback, shown } => my_chats::delete(c, ctx, d, dialog_id, confirmed, &callback, shown).await?,
         Action::Lang { lang, callback } => settings::lang(c, ctx, d, lang, callback).await?,
+        Action::Settings { change, callback, shown } => nudges::settings(c, ctx, d, change, callback, shown).await?,
+        Action::Nudges { girl_id, on, settings, callback, shown } => nudges::nudges(c, ctx, d, girl_id, on, settings, &callback, shown).await?,
         Action::Export => export::export(c, ctx, d).await?,
         Action::EraseMe { choice, callback, shown } => erase::erase_me(c, ctx, d, choice, callback, shown).await?,
         Action::Admin { request, callback, shown } => admin::admin(ctx, d, request, callback, shown),

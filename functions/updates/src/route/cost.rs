@@ -30,6 +30,8 @@ impl Action {
             | Action::Rename { .. }
             | Action::Delete { .. }
             | Action::Lang { .. }
+            | Action::Settings { .. }
+            | Action::Nudges { .. }
             | Action::DeclineAge { .. }
             | Action::EraseMe { .. }
             | Action::Memory { .. }

@@ -3,7 +3,7 @@
 use companion::ui::admin::{Request, Section};
 use companion::ui::buttons::Button;
 
-use super::Action;
+use super::{Action, Setting};
 
 /// A command (`/name [arguments]`, `/name@bot`).
 pub(super) fn command(text: &str) -> Action {
@@ -52,6 +52,11 @@ pub(super) fn command(text: &str) -> Action {
                 shown: None,
             }
         }
+        "settings" => Action::Settings {
+            change: None,
+            callback: None,
+            shown: None,
+        },
         "export" => Action::Export,
         "memory" => Action::Memory {
             press: companion::ui::memory::MemoryPress::Page(0),
@@ -163,7 +168,24 @@ pub(super) fn button(data: &str, callback: String, shown: Option<i64>) -> Action
             callback: Some(callback),
             shown,
         },
+        Some(Button::Nudges { girl, on, settings }) => Action::Nudges {
+            girl_id: girl,
+            on,
+            settings,
+            callback,
+            shown,
+        },
+        Some(Button::Zone(minutes)) => setting(Setting::Zone(minutes), callback, shown),
+        Some(Button::Quiet(from, to)) => setting(Setting::Quiet(from, to), callback, shown),
         None => Action::StaleButton { callback },
+    }
+}
+
+fn setting(change: Setting, callback: String, shown: Option<i64>) -> Action {
+    Action::Settings {
+        change: Some(change),
+        callback: Some(callback),
+        shown,
     }
 }
 

@@ -15,6 +15,7 @@
 //! | `memory` | `/memory`: the facts a persona remembers, forgetting them, sharing them |
 //! | `personas` | the persona picker and the avatars' uploads |
 //! | `bot_commands` | Telegram's command menu, as last set |
+//! | `nudges` | `/settings` (the clock, quiet hours) and who may write first |
 //!
 //! The photo slot's statements live with the rest of its life in `companion::photos`.
 
@@ -24,6 +25,7 @@ pub mod dialogs;
 pub mod memory;
 pub mod messages;
 pub mod my_chats;
+pub mod nudges;
 pub mod personas;
 pub mod turn;
 pub mod updates;

@@ -14,7 +14,7 @@ use companion::jobs::ReplyJob;
 use companion::locale::Lang;
 use runtime::effects::OutboxJob;
 use runtime::envelope::Envelope;
-use runtime::nats::topology::REPLY_SUBJECT;
+use runtime::nats::topology::{REPLY_SUBJECT, schedule_subject};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -25,8 +25,10 @@ use crate::route::Sender;
 /// What [`text_turn`] did.
 #[derive(Debug)]
 pub enum TextTurn {
-    /// The message is stored and its reply job written to the outbox, to publish.
-    Stored(OutboxJob),
+    /// The message is stored and its reply job written to the outbox, to publish (with the
+    /// user's nudge schedule, re-armed from this message, when they allowed the persona to
+    /// write first).
+    Stored(Vec<OutboxJob>),
     /// The update was claimed before: a redelivery.
     Seen,
     /// Not the hot path (the user has not confirmed 18+, has no open dialog, is over their
@@ -54,6 +56,43 @@ struct Jobs {
     unchosen: Option<String>,
 }
 
+/// The nudge schedule a turn re-arms (written only for a user who allowed the persona to write
+/// first): the outbox row's id, its subject (the user's one schedule) and its payload, whose
+/// job carries the same slots as the reply job.
+struct Nudge {
+    id: Uuid,
+    subject: String,
+    payload: String,
+}
+
+impl Nudge {
+    fn new(job_id: Uuid, trace_id: &str, s: &Sender, silence: std::time::Duration) -> Option<Self> {
+        let id = companion::nudges::schedule_id(job_id);
+        let payload = ReplyJob {
+            chat_id: s.chat_id,
+            user_id: s.user_id,
+            dialog_id: DIALOG_SLOT,
+            user_message_id: MESSAGE_SLOT,
+            nudge: true,
+            ..Default::default()
+        };
+        let env = Envelope {
+            id,
+            trace_id: trace_id.to_owned(),
+            payload,
+        };
+        let at = chrono::Utc::now() + silence;
+        let wrapped = runtime::effects::schedule::wrap(at, REPLY_SUBJECT, &env);
+        let payload = String::from_utf8(wrapped).ok()?;
+        let once = |slot: i64| payload.matches(&slot.to_string()).count() == 1;
+        (once(DIALOG_SLOT) && once(MESSAGE_SLOT)).then(|| Self {
+            id,
+            subject: schedule_subject(&companion::nudges::schedule_key(s.user_id)),
+            payload,
+        })
+    }
+}
+
 /// What one run of the statement came to.
 enum Ran {
     /// Done, or not the hot path.
@@ -77,6 +116,7 @@ impl Jobs {
                 regenerate: None,
                 summarize: false,
                 remember: false,
+                nudge: false,
             };
             let env = Envelope {
                 id: job_id,
@@ -123,16 +163,18 @@ pub async fn text_turn(
     update_id: i64,
     s: &Sender,
     text: &str,
-    job_id: Uuid,
+    (job_id, rate, silence): (Uuid, Rate, std::time::Duration),
     trace_id: &str,
-    rate: Rate,
 ) -> sqlx::Result<TextTurn> {
     let mut code = s.language.clone();
+    let Some(nudge) = Nudge::new(job_id, trace_id, s, silence) else {
+        return Ok(TextTurn::Other);
+    };
     for _ in 0..2 {
         let Some(jobs) = Jobs::new(job_id, trace_id, s, code.as_deref()) else {
             return Ok(TextTurn::Other);
         };
-        match run(pool, update_id, s, text, rate, &jobs).await? {
+        match run(pool, update_id, s, text, rate, (&jobs, &nudge)).await? {
             Ran::Turn(turn) => return Ok(turn),
             Ran::Undecided(stored) => code = Some(stored),
         }
@@ -147,13 +189,14 @@ async fn run(
     s: &Sender,
     text: &str,
     rate: Rate,
-    jobs: &Jobs,
+    (jobs, nudge): (&Jobs, &Nudge),
 ) -> sqlx::Result<Ran> {
-    let row: (bool, bool, Option<Vec<u8>>, Option<String>) = with_sender(
+    type Row = (bool, bool, Option<Vec<u8>>, Option<String>, Option<Vec<u8>>);
+    let row: Row = with_sender(
         sqlx::query_as(
             "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
          d0 AS (SELECT s.active_dialog_id AS id, COALESCE($15::jsonb ->> u.lang, $16) AS job,
-                       COALESCE(u.language_code, '') AS code
+                       COALESCE(u.language_code, '') AS code, s.nudges
                FROM l, users u
                JOIN user_selected_girls s ON s.user_id = u.id AND s.girl_id = u.current_girl_id
                JOIN girls g ON g.id = s.girl_id AND g.is_active
@@ -177,9 +220,13 @@ async fn run(
          o AS (INSERT INTO outbox (job_id, source, subject, payload)
                SELECT $8, $9, $10, convert_to(
                    replace(replace(d.job, $17, m.dialog_id::text), $18, m.id::text), 'UTF8')
-               FROM m, d, r RETURNING payload)
+               FROM m, d, r RETURNING payload),
+         n AS (INSERT INTO outbox (job_id, source, subject, payload)
+               SELECT $19, $9, $20, convert_to(
+                   replace(replace($21, $17, m.dialog_id::text), $18, m.id::text), 'UTF8')
+               FROM m, d, r WHERE d.nudges RETURNING payload)
          SELECT EXISTS (SELECT 1 FROM d), EXISTS (SELECT 1 FROM c), (SELECT payload FROM o),
-                (SELECT code FROM d0 WHERE job IS NULL)",
+                (SELECT code FROM d0 WHERE job IS NULL), (SELECT payload FROM n)",
         ),
         update_id,
         s,
@@ -196,89 +243,30 @@ async fn run(
     .bind(&jobs.unchosen)
     .bind(DIALOG_SLOT.to_string())
     .bind(MESSAGE_SLOT.to_string())
+    .bind(nudge.id)
+    .bind(&nudge.subject)
+    .bind(&nudge.payload)
     .fetch_one(pool)
     .await?;
     Ok(Ran::Turn(match row {
-        (_, _, _, Some(stored)) => return Ok(Ran::Undecided(stored)),
-        (_, _, Some(payload), _) => TextTurn::Stored(OutboxJob {
-            job_id: jobs.id,
-            subject: REPLY_SUBJECT.to_owned(),
-            payload,
-        }),
-        (true, false, None, _) => TextTurn::Seen,
+        (_, _, _, Some(stored), _) => return Ok(Ran::Undecided(stored)),
+        (_, _, Some(payload), _, schedule) => {
+            let mut jobs = vec![OutboxJob {
+                job_id: jobs.id,
+                subject: REPLY_SUBJECT.to_owned(),
+                payload,
+            }];
+            jobs.extend(schedule.map(|payload| OutboxJob {
+                job_id: nudge.id,
+                subject: nudge.subject.clone(),
+                payload,
+            }));
+            TextTurn::Stored(jobs)
+        }
+        (true, false, None, _, _) => TextTurn::Seen,
         _ => TextTurn::Other,
     }))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sender(language: Option<&str>) -> Sender {
-        Sender {
-            user_id: 7,
-            chat_id: 7,
-            first_name: "Ann".into(),
-            username: None,
-            language: language.map(str::to_owned),
-            message_id: Some(1),
-        }
-    }
-
-    /// What the statement does to a job: the slots' text replaced by the ids.
-    fn filled(job: &str, dialog: i64, message: i64) -> Envelope<ReplyJob> {
-        let json = job
-            .replace(&DIALOG_SLOT.to_string(), &dialog.to_string())
-            .replace(&MESSAGE_SLOT.to_string(), &message.to_string());
-        serde_json::from_str(&json).unwrap()
-    }
-
-    #[test]
-    fn each_stored_choice_gets_its_language_and_no_choice_telegrams() {
-        let id = Uuid::new_v4();
-        let jobs = Jobs::new(id, "upd-1", &sender(Some("ru-RU")), Some("ru-RU")).unwrap();
-        for lang in Lang::ALL {
-            let job = jobs.by_choice[lang.code()].as_str().unwrap();
-            assert_eq!(filled(job, 3, 4).payload.lang, lang);
-        }
-        let unchosen = filled(jobs.unchosen.as_deref().unwrap(), 3, 4);
-        assert_eq!(unchosen.id, id);
-        assert_eq!(unchosen.trace_id, "upd-1");
-        let expected = ReplyJob {
-            chat_id: 7,
-            user_id: 7,
-            dialog_id: 3,
-            user_message_id: 4,
-            lang: Lang::Ru,
-            regenerate: None,
-            summarize: false,
-            remember: false,
-        };
-        assert_eq!(unchosen.payload, expected);
-    }
-
-    #[test]
-    fn without_a_telegram_language_only_a_stored_choice_is_known() {
-        let jobs = Jobs::new(Uuid::new_v4(), "upd-1", &sender(None), None).unwrap();
-        assert_eq!(jobs.unchosen, None);
-        assert_eq!(jobs.by_choice.as_object().unwrap().len(), Lang::ALL.len());
-    }
-
-    #[test]
-    fn the_code_stored_with_the_user_decides_the_second_run() {
-        let jobs = Jobs::new(Uuid::new_v4(), "upd-1", &sender(None), Some("ru")).unwrap();
-        let unchosen = filled(jobs.unchosen.as_deref().unwrap(), 3, 4);
-        assert_eq!(unchosen.payload.lang, Lang::Ru);
-        // No code ever stored: English, as for a user whose Telegram sends none.
-        let jobs = Jobs::new(Uuid::new_v4(), "upd-1", &sender(None), Some("")).unwrap();
-        let unchosen = filled(jobs.unchosen.as_deref().unwrap(), 3, 4);
-        assert_eq!(unchosen.payload.lang, Lang::En);
-    }
-
-    #[test]
-    fn an_id_that_looks_like_a_slot_leaves_the_hot_path() {
-        let mut s = sender(Some("en"));
-        s.chat_id = DIALOG_SLOT;
-        assert_eq!(Jobs::new(Uuid::new_v4(), "upd-1", &s, Some("en")), None);
-    }
-}
+mod tests;

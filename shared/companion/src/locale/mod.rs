@@ -126,6 +126,16 @@ keys! {
     MemoryForgotAll = "memory_forgot_all", MemoryForgot = "memory_forgot",
     MemoryGone = "memory_gone", DeleteConfirmMemory = "delete_confirm_memory",
     ExportMemory = "export_memory",
+    // Nudges and /settings.
+    NudgeOffer = "nudge_offer", NudgeYes = "nudge_yes", NudgeNo = "nudge_no",
+    NudgesOnNow = "nudges_on_now", NudgesOffNow = "nudges_off_now",
+    CmdSettings = "cmd_settings", SettingsTitle = "settings_title",
+    SettingsZone = "settings_zone", SettingsZoneGuessed = "settings_zone_guessed",
+    SettingsQuiet = "settings_quiet", SettingsQuietNone = "settings_quiet_none",
+    SettingsNudges = "settings_nudges", SettingsNoPersonas = "settings_no_personas",
+    SettingOn = "setting_on", SettingOff = "setting_off", ZoneEarlier = "zone_earlier",
+    ZoneLater = "zone_later", QuietNoneButton = "quiet_none_button",
+    NudgeToggle = "nudge_toggle",
 }
 
 /// The bot's commands for Telegram's menu (`setMyCommands`), with their descriptions' keys.
@@ -138,6 +148,7 @@ pub const COMMANDS: &[(&str, T)] = &[
     ("photo", T::CmdPhoto),
     ("lang", T::CmdLang),
     ("memory", T::CmdMemory),
+    ("settings", T::CmdSettings),
     ("delete_my_data", T::CmdDeleteMyData),
     ("help", T::CmdHelp),
 ];

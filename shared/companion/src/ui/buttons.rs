@@ -49,6 +49,13 @@ pub enum Button {
     EraseMe(bool),
     /// A press on the `/memory` view.
     Memory(crate::ui::memory::MemoryPress),
+    /// Nudges from persona `girl` on or off: the question after a few answers (`settings`
+    /// false) or its row in `/settings` (true, shown again changed).
+    Nudges { girl: i32, on: bool, settings: bool },
+    /// `/settings`: the time zone, as minutes east of UTC.
+    Zone(i16),
+    /// `/settings`: quiet hours from–to (local hours; equal: none).
+    Quiet(u8, u8),
 }
 
 impl Button {
@@ -77,6 +84,12 @@ impl Button {
             Button::EraseMe(true) => write!(s, "me:erase"),
             Button::EraseMe(false) => write!(s, "me:keep"),
             Button::Memory(press) => press.encode(&mut s),
+            Button::Nudges { girl, on, settings } => {
+                let kind = if *settings { "snudge" } else { "nudge" };
+                write!(s, "{kind}:{girl}:{}", u8::from(*on))
+            }
+            Button::Zone(minutes) => write!(s, "tz:{minutes}"),
+            Button::Quiet(from, to) => write!(s, "quiet:{from}:{to}"),
         };
         debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
         s
@@ -121,6 +134,23 @@ impl Button {
             "me" if arg == "keep" => Button::EraseMe(false),
             "mem" | "memdel" | "memall" | "memshare" => {
                 Button::Memory(crate::ui::memory::MemoryPress::decode(kind, arg)?)
+            "nudge" | "snudge" => {
+                let (girl, on) = arg.split_once(':')?;
+                Button::Nudges {
+                    girl: id(girl)?,
+                    on: on == "1",
+                    settings: kind == "snudge",
+                }
+            }
+            "tz" => Button::Zone(
+                arg.parse::<i16>()
+                    .ok()
+                    .filter(|m| crate::nudges::OFFSETS.contains(&i32::from(*m)))?,
+            ),
+            "quiet" => {
+                let (from, to) = arg.split_once(':')?;
+                let hour = |h: &str| h.parse::<u8>().ok().filter(|h| *h < 24);
+                Button::Quiet(hour(from)?, hour(to)?)
             }
             _ => return None,
         };
@@ -181,6 +211,20 @@ mod tests {
             Button::Memory(MemoryPress::ForgetAll(true)),
             Button::Memory(MemoryPress::Share(true)),
             Button::Memory(MemoryPress::Share(false)),
+            Button::Nudges {
+                girl: i32::MAX,
+                on: true,
+                settings: true,
+            },
+            Button::Nudges {
+                girl: 3,
+                on: false,
+                settings: false,
+            },
+            Button::Zone(-720),
+            Button::Zone(840),
+            Button::Quiet(23, 9),
+            Button::Quiet(0, 0),
         ];
         for b in all {
             let data = b.encode();
@@ -232,6 +276,12 @@ mod tests {
             "memdel:5:x",
             "memall:no",
             "memshare:maybe",
+            "nudge:3:2",
+            "nudge:0:1",
+            "tz:900",
+            "tz:+60",
+            "quiet:24:1",
+            "quiet:9",
         ];
         for data in bad {
             assert_eq!(Button::decode(data), None, "{data:?}");

@@ -8,6 +8,7 @@
 //! crash came between the commit and the publish.
 
 pub mod outbox;
+pub mod schedule;
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -22,7 +23,7 @@ use crate::telegram::{ButtonRow, keyboard};
 
 mod params;
 mod sql;
-pub use params::{ABOUT_USER, AVATAR_OF, EDIT_OF, ERASURE, FINAL, OR_SEND, OURS};
+pub use params::{ABOUT_USER, AVATAR_OF, BULK, EDIT_OF, ERASURE, FINAL, OR_SEND, OURS};
 pub use sql::GatedQuery;
 use sql::{bind_rows, insert_sql};
 

@@ -10,7 +10,7 @@ use crate::effects::OutboxJob;
 use crate::envelope::{Envelope, SendJob};
 use crate::error::HandlerError;
 use crate::nats::jobs::{JobBoard, JobState};
-use crate::nats::topology::SEND_SUBJECT;
+use crate::nats::topology::{SEND_SUBJECT, is_schedule};
 
 /// Jobs whose rows are committed: the only thing [`Outbox::publish`] accepts.
 #[must_use = "committed jobs must be published"]
@@ -50,13 +50,22 @@ impl Outbox {
         // A new job starts PENDING; a job handed on under its own id (prompt → image) and
         // send jobs (status belongs to the job they complete) do not.
         for job in &c.jobs {
-            if job.subject != SEND_SUBJECT && job.job_id.to_string() != c.source {
+            if job.subject != SEND_SUBJECT
+                && !is_schedule(&job.subject)
+                && job.job_id.to_string() != c.source
+            {
                 self.board
                     .note(job.job_id, JobState::Pending, "outbox", None)
                     .await;
             }
         }
         self.send(c.jobs).await
+    }
+
+    /// Publishes jobs no commit stored (a schedule moved by a job that writes nothing): the
+    /// caller fails, and is delivered again, when the publish does.
+    pub async fn publish_unstored(&self, jobs: Vec<OutboxJob>) -> Result<(), HandlerError> {
+        self.send(jobs).await
     }
 
     /// Publishes whatever `source` left unconsumed (its handler crashed after the commit).
@@ -140,9 +149,21 @@ impl Outbox {
         }
         // Send every publish first, then wait for the acks: one round trip for all of them.
         let mut acks = Vec::with_capacity(jobs.len());
+        let mut schedules = Vec::new();
         for job in &jobs {
-            let mut msg = crate::envelope::stamped(job.payload.clone().into())
-                .message_id(format!("{}:{}", job.subject, job.job_id));
+            let msg = if is_schedule(&job.subject) {
+                schedules.push(job.job_id);
+                match super::schedule::message(&job.payload) {
+                    Some(msg) => msg,
+                    None => {
+                        tracing::error!(job = %job.job_id, "not a schedule's payload; dropped");
+                        continue;
+                    }
+                }
+            } else {
+                crate::envelope::stamped(job.payload.clone().into())
+            };
+            let mut msg = msg.message_id(format!("{}:{}", job.subject, job.job_id));
             if let Some(parent) = crate::telemetry::trace::current_parent() {
                 msg = msg.header(crate::telemetry::trace::TRACEPARENT, parent.as_str());
             }
@@ -156,6 +177,16 @@ impl Outbox {
         for ack in acks {
             ack.await
                 .map_err(|e| HandlerError::transient(format!("publish not stored: {e}")))?;
+        }
+        if !schedules.is_empty() {
+            // No stage consumes a schedule's subject to mark it: done here, once it is stored.
+            sqlx::query(
+                "UPDATE outbox SET published_at = now()
+                 WHERE job_id = ANY($1) AND published_at IS NULL",
+            )
+            .bind(&schedules)
+            .execute(&self.pool)
+            .await?;
         }
         // Not marked here: the consuming stage marks a job published in its first statement
         // (a `WITH received AS (UPDATE outbox SET published_at = now() WHERE job_id = …)`

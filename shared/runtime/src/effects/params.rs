@@ -25,8 +25,13 @@ pub const FINAL: &str = "final";
 /// In a photo's parameters: the persona whose avatar it is (sent by a cached file id), so
 /// fn-send can send her current one, or upload it, when Telegram no longer knows that id.
 pub const AVATAR_OF: &str = "avatar_of";
+/// In a message's parameters: it answers nobody (a nudge, a broadcast), so it is written as a
+/// bulk send (`effects.bulk`) and paced by the bot-wide bulk rate.
+pub const BULK: &str = "bulk";
 /// Every field that is ours.
-pub const OURS: [&str; 6] = [EDIT_OF, OR_SEND, ERASURE, ABOUT_USER, FINAL, AVATAR_OF];
+pub const OURS: [&str; 7] = [
+    EDIT_OF, OR_SEND, ERASURE, ABOUT_USER, FINAL, AVATAR_OF, BULK,
+];
 
 impl Decision {
     /// Replaces the text and buttons of the message that effect `of` sent. The Telegram
@@ -86,6 +91,14 @@ impl Decision {
             last.params[ERASURE] = json!(id);
             last.params[OR_SEND] = json!(true);
             last.notice = true;
+        }
+    }
+
+    /// Marks the last effect as a bulk send ([`BULK`]): it answers nobody, so fn-send paces
+    /// it by the bot-wide bulk rate.
+    pub fn bulk(&mut self) {
+        if let Some(last) = self.effects.last_mut() {
+            last.params[BULK] = json!(true);
         }
     }
 

@@ -36,8 +36,9 @@ pub(super) fn insert_sql(gate: Option<&'static str>) -> String {
     };
     format!(
         "WITH {head}e AS (
-             INSERT INTO effects (id, chat_id, method, params, blob, visible, notice)
-             SELECT id, chat_id, method, params, blob, visible, notice
+             INSERT INTO effects (id, chat_id, method, params, blob, visible, notice, bulk)
+             SELECT id, chat_id, method, params, blob, visible, notice,
+                    COALESCE((params ->> 'bulk')::bool, false)
              FROM UNNEST($1::uuid[], $2::bigint[], $3::text[], $4::jsonb[], $5::bytea[],
                          $6::bool[], $7::bool[])
                   WITH ORDINALITY AS t(id, chat_id, method, params, blob, visible, notice, n)

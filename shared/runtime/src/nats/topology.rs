@@ -32,6 +32,21 @@ pub const IMAGE_SUBJECT: &str = "jobs.image";
 pub const SEND_SUBJECT: &str = "jobs.send";
 /// Subject of admin panel requests (fn-admin).
 pub const ADMIN_SUBJECT: &str = "jobs.admin";
+/// Message schedules (`Nats-Schedule`) in the jobs stream, one subject per schedule: a
+/// schedule's subject is its identity, so publishing on it again replaces it. No consumer
+/// takes these subjects; the server publishes each schedule's payload to its target (a stage's
+/// subject) when it is due.
+pub const SCHEDULE_SUBJECTS: &str = "jobs.schedule.>";
+
+/// The subject of schedule `key` (e.g. `nudge.<user>`).
+pub fn schedule_subject(key: &str) -> String {
+    format!("jobs.schedule.{key}")
+}
+
+/// Whether `subject` is a schedule's (see [`SCHEDULE_SUBJECTS`]).
+pub fn is_schedule(subject: &str) -> bool {
+    subject.starts_with("jobs.schedule.")
+}
 /// KV bucket of job status, entries expire after `JOB_TTL_SECS`.
 pub const JOBS_BUCKET: &str = "job_status";
 /// KV bucket of ingress state (the polling offset); entries never expire.

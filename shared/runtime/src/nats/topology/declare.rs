@@ -28,6 +28,8 @@ fn stream_config(name: &str, subjects: &str, replicas: usize) -> stream::Config 
         max_age: Duration::from_secs(7 * 24 * 3600),
         // Direct gets: fn-updates reads a chat's oldest unhandled update.
         allow_direct: true,
+        // Message schedules (`jobs.schedule.*`): delayed jobs fired by the server itself.
+        allow_message_schedules: name == JOBS_STREAM,
         ..Default::default()
     }
 }
@@ -66,7 +68,8 @@ async fn declare(js: &jetstream::Context, want: stream::Config) -> Result<(), To
             && have.retention == want.retention
             && have.duplicate_window == want.duplicate_window
             && have.max_age == want.max_age
-            && have.allow_direct == want.allow_direct;
+            && have.allow_direct == want.allow_direct
+            && have.allow_message_schedules == want.allow_message_schedules;
         if same {
             return Ok(());
         }

@@ -1,0 +1,131 @@
+//! The statements of a nudge: where it stands when it fires (one statement: every rule that
+//! may stop it, the user's clock, and what the model needs), and the nudge stored as an
+//! assistant message of the dialog with the bulk send that carries it (keyed by the nudge id).
+
+use companion::jobs::ReplyJob;
+use runtime::effects::{Committed, Decision};
+use sqlx::PgPool;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::store::Turn;
+
+/// Where a fired nudge stands.
+#[derive(Debug, sqlx::FromRow)]
+pub struct Fired {
+    /// This nudge is written already (a redelivery).
+    pub written: bool,
+    /// The user allows the persona to write first.
+    pub allowed: bool,
+    /// Telegram refused a message to the user (they blocked the bot).
+    pub unreachable: bool,
+    /// The user wrote after the message the nudge follows.
+    pub spoke: bool,
+    /// An earlier nudge from this persona is still unanswered.
+    pub unanswered: bool,
+    /// Nudges the user got in the last 7 days.
+    pub this_week: i64,
+    /// A minor was brought into the dialog: it never gets a nudge.
+    pub minor_cue: bool,
+    /// The dialog is adult.
+    pub adult: bool,
+    /// The user's offset (`None`: inferred from `language_code`), quiet hours.
+    pub tz_offset_min: Option<i32>,
+    /// Quiet hours start.
+    pub quiet_from: i16,
+    /// Quiet hours end.
+    pub quiet_to: i16,
+    /// Telegram's language code.
+    pub language_code: Option<String>,
+    /// The language the user chose (`/lang`).
+    pub lang: Option<String>,
+    /// The user's first name.
+    pub user_name: String,
+    /// The persona.
+    pub girl_id: i32,
+    /// Her system prompt.
+    pub system_prompt: String,
+    /// The dialog's rolling summary.
+    pub summary: String,
+    /// The dialog's last turns, oldest first.
+    pub turns: Json<Vec<Turn>>,
+}
+
+/// Where nudge `id` (following `job.user_message_id`) stands; `None` when the dialog, the
+/// persona or the user's choice of her is gone.
+pub async fn fired(pool: &PgPool, id: Uuid, job: &ReplyJob) -> sqlx::Result<Option<Fired>> {
+    sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM chat_messages WHERE job_id = $1) AS written,
+                s.nudges AS allowed, u.unreachable_at IS NOT NULL AS unreachable,
+                EXISTS (SELECT 1 FROM dialogs ud JOIN chat_messages m ON m.dialog_id = ud.id
+                        WHERE ud.user_id = $2 AND m.role = 'user' AND m.id > $4) AS spoke,
+                EXISTS (SELECT 1 FROM nudges n
+                        WHERE n.user_id = $2 AND n.girl_id = d.girl_id AND n.id <> $1
+                          AND n.message_id IS NOT NULL
+                          AND NOT EXISTS (SELECT 1 FROM chat_messages a
+                                          WHERE a.dialog_id = n.dialog_id AND a.role = 'user'
+                                            AND a.id > n.message_id)) AS unanswered,
+                (SELECT count(*) FROM nudges n
+                 WHERE n.user_id = $2 AND n.id <> $1
+                   AND n.created_at > now() - interval '7 days') AS this_week,
+                d.minor_cue_at IS NOT NULL AS minor_cue, d.nsfw_enabled AS adult,
+                u.tz_offset_min, u.quiet_from, u.quiet_to, u.language_code, u.lang,
+                u.first_name AS user_name, g.id AS girl_id, g.system_prompt,
+                d.summary,
+                COALESCE((SELECT json_agg(json_build_array(t.role, t.content, t.id) ORDER BY t.id)
+                          FROM (SELECT role, content, id FROM chat_messages
+                                WHERE dialog_id = d.id AND withheld_at IS NULL
+                                ORDER BY id DESC LIMIT 8) t), '[]'::json) AS turns
+         FROM dialogs d
+         JOIN users u ON u.id = d.user_id
+         JOIN girls g ON g.id = d.girl_id AND g.is_active
+         JOIN user_selected_girls s ON s.user_id = d.user_id AND s.girl_id = d.girl_id
+         WHERE d.id = $3 AND d.user_id = $2",
+    )
+    .bind(id)
+    .bind(job.user_id)
+    .bind(job.dialog_id)
+    .bind(job.user_message_id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// Stores nudge `id`'s text as an assistant message of the dialog (its effect `effect`)
+/// together with the decision that sends it; `None` when it was stored before.
+pub async fn store(
+    pool: &PgPool,
+    id: Uuid,
+    dialog_id: i64,
+    text: &str,
+    effect: Uuid,
+    d: Decision,
+) -> sqlx::Result<Option<Committed>> {
+    let gate = "INSERT INTO chat_messages (dialog_id, role, content, job_id, effect_id)
+                VALUES ($12, 'assistant', $13, $14, $15) ON CONFLICT (job_id) DO NOTHING
+                RETURNING id";
+    let stored = d
+        .commit_gated::<(i64,)>(pool, gate, |q| {
+            q.bind(dialog_id)
+                .bind(text.to_owned())
+                .bind(id)
+                .bind(effect)
+        })
+        .await?;
+    Ok(stored.map(|(_, committed)| committed))
+}
+
+/// Records nudge `id` (its message stored) for the weekly count, "unanswered" and the admin
+/// panel; again on a redelivery, which changes nothing.
+pub async fn record(pool: &PgPool, id: Uuid, user_id: i64, girl_id: i32) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO nudges (id, user_id, girl_id, dialog_id, message_id)
+         SELECT $1, $2, $3, m.dialog_id, m.id FROM chat_messages m WHERE m.job_id = $1
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(girl_id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
