@@ -134,6 +134,7 @@ impl Button {
             "me" if arg == "keep" => Button::EraseMe(false),
             "mem" | "memdel" | "memall" | "memshare" => {
                 Button::Memory(crate::ui::memory::MemoryPress::decode(kind, arg)?)
+            }
             "nudge" | "snudge" => {
                 let (girl, on) = arg.split_once(':')?;
                 Button::Nudges {
