@@ -2,21 +2,24 @@
 //! `NUDGE_SILENCE_SECS` (a few seconds here), through a real nats-server message schedule —
 //! re-armed by each of their messages, so none fires while they talk; once, and not again
 //! (a redelivered or re-fired job writes nothing new); not in their quiet hours (moved to
-//! the hours' end); not after they turn it off; not to a user Telegram no longer reaches.
+//! the hours' end, in `later`); not after they turn it off; not to a user Telegram no
+//! longer reaches; a killed fn-reply sends it once (`later`).
 
 use std::time::Duration;
 
 use runtime::envelope::Envelope;
-use runtime::nats::topology::{JOBS_STREAM, REPLY_SUBJECT, schedule_subject};
+use runtime::nats::topology::REPLY_SUBJECT;
 use standins::script::Step;
 use standins::system::{System, buttons_of, text_of};
 
 use crate::helpers::{Chat, STEP, delivered, settle};
 
-/// The silence before a nudge in these tests.
-const SILENCE_WAIT: Duration = Duration::from_secs(3);
+mod later;
 
-async fn start(label: &str, silence: Duration) -> System {
+/// The silence before a nudge in these tests.
+pub(super) const SILENCE_WAIT: Duration = Duration::from_secs(3);
+
+pub(super) async fn start(label: &str, silence: Duration) -> System {
     let secs = silence.as_secs().to_string();
     System::start(label, &[("NUDGE_SILENCE_SECS", &secs)])
         .await
@@ -24,7 +27,7 @@ async fn start(label: &str, silence: Duration) -> System {
 }
 
 /// The persona of the user's open dialog.
-async fn girl_of(sys: &System, user: i64) -> i32 {
+pub(super) async fn girl_of(sys: &System, user: i64) -> i32 {
     let pool = sys.pool().await.unwrap();
     sqlx::query_scalar("SELECT girl_id FROM dialogs WHERE user_id = $1 LIMIT 1")
         .bind(user)
@@ -34,7 +37,7 @@ async fn girl_of(sys: &System, user: i64) -> i32 {
 }
 
 /// Opens a dialog with no quiet hours and lets the persona write first; returns her id.
-async fn allow(chat: &Chat<'_>) -> i32 {
+pub(super) async fn allow(chat: &Chat<'_>) -> i32 {
     let greeting = chat.open_dialog().await;
     let since = chat.sys.tg.calls().len();
     chat.press(&greeting, "quiet:0:0").await;
@@ -49,7 +52,7 @@ async fn allow(chat: &Chat<'_>) -> i32 {
 }
 
 /// Nudges stored for `user`.
-async fn nudges_of(sys: &System, user: i64) -> i64 {
+pub(super) async fn nudges_of(sys: &System, user: i64) -> i64 {
     let pool = sys.pool().await.unwrap();
     sqlx::query_scalar("SELECT count(*) FROM nudges WHERE user_id = $1")
         .bind(user)
@@ -153,66 +156,6 @@ async fn a_nudge_fires_once_after_the_silence_and_never_while_the_user_talks() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_nudge_due_in_quiet_hours_is_moved_to_their_end() {
-    let sys = start("nudges_quiet", SILENCE_WAIT).await;
-    let chat = Chat::new(&sys, 9102);
-    allow(&chat).await;
-    // /settings: the zone guessed from the language until set; set with the buttons.
-    let view = chat
-        .ask("/settings", |c| text_of(c).starts_with("⚙️ Settings"))
-        .await;
-    assert!(
-        text_of(&view).contains("Time zone: UTC (guessed"),
-        "{}",
-        text_of(&view)
-    );
-    assert!(text_of(&view).contains("Quiet hours (nobody texts you first): none"));
-    assert!(buttons_of(&view).contains(&"tz:60".to_owned()));
-    let since = sys.tg.calls().len();
-    chat.press(&view, "tz:60").await;
-    chat.expect_message(since, |c| text_of(c).contains("Time zone: UTC+1\n"))
-        .await;
-    // Quiet hours around now, in UTC.
-    let hour = chrono::Utc::now()
-        .format("%H")
-        .to_string()
-        .parse::<i16>()
-        .unwrap();
-    let (from, to) = (hour, (hour + 2) % 24);
-    let pool = sys.pool().await.unwrap();
-    sqlx::query("UPDATE users SET tz_offset_min = 0, quiet_from = $2, quiet_to = $3 WHERE id = $1")
-        .bind(chat.user.id)
-        .bind(from)
-        .bind(to)
-        .execute(&pool)
-        .await
-        .unwrap();
-    chat.turn("Good night").await;
-    let asked = sys.llm.requests().len();
-    tokio::time::sleep(SILENCE_WAIT * 3).await;
-    settle(&sys).await;
-    assert_eq!(nudges_of(&sys, chat.user.id).await, 0, "not in quiet hours");
-    assert_eq!(sys.llm.requests().len(), asked, "not even written");
-    // Scheduled again, for the quiet hours' end.
-    let js = sys.js().await.unwrap();
-    let stream = js.get_stream(JOBS_STREAM).await.unwrap();
-    let subject = schedule_subject(&companion::nudges::schedule_key(chat.user.id));
-    let pending = stream
-        .get_last_raw_message_by_subject(&subject)
-        .await
-        .expect("a pending schedule");
-    let at = pending
-        .headers
-        .get("Nats-Schedule")
-        .map(|v| v.to_string())
-        .unwrap_or_default();
-    assert!(
-        at.starts_with("@at ") && at.contains(&format!("T{to:02}:00:00Z")),
-        "{at}"
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_nudge_after_opting_out_nor_to_a_user_who_blocked_the_bot() {
     // Longer, so the steps before the silence ends fit in it on a busy machine.
     let silence = Duration::from_secs(8);
@@ -307,40 +250,4 @@ async fn no_nudge_after_opting_out_nor_to_a_user_who_blocked_the_bot() {
         1,
         "the one refused by Telegram"
     );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fn_reply_killed_while_writing_a_nudge_sends_it_once() {
-    let sys = start("nudges_crash", Duration::from_secs(6)).await;
-    let chat = Chat::new(&sys, 9105);
-    allow(&chat).await;
-    chat.turn("The concert was amazing").await;
-    // Scripted after the turn, whose own answer would take the first step.
-    let nudge = "Are you still thinking about the concert?";
-    sys.llm.push(vec![
-        Step {
-            delay_ms: 5_000,
-            content: Some(nudge.to_owned()),
-            ..Default::default()
-        },
-        Step {
-            content: Some(nudge.to_owned()),
-            ..Default::default()
-        },
-    ]);
-    let asked = sys.llm.requests().len();
-    let llm = sys.llm.clone();
-    standins::harness::wait_for("the LLM to be asked for the nudge", STEP, || {
-        let n = llm.requests().len();
-        async move { (n > asked).then_some(()) }
-    })
-    .await
-    .unwrap();
-    sys.with_process("fn-reply", |p| p.kill9());
-    sys.start_fn("fn-reply").await.unwrap();
-    chat.expect_message(0, |c| text_of(c) == nudge).await;
-    tokio::time::sleep(SILENCE_WAIT * 2).await;
-    settle(&sys).await;
-    assert_eq!(chat.count_text(nudge), 1, "sent once");
-    assert_eq!(nudges_of(&sys, chat.user.id).await, 1);
 }
