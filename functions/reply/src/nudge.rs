@@ -26,6 +26,9 @@ use crate::answer::finish;
 use crate::context::NEUTRAL_NAME;
 use crate::llm::ChatMessage;
 
+/// The tokens the remembered facts may take in a nudge's prompt.
+const FACTS_BUDGET: usize = 400;
+
 /// What the model is asked, after the persona's own prompt.
 const INSTRUCTIONS: &str = "(Out of character: I have been away for a while. Write me one \
 short message, one to three sentences, in character, as a text you send first: that you were \
@@ -146,6 +149,17 @@ impl Reply {
                 content: format!("The story so far: {}", f.summary),
             });
         }
+        // What she remembers, so she can ask about something they told her.
+        let latest = f.turns.0.iter().rev().find(|t| t.0 == "user");
+        let latest = latest.map(|t| t.1.as_str()).unwrap_or_default();
+        let facts = crate::memory::rank::choose(&f.facts.0, latest, FACTS_BUDGET);
+        let memory = crate::memory::rank::block(&facts, user);
+        if !memory.is_empty() {
+            messages.push(ChatMessage {
+                role: "system".into(),
+                content: memory,
+            });
+        }
         for (role, content, _) in &f.turns.0 {
             messages.push(ChatMessage {
                 role: role.clone(),
@@ -192,6 +206,7 @@ mod tests {
             system_prompt: String::new(),
             summary: String::new(),
             turns: sqlx::types::Json(Vec::new()),
+            facts: sqlx::types::Json(Vec::new()),
         }
     }
 

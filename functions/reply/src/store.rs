@@ -77,7 +77,7 @@ pub async fn begin(
     (history, memory_every): (i64, i64),
     answer_id: Option<i64>,
 ) -> sqlx::Result<Begin> {
-    sqlx::query_as(
+    sqlx::query_as(concat!(
         // An answer is placed right after the message it answers (its id may be larger than
         // later user messages when those arrived while it was being written).
         "WITH received AS (
@@ -118,13 +118,9 @@ pub async fn begin(
                   WHERE x.dialog_id = $2 AND x.id > d.summary_upto) AS unsummarized,
                  g.name AS persona, d.nsfw_enabled AS adult, d.minor_cue_at IS NOT NULL AS minor_cue,
                  m.withheld_at IS NOT NULL AS withheld, g.lorebook,
-                 COALESCE((SELECT json_agg(json_build_array(f.key, f.fact, f.mentions,
-                                  extract(epoch FROM now() - f.updated_at)::float8 / 86400,
-                                  f.girl_id = d.girl_id))
-                           FROM (SELECT key, fact, mentions, updated_at, girl_id FROM memory_facts mf
-                                 WHERE mf.user_id = d.user_id
-                                   AND (mf.girl_id = d.girl_id OR u.memory_shared)
-                                 ORDER BY mf.updated_at DESC LIMIT 200) f), '[]'::json) AS facts,
+                 ",
+        crate::memory::known_facts_sql!(),
+        ",
                  (SELECT count(*) FROM (SELECT 1 FROM chat_messages x
                    WHERE x.dialog_id = $2 AND x.id > d.memory_upto AND x.role = 'user'
                    LIMIT $6) w) AS unremembered, d.memory_upto
@@ -132,7 +128,7 @@ pub async fn begin(
              JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
              JOIN chat_messages m ON m.id = $3 AND m.dialog_id = d.id
              WHERE d.id = $2 AND NOT st.answered AND NOT st.earlier) c ON true",
-    )
+    ))
     .bind(id)
     .bind(job.dialog_id)
     .bind(job.user_message_id)

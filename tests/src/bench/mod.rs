@@ -81,6 +81,8 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
         "bench",
         &[
             ("ACK_WAIT_SECS", "10"),
+            // Long-term memory as deployed (the harness turns it off for other tests).
+            ("MEMORY_EVERY", "4"),
             ("RUST_LOG", &log),
             ("LOG_FORMAT", "text"),
         ],

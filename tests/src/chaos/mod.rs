@@ -83,6 +83,8 @@ pub async fn run(sizes: &ChaosSizes) -> anyhow::Result<ChaosReport> {
             ("RUST_LOG", "warn,runtime::runner=info"),
             ("LOG_FORMAT", "text"),
             ("NUDGE_SILENCE_SECS", &silence),
+            // Long-term memory extraction on, as deployed (the harness turns it off).
+            ("MEMORY_EVERY", "4"),
         ],
     )
     .await?;

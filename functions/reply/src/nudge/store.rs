@@ -8,7 +8,7 @@ use sqlx::PgPool;
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use crate::store::Turn;
+use crate::store::{Known, Turn};
 
 /// Where a fired nudge stands.
 #[derive(Debug, sqlx::FromRow)]
@@ -49,12 +49,14 @@ pub struct Fired {
     pub summary: String,
     /// The dialog's last turns, oldest first.
     pub turns: Json<Vec<Turn>>,
+    /// What she remembers about the user (as the answer's statement reads it).
+    pub facts: Json<Vec<Known>>,
 }
 
 /// Where nudge `id` (following `job.user_message_id`) stands; `None` when the dialog, the
 /// persona or the user's choice of her is gone.
 pub async fn fired(pool: &PgPool, id: Uuid, job: &ReplyJob) -> sqlx::Result<Option<Fired>> {
-    sqlx::query_as(
+    sqlx::query_as(concat!(
         "SELECT EXISTS (SELECT 1 FROM chat_messages WHERE job_id = $1) AS written,
                 s.nudges AS allowed, u.unreachable_at IS NOT NULL AS unreachable,
                 EXISTS (SELECT 1 FROM dialogs ud JOIN chat_messages m ON m.dialog_id = ud.id
@@ -75,13 +77,16 @@ pub async fn fired(pool: &PgPool, id: Uuid, job: &ReplyJob) -> sqlx::Result<Opti
                 COALESCE((SELECT json_agg(json_build_array(t.role, t.content, t.id) ORDER BY t.id)
                           FROM (SELECT role, content, id FROM chat_messages
                                 WHERE dialog_id = d.id AND withheld_at IS NULL
-                                ORDER BY id DESC LIMIT 8) t), '[]'::json) AS turns
+                                ORDER BY id DESC LIMIT 8) t), '[]'::json) AS turns,
+                ",
+        crate::memory::known_facts_sql!(),
+        "
          FROM dialogs d
          JOIN users u ON u.id = d.user_id
          JOIN girls g ON g.id = d.girl_id AND g.is_active
          JOIN user_selected_girls s ON s.user_id = d.user_id AND s.girl_id = d.girl_id
          WHERE d.id = $3 AND d.user_id = $2",
-    )
+    ))
     .bind(id)
     .bind(job.user_id)
     .bind(job.dialog_id)
