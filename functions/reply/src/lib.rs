@@ -13,6 +13,7 @@ pub mod guard;
 pub mod llm;
 pub mod lore;
 pub mod similar;
+pub mod speak;
 pub mod sse;
 pub mod store;
 pub mod summary;
@@ -51,6 +52,8 @@ pub struct Settings {
     pub context_tokens: usize,
     /// How often the streaming answer's message is edited; `None`: answers are sent whole.
     pub stream_every: Option<Duration>,
+    /// Voice notes (text to speech: `TTS_*`).
+    pub voice: runtime::audio::VoiceSettings,
 }
 
 impl FromEnv for Settings {
@@ -78,6 +81,7 @@ impl FromEnv for Settings {
             history_messages: env.parse("HISTORY_MESSAGES", 40),
             context_tokens: env.parse("CONTEXT_TOKENS", 6000),
             stream_every: (stream_secs > 0.0).then(|| Duration::from_secs_f64(stream_secs)),
+            voice: runtime::audio::VoiceSettings::read(env),
         }
     }
 }
@@ -89,6 +93,7 @@ pub struct Reply {
     history: i64,
     budget: usize,
     stream_every: Option<Duration>,
+    tts: Option<speak::Tts>,
 }
 
 impl Reply {
@@ -100,6 +105,7 @@ impl Reply {
             history: s.history_messages.max(2),
             budget: s.context_tokens,
             stream_every: s.stream_every,
+            tts: speak::Tts::new(&s.voice)?,
         })
     }
 }
@@ -139,6 +145,9 @@ impl Stage for Reply {
         if job.summarize {
             return self.summarize(&env).await;
         }
+        if let Some(s) = &job.speak {
+            return self.speak(&env, s).await;
+        }
         let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
         let begin = store::begin(&self.deps.pool, env.id, job, self.history, answer_id).await?;
         if begin.answered {
@@ -157,6 +166,8 @@ impl Stage for Reply {
             return Ok(());
         }
         let versions = begin.versions;
+        // The user hears every answer too: the voice note follows it (a job in its commit).
+        let in_voice = self.tts.is_some() && begin.voice_answers == Some(true);
         let guard = Guard {
             adult: begin.adult.unwrap_or(false),
             minor_cue: begin.minor_cue.unwrap_or(false),
@@ -167,7 +178,7 @@ impl Stage for Reply {
         let prompt = context::to_messages(begin, job.lang, self.budget, self.history)?;
         let w = (&guard, refusal);
         match &job.regenerate {
-            None => self.answer(&env, prompt, w).await,
+            None => self.answer(&env, prompt, w, in_voice).await,
             Some(r) => self.regenerate(&env, r, versions, prompt.messages, w).await,
         }
     }
@@ -176,6 +187,9 @@ impl Stage for Reply {
         let Some(env) = env else {
             return sorry(Lang::En, Vec::new());
         };
+        if env.payload.speak.is_some() {
+            return sorry(env.payload.lang, Vec::new());
+        }
         let u = env.payload.user_message_id;
         let retry = match env.payload.regenerate {
             None => Button::Retry(u).encode(),
@@ -186,7 +200,8 @@ impl Stage for Reply {
     }
 
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
-        if env.payload.regenerate.is_some() || env.payload.summarize {
+        if env.payload.regenerate.is_some() || env.payload.summarize || env.payload.speak.is_some()
+        {
             return;
         }
         if let Err(e) = store::mark_unanswered(&self.deps.pool, env.payload.user_message_id).await {

@@ -49,6 +49,8 @@ pub struct Begin {
     pub withheld: Option<bool>,
     /// The persona's lorebook (`None`: she has none).
     pub lorebook: Option<Json<Stored>>,
+    /// The user wants every answer as a voice note too.
+    pub voice_answers: Option<bool>,
 }
 
 /// Marks job `id` received (published), says where it stands and, when it is to be answered
@@ -80,7 +82,7 @@ pub async fn begin(
                           WHERE id = $5), 1)::int AS versions)
          SELECT st.answered, st.earlier, st.versions, c.system_prompt, c.post_history,
                 c.user_name, c.turns, c.summary, c.unsummarized, c.summary_upto,
-                c.persona, c.adult, c.minor_cue, c.withheld, c.lorebook
+                c.persona, c.adult, c.minor_cue, c.withheld, c.lorebook, c.voice_answers
          FROM st LEFT JOIN LATERAL (
              SELECT g.system_prompt, g.post_history, u.first_name AS user_name, COALESCE((
                  SELECT json_agg(json_build_array(t.role, t.content, t.id) ORDER BY t.k, t.id)
@@ -92,7 +94,7 @@ pub async fn begin(
                  (SELECT count(*) FROM chat_messages x
                   WHERE x.dialog_id = $2 AND x.id > d.summary_upto) AS unsummarized,
                  g.name AS persona, d.nsfw_enabled AS adult, d.minor_cue_at IS NOT NULL AS minor_cue,
-                 m.withheld_at IS NOT NULL AS withheld, g.lorebook
+                 m.withheld_at IS NOT NULL AS withheld, g.lorebook, u.voice_answers
              FROM dialogs d
              JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
              JOIN chat_messages m ON m.id = $3 AND m.dialog_id = d.id

@@ -57,7 +57,8 @@ fn without_ours(params: &serde_json::Value, as_new: bool) -> serde_json::Value {
 }
 
 /// The file an effect uploads, if any: a document under the name its stored call gives in
-/// `document` (taken out of the form fields), a photo named by its format. Only an upload
+/// `document` (taken out of the form fields), a voice note or audio file, a photo named by its
+/// format. Only an upload
 /// copies the call; a text keeps the borrowed one.
 pub fn upload_of<'a>(
     e: &store::Effect,
@@ -69,6 +70,8 @@ pub fn upload_of<'a>(
     let mut params = params.into_owned();
     let (field, file_name) = match params.get("document").and_then(|v| v.as_str()) {
         Some(name) => ("document", name.to_owned()),
+        None if e.method == "sendVoice" => ("voice", "voice.ogg".to_owned()),
+        None if e.method == "sendAudio" => ("audio", "voice.audio".to_owned()),
         None if bytes.starts_with(b"\xFF\xD8\xFF") => ("photo", "photo.jpg".to_owned()),
         None => ("photo", "photo.png".to_owned()),
     };

@@ -33,6 +33,8 @@ pub struct Ctx<'a> {
     pub photos: Limits,
     /// Who may open the admin panel.
     pub admins: &'a AdminIds,
+    /// Answers can be spoken (text to speech is configured): 🔊 is offered.
+    pub speak: bool,
 }
 
 impl Ctx<'_> {
@@ -73,6 +75,7 @@ impl Ctx<'_> {
             lang: self.lang,
             regenerate,
             summarize: false,
+            speak: None,
         };
         d.job(REPLY_SUBJECT, &Envelope::new(self.trace_id(), job));
     }

@@ -17,6 +17,7 @@ pub mod ctx;
 pub mod order;
 pub mod route;
 pub mod store;
+pub mod voice;
 
 use std::path::PathBuf;
 
@@ -54,6 +55,10 @@ pub struct Settings {
     /// How long a chat's oldest update may stay unhandled before it is given up and the
     /// chat's later updates go on (`ORDER_GIVE_UP_SECS`).
     pub order_give_up: std::time::Duration,
+    /// Voice notes (`STT_*`, `TTS_*`, `VOICE_*`).
+    pub voice: runtime::audio::VoiceSettings,
+    /// The Bot API, to fetch voice notes (read only when speech to text is configured).
+    pub telegram: Option<runtime::config::TelegramSettings>,
 }
 
 impl FromEnv for Settings {
@@ -75,7 +80,20 @@ impl FromEnv for Settings {
             },
             admins: companion::ui::admin::AdminIds::read(env),
             order_give_up: env.seconds("ORDER_GIVE_UP_SECS", 180, 10),
+            voice: runtime::audio::VoiceSettings::read(env),
+            telegram: None,
         }
+        .with_telegram(env)
+    }
+}
+
+impl Settings {
+    /// Reads the Bot API settings when voice notes are fetched.
+    fn with_telegram(mut self, env: &mut Env) -> Self {
+        if self.voice.stt.is_some() {
+            self.telegram = Some(runtime::config::TelegramSettings::read(env));
+        }
+        self
     }
 }
 
@@ -89,6 +107,8 @@ pub struct Updates {
     rate: Rate,
     order_give_up: std::time::Duration,
     heads: order::Heads,
+    ears: voice::Ears,
+    speak: bool,
 }
 
 impl Updates {
@@ -112,6 +132,8 @@ impl Updates {
             rate: Rate::per_minute(settings.messages_per_minute),
             order_give_up: settings.order_give_up,
             heads: order::Heads::default(),
+            ears: voice::Ears::new(&settings.voice, settings.telegram.as_ref())?,
+            speak: settings.voice.tts.is_some(),
         })
     }
 }
@@ -175,6 +197,13 @@ impl Stage for Updates {
                 wait,
             ));
         }
+        // A voice note is heard now, before any transaction, in its place in the chat's order.
+        let action = match action {
+            Action::Voice(route::voice::Voice::Note(note)) => {
+                Action::Voice(self.ears.hear(&self.deps.pool, &sender, note).await?)
+            }
+            action => action,
+        };
         let source = format!("upd-{update_id}");
         // The common case in one statement; anything the minor-safety scan flags takes the
         // full path, where it may be refused.
@@ -214,6 +243,7 @@ impl Stage for Updates {
             renaming: begun.renaming_dialog_id,
             photos: self.photos,
             admins: &self.admins,
+            speak: self.speak,
         };
         let mut decision = Decision::new(source.clone(), source);
         actions::apply(&mut tx, &ctx, &mut decision, action).await?;

@@ -34,6 +34,21 @@ pub struct ReplyJob {
     /// told when that fails; the prompt simply keeps fewer turns).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub summarize: bool,
+    /// Not an answer: say an answer's version as voice notes (🔊, or the user's "answer in
+    /// voice" setting right after the answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speak: Option<Speak>,
+}
+
+/// Which answer version is spoken.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Speak {
+    /// The answer (`chat_messages.id`); `None`: the answer to the job's user message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<i64>,
+    /// Its version (from 0).
+    #[serde(default)]
+    pub index: i16,
 }
 
 /// Which answer gets another version, and where it is shown.

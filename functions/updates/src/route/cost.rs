@@ -33,6 +33,7 @@ impl Action {
             | Action::DeclineAge { .. }
             | Action::EraseMe { .. }
             | Action::StaleButton { .. } => 0.25,
+            Action::Voice(v) => v.cost(),
         }
     }
 }

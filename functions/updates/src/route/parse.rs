@@ -4,6 +4,7 @@ use companion::ui::admin::{Request, Section};
 use companion::ui::buttons::Button;
 
 use super::Action;
+use super::voice::Voice;
 
 /// A command (`/name [arguments]`, `/name@bot`).
 pub(super) fn command(text: &str) -> Action {
@@ -67,6 +68,11 @@ pub(super) fn command(text: &str) -> Action {
                 .map(|(_, rest)| rest.trim().to_owned())
                 .filter(|w| !w.is_empty()),
         },
+        "settings" => Action::Voice(Voice::Settings {
+            on: None,
+            callback: None,
+            shown: None,
+        }),
         _ => Action::UnknownCommand,
     }
 }
@@ -99,6 +105,16 @@ pub(super) fn button(data: &str, callback: String, shown: Option<i64>) -> Action
             callback: Some(callback),
             shown,
         },
+        Some(Button::Speak { message, index }) => Action::Voice(Voice::Speak {
+            message_id: message,
+            index,
+            callback,
+        }),
+        Some(Button::VoiceAnswers(on)) => Action::Voice(Voice::Settings {
+            on: Some(on),
+            callback: Some(callback),
+            shown,
+        }),
         Some(Button::Photo(id)) => Action::Photo {
             dialog_id: Some(id),
             callback: Some(callback),

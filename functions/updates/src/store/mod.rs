@@ -14,6 +14,7 @@
 //! | `messages` | the messages of a dialog: store, edit, swipe, stop, retry, export |
 //! | `personas` | the persona picker and the avatars' uploads |
 //! | `bot_commands` | Telegram's command menu, as last set |
+//! | `voice` | voice notes: seconds used, transcriptions, the "answer in voice" setting |
 //!
 //! The photo slot's statements live with the rest of its life in `companion::photos`.
 
@@ -26,6 +27,7 @@ pub mod personas;
 pub mod turn;
 pub mod updates;
 pub mod users;
+pub mod voice;
 
 use sqlx::Postgres;
 use sqlx::postgres::PgArguments;

@@ -76,6 +76,7 @@ impl Jobs {
                 lang,
                 regenerate: None,
                 summarize: false,
+                speak: None,
             };
             let env = Envelope {
                 id: job_id,
@@ -251,6 +252,7 @@ mod tests {
             lang: Lang::Ru,
             regenerate: None,
             summarize: false,
+            speak: None,
         };
         assert_eq!(unchosen.payload, expected);
     }

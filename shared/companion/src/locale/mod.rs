@@ -117,6 +117,13 @@ keys! {
     ExportTruncated = "export_truncated", CmdDeleteMyData = "cmd_delete_my_data",
     EraseAsk = "erase_ask", EraseYes = "erase_yes", EraseNo = "erase_no",
     EraseKept = "erase_kept", Erased = "erased",
+    SpeakButton = "speak_button", VoiceHeard = "voice_heard",
+    VoiceNotConfigured = "voice_not_configured", VoiceTooBig = "voice_too_big",
+    VoiceDailyLimit = "voice_daily_limit", VoiceUnheard = "voice_unheard",
+    SpeakNotConfigured = "speak_not_configured", VoiceAnswersOn = "voice_answers_on",
+    VoiceAnswersOff = "voice_answers_off", VoiceAnswersTurnOn = "voice_answers_turn_on",
+    VoiceAnswersTurnOff = "voice_answers_turn_off",
+    VoiceAnswersUnavailable = "voice_answers_unavailable", CmdSettings = "cmd_settings",
 }
 
 /// The bot's commands for Telegram's menu (`setMyCommands`), with their descriptions' keys.
@@ -129,6 +136,7 @@ pub const COMMANDS: &[(&str, T)] = &[
     ("photo", T::CmdPhoto),
     ("lang", T::CmdLang),
     ("delete_my_data", T::CmdDeleteMyData),
+    ("settings", T::CmdSettings),
     ("help", T::CmdHelp),
 ];
 

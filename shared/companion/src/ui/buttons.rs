@@ -47,6 +47,10 @@ pub enum Button {
     AdminRetry(i64),
     /// `/delete_my_data`: erase everything (`true`) or keep it (`false`).
     EraseMe(bool),
+    /// 🔊: say version `index` of the answer to user message `message` as a voice note.
+    Speak { message: i64, index: i16 },
+    /// Turn the "answer in voice" setting on (`true`) or off.
+    VoiceAnswers(bool),
 }
 
 impl Button {
@@ -74,6 +78,9 @@ impl Button {
             Button::AdminRetry(id) => write!(s, "admr:{id}"),
             Button::EraseMe(true) => write!(s, "me:erase"),
             Button::EraseMe(false) => write!(s, "me:keep"),
+            Button::Speak { message, index } => write!(s, "vo:{message}:{index}"),
+            Button::VoiceAnswers(true) => write!(s, "va:on"),
+            Button::VoiceAnswers(false) => write!(s, "va:off"),
         };
         debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
         s
@@ -116,6 +123,16 @@ impl Button {
             "admr" => Button::AdminRetry(id(arg)?),
             "me" if arg == "erase" => Button::EraseMe(true),
             "me" if arg == "keep" => Button::EraseMe(false),
+            "vo" => {
+                let (message, index) = arg.split_once(':')?;
+                let index = index.parse::<i16>().ok().filter(|i| *i >= 0)?;
+                Button::Speak {
+                    message: id(message)?,
+                    index,
+                }
+            }
+            "va" if arg == "on" => Button::VoiceAnswers(true),
+            "va" if arg == "off" => Button::VoiceAnswers(false),
             _ => return None,
         };
         // Only the canonical spelling: "+7", "007" or trailing junk are not ours.
@@ -164,6 +181,12 @@ mod tests {
             Button::DeleteConfirmed(i64::MAX),
             Button::Lang(crate::locale::Lang::Ru),
             Button::Lang(crate::locale::Lang::En),
+            Button::Speak {
+                message: i64::MAX,
+                index: i16::MAX,
+            },
+            Button::VoiceAnswers(true),
+            Button::VoiceAnswers(false),
         ];
         for b in all {
             let data = b.encode();
@@ -208,6 +231,10 @@ mod tests {
             "delok:x",
             "lang:de",
             "lang:RU",
+            "vo:1",
+            "vo:0:0",
+            "vo:1:-1",
+            "va:yes",
         ];
         for data in bad {
             assert_eq!(Button::decode(data), None, "{data:?}");
