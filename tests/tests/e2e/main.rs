@@ -42,4 +42,5 @@ mod sends;
 mod startup;
 mod traces;
 mod twice;
+mod voice;
 mod walk;

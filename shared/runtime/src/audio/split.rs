@@ -16,7 +16,10 @@ pub fn sentences(text: &str, max: usize) -> Vec<String> {
         if sentence.chars().count() <= max {
             current.push_str(sentence);
         } else {
-            for piece in by_words(sentence, max) {
+            // The long sentence's last piece may share a note with the next sentences.
+            let mut pieces = by_words(sentence, max);
+            current = pieces.pop().unwrap_or_default();
+            for piece in pieces {
                 push(&mut out, piece);
             }
         }
@@ -113,6 +116,21 @@ mod tests {
         assert_eq!(
             parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
             vec![10, 10, 5]
+        );
+    }
+
+    #[test]
+    fn the_end_of_a_long_sentence_shares_a_piece_with_the_next() {
+        let parts = sentences(
+            "I love hearing that: \"I just got back from the beach\". Tell me more?",
+            50,
+        );
+        assert_eq!(
+            parts,
+            vec![
+                "I love hearing that: \"I just got back from the",
+                "beach\". Tell me more?"
+            ]
         );
     }
 
