@@ -196,6 +196,7 @@ impl Telegram {
             )
             .route("/file/{bot}/{*path}", get(voice::download))
             .route("/_calls", get(methods::calls))
+            .route("/_voice", post(voice::record))
             .route("/_fail", post(methods::fail))
             .route("/_deliver", post(methods::deliver))
             .with_state(self.clone())

@@ -1,7 +1,8 @@
 //! Voice in the stand-in: files a simulated user "sends" (served by `getFile` and the file
 //! download route `GET /file/bot<token>/<file_path>`, as Telegram serves them), and the bot's
 //! `sendVoice` / `sendAudio` (an upload, or a `file_id` the stand-in gave before), answered
-//! with the `voice` / `audio` object Telegram returns.
+//! with the `voice` / `audio` object Telegram returns. `POST /_voice` records one for the
+//! terminal chat.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -84,6 +85,23 @@ pub fn send(
     Ok(
         json!({field: {"file_id": file_id, "file_unique_id": format!("u{file_id}"),
                      "duration": duration, "mime_type": "audio/ogg", "file_size": bytes.len()}}),
+    )
+}
+
+/// `POST /_voice` `{"text"}`: the user records a voice note saying `text` (about 15
+/// characters a second, as the speech stand-in hears it); answers its `file_id`,
+/// `file_unique_id`, `seconds` and `size`, to put in a voice update.
+pub async fn record(
+    State(tg): State<Arc<Telegram>>,
+    axum::Json(body): axum::Json<Value>,
+) -> axum::Json<Value> {
+    let text = body["text"].as_str().unwrap_or("");
+    let seconds = (text.chars().count() / 15).max(1) as u32;
+    let bytes = crate::audio::voice_note(text, seconds);
+    let (id, unique) = tg.user_voice(&bytes);
+    axum::Json(
+        json!({"file_id": id, "file_unique_id": unique, "seconds": seconds,
+                      "size": bytes.len()}),
     )
 }
 

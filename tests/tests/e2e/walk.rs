@@ -60,7 +60,7 @@ async fn a_user_walks_greetings_streaming_versions_chats_rename_and_delete() {
         .iter()
         .find(|c| c.params.get("language_code").is_none())
         .expect("default");
-    assert_eq!(en.params["commands"].as_array().unwrap().len(), 9);
+    assert_eq!(en.params["commands"].as_array().unwrap().len(), 10);
     assert_eq!(en.params["commands"][7]["command"], "delete_my_data");
     assert_eq!(ru.params["commands"][3]["command"], "chats");
     assert_eq!(
