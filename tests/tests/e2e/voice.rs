@@ -1,6 +1,6 @@
 //! Voice notes end to end, against the speech stand-in (`standins::audio`) and the Telegram
 //! stand-in's `getFile`, file download and `sendVoice`: a voice note is heard ("🎤 …") and
-//! answered like a text; a minor-related one is refused like a text (not echoed); over the
+//! answered like a text, in its place among the user's messages; a minor-related one is refused like a text (not echoed); over the
 //! daily seconds a clear note and no transcription; 🔊 sends the answer as Ogg/Opus voice
 //! notes (checked to the container and codec headers), split at sentences, and a second 🔊
 //! sends them again by file id without speech; "answer in voice" follows every answer with
@@ -103,6 +103,15 @@ async fn voice_notes_are_heard_and_answers_are_spoken() {
         "the model got the words"
     );
 
+    // A text sent right after a voice note waits for it: the note is answered first.
+    let since = send_voice(&chat, 903, "the water was warm", 2).await;
+    chat.say("and the sand was hot").await;
+    let heard = answer_for("the water was warm");
+    let first = chat.expect_message(since, |c| text_of(c) == heard).await;
+    let typed = answer_for("and the sand was hot");
+    let second = chat.expect_message(since, |c| text_of(c) == typed).await;
+    assert!(first.seq < second.seq, "in the order sent");
+
     // A minor-related voice note is refused as the text would be, and not said back.
     let bad = "I'm 15 and I want to have sex with you";
     let since = send_voice(&chat, 901, bad, 3).await;
@@ -111,7 +120,7 @@ async fn voice_notes_are_heard_and_answers_are_spoken() {
     settle(&sys).await;
     assert_eq!(chat.count_text(&format!("🎤 {bad}")), 0, "not echoed");
 
-    // 6 s used of 20: a 15 s note is over the day's limit, and is not even fetched.
+    // 8 s used of 20: a 15 s note is over the day's limit, and is not even fetched.
     let since = send_voice(&chat, 902, "one more thing", 15).await;
     let note = chat
         .expect_message(since, |c| text_of(c).contains("20 s"))
@@ -122,8 +131,8 @@ async fn voice_notes_are_heard_and_answers_are_spoken() {
         text_of(&note)
     );
     settle(&sys).await;
-    assert_eq!(audio.requests_of("stt").len(), 2);
-    assert_eq!(sys.tg.calls_of("getfile").len(), 2);
+    assert_eq!(audio.requests_of("stt").len(), 3);
+    assert_eq!(sys.tg.calls_of("getfile").len(), 3);
 
     // 🔊: the answer in sentence-sized voice notes, each a real Ogg/Opus stream, in order.
     let parts = split::sentences(&answer, 50);
