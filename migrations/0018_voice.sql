@@ -19,6 +19,8 @@ CREATE TABLE voice_transcripts (
     text           TEXT NOT NULL,
     created_at     TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+-- Kept a day (a redelivery comes within it); the words live on in the dialog, not here.
+CREATE INDEX voice_transcripts_age ON voice_transcripts (created_at);
 
 CREATE TABLE voice_notes (
     answer_id BIGINT NOT NULL REFERENCES chat_messages (id) ON DELETE CASCADE,

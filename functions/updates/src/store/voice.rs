@@ -32,10 +32,12 @@ pub async fn before(pool: &PgPool, user_id: i64, unique_id: &str) -> sqlx::Resul
     .await
 }
 
-/// Keeps the words of voice note `unique_id` (the first transcription stays).
+/// Keeps the words of voice note `unique_id` (the first transcription stays) for a day, long
+/// enough for any redelivery; older ones go in the same statement.
 pub async fn keep(pool: &PgPool, user_id: i64, unique_id: &str, text: &str) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO voice_transcripts (file_unique_id, user_id, text) VALUES ($1, $2, $3)
+        "WITH old AS (DELETE FROM voice_transcripts WHERE created_at < now() - interval '1 day')
+         INSERT INTO voice_transcripts (file_unique_id, user_id, text) VALUES ($1, $2, $3)
          ON CONFLICT (file_unique_id) DO NOTHING",
     )
     .bind(unique_id)
@@ -46,10 +48,11 @@ pub async fn keep(pool: &PgPool, user_id: i64, unique_id: &str, text: &str) -> s
     Ok(())
 }
 
-/// Adds `seconds` to what user `user_id` sent today.
+/// Adds `seconds` to what user `user_id` sent today (their earlier days are dropped).
 pub async fn charge(c: &mut PgConnection, user_id: i64, seconds: u32) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO voice_usage (user_id, day, seconds) VALUES ($1, current_date, $2)
+        "WITH old AS (DELETE FROM voice_usage WHERE user_id = $1 AND day < current_date)
+         INSERT INTO voice_usage (user_id, day, seconds) VALUES ($1, current_date, $2)
          ON CONFLICT (user_id, day) DO UPDATE SET seconds = voice_usage.seconds + $2",
     )
     .bind(user_id)
