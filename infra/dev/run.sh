@@ -63,11 +63,14 @@ psql -q "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -
 "$bin/migrate"
 
 if [ -z "${BOT_TOKEN:-}" ]; then
-  echo "==> no BOT_TOKEN: using the local stand-ins for Telegram, the LLM and the image API"
+  echo "==> no BOT_TOKEN: using the local stand-ins for Telegram, the LLM, the image API and speech"
   tg="${STANDIN_TELEGRAM_ADDR:=127.0.0.1:8081}"
   llm="${STANDIN_LLM_ADDR:=127.0.0.1:8082}"
   img="${STANDIN_IMAGE_ADDR:=127.0.0.1:8083}"
-  export STANDIN_TELEGRAM_ADDR STANDIN_LLM_ADDR STANDIN_IMAGE_ADDR
+  audio="${STANDIN_AUDIO_ADDR:=127.0.0.1:8084}"
+  export STANDIN_TELEGRAM_ADDR STANDIN_LLM_ADDR STANDIN_IMAGE_ADDR STANDIN_AUDIO_ADDR
+  # Voice notes in and out through the speech stand-in, unless real services are set.
+  export STT_API_URL="${STT_API_URL:-http://$audio/v1}" TTS_API_URL="${TTS_API_URL:-http://$audio/v1}"
   export BOT_TOKEN="000000:local-stand-in"
   export TELEGRAM_WEBHOOK_SECRET="${TELEGRAM_WEBHOOK_SECRET:-local-secret}"
   export TELEGRAM_API_URL="http://$tg"

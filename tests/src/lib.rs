@@ -3,6 +3,7 @@
 //! plus the harness the end-to-end tests use to start a modern nats-server, a fresh
 //! PostgreSQL database and every function as separate processes.
 
+pub mod audio;
 pub mod bench;
 pub mod chaos;
 pub mod comfy;

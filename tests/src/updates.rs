@@ -1,5 +1,5 @@
 //! Builders of Telegram `Update` JSON as the Bot API sends it: a user's text (or command) in a
-//! private chat, and a press on an inline button.
+//! private chat, a voice note, and a press on an inline button.
 
 use serde_json::{Value, json};
 
@@ -88,4 +88,20 @@ pub fn edited(update_id: i64, message_id: i64, user: &User, text: &str) -> Value
     json!({"update_id": update_id, "edited_message": {
         "message_id": message_id, "date": now() - 5, "edit_date": now(), "chat": user.chat(),
         "from": user.json(), "text": text}})
+}
+
+/// An update carrying a voice note Telegram keeps as `file_id` (`duration` seconds, `size`
+/// bytes), as a phone sends it.
+pub fn voice(
+    update_id: i64,
+    message_id: i64,
+    user: &User,
+    file: (&str, &str),
+    duration: u32,
+    size: usize,
+) -> Value {
+    json!({"update_id": update_id, "message": {
+        "message_id": message_id, "date": now(), "chat": user.chat(), "from": user.json(),
+        "voice": {"file_id": file.0, "file_unique_id": file.1, "duration": duration,
+                  "mime_type": "audio/ogg", "file_size": size}}})
 }

@@ -17,6 +17,7 @@ pub mod lore;
 pub mod memory;
 mod nudge;
 pub mod similar;
+pub mod speak;
 pub mod sse;
 pub mod store;
 pub mod summary;
@@ -59,6 +60,8 @@ pub struct Settings {
     pub memory_every: i64,
     /// Nudges (`NUDGES_PER_WEEK`; `NUDGE_SILENCE_SECS` is fn-updates').
     pub nudges: companion::nudges::NudgeSettings,
+    /// Voice notes (text to speech: `TTS_*`).
+    pub voice: runtime::audio::VoiceSettings,
 }
 
 impl FromEnv for Settings {
@@ -94,6 +97,7 @@ impl FromEnv for Settings {
                 n
             },
             nudges: companion::nudges::NudgeSettings::read(env),
+            voice: runtime::audio::VoiceSettings::read(env),
         }
     }
 }
@@ -107,6 +111,7 @@ pub struct Reply {
     stream_every: Option<Duration>,
     memory_every: i64,
     nudges: companion::nudges::NudgeSettings,
+    tts: Option<speak::Tts>,
 }
 
 impl Reply {
@@ -120,6 +125,7 @@ impl Reply {
             stream_every: s.stream_every,
             memory_every: s.memory_every,
             nudges: s.nudges,
+            tts: speak::Tts::new(&s.voice)?,
         })
     }
 }
@@ -165,6 +171,9 @@ impl Stage for Reply {
         if job.nudge {
             return self.nudge(&env).await;
         }
+        if let Some(s) = &job.speak {
+            return self.speak(&env, s).await;
+        }
         let answer_id = job.regenerate.as_ref().map(|r| r.answer_id);
         let sizes = (self.history, self.memory_every);
         let begin = store::begin(&self.deps.pool, env.id, job, sizes, answer_id).await?;
@@ -184,6 +193,8 @@ impl Stage for Reply {
             return Ok(());
         }
         let versions = begin.versions;
+        // The user hears every answer too: the voice note follows it (a job in its commit).
+        let in_voice = self.tts.is_some() && begin.voice_answers == Some(true);
         let guard = Guard {
             adult: begin.adult.unwrap_or(false),
             minor_cue: begin.minor_cue.unwrap_or(false),
@@ -194,7 +205,7 @@ impl Stage for Reply {
         let prompt = context::to_messages(begin, job.lang, self.budget, sizes)?;
         let w = (&guard, refusal);
         match &job.regenerate {
-            None => self.answer(&env, prompt, w).await,
+            None => self.answer(&env, prompt, w, in_voice).await,
             Some(r) => self.regenerate(&env, r, versions, prompt.messages, w).await,
         }
     }
@@ -203,6 +214,9 @@ impl Stage for Reply {
         let Some(env) = env else {
             return sorry(Lang::En, Vec::new());
         };
+        if env.payload.speak.is_some() {
+            return sorry(env.payload.lang, Vec::new());
+        }
         let u = env.payload.user_message_id;
         let retry = match env.payload.regenerate {
             None => Button::Retry(u).encode(),
@@ -213,7 +227,8 @@ impl Stage for Reply {
     }
 
     async fn abandoned(&self, env: Envelope<ReplyJob>) {
-        if env.payload.regenerate.is_some() || env.payload.background() {
+        let p = &env.payload;
+        if p.regenerate.is_some() || p.background() || p.speak.is_some() {
             return;
         }
         if let Err(e) = store::mark_unanswered(&self.deps.pool, env.payload.user_message_id).await {

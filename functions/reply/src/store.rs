@@ -63,6 +63,8 @@ pub struct Begin {
     /// The persona, when this answer asks whether she may write first (once per user and
     /// persona, after a few answers; marked asked by this statement).
     pub offer_nudge: Option<i32>,
+    /// The user wants every answer as a voice note too.
+    pub voice_answers: Option<bool>,
 }
 
 /// Marks job `id` received (published), says where it stands and, when it is to be answered
@@ -104,7 +106,7 @@ pub async fn begin(
          SELECT st.answered, st.earlier, st.versions, c.system_prompt, c.post_history,
                 c.user_name, c.turns, c.summary, c.unsummarized, c.summary_upto,
                 c.persona, c.adult, c.minor_cue, c.withheld, c.lorebook,
-                c.facts, c.unremembered, c.memory_upto,
+                c.facts, c.unremembered, c.memory_upto, c.voice_answers,
                 (SELECT girl_id FROM offer) AS offer_nudge
          FROM st LEFT JOIN LATERAL (
              SELECT g.system_prompt, g.post_history, u.first_name AS user_name, COALESCE((
@@ -123,7 +125,7 @@ pub async fn begin(
         ",
                  (SELECT count(*) FROM (SELECT 1 FROM chat_messages x
                    WHERE x.dialog_id = $2 AND x.id > d.memory_upto AND x.role = 'user'
-                   LIMIT $6) w) AS unremembered, d.memory_upto
+                   LIMIT $6) w) AS unremembered, d.memory_upto, u.voice_answers
              FROM dialogs d
              JOIN girls g ON g.id = d.girl_id JOIN users u ON u.id = d.user_id
              JOIN chat_messages m ON m.id = $3 AND m.dialog_id = d.id

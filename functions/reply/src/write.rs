@@ -52,6 +52,7 @@ impl Reply {
         env: &Envelope<ReplyJob>,
         prompt: Prompt,
         (guard, refusal): (&Guard, Option<String>),
+        in_voice: bool,
     ) -> Result<(), HandlerError> {
         let job = &env.payload;
         let w = match refusal {
@@ -73,7 +74,22 @@ impl Reply {
             d.job(REPLY_SUBJECT, &crate::memory::job(env, upto));
         }
         let parts = context::split(&w.text, TELEGRAM_TEXT_LIMIT);
-        let rows = Under::plain(job.dialog_id, Some(job.user_message_id)).rows(job.lang);
+        let rows = Under {
+            speak: self.tts.is_some(),
+            ..Under::plain(job.dialog_id, Some(job.user_message_id))
+        }
+        .rows(job.lang);
+        if in_voice {
+            let speak = Some(companion::jobs::Speak {
+                answer_id: None,
+                index: 0,
+            });
+            let job = ReplyJob {
+                speak,
+                ..job.clone()
+            };
+            d.job(REPLY_SUBJECT, &Envelope::new(env.trace_id.clone(), job));
+        }
         // The first part always goes to the draft: this run may not have shown one, but an
         // earlier run of the same job (killed mid-stream) may have, and its partial text must
         // not stay beside the answer. Without a draft, fn-send sends it as a new message.
@@ -122,6 +138,7 @@ impl Reply {
                 message_id: Some(r.answer_id),
                 index: n - 1,
                 variants: n,
+                speak: self.tts.is_some(),
                 ..Under::plain(job.dialog_id, Some(job.user_message_id))
             }
             .rows(job.lang);

@@ -57,7 +57,8 @@ fn without_ours(params: &serde_json::Value, as_new: bool) -> serde_json::Value {
 }
 
 /// The file an effect uploads, if any: a document under the name its stored call gives in
-/// `document` (taken out of the form fields), a photo named by its format. Only an upload
+/// `document` (taken out of the form fields), a voice note or audio file, a photo named by its
+/// format. Only an upload
 /// copies the call; a text keeps the borrowed one.
 pub fn upload_of<'a>(
     e: &store::Effect,
@@ -69,6 +70,8 @@ pub fn upload_of<'a>(
     let mut params = params.into_owned();
     let (field, file_name) = match params.get("document").and_then(|v| v.as_str()) {
         Some(name) => ("document", name.to_owned()),
+        None if e.method == "sendVoice" => ("voice", "voice.ogg".to_owned()),
+        None if e.method == "sendAudio" => ("audio", audio_name(&bytes).to_owned()),
         None if bytes.starts_with(b"\xFF\xD8\xFF") => ("photo", "photo.jpg".to_owned()),
         None => ("photo", "photo.png".to_owned()),
     };
@@ -83,6 +86,17 @@ pub fn upload_of<'a>(
             bytes,
         }),
     )
+}
+
+/// A name for audio that is not Ogg/Opus, by its first bytes (Telegram reads the type from it).
+fn audio_name(bytes: &[u8]) -> &'static str {
+    match bytes {
+        [b'I', b'D', b'3', ..] | [0xFF, 0xE0..=0xFF, ..] => "voice.mp3",
+        [b'R', b'I', b'F', b'F', ..] => "voice.wav",
+        [b'f', b'L', b'a', b'C', ..] => "voice.flac",
+        [b'O', b'g', b'g', b'S', ..] => "voice.ogg",
+        _ => "voice.m4a",
+    }
 }
 
 /// A photo sent by a cached file id that Telegram refused, sent again: by the persona's
@@ -158,5 +172,26 @@ mod tests {
         assert_eq!(method, "sendMessage");
         assert_eq!(*params, json!({"chat_id": 7, "text": "hi"}));
         assert!(resolve(&effect(edit(false), None)).is_none());
+    }
+
+    #[test]
+    fn voice_notes_and_audio_files_upload_under_their_own_field() {
+        let upload = |method: &str, bytes: &[u8]| {
+            let e = store::Effect {
+                method: method.into(),
+                blob: Some(bytes.to_vec()),
+                ..store::Effect::sample(json!({"chat_id": 7}))
+            };
+            let (params, up) = upload_of(&e, Cow::Owned(e.params.clone()));
+            let up = up.expect("an upload");
+            (params.into_owned(), up.field, up.file_name)
+        };
+        let (params, field, name) = upload("sendVoice", b"OggS\0\x02");
+        assert_eq!((field, name.as_str()), ("voice", "voice.ogg"));
+        assert_eq!(params, json!({"chat_id": 7}));
+        let (_, field, name) = upload("sendAudio", b"ID3\x04rest");
+        assert_eq!((field, name.as_str()), ("audio", "voice.mp3"));
+        assert_eq!(upload("sendAudio", b"RIFFxxxx").2, "voice.wav");
+        assert_eq!(upload("sendPhoto", b"\xFF\xD8\xFFjpeg").2, "photo.jpg");
     }
 }

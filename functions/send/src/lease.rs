@@ -138,12 +138,15 @@ pub async fn release(pool: &PgPool, l: Lease) -> sqlx::Result<()> {
 }
 
 /// Marks an effect sent with what Telegram answered (the message's id; for a photo, the file
-/// id of its largest size, to send it again without uploading); the upload is dropped.
+/// id of its largest size, for a voice note or audio its file id, to send it again without
+/// uploading); the upload is dropped.
 /// Returns false when the claim was no longer ours (another sender took it over).
 pub async fn sent(pool: &PgPool, l: Lease, result: &serde_json::Value) -> sqlx::Result<bool> {
     let file_id = result["photo"]
         .as_array()
         .and_then(|sizes| sizes.last())
+        .or(result.get("voice"))
+        .or(result.get("audio"))
         .and_then(|p| p["file_id"].as_str());
     let r = sqlx::query(
         "UPDATE effects SET state = 'sent', telegram_message_id = $2, telegram_file_id = $3,

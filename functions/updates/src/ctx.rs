@@ -35,6 +35,8 @@ pub struct Ctx<'a> {
     pub admins: &'a AdminIds,
     /// Nudge settings (the silence before one).
     pub nudges: companion::nudges::NudgeSettings,
+    /// Answers can be spoken (text to speech is configured): 🔊 is offered.
+    pub speak: bool,
 }
 
 impl Ctx<'_> {
@@ -77,6 +79,7 @@ impl Ctx<'_> {
             summarize: false,
             remember: false,
             nudge: false,
+            speak: None,
         };
         d.job(REPLY_SUBJECT, &Envelope::new(self.trace_id(), job));
     }

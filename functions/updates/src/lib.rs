@@ -17,6 +17,7 @@ pub mod ctx;
 pub mod order;
 pub mod route;
 pub mod store;
+pub mod voice;
 
 use std::path::PathBuf;
 
@@ -56,6 +57,10 @@ pub struct Settings {
     pub order_give_up: std::time::Duration,
     /// Nudges (`NUDGE_SILENCE_SECS`, `NUDGES_PER_WEEK`).
     pub nudges: companion::nudges::NudgeSettings,
+    /// Voice notes (`STT_*`, `TTS_*`, `VOICE_*`).
+    pub voice: runtime::audio::VoiceSettings,
+    /// The Bot API, to fetch voice notes (read only when speech to text is configured).
+    pub telegram: Option<runtime::config::TelegramSettings>,
 }
 
 impl FromEnv for Settings {
@@ -78,7 +83,20 @@ impl FromEnv for Settings {
             admins: companion::ui::admin::AdminIds::read(env),
             order_give_up: env.seconds("ORDER_GIVE_UP_SECS", 180, 10),
             nudges: companion::nudges::NudgeSettings::read(env),
+            voice: runtime::audio::VoiceSettings::read(env),
+            telegram: None,
         }
+        .with_telegram(env)
+    }
+}
+
+impl Settings {
+    /// Reads the Bot API settings when voice notes are fetched.
+    fn with_telegram(mut self, env: &mut Env) -> Self {
+        if self.voice.stt.is_some() {
+            self.telegram = Some(runtime::config::TelegramSettings::read(env));
+        }
+        self
     }
 }
 
@@ -93,6 +111,8 @@ pub struct Updates {
     order_give_up: std::time::Duration,
     heads: order::Heads,
     nudges: companion::nudges::NudgeSettings,
+    ears: voice::Ears,
+    speak: bool,
 }
 
 impl Updates {
@@ -117,6 +137,8 @@ impl Updates {
             order_give_up: settings.order_give_up,
             heads: order::Heads::default(),
             nudges: settings.nudges,
+            ears: voice::Ears::new(&settings.voice, settings.telegram.as_ref())?,
+            speak: settings.voice.tts.is_some(),
         })
     }
 }
@@ -180,6 +202,13 @@ impl Stage for Updates {
                 wait,
             ));
         }
+        // A voice note is heard now, before any transaction, in its place in the chat's order.
+        let action = match action {
+            Action::Voice(route::voice::Voice::Note(note)) => {
+                Action::Voice(self.ears.hear(&self.deps.pool, &sender, note).await?)
+            }
+            action => action,
+        };
         let source = format!("upd-{update_id}");
         // The common case in one statement; anything the minor-safety scan flags takes the
         // full path, where it may be refused.
@@ -221,6 +250,7 @@ impl Stage for Updates {
             photos: self.photos,
             admins: &self.admins,
             nudges: self.nudges,
+            speak: self.speak,
         };
         let mut decision = Decision::new(source.clone(), source);
         actions::apply(&mut tx, &ctx, &mut decision, action).await?;

@@ -181,6 +181,8 @@ pub enum Action {
     Unsupported,
     /// A button we no longer understand (old keyboard).
     StaleButton { callback: String },
+    /// A voice note (heard before the transaction: `crate::voice`), 🔊, `/settings`.
+    Voice(voice::Voice),
 }
 
 /// A change made in `/settings`.
@@ -202,7 +204,10 @@ pub fn route(update: &Update) -> Option<(Sender, Action)> {
             let action = match m.text() {
                 Some(t) if t.starts_with('/') => command(t),
                 Some(t) => Action::Text(t.to_owned()),
-                None => Action::Unsupported,
+                None => match m.voice() {
+                    Some(v) => Action::Voice(voice::Voice::note(v)),
+                    None => Action::Unsupported,
+                },
             };
             Some((sender, action))
         }
@@ -251,6 +256,7 @@ impl Action {
             | Action::Settings { .. }
             | Action::Nudges { .. }
             | Action::Edited { .. } => true,
+            Action::Voice(v) => v.needs_age(),
             Action::Start
             | Action::Lang { .. }
             | Action::Help
@@ -286,6 +292,7 @@ impl Action {
             | Action::Chats { callback, .. }
             | Action::Lang { callback, .. }
             | Action::Settings { callback, .. } => callback.as_deref(),
+            Action::Voice(v) => v.callback(),
             Action::Start
             | Action::Help
             | Action::NewDialog
@@ -312,6 +319,7 @@ fn sender(u: &User, chat_id: i64) -> Option<Sender> {
 
 mod cost;
 mod parse;
+pub mod voice;
 use parse::{button, command};
 
 #[cfg(test)]

@@ -43,6 +43,21 @@ pub struct ReplyJob {
     /// is told when that fails).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub nudge: bool,
+    /// Not an answer: say an answer's version as voice notes (🔊, or the user's "answer in
+    /// voice" setting right after the answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speak: Option<Speak>,
+}
+
+/// Which answer version is spoken.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Speak {
+    /// The answer (`chat_messages.id`); `None`: the answer to the job's user message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<i64>,
+    /// Its version (from 0).
+    #[serde(default)]
+    pub index: i16,
 }
 
 /// Which answer gets another version, and where it is shown.
@@ -121,7 +136,8 @@ macro_rules! told_in_chat {
 told_in_chat!(PromptJob, ImageJob, AdminJob);
 
 impl ReplyJob {
-    /// Not an answer anyone waits for: a summary, a memory extraction or a nudge.
+    /// Not an answer anyone waits for: a summary, a memory extraction or a nudge (a spoken
+    /// answer is waited for: its failure is told).
     pub fn background(&self) -> bool {
         self.summarize || self.remember || self.nudge
     }

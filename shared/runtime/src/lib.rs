@@ -10,6 +10,7 @@
 //! keeps that true: a dependency cycle does not build).
 
 pub mod app;
+pub mod audio;
 pub mod config;
 pub mod effects;
 pub mod envelope;

@@ -1,7 +1,9 @@
 //! `chat`: a terminal Telegram client for the local stand-in. Type as a Telegram user; the
 //! bot's messages, buttons and photos (saved as files, their captions shown) appear below, and an answer that is
 //! streamed by edits appears once it is complete. A number presses the button with that
-//! number; `/quit` (or the end of the input) leaves.
+//! number; `#voice <words>` sends a voice note saying them (heard when speech to text is
+//! configured; the bot's voice notes show as "🔊 [voice note]"); `/quit` (or the end of the
+//! input) leaves.
 //!
 //! Scripted input (what `make run`'s end-to-end test feeds it) may also say
 //! `#expect <text>` — wait until the bot shows something containing the text — and
@@ -110,6 +112,16 @@ async fn main() -> anyhow::Result<()> {
                     waiting = Some((what.to_owned(), true, Instant::now()));
                     continue;
                 }
+                if let Some(words) = line.strip_prefix("#voice ") {
+                    message_id += 1;
+                    let v: Value = http.post(format!("{base}/_voice"))
+                        .json(&serde_json::json!({"text": words})).send().await?.json().await?;
+                    let file = (v["file_id"].as_str().unwrap_or(""), v["file_unique_id"].as_str().unwrap_or(""));
+                    let (secs, size) = (v["seconds"].as_u64().unwrap_or(1) as u32, v["size"].as_u64().unwrap_or(0) as usize);
+                    println!("(🎤 [voice note, {secs} s])");
+                    deliver(&http, &base, updates::voice(0, message_id, &user, file, secs, size)).await?;
+                    continue;
+                }
                 let pressed = line.parse::<usize>().ok().and_then(|n| screen.buttons.get(n.wrapping_sub(1)));
                 let update = match pressed {
                     Some((_, data, under)) => updates::callback(0, &user, *under, data),
@@ -211,6 +223,13 @@ impl Screen {
                     "📄 file saved to {}",
                     c.params["document"]["path"].as_str().unwrap_or("?")
                 ),
+            ),
+            "sendvoice" | "sendaudio" => format!(
+                "🔊 [voice note] saved to {}",
+                c.params["voice"]["path"]
+                    .as_str()
+                    .or(c.params["audio"]["path"].as_str())
+                    .unwrap_or("(sent again by its file id)")
             ),
             "answercallbackquery" => match c.params["text"].as_str() {
                 Some(t) => {

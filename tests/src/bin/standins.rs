@@ -1,4 +1,4 @@
-//! `standins`: the Telegram, LLM and image stand-ins as one local server process, for
+//! `standins`: the Telegram, LLM, image and speech stand-ins as one local server process, for
 //! `make run` without credentials. Simulated user updates (from `chat`) are delivered to
 //! fn-ingress's webhook.
 
@@ -42,7 +42,12 @@ async fn main() -> anyhow::Result<()> {
         &var("STANDIN_IMAGE_ADDR", "127.0.0.1:8083"),
     )
     .await?;
-    tracing::info!(%tg_addr, %llm_addr, %img_addr, "ready: stand-ins serving");
+    let audio_addr = serve(
+        standins::audio::router(Arc::new(standins::audio::Audio::default())),
+        &var("STANDIN_AUDIO_ADDR", "127.0.0.1:8084"),
+    )
+    .await?;
+    tracing::info!(%tg_addr, %llm_addr, %img_addr, %audio_addr, "ready: stand-ins serving");
     tokio::signal::ctrl_c().await.ok();
     Ok(())
 }

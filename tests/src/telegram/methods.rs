@@ -174,6 +174,9 @@ fn answer(tg: &Telegram, method: &str, p: &Map<String, Value>) -> Outcome {
                 json!({"document": doc, "caption": p.get("caption").cloned().unwrap_or(Value::Null)}),
             )
         }
+        "sendvoice" => super::voice::send(tg, p, "voice").and_then(|v| message(tg, p, v)),
+        "sendaudio" => super::voice::send(tg, p, "audio").and_then(|v| message(tg, p, v)),
+        "getfile" => super::voice::get_file(tg, p),
         "setwebhook" => {
             let url = p
                 .get("url")

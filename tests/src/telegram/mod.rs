@@ -9,6 +9,7 @@ mod params;
 mod refusal;
 mod rules;
 mod strict;
+mod voice;
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -193,7 +194,9 @@ impl Telegram {
                 "/{bot}/{method}",
                 post(methods::dispatch).get(methods::dispatch),
             )
+            .route("/file/{bot}/{*path}", get(voice::download))
             .route("/_calls", get(methods::calls))
+            .route("/_voice", post(voice::record))
             .route("/_fail", post(methods::fail))
             .route("/_deliver", post(methods::deliver))
             .with_state(self.clone())

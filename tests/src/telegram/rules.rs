@@ -93,7 +93,10 @@ impl Rules {
     /// Refuses what Telegram refuses; `Ok` lets the call through.
     pub fn check(&mut self, method: &str, p: &Map<String, Value>) -> Result<(), Refusal> {
         super::strict::check(method, p)?;
-        let sends = matches!(method, "sendmessage" | "sendphoto" | "senddocument");
+        let sends = matches!(
+            method,
+            "sendmessage" | "sendphoto" | "senddocument" | "sendvoice" | "sendaudio"
+        );
         let edits = matches!(method, "editmessagetext" | "editmessagereplymarkup");
         if sends || edits || method == "sendchataction" {
             let Some(chat) = chat_of(p) else {

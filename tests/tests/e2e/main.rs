@@ -44,4 +44,5 @@ mod sends;
 mod startup;
 mod traces;
 mod twice;
+mod voice;
 mod walk;

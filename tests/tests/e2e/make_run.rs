@@ -1,6 +1,6 @@
 //! `make run` as a new user meets it: `infra/dev/run.sh` with `.env.example` as its `.env`,
 //! from an empty database, the terminal chat fed a script — /start → 18+ → Stacy → a message
-//! → 📸 → a saved photo — and then a second time on the same machine (same database, NATS
+//! → 📸 → a saved photo → a voice note heard and an answer spoken — and then a second time on the same machine (same database, NATS
 //! store and folder), where Telegram no longer knows the avatars' cached file ids. Also: the
 //! functions it starts (`fn-<folder>` for each folder under `functions/`) are the ones the
 //! topology names, each with its image and its NATS user.
@@ -25,6 +25,11 @@ hello from the script
 #press 📸 Photo
 #expect is taking a photo
 #expect 📷 photo
+#voice a voice from the terminal
+#expect 🎤 a voice from the terminal
+#expect I love hearing that: \"a voice from the terminal\"
+#press 🔊
+#expect [voice note]
 /quit
 ";
 
@@ -67,6 +72,7 @@ impl Run {
             ("STANDIN_TELEGRAM_ADDR", addr()),
             ("STANDIN_LLM_ADDR", addr()),
             ("STANDIN_IMAGE_ADDR", addr()),
+            ("STANDIN_AUDIO_ADDR", addr()),
             ("STANDIN_LLM_DELAY_MS", "50".to_owned()),
             ("CHAT_EXPECT_SECS", "60".to_owned()),
         ];

@@ -53,6 +53,7 @@ pub async fn swipe(
                 index,
                 variants: i16::try_from(s.variants).unwrap_or(i16::MAX),
                 answers: s.reply_to,
+                speak: ctx.speak,
             };
             d.edit_text(chat, shown, &s.content, &under.rows(ctx.lang));
         }

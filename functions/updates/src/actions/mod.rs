@@ -17,6 +17,7 @@ mod photos;
 mod screen;
 mod settings;
 mod start;
+mod voice;
 
 use companion::locale::texts;
 use companion::locale::{T, t};
@@ -94,6 +95,7 @@ async fn dispatch(
         Action::UnknownCommand => ctx.say(d, T::UnknownCommand),
         Action::Unsupported => ctx.say(d, T::Unsupported),
         Action::StaleButton { callback } => ctx.tell(d, Some(&callback), t(ctx.lang, T::StaleButton)),
+        Action::Voice(v) => voice::voice(c, ctx, d, v).await?,
     }
     Ok(())
 }

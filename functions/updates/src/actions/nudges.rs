@@ -49,7 +49,7 @@ pub async fn settings(
 }
 
 /// Shows the settings view (in message `shown` when a button under it was pressed).
-async fn show(
+pub(super) async fn show(
     c: &mut PgConnection,
     ctx: &Ctx<'_>,
     d: &mut Decision,
@@ -65,6 +65,9 @@ async fn show(
         quiet_row(ctx.lang, &clock.clock()),
     ];
     rows.extend(nudge_rows(ctx.lang, &personas));
+    let in_voice = crate::store::voice::answers_in_voice(c, user, None).await?;
+    let (line, buttons) = super::voice::settings_row(ctx.lang, ctx.speak, in_voice);
+    rows.push(Row { line, buttons });
     let mut text = t(ctx.lang, T::SettingsTitle).to_owned();
     let mut keyboard = Vec::new();
     for row in rows {

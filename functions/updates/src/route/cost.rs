@@ -36,6 +36,7 @@ impl Action {
             | Action::EraseMe { .. }
             | Action::Memory { .. }
             | Action::StaleButton { .. } => 0.25,
+            Action::Voice(v) => v.cost(),
         }
     }
 }

@@ -3,6 +3,7 @@
 use companion::ui::admin::{Request, Section};
 use companion::ui::buttons::Button;
 
+use super::voice::Voice;
 use super::{Action, Setting};
 
 /// A command (`/name [arguments]`, `/name@bot`).
@@ -109,6 +110,16 @@ pub(super) fn button(data: &str, callback: String, shown: Option<i64>) -> Action
             callback: Some(callback),
             shown,
         },
+        Some(Button::Speak { message, index }) => Action::Voice(Voice::Speak {
+            message_id: message,
+            index,
+            callback,
+        }),
+        Some(Button::VoiceAnswers(on)) => Action::Voice(Voice::Settings {
+            on: Some(on),
+            callback: Some(callback),
+            shown,
+        }),
         Some(Button::Photo(id)) => Action::Photo {
             dialog_id: Some(id),
             callback: Some(callback),

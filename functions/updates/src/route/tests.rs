@@ -149,3 +149,41 @@ fn memory_command_and_buttons_need_the_age_gate() {
         Action::StaleButton { .. }
     ));
 }
+
+#[test]
+fn voice_notes_and_voice_buttons_are_read() {
+    use crate::route::voice::{Note, Voice};
+    let note = r#"{"update_id":14,"message":{"message_id":4,"date":1700000000,
+        "chat":{"id":77,"type":"private","first_name":"Ann"},
+        "from":{"id":77,"is_bot":false,"first_name":"Ann"},
+        "voice":{"file_id":"AwAD","file_unique_id":"AgAD","duration":7,
+                 "mime_type":"audio/ogg","file_size":12345}}}"#;
+    let (sender, action) = parse(note).unwrap();
+    assert_eq!(sender.message_id, Some(4));
+    let expected = Note {
+        file_id: "AwAD".into(),
+        unique_id: "AgAD".into(),
+        seconds: 7,
+        bytes: Some(12345),
+    };
+    assert_eq!(action, Action::Voice(Voice::Note(expected)));
+    assert!(action.needs_age() && action.callback().is_none());
+    let sizeless = note.replace(",\"file_size\":12345", "");
+    match parse(&sizeless).unwrap().1 {
+        Action::Voice(Voice::Note(n)) => assert_eq!(n.bytes, None),
+        other => panic!("{other:?}"),
+    }
+    let speak = parse(&callback("vo:5:1")).unwrap().1;
+    assert_eq!(
+        speak,
+        Action::Voice(Voice::Speak {
+            message_id: 5,
+            index: 1,
+            callback: "cb1".into()
+        })
+    );
+    assert_eq!(speak.callback(), Some("cb1"));
+    let toggle = parse(&callback("va:on")).unwrap().1;
+    assert!(!toggle.needs_age(), "settings are open before the 18+ gate");
+    assert!(matches!(command("/settings"), Action::Settings { .. }));
+}

@@ -16,6 +16,7 @@
 //! | `personas` | the persona picker and the avatars' uploads |
 //! | `bot_commands` | Telegram's command menu, as last set |
 //! | `nudges` | `/settings` (the clock, quiet hours) and who may write first |
+//! | `voice` | voice notes: seconds used, transcriptions, the "answer in voice" setting |
 //!
 //! The photo slot's statements live with the rest of its life in `companion::photos`.
 
@@ -30,6 +31,7 @@ pub mod personas;
 pub mod turn;
 pub mod updates;
 pub mod users;
+pub mod voice;
 
 use sqlx::Postgres;
 use sqlx::postgres::PgArguments;

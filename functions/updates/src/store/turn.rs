@@ -117,6 +117,7 @@ impl Jobs {
                 summarize: false,
                 remember: false,
                 nudge: false,
+                speak: None,
             };
             let env = Envelope {
                 id: job_id,

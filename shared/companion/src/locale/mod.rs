@@ -136,6 +136,13 @@ keys! {
     SettingOn = "setting_on", SettingOff = "setting_off", ZoneEarlier = "zone_earlier",
     ZoneLater = "zone_later", QuietNoneButton = "quiet_none_button",
     NudgeToggle = "nudge_toggle",
+    SpeakButton = "speak_button", VoiceHeard = "voice_heard",
+    VoiceNotConfigured = "voice_not_configured", VoiceTooBig = "voice_too_big",
+    VoiceDailyLimit = "voice_daily_limit", VoiceUnheard = "voice_unheard",
+    SpeakNotConfigured = "speak_not_configured", VoiceAnswersOn = "voice_answers_on",
+    VoiceAnswersOff = "voice_answers_off", VoiceAnswersTurnOn = "voice_answers_turn_on",
+    VoiceAnswersTurnOff = "voice_answers_turn_off",
+    VoiceAnswersUnavailable = "voice_answers_unavailable",
 }
 
 /// The bot's commands for Telegram's menu (`setMyCommands`), with their descriptions' keys.

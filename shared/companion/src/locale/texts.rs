@@ -30,6 +30,16 @@ pub fn resumed(lang: Lang, name: &str, messages: i64, last: Option<&str>) -> Str
     text
 }
 
+/// The echo of a voice note's words ("🎤 …"), brief: a long one is shortened.
+pub fn heard(lang: Lang, text: &str) -> String {
+    tf(lang, T::VoiceHeard, &[("text", &shorten(text, 300))])
+}
+
+/// Over the daily seconds of voice notes.
+pub fn voice_daily_limit(lang: Lang, seconds: u32) -> String {
+    tf(lang, T::VoiceDailyLimit, &[("seconds", &seconds)])
+}
+
 /// At most `max` characters of `text`, cut at a word boundary with "…" when cut.
 pub fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {

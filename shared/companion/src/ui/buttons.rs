@@ -56,6 +56,10 @@ pub enum Button {
     Zone(i16),
     /// `/settings`: quiet hours from–to (local hours; equal: none).
     Quiet(u8, u8),
+    /// 🔊: say version `index` of the answer to user message `message` as a voice note.
+    Speak { message: i64, index: i16 },
+    /// Turn the "answer in voice" setting on (`true`) or off.
+    VoiceAnswers(bool),
 }
 
 impl Button {
@@ -90,6 +94,9 @@ impl Button {
             }
             Button::Zone(minutes) => write!(s, "tz:{minutes}"),
             Button::Quiet(from, to) => write!(s, "quiet:{from}:{to}"),
+            Button::Speak { message, index } => write!(s, "vo:{message}:{index}"),
+            Button::VoiceAnswers(true) => write!(s, "va:on"),
+            Button::VoiceAnswers(false) => write!(s, "va:off"),
         };
         debug_assert!(s.len() <= CALLBACK_DATA_LIMIT);
         s
@@ -153,6 +160,16 @@ impl Button {
                 let hour = |h: &str| h.parse::<u8>().ok().filter(|h| *h < 24);
                 Button::Quiet(hour(from)?, hour(to)?)
             }
+            "vo" => {
+                let (message, index) = arg.split_once(':')?;
+                let index = index.parse::<i16>().ok().filter(|i| *i >= 0)?;
+                Button::Speak {
+                    message: id(message)?,
+                    index,
+                }
+            }
+            "va" if arg == "on" => Button::VoiceAnswers(true),
+            "va" if arg == "off" => Button::VoiceAnswers(false),
             _ => return None,
         };
         // Only the canonical spelling: "+7", "007" or trailing junk are not ours.
@@ -226,6 +243,12 @@ mod tests {
             Button::Zone(840),
             Button::Quiet(23, 9),
             Button::Quiet(0, 0),
+            Button::Speak {
+                message: i64::MAX,
+                index: i16::MAX,
+            },
+            Button::VoiceAnswers(true),
+            Button::VoiceAnswers(false),
         ];
         for b in all {
             let data = b.encode();
@@ -283,6 +306,10 @@ mod tests {
             "tz:+60",
             "quiet:24:1",
             "quiet:9",
+            "vo:1",
+            "vo:0:0",
+            "vo:1:-1",
+            "va:yes",
         ];
         for data in bad {
             assert_eq!(Button::decode(data), None, "{data:?}");

@@ -1,6 +1,6 @@
 //! The inline keyboards under the persona's messages, in the user's language: ◀ n/N ▶ to
-//! browse a message's versions, 🔄 to write an answer again, 📸 for a photo, ⏹ while an
-//! answer streams.
+//! browse a message's versions, 🔄 to write an answer again, 📸 for a photo, 🔊 to hear it
+//! (when speech is configured), ⏹ while an answer streams.
 
 use crate::locale::{Lang, T, t};
 use crate::ui::buttons::Button;
@@ -19,6 +19,8 @@ pub struct Under {
     pub variants: i16,
     /// The user message it answers, for 🔄 (greetings have none).
     pub answers: Option<i64>,
+    /// Offer 🔊 (speech is configured; answers only).
+    pub speak: bool,
 }
 
 impl Under {
@@ -30,6 +32,7 @@ impl Under {
             index: 0,
             variants: 1,
             answers,
+            speak: false,
         }
     }
 
@@ -57,6 +60,13 @@ impl Under {
             last.push((label, Button::Regenerate(u).encode()));
         }
         last.extend(photo_button(lang, self.dialog_id).into_iter().flatten());
+        if let (Some(message), true) = (self.answers, self.speak) {
+            let speak = Button::Speak {
+                message,
+                index: self.index,
+            };
+            last.push((t(lang, T::SpeakButton).to_owned(), speak.encode()));
+        }
         rows.push(last);
         rows
     }
@@ -113,5 +123,16 @@ mod tests {
         assert_eq!(rows[1][1].0, "📸 Фото");
         let greeting = Under { answers: None, ..u };
         assert_eq!(greeting.rows(Lang::En)[1].len(), 1);
+        let spoken = Under { speak: true, ..u };
+        assert_eq!(spoken.rows(Lang::En)[1][2].1, "vo:4:0");
+        assert_eq!(
+            Under {
+                speak: true,
+                ..greeting
+            }
+            .rows(Lang::En)[1]
+                .len(),
+            1
+        );
     }
 }

@@ -23,6 +23,7 @@ use crate::telegram::{ButtonRow, keyboard};
 
 mod params;
 mod sql;
+mod voice;
 pub use params::{ABOUT_USER, AVATAR_OF, BULK, EDIT_OF, ERASURE, FINAL, OR_SEND, OURS};
 pub use sql::GatedQuery;
 use sql::{bind_rows, insert_sql};

@@ -162,6 +162,45 @@ impl BotApi {
         answer::read(method, status, &body, &self.token)
     }
 
+    /// A file the user sent (`getFile`, then `GET /file/bot<token>/<file_path>`), refused as
+    /// [`TgError::Permanent`] when larger than `max_bytes` (by Telegram's `file_size` or while
+    /// reading). A read, not an effect: it changes nothing, so any function may make it.
+    pub async fn download(&self, file_id: &str, max_bytes: usize) -> Result<Vec<u8>, TgError> {
+        let file = self
+            .call("getFile", &json!({"file_id": file_id}), None)
+            .await?;
+        let too_big = || TgError::Permanent(format!("file larger than {max_bytes} bytes"));
+        if file["file_size"]
+            .as_u64()
+            .is_some_and(|n| n > max_bytes as u64)
+        {
+            return Err(too_big());
+        }
+        let path = file["file_path"]
+            .as_str()
+            .ok_or_else(|| TgError::Transient("getFile gave no file_path".into()))?;
+        let url = format!("{}/file/bot{}/{path}", self.base, self.token.expose());
+        let unanswered =
+            |e: reqwest::Error| TgError::Transient(self.redact(&e.without_url().to_string()));
+        let mut resp = self.http.get(url).send().await.map_err(unanswered)?;
+        let status = resp.status();
+        if !status.is_success() {
+            let why = self.redact(&format!("file download answered {status}"));
+            return Err(match status.as_u16() {
+                400..=499 => TgError::Permanent(why),
+                _ => TgError::Transient(why),
+            });
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(unanswered)? {
+            bytes.extend_from_slice(&chunk);
+            if bytes.len() > max_bytes {
+                return Err(too_big());
+            }
+        }
+        Ok(bytes)
+    }
+
     /// Removes the token from any text before it is logged or stored.
     pub fn redact(&self, text: &str) -> String {
         redact(text, &self.token)

@@ -42,6 +42,7 @@ fn each_stored_choice_gets_its_language_and_no_choice_telegrams() {
         summarize: false,
         remember: false,
         nudge: false,
+        speak: None,
     };
     assert_eq!(unchosen.payload, expected);
 }

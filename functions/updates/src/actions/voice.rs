@@ -1,0 +1,165 @@
+//! Voice inside the update's transaction: a heard voice note's words (the seconds charged,
+//! then screened and stored like a text, echoed "🎤 …" once they pass, and answered), a note
+//! that was not heard (why, in words), 🔊 under an answer (a speak job for fn-reply), and
+//! `/settings` with the "answer in voice" toggle ([`settings_row`]).
+
+use companion::jobs::{ReplyJob, Speak};
+use companion::locale::{Lang, T, t, texts};
+use companion::ui::buttons::Button;
+use runtime::HandlerError;
+use runtime::effects::Decision;
+use runtime::envelope::Envelope;
+use runtime::nats::topology::REPLY_SUBJECT;
+use runtime::telegram::ButtonRow;
+use sqlx::PgConnection;
+
+use super::screen;
+use crate::ctx::Ctx;
+use crate::route::voice::{Unheard, Voice};
+use crate::store::{messages, voice as store};
+
+/// Applies a voice action.
+pub async fn voice(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    v: Voice,
+) -> Result<(), HandlerError> {
+    match v {
+        Voice::Heard { text, seconds } => heard(c, ctx, d, &text, seconds).await,
+        Voice::Unheard(why) => {
+            unheard(ctx, d, why);
+            Ok(())
+        }
+        // Reached only when hearing was skipped (the user confirmed 18+ meanwhile): they
+        // send it again.
+        Voice::Note(_) => {
+            ctx.say(d, T::VoiceUnheard);
+            Ok(())
+        }
+        Voice::Speak {
+            message_id,
+            index,
+            callback,
+        } => speak(c, ctx, d, message_id, index, &callback).await,
+        Voice::Settings {
+            on,
+            callback,
+            shown,
+        } => {
+            store::answers_in_voice(c, ctx.sender.user_id, on).await?;
+            if let Some(id) = &callback {
+                d.answer_callback(ctx.sender.chat_id, id, None);
+            }
+            super::nudges::show(c, ctx, d, shown).await
+        }
+    }
+}
+
+/// The words of a voice note: charged, then the text's checks, echoed when they pass.
+async fn heard(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    text: &str,
+    seconds: u32,
+) -> Result<(), HandlerError> {
+    store::charge(c, ctx.sender.user_id, seconds).await?;
+    if text.chars().count() > ctx.max_chars {
+        let too_long = texts::too_long(ctx.lang, ctx.max_chars);
+        d.text(ctx.sender.chat_id, &too_long, &[]);
+        return Ok(());
+    }
+    // A refused text is not said back.
+    if screen::refused(c, ctx, d, None, text).await? {
+        return Ok(());
+    }
+    match messages::store_text(c, ctx.sender, ctx.update_id, text).await? {
+        Some((dialog_id, user_message_id)) => {
+            d.text(ctx.sender.chat_id, &texts::heard(ctx.lang, text), &[]);
+            d.replying_to(ctx.sender.message_id);
+            ctx.reply(d, dialog_id, user_message_id, None);
+        }
+        None => ctx.say(d, T::PickFirst),
+    }
+    Ok(())
+}
+
+fn unheard(ctx: &Ctx<'_>, d: &mut Decision, why: Unheard) {
+    match why {
+        Unheard::NotConfigured => ctx.say(d, T::VoiceNotConfigured),
+        Unheard::TooBig => ctx.say(d, T::VoiceTooBig),
+        Unheard::Empty => ctx.say(d, T::VoiceUnheard),
+        Unheard::DailyLimit(limit) => {
+            let text = texts::voice_daily_limit(ctx.lang, limit);
+            d.text(ctx.sender.chat_id, &text, &[]);
+        }
+    }
+}
+
+/// 🔊: the answer's version spoken by fn-reply (a job), or why not as the button's toast.
+async fn speak(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    message_id: i64,
+    index: i16,
+    callback: &str,
+) -> Result<(), HandlerError> {
+    let chat = ctx.sender.chat_id;
+    if !ctx.speak {
+        d.answer_callback(chat, callback, Some(t(ctx.lang, T::SpeakNotConfigured)));
+        return Ok(());
+    }
+    let Some(a) = messages::answer_to(c, ctx.sender.user_id, Some(message_id)).await? else {
+        d.answer_callback(chat, callback, Some(t(ctx.lang, T::StaleButton)));
+        return Ok(());
+    };
+    d.answer_callback(chat, callback, None);
+    let job = ReplyJob {
+        chat_id: chat,
+        user_id: ctx.sender.user_id,
+        dialog_id: a.dialog_id,
+        user_message_id: a.user_message_id,
+        lang: ctx.lang,
+        speak: Some(Speak {
+            answer_id: Some(a.answer_id),
+            index,
+        }),
+        ..Default::default()
+    };
+    d.job(REPLY_SUBJECT, &Envelope::new(ctx.trace_id(), job));
+    Ok(())
+}
+
+/// The voice row of `/settings`: its text and toggle (none when speech is not configured).
+pub fn settings_row(lang: Lang, speak: bool, on: bool) -> (String, Vec<ButtonRow>) {
+    if !speak {
+        return (t(lang, T::VoiceAnswersUnavailable).to_owned(), Vec::new());
+    }
+    let (text, label, button) = match on {
+        true => (T::VoiceAnswersOn, T::VoiceAnswersTurnOff, false),
+        false => (T::VoiceAnswersOff, T::VoiceAnswersTurnOn, true),
+    };
+    let row = vec![(
+        t(lang, label).to_owned(),
+        Button::VoiceAnswers(button).encode(),
+    )];
+    (t(lang, text).to_owned(), vec![row])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_toggle_offers_the_other_state_and_nothing_without_speech() {
+        let (text, rows) = settings_row(Lang::En, true, false);
+        assert!(text.contains("off"), "{text}");
+        assert_eq!(rows[0][0].1, "va:on");
+        let (_, rows) = settings_row(Lang::Ru, true, true);
+        assert_eq!(rows[0][0].1, "va:off");
+        let (text, rows) = settings_row(Lang::En, false, true);
+        assert!(rows.is_empty() && !text.is_empty());
+    }
+}

@@ -1,0 +1,27 @@
+//! Voice notes as effects: spoken bytes uploaded (`sendVoice` for Ogg/Opus, which Telegram
+//! shows as a voice bubble; `sendAudio` for any other audio, shown as a file), or a note
+//! Telegram already has, sent again by its `file_id` (kept from the first send's answer).
+
+use serde_json::json;
+use uuid::Uuid;
+
+use super::Decision;
+
+impl Decision {
+    /// Audio bytes as a voice note (`ogg_opus`) or an audio file, with effect id `id`
+    /// (derived from the job, so a redelivery writes the same row).
+    pub fn voice_as(&mut self, id: Uuid, chat_id: i64, bytes: Vec<u8>, ogg_opus: bool) -> Uuid {
+        let method = if ogg_opus { "sendVoice" } else { "sendAudio" };
+        self.push_as(id, chat_id, method, json!({"chat_id": chat_id}), true);
+        if let Some(last) = self.effects.last_mut() {
+            last.blob = Some(bytes);
+        }
+        id
+    }
+
+    /// A voice note Telegram already has, by its `file_id`, with effect id `id`.
+    pub fn voice_by_id(&mut self, id: Uuid, chat_id: i64, file_id: &str) -> Uuid {
+        let params = json!({"chat_id": chat_id, "voice": file_id});
+        self.push_as(id, chat_id, "sendVoice", params, true)
+    }
+}
