@@ -254,10 +254,13 @@ async fn without_speech_services_voice_is_refused_cleanly() {
     assert_eq!(toast.params["text"], "Voice replies aren't available here.");
     let since = sys.tg.calls().len();
     chat.say("/settings").await;
-    chat.expect_message(since, |c| {
-        text_of(c) == "Voice replies aren't available on this bot."
-    })
-    .await;
+    // The voice row of the settings view says so, and offers no toggle.
+    let view = chat
+        .expect_message(since, |c| {
+            text_of(c).contains("Voice replies aren't available on this bot.")
+        })
+        .await;
+    assert!(!buttons_of(&view).iter().any(|b| b.starts_with("va:")));
     settle(&sys).await;
     assert!(sys.tg.calls_of("getfile").is_empty(), "nothing fetched");
     assert!(sys.tg.calls_of("sendvoice").is_empty());
