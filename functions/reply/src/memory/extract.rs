@@ -164,11 +164,11 @@ pub fn read(answer: &str, messages: &[Turn]) -> Option<Vec<Fact>> {
     Some(out.split_off(skip))
 }
 
-/// Whether a fact may be kept and shown: it passes the minor-safety scan of the model's words
-/// as in an adult dialog (a fact outlives the dialog it was learned in and may be shown in an
-/// adult one, so a family word in it counts there too).
+/// Whether a fact may be kept and shown: it passes the fact screen, stricter than any chat
+/// scan (a fact outlives the dialog it was learned in: no tense, memory or owner excuses a
+/// minor in it; see `safety::fact_refusal`).
 pub fn safe(fact: &str) -> bool {
-    companion::content::safety::answer_refusal(fact, true).is_none()
+    companion::content::safety::fact_refusal(fact).is_none()
 }
 
 /// A key in snake_case: lower case, letters and digits (any script) joined by `_`, at most
@@ -281,6 +281,13 @@ mod tests {
             "a fact outlives its dialog: no child's age, even owned"
         );
         assert!(safe("The user works as a nurse in Oslo."));
+        for fact in [
+            "The user was 15 when they first had sex.",
+            "The user lost their virginity when they were 13.",
+            "Пользователь родился в 2011 году.",
+        ] {
+            assert!(!safe(fact), "{fact}");
+        }
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub fn age_or_grade(
     // Someone's child ("my son is 12", "мой сын в 5 классе"), or the speaker's past ("I was 17
     // when we met", "мне было 15"): mentioned, not asked for.
     let past = before(2, &lx.past) && before(3, &lx.first_person);
-    if (!mode.owned && owned_family_before(lx, ts, i)) || (!mode.memories && past) {
+    if (!mode.owned_ages && owned_family_before(lx, ts, i)) || (!mode.memories && past) {
         return None;
     }
     if n <= 12 && same(next).is_some() && any_at(&lx.grade_words, ts, next).is_some() {
@@ -97,7 +97,7 @@ pub fn age_or_grade(
             let of = |list: &Patterns| {
                 same(after + 1).is_some() && any_at(list, ts, after + 1).is_some()
             };
-            let mentioned = of(&lx.aged_things) || (!mode.owned && of(&lx.weak));
+            let mentioned = of(&lx.aged_things) || (!mode.owned_ages && of(&lx.weak));
             return if mentioned { None } else { age };
         }
         if same(after).is_some() && any_at(&lx.duration_after, ts, after).is_some() {

@@ -9,6 +9,7 @@
 
 mod ages;
 mod context;
+mod facts;
 mod lexicon;
 mod normal;
 mod picture;
@@ -18,6 +19,7 @@ mod spelled;
 #[cfg(test)]
 mod tests;
 
+pub use facts::fact_refusal;
 use signal::Mode;
 pub use signal::{Hit, Rule};
 

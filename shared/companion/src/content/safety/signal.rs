@@ -59,6 +59,8 @@ pub(super) fn hit(rule: Rule, term: impl Into<String>) -> Option<Hit> {
 pub struct Mode {
     /// Family words count even when owned ("my kids"), and ages of owned children.
     pub owned: bool,
+    /// Ages of owned children count ("her son is 7") even where owned family words do not.
+    pub owned_ages: bool,
     /// An adult's memories and past ages count ("when I was 15").
     pub memories: bool,
     /// Body and styling cues of a childlike look count ("flat-chested", "braces and pigtails").
@@ -69,19 +71,30 @@ impl Mode {
     /// Chat: owned family words, memories and denials pass.
     pub const CHAT: Mode = Mode {
         owned: false,
+        owned_ages: false,
         memories: false,
         picture: false,
     };
     /// Text with sexual content: owned family words pass, memories do not excuse.
     pub const SEXUAL: Mode = Mode {
         owned: false,
+        owned_ages: false,
         memories: true,
         picture: false,
     };
     /// Text that describes a picture: everything counts.
     pub const PICTURE: Mode = Mode {
         owned: true,
+        owned_ages: true,
         memories: true,
         picture: true,
+    };
+    /// A remembered fact about a real person: memories do not excuse and an owned child's age
+    /// counts, but "the user has a daughter" is not a minor by itself.
+    pub const FACT: Mode = Mode {
+        owned: false,
+        owned_ages: true,
+        memories: true,
+        picture: false,
     };
 }
