@@ -253,13 +253,15 @@ pub async fn stream_step(
 }
 
 /// Withholds user messages `ids`, and the answers already written to them, from every later
-/// prompt and marks their dialog: together they brought a minor into it. The refusal that
-/// answers them is stored afterwards as any answer is.
+/// prompt and marks their dialog: together they brought a minor into it. Whatever memory
+/// learned in that dialog is forgotten in the same statement. The refusal that answers them is
+/// stored afterwards as any answer is.
 pub async fn withhold(pool: &PgPool, dialog_id: i64, ids: &[i64]) -> sqlx::Result<()> {
     sqlx::query(
         "WITH w AS (UPDATE chat_messages SET withheld_at = COALESCE(withheld_at, now())
                     WHERE dialog_id = $1 AND (id = ANY($2) AND role = 'user'
-                                              OR reply_to = ANY($2) AND role = 'assistant'))
+                                              OR reply_to = ANY($2) AND role = 'assistant')),
+              f AS (DELETE FROM memory_facts WHERE dialog_id = $1 OR source_message_id = ANY($2))
          UPDATE dialogs SET minor_cue_at = COALESCE(minor_cue_at, now()) WHERE id = $1",
     )
     .bind(dialog_id)

@@ -1,7 +1,8 @@
 //! The LLM stand-in as a memory extractor: asked by fn-reply's memory call (its instructions
 //! begin with [`ASKED_BY`]), it reads the numbered messages it is sent and answers with the
 //! facts a model would draw from them — deterministically, from a few phrasings: "my name is
-//! X", "my dog is called Y" (any "my <who> is called <name>"), "my <who> is <n>" (an age).
+//! X", "my dog is called Y" (any "my <who> is called <name>"), "my <who> is <n>" (an age),
+//! "I was <n> when I first had sex" (what a careless model would write down).
 //! Nothing is canned: a conversation without those phrasings gives `{"facts": []}`. Asked in
 //! plain text, the object comes in words and a code fence, as chat models write.
 
@@ -51,6 +52,14 @@ fn facts_of_line(line: &str) -> Vec<Value> {
         .collect();
     let lower: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     let mut out = Vec::new();
+    if let Some(i) = lower.windows(2).position(|w| w[0] == "i" && w[1] == "was")
+        && let Some(n) = lower.get(i + 2).filter(|n| n.parse::<u32>().is_ok())
+        && lower.iter().any(|w| w == "sex")
+    {
+        out.push(json!({
+            "key": "first_time", "fact": format!("The user was {n} when they first had sex."), "source": source,
+        }));
+    }
     for i in 0..lower.len() {
         if lower[i] != "my" {
             continue;
@@ -96,6 +105,12 @@ mod tests {
         assert_eq!(facts[1]["fact"], "The user has a dog called Rex.");
         assert_eq!(facts[1]["key"], "dog");
         assert_eq!(facts[2]["fact"], "The user's sister is 15 years old.");
+        let said = "[1] User: I was 15 when I first had sex.";
+        let answer: Value = serde_json::from_str(&facts_answer(&call(said)).unwrap()).unwrap();
+        assert_eq!(
+            answer["facts"][0]["fact"],
+            "The user was 15 when they first had sex."
+        );
     }
 
     #[test]

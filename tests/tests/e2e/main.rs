@@ -29,6 +29,7 @@ mod llm_servers;
 mod lorebook;
 mod make_run;
 mod memory;
+mod memory_guard;
 mod nudges;
 mod ops;
 mod ordering;

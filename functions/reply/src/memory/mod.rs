@@ -8,23 +8,29 @@
 //! 0 turns extraction off) wait beyond the dialog's watermark `memory_upto`, so it costs one
 //! short call per few turns rather than doubling the LLM calls, and each call sees several
 //! messages together (a fact often spans a question and its answer). The job id is derived
-//! from (dialog, watermark), so answers that find the same batch due queue it once; the facts
-//! are written in one statement with the watermark's move, only if no other copy moved it
-//! meanwhile, so a redelivery never stores a batch twice.
+//! from the answer that queued it, so a batch whose extraction was given up on (dead-lettered)
+//! is queued again by the next answer; the facts are written in one statement with the
+//! watermark's move, only if no other copy moved it meanwhile, so neither a redelivery nor a
+//! second copy stores a batch twice. A batch is bounded by tokens as well as messages.
+//!
+//! Nothing is learned where a minor came up: a dialog with a minor cue only moves its
+//! watermark, a batch whose user messages together are refused by the chat scan stores no
+//! facts, and a fact is stored only while its source message is still there, unchanged and
+//! not withheld (withholding, marking and editing delete the facts drawn from there).
 
 pub mod extract;
 pub mod rank;
+mod store;
 
 use companion::jobs::ReplyJob;
 use runtime::HandlerError;
 use runtime::envelope::Envelope;
-use sqlx::PgPool;
-use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::Reply;
 use crate::store::Turn;
 use extract::Fact;
+use store::{load, store};
 
 /// What she remembers about the user, as SQL over a dialog `d` and its user `u`: her facts,
 /// and every persona's when the user shares them, newest first, as a JSON array of
@@ -44,6 +50,8 @@ pub(crate) use known_facts_sql;
 
 /// Messages read in one extraction at most (the rest wait for the next one).
 const BATCH_MESSAGES: i64 = 60;
+/// Tokens of messages in one extraction at most (the rest wait for the next one).
+const BATCH_TOKENS: usize = 6000;
 /// Known facts shown to the extractor (so it reuses their keys) at most.
 const KNOWN_SHOWN: i64 = 60;
 /// How freely facts are written: low, they should repeat what was said.
@@ -56,8 +64,9 @@ pub fn due(every: i64, waiting: i64) -> bool {
     every > 0 && waiting >= every
 }
 
-/// The extraction job of a dialog whose facts are extracted up to message `upto`: one id per
-/// (dialog, watermark), so answers that find the same batch due queue it once.
+/// The extraction job queued by answer `from` for a dialog whose facts are extracted up to
+/// message `upto`: one id per (answer, watermark), so a redelivered answer queues it once and
+/// a later answer queues it again when this one was given up on.
 pub fn job(from: &Envelope<ReplyJob>, upto: i64) -> Envelope<ReplyJob> {
     let job = ReplyJob {
         remember: true,
@@ -66,75 +75,9 @@ pub fn job(from: &Envelope<ReplyJob>, upto: i64) -> Envelope<ReplyJob> {
         ..from.payload.clone()
     };
     let mut env = Envelope::new(from.trace_id.clone(), job);
-    env.id = Uuid::from_u64_pair(
-        from.payload.dialog_id as u64 ^ 0x4d45_4d4f_5259_0000,
-        upto as u64,
-    );
+    let (hi, lo) = from.id.as_u64_pair();
+    env.id = Uuid::from_u64_pair(hi ^ 0x4d45_4d4f_5259_0000, lo ^ upto as u64);
     env
-}
-
-/// A dialog's batch: its watermark, the messages beyond it and what is known already.
-#[derive(sqlx::FromRow)]
-struct Batch {
-    memory_upto: i64,
-    messages: Json<Vec<Turn>>,
-    known: Json<Vec<(String, String)>>,
-}
-
-async fn load(pool: &PgPool, dialog_id: i64) -> sqlx::Result<Option<Batch>> {
-    sqlx::query_as(
-        "SELECT d.memory_upto,
-                COALESCE((SELECT json_agg(json_build_array(m.role, m.content, m.id) ORDER BY m.id)
-                          FROM (SELECT role, content, id FROM chat_messages
-                                WHERE dialog_id = d.id AND id > d.memory_upto
-                                  AND withheld_at IS NULL AND role <> 'system'
-                                ORDER BY id LIMIT $2) m), '[]'::json) AS messages,
-                COALESCE((SELECT json_agg(json_build_array(k.key, k.fact))
-                          FROM (SELECT key, fact FROM memory_facts
-                                WHERE user_id = d.user_id AND girl_id = d.girl_id
-                                ORDER BY updated_at DESC LIMIT $3) k), '[]'::json) AS known
-         FROM dialogs d WHERE d.id = $1",
-    )
-    .bind(dialog_id)
-    .bind(BATCH_MESSAGES)
-    .bind(KNOWN_SHOWN)
-    .fetch_optional(pool)
-    .await
-}
-
-/// Moves the dialog's watermark from `from` to `to` and stores `facts` with it (a fact whose
-/// key is known replaces it; the same fact again counts a mention), in one statement: nothing
-/// when another copy moved the watermark first or the dialog is gone. Rows written.
-async fn store(
-    pool: &PgPool,
-    dialog_id: i64,
-    (from, to): (i64, i64),
-    facts: &[Fact],
-) -> sqlx::Result<u64> {
-    let keys: Vec<&str> = facts.iter().map(|f| f.key.as_str()).collect();
-    let texts: Vec<&str> = facts.iter().map(|f| f.fact.as_str()).collect();
-    let sources: Vec<i64> = facts.iter().map(|f| f.source).collect();
-    let done = sqlx::query(
-        "WITH moved AS (UPDATE dialogs SET memory_upto = $3 WHERE id = $1 AND memory_upto = $2
-                        RETURNING id, user_id, girl_id)
-         INSERT INTO memory_facts AS m (user_id, girl_id, key, fact, dialog_id, source_message_id)
-         SELECT moved.user_id, moved.girl_id, f.key, f.fact, moved.id,
-                (SELECT s.id FROM chat_messages s WHERE s.id = f.source AND s.dialog_id = moved.id)
-         FROM moved, UNNEST($4::text[], $5::text[], $6::bigint[]) AS f(key, fact, source)
-         ON CONFLICT (user_id, girl_id, key) DO UPDATE SET
-             fact = EXCLUDED.fact, dialog_id = EXCLUDED.dialog_id,
-             source_message_id = EXCLUDED.source_message_id, updated_at = now(),
-             mentions = CASE WHEN m.fact = EXCLUDED.fact THEN m.mentions + 1 ELSE 1 END",
-    )
-    .bind(dialog_id)
-    .bind(from)
-    .bind(to)
-    .bind(&keys)
-    .bind(&texts)
-    .bind(&sources)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected())
 }
 
 impl Reply {
@@ -152,27 +95,27 @@ impl Reply {
         if !due(self.memory_every, waiting) {
             return Ok(());
         }
+        let messages = bounded(messages);
         let Some(upto) = messages.last().map(|t| t.2) else {
             return Ok(());
         };
-        let ask = extract::ask(&batch.known.0, &messages);
-        let schema = extract::schema();
-        let answer = self
-            .llm
-            .structured(
-                &ask,
-                (extract::SCHEMA_NAME, &schema),
-                (TEMPERATURE, MAX_TOKENS),
-            )
-            .await?;
-        let text = crate::answer::strip_thinking(&answer.text);
-        // An answer that is not the JSON asked for is no facts: asking again would cost the
-        // same call for the same words.
-        let facts = extract::read(&text, &messages).unwrap_or_else(|| {
-            tracing::warn!(dialog_id, level = ?answer.level, "the memory answer held no facts JSON");
+        let facts = if batch.minor_cue {
+            tracing::info!(
+                dialog_id,
+                "a minor was brought into the dialog: nothing learned"
+            );
             Vec::new()
-        });
-        let written = store(pool, dialog_id, (batch.memory_upto, upto), &facts).await?;
+        } else if refused(&messages, batch.adult) {
+            tracing::warn!(
+                dialog_id,
+                "the batch refused by the minor-safety scan: nothing learned"
+            );
+            Vec::new()
+        } else {
+            self.extract(dialog_id, &batch.known.0, &messages).await?
+        };
+        let from = batch.memory_upto;
+        let written = store(pool, dialog_id, (from, upto), &facts, &messages).await?;
         tracing::info!(
             dialog_id,
             messages = messages.len(),
@@ -182,6 +125,67 @@ impl Reply {
         );
         Ok(())
     }
+
+    /// The facts the LLM finds in `messages`; none when its answer is not the JSON asked for
+    /// (asking again would cost the same call for the same words) or the request is refused
+    /// for good (a batch that can never be read must not hold the dialog's memory).
+    async fn extract(
+        &self,
+        dialog_id: i64,
+        known: &[(String, String)],
+        messages: &[Turn],
+    ) -> Result<Vec<Fact>, HandlerError> {
+        let ask = extract::ask(known, messages);
+        let schema = extract::schema();
+        let asked = (extract::SCHEMA_NAME, &schema);
+        let answer = match self
+            .llm
+            .structured(&ask, asked, (TEMPERATURE, MAX_TOKENS))
+            .await
+        {
+            Ok(answer) => answer,
+            Err(HandlerError::Permanent { reason }) => {
+                tracing::warn!(
+                    dialog_id,
+                    reason,
+                    "the memory request refused; batch skipped"
+                );
+                return Ok(Vec::new());
+            }
+            Err(e) => return Err(e),
+        };
+        let text = crate::answer::strip_thinking(&answer.text);
+        Ok(extract::read(&text, messages).unwrap_or_else(|| {
+            tracing::warn!(dialog_id, level = ?answer.level, "the memory answer held no facts JSON");
+            Vec::new()
+        }))
+    }
+}
+
+/// The first messages of a batch within [`BATCH_TOKENS`] (one at least).
+fn bounded(mut messages: Vec<Turn>) -> Vec<Turn> {
+    let mut used = 0;
+    let keep = messages
+        .iter()
+        .take_while(|t| {
+            let shown: String = t.1.chars().take(extract::MESSAGE_CHARS).collect();
+            used += companion::personas::lorebook::tokens(&shown) + 4;
+            used <= BATCH_TOKENS
+        })
+        .count();
+    messages.truncate(keep.max(1));
+    messages
+}
+
+/// Whether the batch's user messages, read together, are refused by the chat scan (a request
+/// split over messages reads as one).
+fn refused(messages: &[Turn], adult: bool) -> bool {
+    let said: Vec<&str> = messages
+        .iter()
+        .filter(|t| t.0 == "user")
+        .map(|t| t.1.as_str())
+        .collect();
+    companion::content::safety::chat_refusal(&said.join("\n"), adult).is_some()
 }
 
 #[cfg(test)]
@@ -197,7 +201,29 @@ mod tests {
     }
 
     #[test]
-    fn one_job_id_per_dialog_and_watermark() {
+    fn a_batch_is_bounded_by_tokens_and_read_as_one_request() {
+        let long = "word ".repeat(900);
+        let turns: Vec<Turn> = (1..=60).map(|i| ("user".into(), long.clone(), i)).collect();
+        let kept = bounded(turns);
+        assert!(kept.len() > 1 && kept.len() < 60, "{}", kept.len());
+        let huge = vec![("user".into(), "x".repeat(100_000), 1)];
+        assert_eq!(bounded(huge).len(), 1, "one message at least");
+        let split: Vec<Turn> = vec![
+            ("user".into(), "I was 15 back then".into(), 1),
+            ("assistant".into(), "Tell me more".into(), 2),
+            (
+                "user".into(),
+                "and I'm still 15 now, let's have sex".into(),
+                3,
+            ),
+        ];
+        assert!(refused(&split, false));
+        let fine: Vec<Turn> = vec![("user".into(), "My dog is called Rex".into(), 1)];
+        assert!(!refused(&fine, true));
+    }
+
+    #[test]
+    fn one_job_id_per_answer_and_watermark() {
         let env = Envelope::new(
             "t",
             ReplyJob {
@@ -206,9 +232,15 @@ mod tests {
             },
         );
         let (a, b) = (job(&env, 100), job(&env, 100));
-        assert_eq!(a.id, b.id);
+        assert_eq!(a.id, b.id, "a redelivered answer queues the same job");
         assert!(a.payload.remember && !a.payload.summarize);
         assert_ne!(job(&env, 101).id, a.id);
+        let later = Envelope::new("t", env.payload.clone());
+        assert_ne!(
+            job(&later, 100).id,
+            a.id,
+            "a later answer queues the batch again (the first copy may have been given up on)"
+        );
         assert_ne!(
             crate::summary::job(&env, 100).id,
             a.id,

@@ -128,7 +128,11 @@ pub async fn export(
     dialog.facts = memory::exported(c, ctx.sender.user_id)
         .await?
         .into_iter()
-        .map(|l| (l.fact, l.updated_at))
+        .map(|l| match l.learned_by {
+            // Another persona learned it: say whom.
+            Some(by) => (format!("{} ({by})", l.fact), l.updated_at),
+            None => (l.fact, l.updated_at),
+        })
         .collect();
     let remembers = tf(ctx.lang, T::ExportMemory, &[("name", &dialog.persona)]);
     let (jsonl, text, dropped) = fit(&mut dialog, &remembers);

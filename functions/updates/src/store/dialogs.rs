@@ -237,11 +237,15 @@ pub async fn screened(
     .await
 }
 
-/// Marks dialog `id`: a minor was brought into it.
+/// Marks dialog `id`: a minor was brought into it. What memory learned in it is forgotten in
+/// the same statement (and nothing more is learned there: see fn-reply's `memory`).
 pub async fn mark(c: &mut PgConnection, id: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE dialogs SET minor_cue_at = COALESCE(minor_cue_at, now()) WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await?;
+    sqlx::query(
+        "WITH f AS (DELETE FROM memory_facts WHERE dialog_id = $1)
+         UPDATE dialogs SET minor_cue_at = COALESCE(minor_cue_at, now()) WHERE id = $1",
+    )
+    .bind(id)
+    .execute(c)
+    .await?;
     Ok(())
 }

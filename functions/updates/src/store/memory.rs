@@ -86,14 +86,22 @@ pub async fn forget(c: &mut PgConnection, user_id: i64, fact_id: i64) -> sqlx::R
 }
 
 /// Forgets everything persona `w` knows about the user (every persona's facts when shared);
-/// how many facts.
+/// how many facts. The memory watermarks of the dialogs concerned move past their last
+/// message in the same statement, so an extraction in flight (which stores only if the
+/// watermark it read is still there) writes nothing back from what was said before.
 pub async fn forget_all(c: &mut PgConnection, user_id: i64, w: &Whose) -> sqlx::Result<u64> {
-    let r = sqlx::query(concat!("DELETE FROM memory_facts f WHERE ", known_sql!()))
-        .bind(user_id)
-        .bind(w.girl_id)
-        .bind(w.shared)
-        .execute(c)
-        .await?;
+    let r = sqlx::query(concat!(
+        "WITH moved AS (UPDATE dialogs d SET memory_upto = GREATEST(d.memory_upto,
+                            (SELECT COALESCE(max(id), 0) FROM chat_messages WHERE dialog_id = d.id))
+                        WHERE d.user_id = $1 AND (d.girl_id = $2 OR $3))
+         DELETE FROM memory_facts f WHERE ",
+        known_sql!()
+    ))
+    .bind(user_id)
+    .bind(w.girl_id)
+    .bind(w.shared)
+    .execute(c)
+    .await?;
     Ok(r.rows_affected())
 }
 
@@ -117,10 +125,12 @@ pub async fn learned_in(c: &mut PgConnection, user_id: i64, dialog_id: i64) -> s
         .await
 }
 
-/// Everything the user's current persona knows about them, newest first (for `/export`).
+/// Everything any persona remembers about the user, newest first (for `/export`: the user's
+/// data, whoever learned it and whether or not they share it).
 pub async fn exported(c: &mut PgConnection, user_id: i64) -> sqlx::Result<Vec<Listed>> {
     let Some(w) = whose(&mut *c, user_id).await? else {
         return Ok(Vec::new());
     };
-    page(c, user_id, &w, 0, 1000).await
+    let all = Whose { shared: true, ..w };
+    page(c, user_id, &all, 0, 1000).await
 }

@@ -158,7 +158,9 @@ pub async fn answer_to(
 }
 
 /// Stores the new text of the user's message Telegram knows as `telegram_id`; returns it
-/// and whether it is the latest user message of its dialog.
+/// and whether it is the latest user message of its dialog. The facts memory drew from the old
+/// text are forgotten in the same statement, and the memory watermark moves back before the
+/// message so the new text is read again.
 pub async fn edit(
     c: &mut PgConnection,
     user_id: i64,
@@ -170,8 +172,10 @@ pub async fn edit(
              WHERE m.telegram_message_id = $2 AND m.role = 'user' AND d.id = m.dialog_id
                AND d.user_id = $1
              RETURNING m.id, m.dialog_id),
-         t AS (UPDATE dialogs SET nsfw_enabled = nsfw_enabled OR $4
-               WHERE id IN (SELECT dialog_id FROM m))
+         t AS (UPDATE dialogs dl SET nsfw_enabled = nsfw_enabled OR $4,
+                      memory_upto = LEAST(memory_upto, m.id - 1)
+               FROM m WHERE dl.id = m.dialog_id),
+         f AS (DELETE FROM memory_facts WHERE source_message_id IN (SELECT id FROM m))
          SELECT m.id, NOT EXISTS (SELECT 1 FROM chat_messages l
              WHERE l.dialog_id = m.dialog_id AND l.role = 'user' AND l.id > m.id) FROM m",
     )
