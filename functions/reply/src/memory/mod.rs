@@ -18,9 +18,9 @@
 //! facts, and a fact is stored only while its source message is still there, unchanged and
 //! not withheld (withholding, marking and editing delete the facts drawn from there).
 
+mod batch;
 pub mod extract;
 pub mod rank;
-mod store;
 
 use companion::jobs::ReplyJob;
 use runtime::HandlerError;
@@ -29,8 +29,8 @@ use uuid::Uuid;
 
 use crate::Reply;
 use crate::store::Turn;
+use batch::{load, store};
 use extract::Fact;
-use store::{load, store};
 
 /// What she remembers about the user, as SQL over a dialog `d` and its user `u`: her facts,
 /// and every persona's when the user shares them, newest first, as a JSON array of
