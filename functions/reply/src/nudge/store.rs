@@ -60,7 +60,11 @@ macro_rules! rules {
     (spoke, $user:literal, $last:literal) => {
         concat!(
             "EXISTS (SELECT 1 FROM dialogs ud JOIN chat_messages m ON m.dialog_id = ud.id
-                     WHERE ud.user_id = ", $user, " AND m.role = 'user' AND m.id > ", $last, ")"
+                     WHERE ud.user_id = ",
+            $user,
+            " AND m.role = 'user' AND m.id > ",
+            $last,
+            ")"
         )
     };
     // Her earlier nudge counts as answered by any message of the user's after it, in any of
@@ -68,18 +72,28 @@ macro_rules! rules {
     (unanswered, $user:literal, $id:literal) => {
         concat!(
             "EXISTS (SELECT 1 FROM nudges n
-                     WHERE n.user_id = ", $user, " AND n.girl_id = d.girl_id AND n.id <> ", $id, "
+                     WHERE n.user_id = ",
+            $user,
+            " AND n.girl_id = d.girl_id AND n.id <> ",
+            $id,
+            "
                        AND n.message_id IS NOT NULL
                        AND NOT EXISTS (SELECT 1 FROM dialogs ad
                                        JOIN chat_messages a ON a.dialog_id = ad.id
-                                       WHERE ad.user_id = ", $user, " AND a.role = 'user'
+                                       WHERE ad.user_id = ",
+            $user,
+            " AND a.role = 'user'
                                          AND a.id > n.message_id))"
         )
     };
     (this_week, $user:literal, $id:literal) => {
         concat!(
             "(SELECT count(*) FROM nudges n
-              WHERE n.user_id = ", $user, " AND n.id <> ", $id, "
+              WHERE n.user_id = ",
+            $user,
+            " AND n.id <> ",
+            $id,
+            "
                 AND n.created_at > now() - interval '7 days')"
         )
     };
