@@ -1,11 +1,13 @@
 //! Nudges: a message schedule fires a nudge job (`ReplyJob::nudge`) once the user has been
-//! silent since their last message. It is written only if it still may be — re-checked here in
+//! silent since their last message. It is written only if it still may be — checked here in
 //! one statement: the user still allows the persona, Telegram still reaches them, they have not
-//! written since, her last nudge was answered, they are under `NUDGES_PER_WEEK`. In their quiet
-//! hours it is scheduled again for the hours' end instead. The model writes it in the
-//! persona's voice from the dialog's summary and last turns; the minor-safety scan every answer
-//! passes drops it; it is stored as an assistant message (keyed by the nudge id, one per
-//! (user, last message)) and sent as a bulk message, which fn-send paces bot-wide.
+//! written since, her last nudge was answered, they are under `NUDGES_PER_WEEK`, no minor was
+//! brought into the dialog — and checked again by the statement that stores it, since the
+//! model takes a while. In their quiet hours it is scheduled again for the hours' end instead.
+//! The model writes it in the persona's voice from the dialog's summary and last turns; the
+//! minor-safety scan every answer passes drops it; it is stored as an assistant message (keyed
+//! by the nudge id, one per (user, last message)) and sent as a bulk message, which fn-send
+//! paces bot-wide.
 
 mod store;
 
@@ -74,7 +76,6 @@ impl Reply {
             return Ok(());
         };
         if f.written {
-            store::record(pool, id, job.user_id, f.girl_id).await?;
             return self.deps.outbox.republish(&id.to_string()).await;
         }
         if let Some(why) = stopped(&f, self.nudges.per_week) {
@@ -103,12 +104,18 @@ impl Reply {
         d.text_as(effect, job.chat_id, &text, &[]);
         d.bulk();
         d.completes(env.id);
-        let stored = store::store(pool, id, job.dialog_id, &text, effect, d).await?;
-        store::record(pool, id, job.user_id, f.girl_id).await?;
-        tracing::info!(job = %env.id, user = job.user_id, "nudge written");
-        match stored {
-            Some(committed) => self.deps.outbox.publish(committed).await,
-            None => self.deps.outbox.republish(&source).await,
+        let per_week = self.nudges.per_week;
+        match store::store(pool, id, job, (&text, effect, per_week), d).await? {
+            Some(committed) => {
+                tracing::info!(job = %env.id, user = job.user_id, "nudge written");
+                self.deps.outbox.publish(committed).await
+            }
+            // A rule stopped it while the model wrote it (the user wrote, turned nudges off,
+            // …), or a copy stored it first: then that copy's sends go out.
+            None => {
+                tracing::info!(job = %env.id, user = job.user_id, "nudge not stored: stopped meanwhile, or stored before");
+                self.deps.outbox.republish(&source).await
+            }
         }
     }
 
@@ -202,7 +209,6 @@ mod tests {
             language_code: None,
             lang: None,
             user_name: "Ann".into(),
-            girl_id: 1,
             system_prompt: String::new(),
             summary: String::new(),
             turns: sqlx::types::Json(Vec::new()),

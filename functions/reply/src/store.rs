@@ -61,7 +61,7 @@ pub struct Begin {
     /// The last message whose facts were extracted.
     pub memory_upto: Option<i64>,
     /// The persona, when this answer asks whether she may write first (once per user and
-    /// persona, after a few answers; marked asked by this statement).
+    /// persona, after a few answers; marked asked by the statement that stores the answer).
     pub offer_nudge: Option<i32>,
     /// The user wants every answer as a voice note too.
     pub voice_answers: Option<bool>,
@@ -96,13 +96,11 @@ pub async fn begin(
                 AS earlier,
                 COALESCE((SELECT COALESCE(cardinality(variants), 1) FROM chat_messages
                           WHERE id = $5), 1)::int AS versions),
-         offer AS (UPDATE user_selected_girls s SET nudge_offered_at = now()
-                   FROM dialogs od, st
+         offer AS (SELECT s.girl_id FROM user_selected_girls s, dialogs od, st
                    WHERE $5::bigint IS NULL AND od.id = $2 AND s.user_id = od.user_id
                      AND s.girl_id = od.girl_id AND s.nudge_offered_at IS NULL AND NOT s.nudges
                      AND od.user_messages >= $7 AND od.minor_cue_at IS NULL
-                     AND NOT st.answered AND NOT st.earlier
-                   RETURNING s.girl_id)
+                     AND NOT st.answered AND NOT st.earlier)
          SELECT st.answered, st.earlier, st.versions, c.system_prompt, c.post_history,
                 c.user_name, c.turns, c.summary, c.unsummarized, c.summary_upto,
                 c.persona, c.adult, c.minor_cue, c.withheld, c.lorebook,
@@ -143,26 +141,32 @@ pub async fn begin(
 }
 
 /// Stores the answer of job `id` together with the decision that sends it, in one statement;
-/// `carrier` is the effect whose message carries its buttons. `None` when a copy that raced
-/// us stored its answer first (then nothing was written).
+/// `carrier` is the effect whose message carries its buttons; `offered`: the persona whose
+/// question "may she write first?" goes with it, marked asked in the same statement. `None`
+/// when a copy that raced us stored its answer first (then nothing was written).
 pub async fn answer(
     pool: &PgPool,
     id: Uuid,
     job: &ReplyJob,
-    text: &str,
-    carrier: Uuid,
+    (text, carrier, offered): (&str, Uuid, Option<i32>),
     d: Decision,
 ) -> sqlx::Result<Option<Committed>> {
-    let gate = "INSERT INTO chat_messages (dialog_id, role, content, job_id, reply_to, effect_id)
-                VALUES ($12, 'assistant', $13, $14, $15, $16) ON CONFLICT (job_id) DO NOTHING
-                RETURNING id";
+    const GATE: &str =
+        "INSERT INTO chat_messages (dialog_id, role, content, job_id, reply_to, effect_id)
+         VALUES ($12, 'assistant', $13, $14, $15, $16) ON CONFLICT (job_id) DO NOTHING
+         RETURNING id";
+    const OFFERED: &str = "UPDATE user_selected_girls s SET nudge_offered_at = now()
+         FROM dialogs od, gate
+         WHERE $17::int IS NOT NULL AND od.id = $12 AND s.user_id = od.user_id
+           AND s.girl_id = $17 AND s.nudge_offered_at IS NULL";
     let stored = d
-        .commit_gated::<(i64,)>(pool, gate, |q| {
+        .commit_gated_also::<(i64,)>(pool, (GATE, Some(OFFERED)), |q| {
             q.bind(job.dialog_id)
                 .bind(text.to_owned())
                 .bind(id)
                 .bind(job.user_message_id)
                 .bind(carrier)
+                .bind(offered)
         })
         .await?;
     Ok(stored.map(|(_, committed)| committed))

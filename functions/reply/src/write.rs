@@ -55,6 +55,8 @@ impl Reply {
         in_voice: bool,
     ) -> Result<(), HandlerError> {
         let job = &env.payload;
+        // The nudge question never goes under a refusal.
+        let offered = prompt.offer_nudge.filter(|_| refusal.is_none());
         let w = match refusal {
             Some(text) => Written {
                 text,
@@ -105,11 +107,12 @@ impl Reply {
                 d.text(job.chat_id, part, buttons)
             };
         }
-        if let Some(girl) = prompt.offer_nudge {
+        if let Some(girl) = offered {
             crate::nudge::offer(&mut d, job, girl, &guard.persona);
         }
         d.completes(env.id);
-        match store::answer(&self.deps.pool, env.id, job, &w.text, carrier, d).await? {
+        let stored = (w.text.as_str(), carrier, offered);
+        match store::answer(&self.deps.pool, env.id, job, stored, d).await? {
             Some(committed) => self.deps.outbox.publish(committed).await,
             // A copy that raced us stored its answer first: that one is sent.
             None => self.deps.outbox.republish(&source).await,

@@ -1,10 +1,12 @@
 //! The last message of a user's erasure (`/delete_my_data`): it goes after everything decided
 //! for the chat before it; once it is done with (sent, or failed for good), the erased jobs'
-//! status is removed from the KV bucket and then the rows sending it left (`erase_traces`).
+//! status is removed from the KV bucket, the user's pending nudge schedule from the jobs
+//! stream (it names their chat and dialogs), and then the rows sending it left
+//! (`erase_traces`).
 
 use runtime::HandlerError;
 use runtime::effects::ERASURE;
-use runtime::nats::topology::JOBS_BUCKET;
+use runtime::nats::topology::{JOBS_BUCKET, JOBS_STREAM, schedule_subject};
 use uuid::Uuid;
 
 use crate::{Send, store};
@@ -19,7 +21,8 @@ pub fn of(e: &store::Effect) -> Option<Uuid> {
 
 impl Send {
     /// Called when effect `id` (to `chat_id`) is done with: for an erasure's final message,
-    /// removes the erased jobs' status from the KV bucket, then the chat's last rows, and
+    /// removes the erased jobs' status from the KV bucket and the user's nudge schedule from
+    /// the jobs stream (a private chat's id is its user's), then the chat's last rows, and
     /// marks the erasure done. Called again for a sent message whose erasure is not done (a
     /// step failed and the job came back), so every step is repeated until it is.
     pub(crate) async fn finished(
@@ -46,6 +49,18 @@ impl Send {
                     .map_err(|e| HandlerError::transient(format!("job status purge: {e}")))?;
             }
         }
+        let schedule = schedule_subject(&companion::nudges::schedule_key(chat_id));
+        let stream = self
+            .deps
+            .js
+            .get_stream(JOBS_STREAM)
+            .await
+            .map_err(|e| HandlerError::transient(format!("jobs stream: {e}")))?;
+        stream
+            .purge()
+            .filter(schedule)
+            .await
+            .map_err(|e| HandlerError::transient(format!("nudge schedule purge: {e}")))?;
         store::erase_traces(pool, chat_id, erasure, id).await?;
         tracing::info!(%erasure, jobs = jobs.len(), "erasure finished");
         Ok(())

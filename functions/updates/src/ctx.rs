@@ -35,6 +35,8 @@ pub struct Ctx<'a> {
     pub admins: &'a AdminIds,
     /// Nudge settings (the silence before one).
     pub nudges: companion::nudges::NudgeSettings,
+    /// The user's current persona may write first: a message to her re-arms the schedule.
+    pub nudges_on: bool,
     /// Answers can be spoken (text to speech is configured): 🔊 is offered.
     pub speak: bool,
 }

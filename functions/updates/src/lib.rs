@@ -250,6 +250,7 @@ impl Stage for Updates {
             photos: self.photos,
             admins: &self.admins,
             nudges: self.nudges,
+            nudges_on: begun.nudges,
             speak: self.speak,
         };
         let mut decision = Decision::new(source.clone(), source);

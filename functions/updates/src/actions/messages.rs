@@ -31,7 +31,10 @@ pub async fn text(
         return Ok(());
     }
     match messages::store_text(c, ctx.sender, ctx.update_id, text).await? {
-        Some((dialog_id, user_message_id)) => ctx.reply(d, dialog_id, user_message_id, None),
+        Some((dialog_id, user_message_id)) => {
+            ctx.reply(d, dialog_id, user_message_id, None);
+            super::nudges::rearm(ctx, d, dialog_id, user_message_id);
+        }
         None => ctx.say(d, T::PickFirst),
     }
     Ok(())

@@ -184,6 +184,14 @@ pub async fn nudges(
     Ok(())
 }
 
+/// Re-arms the nudge schedule after user message `last` of dialog `dialog_id` (a text or voice
+/// note that did not take the hot path), when the current persona may write first.
+pub fn rearm(ctx: &Ctx<'_>, d: &mut Decision, dialog_id: i64, last: i64) {
+    if ctx.nudges_on {
+        schedule(ctx, d, dialog_id, last);
+    }
+}
+
 /// Schedules the nudge that follows user message `last` of dialog `dialog_id` after the
 /// silence (replacing the user's pending one).
 fn schedule(ctx: &Ctx<'_>, d: &mut Decision, dialog_id: i64, last: i64) {

@@ -56,7 +56,8 @@ pub async fn voice(
     }
 }
 
-/// The words of a voice note: charged, then the text's checks, echoed when they pass.
+/// The words of a voice note: charged, then the text's checks, echoed when they pass (and the
+/// nudge schedule re-armed, as a text's).
 async fn heard(
     c: &mut PgConnection,
     ctx: &Ctx<'_>,
@@ -79,6 +80,7 @@ async fn heard(
             d.text(ctx.sender.chat_id, &texts::heard(ctx.lang, text), &[]);
             d.replying_to(ctx.sender.message_id);
             ctx.reply(d, dialog_id, user_message_id, None);
+            super::nudges::rearm(ctx, d, dialog_id, user_message_id);
         }
         None => ctx.say(d, T::PickFirst),
     }

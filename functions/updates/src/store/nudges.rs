@@ -78,8 +78,9 @@ pub async fn personas(
     .await
 }
 
-/// What turning nudges on or off found: the persona's name and, when the user has written in
-/// her open dialog, that dialog and their last message there (a nudge follows it).
+/// What turning nudges on or off found: the persona's name and, when the user's latest message
+/// (in any dialog) is in her open dialog, that dialog and the message (a nudge follows it; the
+/// schedule of a later conversation with another persona is not replaced by an older one).
 pub struct Switched {
     /// The persona's name.
     pub name: String,
@@ -103,8 +104,11 @@ pub async fn switch(
                  nudges_off_at = CASE WHEN NOT $3 AND nudges THEN now() ELSE nudges_off_at END
              WHERE user_id = $1 AND girl_id = $2 RETURNING girl_id, active_dialog_id)
          SELECT g.name, s.active_dialog_id,
-                (SELECT max(m.id) FROM chat_messages m
-                 WHERE m.dialog_id = s.active_dialog_id AND m.role = 'user')
+                (SELECT l.id FROM (SELECT m.id, m.dialog_id FROM dialogs ud
+                                   JOIN chat_messages m ON m.dialog_id = ud.id
+                                   WHERE ud.user_id = $1 AND m.role = 'user'
+                                   ORDER BY m.id DESC LIMIT 1) l
+                 WHERE l.dialog_id = s.active_dialog_id)
          FROM s JOIN girls g ON g.id = s.girl_id",
     )
     .bind(user_id)

@@ -11,7 +11,8 @@ use crate::route::Sender;
 /// Opens an update's work, in one statement: serialises the chat's updates across all copies
 /// (advisory lock until commit), then claims the update (`false`: a redelivery), creates or
 /// refreshes the user (a user who writes can be reached again) and, once per update, counts
-/// them active (`track_activity`; `tracked` is selected so that it runs).
+/// them active (`track_activity`; `tracked` is selected so that it runs); and reads whether
+/// their current persona may write first (a message to her re-arms the nudge schedule).
 pub async fn begin_update(c: &mut PgConnection, update_id: i64, s: &Sender) -> sqlx::Result<Begun> {
     // Every part reads from `l`, so the lock is taken before anything is written.
     with_sender(
@@ -26,10 +27,13 @@ pub async fn begin_update(c: &mut PgConnection, update_id: i64, s: &Sender) -> s
                    language_code = COALESCE(EXCLUDED.language_code, users.language_code),
                    updated_at = now(), unreachable_at = NULL
                RETURNING age_confirmed_at IS NOT NULL AS confirmed,
-                   lang AS chosen_lang, language_code, renaming_dialog_id),
+                   lang AS chosen_lang, language_code, renaming_dialog_id, current_girl_id),
          r AS (SELECT track_activity($3, 0, 0, 0) AS tracked FROM u, c)
          SELECT EXISTS (SELECT 1 FROM c) AS claimed, u.confirmed, u.chosen_lang, u.language_code,
-                u.renaming_dialog_id, (SELECT count(*) FROM r) AS tracked
+                u.renaming_dialog_id, (SELECT count(*) FROM r) AS tracked,
+                COALESCE((SELECT s.nudges FROM user_selected_girls s
+                          WHERE s.user_id = $3 AND s.girl_id = u.current_girl_id), false)
+                    AS nudges
          FROM u",
         ),
         update_id,
@@ -52,6 +56,8 @@ pub struct Begun {
     pub language_code: Option<String>,
     /// The dialog whose new title the user's next text is.
     pub renaming_dialog_id: Option<i64>,
+    /// Their current persona may write first.
+    pub nudges: bool,
 }
 
 impl Begun {

@@ -249,10 +249,25 @@ impl Decision {
     where
         T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
     {
+        self.commit_gated_also(pool, (gate, None), bind).await
+    }
+
+    /// [`Decision::commit_gated`] with a second write of the caller's in the same statement
+    /// (`also`, after the gate: it reads the CTE `gate`, so it writes only what the gate let
+    /// through; same parameters). What the gate returns is returned.
+    pub async fn commit_gated_also<T>(
+        self,
+        pool: &PgPool,
+        (gate, also): (&'static str, Option<&'static str>),
+        bind: impl for<'q> FnOnce(GatedQuery<'q, T>) -> GatedQuery<'q, T>,
+    ) -> sqlx::Result<Option<(T, Committed)>>
+    where
+        T: for<'r> sqlx::FromRow<'r, PgRow> + Send + Unpin,
+    {
         let source = self.source.clone();
         let rows = self.rows();
-        // Built from this file's text and the caller's constant: no input reaches the SQL.
-        let sql = AssertSqlSafe(insert_sql(Some(gate)));
+        // Built from this file's text and the caller's constants: no input reaches the SQL.
+        let sql = AssertSqlSafe(insert_sql(Some((gate, also))));
         let query = bind_rows(sqlx::query_as::<_, T>(sql), &rows, &source);
         let row = bind(query).fetch_optional(pool).await?;
         Ok(row.map(|row| {

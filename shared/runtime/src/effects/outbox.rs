@@ -83,19 +83,32 @@ impl Outbox {
     /// Re-publishes up to `limit` rows committed more than `grace` ago and still unpublished;
     /// rows are leased for a minute first, so several sweepers never take the same row. Rows
     /// never swept go first, then the longest unswept: rows whose consumer is stopped (they
-    /// come back every minute) never crowd out the rows a crash just left.
+    /// come back every minute) never crowd out the rows a crash just left. A schedule with a
+    /// newer row on its subject is not published again (it would replace the newer one, a
+    /// crash having left it unmarked after its publish): it is marked published instead.
     pub async fn sweep(&self, grace: Duration, limit: i64) -> Result<usize, HandlerError> {
         let jobs: Vec<OutboxJob> = sqlx::query_as(
-            "UPDATE outbox SET sweep_until = now() + interval '60 seconds'
-             WHERE job_id IN (
-                 SELECT job_id FROM outbox
+            "WITH picked AS (
+                 SELECT job_id, subject, created_at FROM outbox
                  WHERE published_at IS NULL AND created_at < now() - make_interval(secs => $1)
                    AND (sweep_until IS NULL OR sweep_until < now())
-                 ORDER BY sweep_until NULLS FIRST, created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+                 ORDER BY sweep_until NULLS FIRST, created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+             judged AS (
+                 SELECT p.job_id, CASE WHEN p.subject LIKE $3 THEN EXISTS (
+                            SELECT 1 FROM outbox n
+                            WHERE n.subject = p.subject AND n.created_at > p.created_at)
+                        ELSE false END AS superseded
+                 FROM picked p),
+             superseded AS (
+                 UPDATE outbox SET published_at = now()
+                 WHERE job_id IN (SELECT job_id FROM judged WHERE superseded))
+             UPDATE outbox SET sweep_until = now() + interval '60 seconds'
+             WHERE job_id IN (SELECT job_id FROM judged WHERE NOT superseded)
              RETURNING job_id, subject, payload",
         )
         .bind(grace.as_secs_f64())
         .bind(limit)
+        .bind(crate::nats::topology::schedule_subject("%"))
         .fetch_all(&self.pool)
         .await?;
         let n = jobs.len();

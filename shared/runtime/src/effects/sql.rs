@@ -24,11 +24,15 @@ impl Rows {
 
 /// Effects and outbox rows in one statement; `seq` follows the effects' order (WITH
 /// ORDINALITY). With a gate, the gate runs first (as the CTE `gate`, its row returned) and the
-/// rows are written only when it returned one.
-pub(super) fn insert_sql(gate: Option<&'static str>) -> String {
+/// rows are written only when it returned one; the gate's follow-on write, if any, runs as
+/// the CTE `also` (it reads `gate` to write only what the gate let through).
+pub(super) fn insert_sql(gate: Option<(&'static str, Option<&'static str>)>) -> String {
     let (head, when, tail) = match gate {
-        Some(g) => (
-            format!("gate AS ({g}), "),
+        Some((g, also)) => (
+            match also {
+                Some(a) => format!("gate AS ({g}), also AS ({a}), "),
+                None => format!("gate AS ({g}), "),
+            },
             "WHERE EXISTS (SELECT 1 FROM gate)",
             "SELECT * FROM gate",
         ),

@@ -3,7 +3,9 @@
 //! re-armed by each of their messages, so none fires while they talk; once, and not again
 //! (a redelivered or re-fired job writes nothing new); not in their quiet hours (moved to
 //! the hours' end, in `later`); not after they turn it off; not to a user Telegram no
-//! longer reaches; a killed fn-reply sends it once (`later`).
+//! longer reaches; a killed fn-reply sends it once (`later`); not when the user opts out or
+//! writes while the model writes it, and no schedule is left after `/delete_my_data`
+//! (`race`).
 
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use standins::system::{System, buttons_of, text_of};
 use crate::helpers::{Chat, STEP, delivered, settle};
 
 mod later;
+mod race;
 
 /// The silence before a nudge in these tests.
 pub(super) const SILENCE_WAIT: Duration = Duration::from_secs(3);
