@@ -10,6 +10,22 @@ use sqlx::PgPool;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+/// What she remembers about the user, as SQL over a dialog `d` and its user `u`: her facts,
+/// and every persona's when the user shares them, newest first, as a JSON array of
+/// [`crate::store::Known`] (the answer's and the nudge's statements read it alike).
+macro_rules! known_facts_sql {
+    () => {
+        "COALESCE((SELECT json_agg(json_build_array(f.key, f.fact, f.mentions,
+                          extract(epoch FROM now() - f.updated_at)::float8 / 86400,
+                          f.girl_id = d.girl_id))
+                   FROM (SELECT key, fact, mentions, updated_at, girl_id FROM memory_facts mf
+                         WHERE mf.user_id = d.user_id
+                           AND (mf.girl_id = d.girl_id OR u.memory_shared)
+                         ORDER BY mf.updated_at DESC LIMIT 200) f), '[]'::json) AS facts"
+    };
+}
+pub(crate) use known_facts_sql;
+
 /// A past message as loaded: role, text, id.
 pub type Turn = (String, String, i64);
 
@@ -119,7 +135,7 @@ pub async fn begin(
                  g.name AS persona, d.nsfw_enabled AS adult, d.minor_cue_at IS NOT NULL AS minor_cue,
                  m.withheld_at IS NOT NULL AS withheld, g.lorebook,
                  ",
-        crate::memory::known_facts_sql!(),
+        known_facts_sql!(),
         ",
                  (SELECT count(*) FROM (SELECT 1 FROM chat_messages x
                    WHERE x.dialog_id = $2 AND x.id > d.memory_upto AND x.role = 'user'

@@ -32,22 +32,6 @@ use crate::store::Turn;
 use batch::{load, store};
 use extract::Fact;
 
-/// What she remembers about the user, as SQL over a dialog `d` and its user `u`: her facts,
-/// and every persona's when the user shares them, newest first, as a JSON array of
-/// [`crate::store::Known`] (the answer's and the nudge's statements read it alike).
-macro_rules! known_facts_sql {
-    () => {
-        "COALESCE((SELECT json_agg(json_build_array(f.key, f.fact, f.mentions,
-                          extract(epoch FROM now() - f.updated_at)::float8 / 86400,
-                          f.girl_id = d.girl_id))
-                   FROM (SELECT key, fact, mentions, updated_at, girl_id FROM memory_facts mf
-                         WHERE mf.user_id = d.user_id
-                           AND (mf.girl_id = d.girl_id OR u.memory_shared)
-                         ORDER BY mf.updated_at DESC LIMIT 200) f), '[]'::json) AS facts"
-    };
-}
-pub(crate) use known_facts_sql;
-
 /// Messages read in one extraction at most (the rest wait for the next one).
 const BATCH_MESSAGES: i64 = 60;
 /// Tokens of messages in one extraction at most (the rest wait for the next one).

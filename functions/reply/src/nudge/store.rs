@@ -120,7 +120,7 @@ pub async fn fired(pool: &PgPool, id: Uuid, job: &ReplyJob) -> sqlx::Result<Opti
                                 WHERE dialog_id = d.id AND withheld_at IS NULL
                                 ORDER BY id DESC LIMIT 8) t), '[]'::json) AS turns,
                 ",
-        crate::memory::known_facts_sql!(),
+        crate::store::known_facts_sql!(),
         "
          FROM dialogs d
          JOIN users u ON u.id = d.user_id

@@ -66,8 +66,7 @@ pub(super) async fn show(
     ];
     rows.extend(nudge_rows(ctx.lang, &personas));
     let in_voice = crate::store::voice::answers_in_voice(c, user, None).await?;
-    let (line, buttons) = super::voice::settings_row(ctx.lang, ctx.speak, in_voice);
-    rows.push(Row { line, buttons });
+    rows.push(voice_row(ctx.lang, ctx.speak, in_voice));
     let mut text = t(ctx.lang, T::SettingsTitle).to_owned();
     let mut keyboard = Vec::new();
     for row in rows {
@@ -214,4 +213,41 @@ fn schedule(ctx: &Ctx<'_>, d: &mut Decision, dialog_id: i64, last: i64) {
     let at = Utc::now() + ctx.nudges.silence;
     let subject = schedule_subject(&nudges::schedule_key(user));
     d.schedule(row, &subject, (at, REPLY_SUBJECT), &env);
+}
+
+/// The "answer in voice" row: its state and toggle (no toggle when speech is not configured).
+fn voice_row(lang: Lang, speak: bool, on: bool) -> Row {
+    if !speak {
+        return Row {
+            line: t(lang, T::VoiceAnswersUnavailable).to_owned(),
+            buttons: Vec::new(),
+        };
+    }
+    let (line, label, button) = match on {
+        true => (T::VoiceAnswersOn, T::VoiceAnswersTurnOff, false),
+        false => (T::VoiceAnswersOff, T::VoiceAnswersTurnOn, true),
+    };
+    let toggle = (
+        t(lang, label).to_owned(),
+        Button::VoiceAnswers(button).encode(),
+    );
+    Row {
+        line: t(lang, line).to_owned(),
+        buttons: vec![vec![toggle]],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_voice_toggle_offers_the_other_state_and_nothing_without_speech() {
+        let row = voice_row(Lang::En, true, false);
+        assert!(row.line.contains("off"), "{}", row.line);
+        assert_eq!(row.buttons[0][0].1, "va:on");
+        assert_eq!(voice_row(Lang::Ru, true, true).buttons[0][0].1, "va:off");
+        let row = voice_row(Lang::En, false, true);
+        assert!(row.buttons.is_empty() && !row.line.is_empty());
+    }
 }

@@ -4,13 +4,11 @@
 //! `/settings` with the "answer in voice" toggle ([`settings_row`]).
 
 use companion::jobs::{ReplyJob, Speak};
-use companion::locale::{Lang, T, t, texts};
-use companion::ui::buttons::Button;
+use companion::locale::{T, t, texts};
 use runtime::HandlerError;
 use runtime::effects::Decision;
 use runtime::envelope::Envelope;
 use runtime::nats::topology::REPLY_SUBJECT;
-use runtime::telegram::ButtonRow;
 use sqlx::PgConnection;
 
 use super::screen;
@@ -132,36 +130,4 @@ async fn speak(
     };
     d.job(REPLY_SUBJECT, &Envelope::new(ctx.trace_id(), job));
     Ok(())
-}
-
-/// The voice row of `/settings`: its text and toggle (none when speech is not configured).
-pub fn settings_row(lang: Lang, speak: bool, on: bool) -> (String, Vec<ButtonRow>) {
-    if !speak {
-        return (t(lang, T::VoiceAnswersUnavailable).to_owned(), Vec::new());
-    }
-    let (text, label, button) = match on {
-        true => (T::VoiceAnswersOn, T::VoiceAnswersTurnOff, false),
-        false => (T::VoiceAnswersOff, T::VoiceAnswersTurnOn, true),
-    };
-    let row = vec![(
-        t(lang, label).to_owned(),
-        Button::VoiceAnswers(button).encode(),
-    )];
-    (t(lang, text).to_owned(), vec![row])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_toggle_offers_the_other_state_and_nothing_without_speech() {
-        let (text, rows) = settings_row(Lang::En, true, false);
-        assert!(text.contains("off"), "{text}");
-        assert_eq!(rows[0][0].1, "va:on");
-        let (_, rows) = settings_row(Lang::Ru, true, true);
-        assert_eq!(rows[0][0].1, "va:off");
-        let (text, rows) = settings_row(Lang::En, false, true);
-        assert!(rows.is_empty() && !text.is_empty());
-    }
 }
