@@ -94,7 +94,10 @@ impl Ears {
             return Ok(Voice::Unheard(Unheard::TooBig));
         }
         let Ok(_slot) = self.slots.clone().try_acquire_owned() else {
-            return Err(HandlerError::defer("other voice notes are being heard", BUSY_WAIT));
+            return Err(HandlerError::defer(
+                "other voice notes are being heard",
+                BUSY_WAIT,
+            ));
         };
         let limit = self.seconds_per_day;
         let r = store::reserve(pool, sender.user_id, update_id, claimed, rate, limit).await?;
@@ -131,7 +134,9 @@ impl Ears {
             Ok(info) => u32::try_from(info.duration_ms.div_ceil(1000)).unwrap_or(u32::MAX),
             Err(e) => {
                 tracing::info!(error = %e, "voice note is not Ogg/Opus");
-                return self.unheard(pool, sender, update_id, Unheard::Unreadable).await;
+                return self
+                    .unheard(pool, sender, update_id, Unheard::Unreadable)
+                    .await;
             }
         };
         // A note longer than Telegram said is charged as long as it is (a second's rounding
@@ -146,7 +151,9 @@ impl Ears {
             Ok(text) => text,
             Err(HandlerError::Permanent { reason }) => {
                 tracing::info!(%reason, "speech to text refused the voice note");
-                return self.unheard(pool, sender, update_id, Unheard::Unreadable).await;
+                return self
+                    .unheard(pool, sender, update_id, Unheard::Unreadable)
+                    .await;
             }
             Err(e @ HandlerError::Transient { .. }) => return outage(e).await,
             Err(e) => return Err(e),
@@ -198,6 +205,9 @@ impl Ears {
             _ => OUTAGE_WAIT,
         };
         tracing::info!(error = %e, "voice note waits for the speech service");
-        Err(HandlerError::defer("the speech service is unavailable", wait))
+        Err(HandlerError::defer(
+            "the speech service is unavailable",
+            wait,
+        ))
     }
 }

@@ -45,4 +45,5 @@ mod startup;
 mod traces;
 mod twice;
 mod voice;
+mod voice_limits;
 mod walk;

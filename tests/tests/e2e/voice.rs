@@ -19,7 +19,12 @@ use standins::updates;
 use crate::helpers::{Chat, STEP, settle};
 
 /// The user records `text` lasting `seconds` and sends it; returns the log position before.
-async fn send_voice(chat: &Chat<'_>, message_id: i64, text: &str, seconds: u32) -> usize {
+pub(crate) async fn send_voice(
+    chat: &Chat<'_>,
+    message_id: i64,
+    text: &str,
+    seconds: u32,
+) -> usize {
     let bytes = voice_note(text, seconds);
     let (id, unique) = chat.sys.tg.user_voice(&bytes);
     let u = updates::voice(
@@ -50,7 +55,7 @@ fn voices_since(sys: &System, since: usize, chat: i64) -> Vec<Call> {
         .collect()
 }
 
-async fn wait_voices(chat: &Chat<'_>, since: usize, n: usize) -> Vec<Call> {
+pub(crate) async fn wait_voices(chat: &Chat<'_>, since: usize, n: usize) -> Vec<Call> {
     let id = chat.user.id;
     chat.sys
         .wait_call(since, STEP, |_| {

@@ -77,7 +77,12 @@ pub async fn reserve(
 
 /// Charges voice note `update_id` as `seconds` long when it was reserved shorter (the length
 /// measured in the audio); returns the seconds user `user_id` has used today.
-pub async fn measured(pool: &PgPool, user_id: i64, update_id: i64, seconds: u32) -> sqlx::Result<i64> {
+pub async fn measured(
+    pool: &PgPool,
+    user_id: i64,
+    update_id: i64,
+    seconds: u32,
+) -> sqlx::Result<i64> {
     let (used,): (Option<i64>,) = sqlx::query_as(
         "WITH r AS (SELECT seconds AS before FROM voice_transcripts WHERE update_id = $2),
          t AS (UPDATE voice_transcripts SET seconds = $3 WHERE update_id = $2 AND seconds < $3
