@@ -18,6 +18,11 @@ use uuid::Uuid;
 
 use crate::Reply;
 
+/// Largest spoken piece accepted: sized for speech (MP3 of `TTS_MAX_CHARS` characters can pass
+/// a megabyte), not for the voice notes users send (`VOICE_MAX_BYTES`); well within Telegram's
+/// 50 MB upload.
+const SPEECH_MAX_BYTES: usize = 8 << 20;
+
 /// Text to speech, when configured.
 pub struct Tts {
     speech: Speech,
@@ -33,7 +38,7 @@ impl Tts {
             return Ok(None);
         };
         Ok(Some(Self {
-            speech: Speech::new(api, voice.timeout, voice.max_bytes)?,
+            speech: Speech::new(api, voice.timeout, SPEECH_MAX_BYTES)?,
             default_voice: voice.default_voice.clone(),
             max_chars: voice.tts_max_chars,
             max_parts: voice.tts_max_parts,

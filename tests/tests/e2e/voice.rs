@@ -214,7 +214,7 @@ async fn voice_notes_are_heard_and_answers_are_spoken() {
     // A speech server that ignores the format: its audio goes out as a file, not converted.
     audio.mp3_only(true);
     let since = sys.tg.calls().len();
-    chat.turn("What did you cook today?").await;
+    let cooked = chat.turn("What did you cook today?").await;
     let want = split::sentences(&answer_for("What did you cook today?"), 50).len();
     let id = chat.user.id;
     let files = || -> Vec<Call> {
@@ -230,6 +230,25 @@ async fn voice_notes_are_heard_and_answers_are_spoken() {
         voices_since(&sys, since, id).is_empty(),
         "no voice bubble for MP3"
     );
+    // 🔊 on it: the audio files again by file id, with the method they went out with.
+    settle(&sys).await;
+    let first = files();
+    let tts_before = audio.requests_of("tts").len();
+    let speak = buttons_of(&cooked)
+        .into_iter()
+        .find(|b| b.starts_with("vo:"));
+    let since = sys.tg.calls().len();
+    chat.press(&cooked, &speak.expect("🔊 under the answer"))
+        .await;
+    sys.wait_call(since, STEP, |_| files().len() >= 2 * want)
+        .await
+        .expect("audio files sent again");
+    let again = &files()[want..];
+    assert_eq!(
+        again[0].params["audio"],
+        first[0].result["audio"]["file_id"]
+    );
+    assert_eq!(audio.requests_of("tts").len(), tts_before, "no speech call");
     // Voice notes are fetched with the bot token, which no log shows.
     assert!(!sys.all_logs().contains(standins::system::TEST_TOKEN));
 }
