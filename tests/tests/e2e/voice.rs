@@ -3,9 +3,9 @@
 //! answered like a text, in its place among the user's messages; a minor-related one is refused like a text (not echoed); over the
 //! daily seconds a clear note and no transcription; 🔊 sends the answer as Ogg/Opus voice
 //! notes (checked to the container and codec headers), split at sentences, and a second 🔊
-//! sends them again by file id without speech; "answer in voice" follows every answer with
-//! its voice note; speech that is not Ogg/Opus goes out as an audio file; the token is in no
-//! log. Without speech services: no 🔊, and a voice note gets a clean note.
+//! sends them again by file id without speech; "answer in voice" follows every answer (and
+//! every regenerated version) with its voice notes; speech that is not Ogg/Opus goes out as
+//! an audio file, and a second 🔊 resends it with `sendAudio`; the token is in no log. Without speech services: no 🔊, and a voice note gets a clean note.
 
 use std::sync::Arc;
 
@@ -210,6 +210,19 @@ async fn voice_notes_are_heard_and_answers_are_spoken() {
         .filter_map(|r| r["input"].as_str())
         .collect();
     assert_eq!(said, want);
+    // A regenerated version is heard too.
+    settle(&sys).await;
+    let regen = buttons_of(&reply)
+        .into_iter()
+        .find(|b| b.starts_with("re:"));
+    let (since, tts_before) = (sys.tg.calls().len(), audio.requests_of("tts").len());
+    chat.press(&reply, &regen.expect("↻ under the answer"))
+        .await;
+    wait_voices(&chat, since, 1).await;
+    // Every part is spoken before any is sent: all of the version's notes go out.
+    let parts = audio.requests_of("tts").len() - tts_before;
+    assert!(parts > 0, "the new version spoken");
+    wait_voices(&chat, since, parts).await;
 
     // A speech server that ignores the format: its audio goes out as a file, not converted.
     audio.mp3_only(true);
