@@ -52,9 +52,10 @@ async fn voice_floods_lies_and_repeated_presses_cost_no_extra_speech_calls() {
     for i in 0..16 {
         send_voice(&chat, 1000 + i, &format!("flood number {i}"), 1).await;
     }
-    settle_within(&sys, Duration::from_secs(30)).await;
+    settle_within(&sys, Duration::from_secs(60)).await;
     let heard = audio.requests_of("stt").len() as i64;
-    assert!((1..=10).contains(&heard), "{heard} transcriptions");
+    // At most the day's 12 s, and fewer when the rate (refilling one every 5 s) runs out.
+    assert!((1..=12).contains(&heard), "{heard} transcriptions");
     assert_eq!(used_seconds(&pool, chat.user.id).await, heard);
     assert!(
         sys.tg.calls_of("getfile").len() as i64 <= heard,
