@@ -206,7 +206,11 @@ impl Stage for Reply {
         let w = (&guard, refusal);
         match &job.regenerate {
             None => self.answer(&env, prompt, w, in_voice).await,
-            Some(r) => self.regenerate(&env, r, versions, prompt.messages, w).await,
+            Some(r) => {
+                let messages = prompt.messages;
+                self.regenerate(&env, r, versions, messages, w, in_voice)
+                    .await
+            }
         }
     }
 

@@ -2,7 +2,9 @@
 //! sentence ends into pieces the speech API takes, each spoken (`/audio/speech`, Ogg/Opus) and
 //! sent as a voice note, in order. Every version's notes are remembered (`voice_notes`, their
 //! effects keep the Telegram `file_id`), so speaking it again sends them by file id without a
-//! speech call. Audio that is not Ogg/Opus (a server ignoring `response_format`) cannot be
+//! speech call (with the method it went out with: a voice note's or an audio file's). The
+//! first 🔊 on a version claims it (`voice_speaking`): presses while it is being spoken, or
+//! before Telegram has taken its notes, collapse into that one run. Audio that is not Ogg/Opus (a server ignoring `response_format`) cannot be
 //! converted here (no Opus encoder builds on these machines: libopus needs a C toolchain and
 //! its headers), so it goes out as an audio file (`sendAudio`) and the mismatch is logged.
 
@@ -15,6 +17,11 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::Reply;
+
+/// Largest spoken piece accepted: sized for speech (MP3 of `TTS_MAX_CHARS` characters can pass
+/// a megabyte), not for the voice notes users send (`VOICE_MAX_BYTES`); well within Telegram's
+/// 50 MB upload.
+const SPEECH_MAX_BYTES: usize = 8 << 20;
 
 /// Text to speech, when configured.
 pub struct Tts {
@@ -31,7 +38,7 @@ impl Tts {
             return Ok(None);
         };
         Ok(Some(Self {
-            speech: Speech::new(api, voice.timeout, voice.max_bytes)?,
+            speech: Speech::new(api, voice.timeout, SPEECH_MAX_BYTES)?,
             default_voice: voice.default_voice.clone(),
             max_chars: voice.tts_max_chars,
             max_parts: voice.tts_max_parts,
@@ -58,6 +65,46 @@ struct Spoken {
     /// How many notes the version was spoken in before, and the file ids known of them.
     parts: Option<i16>,
     file_ids: Option<Vec<String>>,
+    /// Whether each of those went out as an audio file (`sendAudio`).
+    audio: Option<Vec<bool>>,
+}
+
+/// How long a claim on a version being spoken holds before another press may take it over (a
+/// job that died mid-way).
+const CLAIM_SECS: f64 = 600.0;
+
+/// Claims version `variant` of answer `answer_id` for job `job`: `false` when another job is
+/// speaking it (or spoke it and Telegram has not taken the notes yet).
+async fn claim(pool: &PgPool, answer_id: i64, variant: i16, job: Uuid) -> sqlx::Result<bool> {
+    let claimed: Option<(i32,)> = sqlx::query_as(
+        "INSERT INTO voice_speaking (answer_id, variant, job_id) VALUES ($1, $2, $3)
+         ON CONFLICT (answer_id, variant) DO UPDATE SET job_id = $3, claimed_at = now()
+         WHERE voice_speaking.job_id = $3
+            OR voice_speaking.claimed_at < now() - make_interval(secs => $4)
+         RETURNING 1",
+    )
+    .bind(answer_id)
+    .bind(variant)
+    .bind(job)
+    .bind(CLAIM_SECS)
+    .fetch_optional(pool)
+    .await?;
+    Ok(claimed.is_some())
+}
+
+/// Lets go of job `job`'s claim (it failed: the next press may speak the version).
+async fn release(pool: &PgPool, answer_id: i64, variant: i16, job: Uuid) {
+    let r = sqlx::query(
+        "DELETE FROM voice_speaking WHERE answer_id = $1 AND variant = $2 AND job_id = $3",
+    )
+    .bind(answer_id)
+    .bind(variant)
+    .bind(job)
+    .execute(pool)
+    .await;
+    if let Err(e) = r {
+        tracing::warn!(error = %e, "a speaking claim not released (it lapses)");
+    }
 }
 
 async fn spoken(pool: &PgPool, id: Uuid, job: &ReplyJob, s: &Speak) -> sqlx::Result<Spoken> {
@@ -78,7 +125,11 @@ async fn spoken(pool: &PgPool, id: Uuid, job: &ReplyJob, s: &Speak) -> sqlx::Res
                 (SELECT array_agg(e.telegram_file_id ORDER BY n.part) FROM voice_notes n
                  JOIN effects e ON e.id = n.effect_id
                  WHERE n.answer_id = a.id AND n.variant = $4 AND e.telegram_file_id IS NOT NULL)
-                 AS file_ids
+                 AS file_ids,
+                (SELECT array_agg(e.method = 'sendAudio' ORDER BY n.part) FROM voice_notes n
+                 JOIN effects e ON e.id = n.effect_id
+                 WHERE n.answer_id = a.id AND n.variant = $4 AND e.telegram_file_id IS NOT NULL)
+                 AS audio
          FROM (SELECT 1) x LEFT JOIN a ON true",
     )
     .bind(id)
@@ -112,29 +163,29 @@ impl Reply {
         };
         let mut d = Decision::new(env.id.to_string(), env.trace_id.clone());
         let cached = found.file_ids.unwrap_or_default();
+        let audio = found.audio.unwrap_or_default();
         let mut fresh = Vec::new();
         if found
             .parts
             .is_some_and(|n| n > 0 && cached.len() == n as usize)
         {
             for (i, file_id) in cached.iter().enumerate() {
-                d.voice_by_id(part_id(env.id, i), job.chat_id, file_id);
+                let as_audio = audio.get(i).copied().unwrap_or(false);
+                d.voice_by_id(part_id(env.id, i), job.chat_id, file_id, as_audio);
             }
         } else {
+            if !claim(pool, answer_id, s.index, env.id).await? {
+                tracing::info!(job = %env.id, "this version is being spoken already");
+                return Ok(());
+            }
             let voice = found.voice.filter(|v| !v.trim().is_empty());
             let voice = voice.as_deref().unwrap_or(&tts.default_voice);
-            let mut parts = split::sentences(&text, tts.max_chars);
-            parts.truncate(tts.max_parts);
-            for (i, part) in parts.iter().enumerate() {
-                let audio = tts.speech.speak(part, voice).await?;
-                let opus = match ogg::check_opus(&audio) {
-                    Ok(_) => true,
-                    Err(e) => {
-                        tracing::warn!(job = %env.id, error = %e, "speech is not Ogg/Opus; sent as an audio file");
-                        false
-                    }
-                };
-                fresh.push(d.voice_as(part_id(env.id, i), job.chat_id, audio, opus));
+            match self.say(tts, env, &text, voice, &mut d).await {
+                Ok(ids) => fresh = ids,
+                Err(e) => {
+                    release(pool, answer_id, s.index, env.id).await;
+                    return Err(e);
+                }
             }
         }
         d.completes(env.id);
@@ -155,6 +206,37 @@ impl Reply {
         }
         let committed = d.commit(tx).await?;
         self.deps.outbox.publish(committed).await
+    }
+}
+
+impl Reply {
+    /// Speaks `text` in `voice`, part by part, into `d`: the parts' effect ids.
+    async fn say(
+        &self,
+        tts: &Tts,
+        env: &Envelope<ReplyJob>,
+        text: &str,
+        voice: &str,
+        d: &mut Decision,
+    ) -> Result<Vec<Uuid>, HandlerError> {
+        let mut parts = split::sentences(text, tts.max_chars);
+        if parts.len() > tts.max_parts {
+            tracing::info!(job = %env.id, parts = parts.len(), "answer spoken only in part");
+        }
+        parts.truncate(tts.max_parts);
+        let mut fresh = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            let audio = tts.speech.speak(part, voice).await?;
+            let opus = match ogg::check_opus(&audio) {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(job = %env.id, error = %e, "speech is not Ogg/Opus; sent as an audio file");
+                    false
+                }
+            };
+            fresh.push(d.voice_as(part_id(env.id, i), env.payload.chat_id, audio, opus));
+        }
+        Ok(fresh)
     }
 }
 

@@ -127,6 +127,7 @@ impl Reply {
         mut versions: i32,
         messages: Vec<ChatMessage>,
         (guard, refusal): (&Guard, Option<String>),
+        in_voice: bool,
     ) -> Result<(), HandlerError> {
         let job = &env.payload;
         let written = match refusal {
@@ -154,6 +155,18 @@ impl Reply {
                 (None, None) => {
                     d.text(job.chat_id, &text, &rows);
                 }
+            }
+            if in_voice {
+                // The new version is heard too, as a first answer would be.
+                let speak = companion::jobs::Speak {
+                    answer_id: Some(r.answer_id),
+                    index: n - 1,
+                };
+                let job = ReplyJob {
+                    speak: Some(speak),
+                    ..job.clone()
+                };
+                d.job(REPLY_SUBJECT, &Envelope::new(env.trace_id.clone(), job));
             }
             d.completes(env.id);
             let pool = &self.deps.pool;

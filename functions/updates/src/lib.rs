@@ -137,7 +137,12 @@ impl Updates {
             order_give_up: settings.order_give_up,
             heads: order::Heads::default(),
             nudges: settings.nudges,
-            ears: voice::Ears::new(&settings.voice, settings.telegram.as_ref())?,
+            ears: voice::Ears::new(
+                &settings.voice,
+                settings.telegram.as_ref(),
+                // A note waits for the speech service well within the chat's order give-up.
+                settings.order_give_up * 2 / 3,
+            )?,
             speak: settings.voice.tts.is_some(),
         })
     }
@@ -205,7 +210,8 @@ impl Stage for Updates {
         // A voice note is heard now, before any transaction, in its place in the chat's order.
         let action = match action {
             Action::Voice(route::voice::Voice::Note(note)) => {
-                Action::Voice(self.ears.hear(&self.deps.pool, &sender, note).await?)
+                let (pool, rate) = (&self.deps.pool, self.rate);
+                Action::Voice(self.ears.hear(pool, &sender, update_id, note, rate).await?)
             }
             action => action,
         };

@@ -46,4 +46,5 @@ mod startup;
 mod traces;
 mod twice;
 mod voice;
+mod voice_limits;
 mod walk;

@@ -3,9 +3,9 @@
 //! answered like a text, in its place among the user's messages; a minor-related one is refused like a text (not echoed); over the
 //! daily seconds a clear note and no transcription; 🔊 sends the answer as Ogg/Opus voice
 //! notes (checked to the container and codec headers), split at sentences, and a second 🔊
-//! sends them again by file id without speech; "answer in voice" follows every answer with
-//! its voice note; speech that is not Ogg/Opus goes out as an audio file; the token is in no
-//! log. Without speech services: no 🔊, and a voice note gets a clean note.
+//! sends them again by file id without speech; "answer in voice" follows every answer (and
+//! every regenerated version) with its voice notes; speech that is not Ogg/Opus goes out as
+//! an audio file, and a second 🔊 resends it with `sendAudio`; the token is in no log. Without speech services: no 🔊, and a voice note gets a clean note.
 
 use std::sync::Arc;
 
@@ -19,7 +19,12 @@ use standins::updates;
 use crate::helpers::{Chat, STEP, settle};
 
 /// The user records `text` lasting `seconds` and sends it; returns the log position before.
-async fn send_voice(chat: &Chat<'_>, message_id: i64, text: &str, seconds: u32) -> usize {
+pub(crate) async fn send_voice(
+    chat: &Chat<'_>,
+    message_id: i64,
+    text: &str,
+    seconds: u32,
+) -> usize {
     let bytes = voice_note(text, seconds);
     let (id, unique) = chat.sys.tg.user_voice(&bytes);
     let u = updates::voice(
@@ -50,7 +55,7 @@ fn voices_since(sys: &System, since: usize, chat: i64) -> Vec<Call> {
         .collect()
 }
 
-async fn wait_voices(chat: &Chat<'_>, since: usize, n: usize) -> Vec<Call> {
+pub(crate) async fn wait_voices(chat: &Chat<'_>, since: usize, n: usize) -> Vec<Call> {
     let id = chat.user.id;
     chat.sys
         .wait_call(since, STEP, |_| {
@@ -205,11 +210,24 @@ async fn voice_notes_are_heard_and_answers_are_spoken() {
         .filter_map(|r| r["input"].as_str())
         .collect();
     assert_eq!(said, want);
+    // A regenerated version is heard too.
+    settle(&sys).await;
+    let regen = buttons_of(&reply)
+        .into_iter()
+        .find(|b| b.starts_with("re:"));
+    let (since, tts_before) = (sys.tg.calls().len(), audio.requests_of("tts").len());
+    chat.press(&reply, &regen.expect("↻ under the answer"))
+        .await;
+    wait_voices(&chat, since, 1).await;
+    // Every part is spoken before any is sent: all of the version's notes go out.
+    let parts = audio.requests_of("tts").len() - tts_before;
+    assert!(parts > 0, "the new version spoken");
+    wait_voices(&chat, since, parts).await;
 
     // A speech server that ignores the format: its audio goes out as a file, not converted.
     audio.mp3_only(true);
     let since = sys.tg.calls().len();
-    chat.turn("What did you cook today?").await;
+    let cooked = chat.turn("What did you cook today?").await;
     let want = split::sentences(&answer_for("What did you cook today?"), 50).len();
     let id = chat.user.id;
     let files = || -> Vec<Call> {
@@ -225,6 +243,25 @@ async fn voice_notes_are_heard_and_answers_are_spoken() {
         voices_since(&sys, since, id).is_empty(),
         "no voice bubble for MP3"
     );
+    // 🔊 on it: the audio files again by file id, with the method they went out with.
+    settle(&sys).await;
+    let first = files();
+    let tts_before = audio.requests_of("tts").len();
+    let speak = buttons_of(&cooked)
+        .into_iter()
+        .find(|b| b.starts_with("vo:"));
+    let since = sys.tg.calls().len();
+    chat.press(&cooked, &speak.expect("🔊 under the answer"))
+        .await;
+    sys.wait_call(since, STEP, |_| files().len() >= 2 * want)
+        .await
+        .expect("audio files sent again");
+    let again = &files()[want..];
+    assert_eq!(
+        again[0].params["audio"],
+        first[0].result["audio"]["file_id"]
+    );
+    assert_eq!(audio.requests_of("tts").len(), tts_before, "no speech call");
     // Voice notes are fetched with the bot token, which no log shows.
     assert!(!sys.all_logs().contains(standins::system::TEST_TOKEN));
 }

@@ -36,7 +36,11 @@ pub async fn apply(
     d: &mut Decision,
     action: Action,
 ) -> Result<(), HandlerError> {
-    if let Some((wait, tell)) = budget::take(c, ctx.sender, ctx.rate, action.cost()).await? {
+    // A cost of nothing was taken before (a voice note's, when it was reserved).
+    let cost = action.cost();
+    if cost > 0.0
+        && let Some((wait, tell)) = budget::take(c, ctx.sender, ctx.rate, cost).await?
+    {
         // Over the budget: one note, then silence until it refills.
         if tell {
             let text = texts::slow_down(ctx.lang, wait.as_secs().max(1));

@@ -1,7 +1,7 @@
 //! Voice inside the update's transaction: a heard voice note's words (the seconds charged,
 //! then screened and stored like a text, echoed "🎤 …" once they pass, and answered), a note
 //! that was not heard (why, in words), 🔊 under an answer (a speak job for fn-reply), and
-//! `/settings` with the "answer in voice" toggle ([`settings_row`]).
+//! `/settings` with the "answer in voice" toggle (its row is part of the view in `nudges.rs`).
 
 use companion::jobs::{ReplyJob, Speak};
 use companion::locale::{T, t, texts};
@@ -24,7 +24,7 @@ pub async fn voice(
     v: Voice,
 ) -> Result<(), HandlerError> {
     match v {
-        Voice::Heard { text, seconds } => heard(c, ctx, d, &text, seconds).await,
+        Voice::Heard { text } => heard(c, ctx, d, &text).await,
         Voice::Unheard(why) => {
             unheard(ctx, d, why);
             Ok(())
@@ -54,16 +54,14 @@ pub async fn voice(
     }
 }
 
-/// The words of a voice note: charged, then the text's checks, echoed when they pass (and the
-/// nudge schedule re-armed, as a text's).
+/// The words of a voice note (charged when it was reserved): the text's checks, echoed when
+/// they pass (and the nudge schedule re-armed, as a text's).
 async fn heard(
     c: &mut PgConnection,
     ctx: &Ctx<'_>,
     d: &mut Decision,
     text: &str,
-    seconds: u32,
 ) -> Result<(), HandlerError> {
-    store::charge(c, ctx.sender.user_id, seconds).await?;
     if text.chars().count() > ctx.max_chars {
         let too_long = texts::too_long(ctx.lang, ctx.max_chars);
         d.text(ctx.sender.chat_id, &too_long, &[]);
@@ -89,7 +87,12 @@ fn unheard(ctx: &Ctx<'_>, d: &mut Decision, why: Unheard) {
     match why {
         Unheard::NotConfigured => ctx.say(d, T::VoiceNotConfigured),
         Unheard::TooBig => ctx.say(d, T::VoiceTooBig),
-        Unheard::Empty => ctx.say(d, T::VoiceUnheard),
+        Unheard::Empty | Unheard::Unreadable => ctx.say(d, T::VoiceUnheard),
+        Unheard::Outage => ctx.say(d, T::VoiceTryAgain),
+        Unheard::OverBudget(wait) => {
+            let text = texts::slow_down(ctx.lang, wait.as_secs().max(1));
+            d.text(ctx.sender.chat_id, &text, &[]);
+        }
         Unheard::DailyLimit(limit) => {
             let text = texts::voice_daily_limit(ctx.lang, limit);
             d.text(ctx.sender.chat_id, &text, &[]);

@@ -7,8 +7,9 @@
 pub enum Voice {
     /// A voice note as it arrived (not heard yet).
     Note(Note),
-    /// Its words, with the seconds it lasted.
-    Heard { text: String, seconds: u32 },
+    /// Its words (its seconds and a message of the user's rate were taken when it was
+    /// reserved, before it was fetched).
+    Heard { text: String },
     /// Why it was not heard.
     Unheard(Unheard),
     /// 🔊 under the answer to user message `message_id`, version `index`.
@@ -41,6 +42,12 @@ pub struct Note {
 /// Why a voice note was not heard.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Unheard {
+    /// Over the user's rate: wait this long.
+    OverBudget(std::time::Duration),
+    /// The audio could not be read (not Ogg/Opus, refused by the speech service).
+    Unreadable,
+    /// The speech service stayed down: send it again later.
+    Outage,
     /// No speech-to-text service is configured.
     NotConfigured,
     /// Larger than `VOICE_MAX_BYTES`.
@@ -77,10 +84,12 @@ impl Voice {
         }
     }
 
-    /// What it costs the user's budget: hearing and answering like a text; speaking one.
+    /// What it costs the user's budget: hearing and answering like a text (taken when the note
+    /// was reserved, so nothing more once heard); speaking one.
     pub fn cost(&self) -> f64 {
         match self {
-            Voice::Note(_) | Voice::Heard { .. } | Voice::Speak { .. } => 1.0,
+            Voice::Heard { .. } => 0.0,
+            Voice::Note(_) | Voice::Speak { .. } => 1.0,
             Voice::Unheard(_) => 0.5,
             Voice::Settings { .. } => 0.25,
         }

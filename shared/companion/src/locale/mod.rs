@@ -143,6 +143,7 @@ keys! {
     VoiceAnswersOff = "voice_answers_off", VoiceAnswersTurnOn = "voice_answers_turn_on",
     VoiceAnswersTurnOff = "voice_answers_turn_off",
     VoiceAnswersUnavailable = "voice_answers_unavailable",
+    VoiceTryAgain = "voice_try_again",
 }
 
 /// The bot's commands for Telegram's menu (`setMyCommands`), with their descriptions' keys.

@@ -46,6 +46,8 @@ pub struct VoiceSettings {
     pub seconds_per_day: u32,
     /// Bound on one speech call (`AUDIO_TIMEOUT_SECS`).
     pub timeout: Duration,
+    /// Voice notes one copy of fn-updates hears at once (`VOICE_HEARING`); more wait.
+    pub hearing: usize,
 }
 
 impl VoiceSettings {
@@ -73,9 +75,13 @@ impl VoiceSettings {
             max_bytes: env.parse("VOICE_MAX_BYTES", 1 << 20),
             seconds_per_day: env.parse("VOICE_SECONDS_PER_DAY", 300),
             timeout: env.seconds("AUDIO_TIMEOUT_SECS", 60, 1),
+            hearing: env.parse("VOICE_HEARING", 4),
         };
         if s.tts_max_chars < 50 || s.tts_max_chars > 4096 {
             env.problem("TTS_MAX_CHARS must be between 50 and 4096");
+        }
+        if s.hearing == 0 {
+            env.problem("VOICE_HEARING must be at least 1");
         }
         if s.tts_max_parts == 0 {
             env.problem("TTS_MAX_PARTS must be at least 1");
@@ -132,10 +138,11 @@ impl Speech {
         let resp = req.timed("stt").await.map_err(|e| unanswered("stt", e))?;
         let body = self.read(success(resp, "stt").await?).await?;
         let v: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|e| HandlerError::transient(format!("stt answer is not JSON: {e}")))?;
+            .map_err(|e| HandlerError::permanent(format!("stt answer is not JSON: {e}")))?;
+        // A garbled answer is not paid for again: the note is reported unheard.
         let text = v["text"]
             .as_str()
-            .ok_or_else(|| HandlerError::transient("stt answer has no text"))?;
+            .ok_or_else(|| HandlerError::permanent("stt answer has no text"))?;
         Ok(text.trim().to_owned())
     }
 

@@ -19,9 +19,15 @@ impl Decision {
         id
     }
 
-    /// A voice note Telegram already has, by its `file_id`, with effect id `id`.
-    pub fn voice_by_id(&mut self, id: Uuid, chat_id: i64, file_id: &str) -> Uuid {
-        let params = json!({"chat_id": chat_id, "voice": file_id});
-        self.push_as(id, chat_id, "sendVoice", params, true)
+    /// A voice note (or, `audio`, an audio file) Telegram already has, by its `file_id`, with
+    /// effect id `id`: sent again with the method it went out with (a file id of one kind is
+    /// refused by the other).
+    pub fn voice_by_id(&mut self, id: Uuid, chat_id: i64, file_id: &str, audio: bool) -> Uuid {
+        let (method, field) = match audio {
+            true => ("sendAudio", "audio"),
+            false => ("sendVoice", "voice"),
+        };
+        let params = json!({"chat_id": chat_id, field: file_id});
+        self.push_as(id, chat_id, method, params, true)
     }
 }
