@@ -57,6 +57,7 @@ impl Reply {
         let job = &env.payload;
         // The nudge question never goes under a refusal.
         let offered = prompt.offer_nudge.filter(|_| refusal.is_none());
+        let due = (prompt.summary_due, prompt.memory_due);
         let w = match refusal {
             Some(text) => Written {
                 text,
@@ -69,29 +70,13 @@ impl Reply {
         };
         let source = env.id.to_string();
         let mut d = Decision::new(source.clone(), env.trace_id.clone());
-        if let Some(upto) = prompt.summary_due {
-            d.job(REPLY_SUBJECT, &crate::summary::job(env, upto));
-        }
-        if let Some(upto) = prompt.memory_due {
-            d.job(REPLY_SUBJECT, &crate::memory::job(env, upto));
-        }
+        crate::answer::follow_ups(&mut d, env, due, in_voice);
         let parts = context::split(&w.text, TELEGRAM_TEXT_LIMIT);
         let rows = Under {
             speak: self.tts.is_some(),
             ..Under::plain(job.dialog_id, Some(job.user_message_id))
         }
         .rows(job.lang);
-        if in_voice {
-            let speak = Some(companion::jobs::Speak {
-                answer_id: None,
-                index: 0,
-            });
-            let job = ReplyJob {
-                speak,
-                ..job.clone()
-            };
-            d.job(REPLY_SUBJECT, &Envelope::new(env.trace_id.clone(), job));
-        }
         // The first part always goes to the draft: this run may not have shown one, but an
         // earlier run of the same job (killed mid-stream) may have, and its partial text must
         // not stay beside the answer. Without a draft, fn-send sends it as a new message.

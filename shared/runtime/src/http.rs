@@ -1,7 +1,7 @@
-//! One classification of upstream HTTP answers for every outside client (the LLM, the image
-//! API, the Bot API): 429 waits for the server's delay, 408 and 5xx retry, other 4xx are
-//! permanent. Delay headers are parsed defensively: `nan`, negative, huge and HTTP-date
-//! values never panic and never stall a job for hours.
+//! What every outside client (the LLM, the image and speech APIs, the Bot API) shares: the
+//! client builder, and one classification of upstream answers — 429 waits for the server's
+//! delay, 408 and 5xx retry, other 4xx are permanent. Delay headers are parsed defensively:
+//! `nan`, negative, huge and HTTP-date values never panic and never stall a job for hours.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,6 +11,14 @@ use crate::error::HandlerError;
 pub const MAX_DELAY: Duration = Duration::from_secs(300);
 /// The delay after a 429 that named none.
 pub const DEFAULT_RATE_LIMIT_DELAY: Duration = Duration::from_secs(5);
+
+/// The builder every outside client starts from: each call bounded by `timeout`, a connection
+/// by ten seconds.
+pub fn client(timeout: Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(Duration::from_secs(10))
+}
 
 /// Classifies a non-success status; `delay` is what the server asked for, if anything.
 pub fn classify(status: u16, delay: Option<Duration>, reason: String) -> HandlerError {

@@ -22,6 +22,19 @@ pub async fn text(
     if let Some(dialog_id) = ctx.renaming {
         return my_chats::renamed(c, ctx, d, dialog_id, text).await;
     }
+    take(c, ctx, d, text, false).await
+}
+
+/// A message for the persona, typed or heard (`echo`: said back "🎤 …" as a reply to the voice
+/// note once it passes): too long → a note; refused → the screen's answer (never said back);
+/// else stored, answered, and the nudge schedule re-armed.
+pub(super) async fn take(
+    c: &mut PgConnection,
+    ctx: &Ctx<'_>,
+    d: &mut Decision,
+    text: &str,
+    echo: bool,
+) -> Result<(), HandlerError> {
     if text.chars().count() > ctx.max_chars {
         let too_long = texts::too_long(ctx.lang, ctx.max_chars);
         d.text(ctx.sender.chat_id, &too_long, &[]);
@@ -32,6 +45,10 @@ pub async fn text(
     }
     match messages::store_text(c, ctx.sender, ctx.update_id, text).await? {
         Some((dialog_id, user_message_id)) => {
+            if echo {
+                d.text(ctx.sender.chat_id, &texts::heard(ctx.lang, text), &[]);
+                d.replying_to(ctx.sender.message_id);
+            }
             ctx.reply(d, dialog_id, user_message_id, None);
             super::nudges::rearm(ctx, d, dialog_id, user_message_id);
         }

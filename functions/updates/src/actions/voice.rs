@@ -11,7 +11,6 @@ use runtime::envelope::Envelope;
 use runtime::nats::topology::REPLY_SUBJECT;
 use sqlx::PgConnection;
 
-use super::screen;
 use crate::ctx::Ctx;
 use crate::route::voice::{Unheard, Voice};
 use crate::store::{messages, voice as store};
@@ -62,25 +61,7 @@ async fn heard(
     d: &mut Decision,
     text: &str,
 ) -> Result<(), HandlerError> {
-    if text.chars().count() > ctx.max_chars {
-        let too_long = texts::too_long(ctx.lang, ctx.max_chars);
-        d.text(ctx.sender.chat_id, &too_long, &[]);
-        return Ok(());
-    }
-    // A refused text is not said back.
-    if screen::refused(c, ctx, d, None, text).await? {
-        return Ok(());
-    }
-    match messages::store_text(c, ctx.sender, ctx.update_id, text).await? {
-        Some((dialog_id, user_message_id)) => {
-            d.text(ctx.sender.chat_id, &texts::heard(ctx.lang, text), &[]);
-            d.replying_to(ctx.sender.message_id);
-            ctx.reply(d, dialog_id, user_message_id, None);
-            super::nudges::rearm(ctx, d, dialog_id, user_message_id);
-        }
-        None => ctx.say(d, T::PickFirst),
-    }
-    Ok(())
+    super::messages::take(c, ctx, d, text, true).await
 }
 
 fn unheard(ctx: &Ctx<'_>, d: &mut Decision, why: Unheard) {

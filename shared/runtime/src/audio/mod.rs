@@ -104,9 +104,7 @@ pub struct Speech {
 impl Speech {
     /// A client for `api`, each call bounded by `timeout`, answers by `max_bytes`.
     pub fn new(api: Api, timeout: Duration, max_bytes: usize) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(10))
+        let http = crate::http::client(timeout)
             .build()
             .map_err(|e| format!("building the HTTP client: {e}"))?;
         Ok(Self {

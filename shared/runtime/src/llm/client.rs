@@ -86,9 +86,7 @@ pub struct LlmClient {
 impl LlmClient {
     /// A client for `endpoint`, each call bounded by `timeout`, counted under `api`.
     pub fn new(endpoint: Endpoint, timeout: Duration, api: &'static str) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(10))
+        let http = crate::http::client(timeout)
             // After a burst, keep a few warm connections, not one per call that was in flight
             // (each holds its buffers).
             .pool_max_idle_per_host(IDLE_CONNECTIONS)

@@ -51,9 +51,7 @@ pub fn upload_allowance(bytes: usize) -> Duration {
 impl BotApi {
     /// Builds the client; `timeout` bounds every call (an upload's, plus [`upload_allowance`]).
     pub fn new(settings: &TelegramSettings, timeout: Duration) -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(Duration::from_secs(10))
+        let http = crate::http::client(timeout)
             .build()
             .map_err(|e| format!("building the HTTP client: {e}"))?;
         Ok(Self {
