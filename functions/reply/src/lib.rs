@@ -11,6 +11,7 @@
 
 pub mod answer;
 pub mod context;
+mod follow;
 pub mod guard;
 pub mod llm;
 pub mod lore;

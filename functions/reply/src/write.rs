@@ -70,7 +70,7 @@ impl Reply {
         };
         let source = env.id.to_string();
         let mut d = Decision::new(source.clone(), env.trace_id.clone());
-        crate::answer::follow_ups(&mut d, env, due, in_voice);
+        crate::follow::follow_ups(&mut d, env, due, in_voice);
         let parts = context::split(&w.text, TELEGRAM_TEXT_LIMIT);
         let rows = Under {
             speak: self.tts.is_some(),
