@@ -66,13 +66,18 @@ pub(crate) async fn wait_voices(chat: &Chat<'_>, since: usize, n: usize) -> Vec<
     voices_since(chat.sys, since, id)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn voice_notes_are_heard_and_answers_are_spoken() {
+/// The speech stand-in (both `/audio` endpoints), served; its state and its base URL.
+pub(crate) async fn speech_standin() -> (Arc<Audio>, String) {
     let audio = Arc::new(Audio::default());
     let addr = standins::serve(standins::audio::router(audio.clone()), "127.0.0.1:0")
         .await
         .unwrap();
-    let url = format!("http://{addr}/v1");
+    (audio, format!("http://{addr}/v1"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voice_notes_are_heard_and_answers_are_spoken() {
+    let (audio, url) = speech_standin().await;
     let env = [
         ("STT_API_URL", url.as_str()),
         ("TTS_API_URL", url.as_str()),

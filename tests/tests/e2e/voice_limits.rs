@@ -3,17 +3,16 @@
 //! it is fetched), a note lying about its length is charged as long as its Ogg is (and over the
 //! limit not heard), and quick repeated 🔊 presses on one answer are spoken once.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use runtime::audio::split;
-use standins::audio::{Audio, voice_note};
+use standins::audio::voice_note;
 use standins::llm::answer_for;
 use standins::system::{buttons_of, text_of};
 use standins::updates;
 
 use crate::helpers::{Chat, settle, settle_within};
-use crate::voice::{send_voice, wait_voices};
+use crate::voice::{send_voice, speech_standin, wait_voices};
 
 async fn used_seconds(pool: &sqlx::PgPool, user: i64) -> i64 {
     sqlx::query_scalar::<_, i32>(
@@ -28,11 +27,7 @@ async fn used_seconds(pool: &sqlx::PgPool, user: i64) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn voice_floods_lies_and_repeated_presses_cost_no_extra_speech_calls() {
-    let audio = Arc::new(Audio::default());
-    let addr = standins::serve(standins::audio::router(audio.clone()), "127.0.0.1:0")
-        .await
-        .unwrap();
-    let url = format!("http://{addr}/v1");
+    let (audio, url) = speech_standin().await;
     let env = [
         ("STT_API_URL", url.as_str()),
         ("TTS_API_URL", url.as_str()),
