@@ -22,6 +22,7 @@ use crate::nats::topology::StageSpec;
 pub const NAMES: &[&str] = &[
     "companion_messages_total",
     "companion_handle_seconds",
+    "companion_hop_seconds",
     "companion_in_flight",
     "companion_parked",
     "companion_consumer_pending",
