@@ -47,6 +47,8 @@ pub struct System {
     /// The database.
     pub db: TestDb,
     procs: Mutex<HashMap<String, Process>>,
+    /// Ops ports given out for `OPS_ADDR=auto`, by copy name.
+    ops: Mutex<HashMap<String, String>>,
     envs: Vec<(String, String)>,
     log_dir: PathBuf,
     http: reqwest::Client,
@@ -141,6 +143,7 @@ impl System {
             nats,
             db,
             procs: Mutex::default(),
+            ops: Mutex::default(),
             envs,
             log_dir,
             http: reqwest::Client::new(),
@@ -170,6 +173,18 @@ impl System {
             envs.push(("NATS_PASSWORD".into(), crate::nats::password(bin)));
         }
         envs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        // `OPS_ADDR=auto`: each copy its own ops port (the bench reads every `/metrics`).
+        if let Some(at) = envs
+            .iter()
+            .rposition(|(k, v)| k == "OPS_ADDR" && v == "auto")
+        {
+            let addr = format!("127.0.0.1:{}", free_port());
+            self.ops
+                .lock()
+                .unwrap()
+                .insert(name.to_owned(), addr.clone());
+            envs[at].1 = addr;
+        }
         let p = Process::spawn(bin, &envs, self.log_path(name))?;
         self.procs.lock().unwrap().insert(name.to_owned(), p);
         Ok(())
@@ -200,6 +215,11 @@ impl System {
         )
         .await;
         r.with_context(|| format!("{name} log:\n{}", self.log(name)))
+    }
+
+    /// The ops port of copy `name`, when the system was started with `OPS_ADDR=auto`.
+    pub fn ops_addr(&self, name: &str) -> Option<String> {
+        self.ops.lock().unwrap().get(name).cloned()
     }
 
     /// The process id of a running function.

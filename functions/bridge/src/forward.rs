@@ -22,7 +22,11 @@ use runtime::runner::{
 use crate::Route;
 
 /// Headers of the NATS message passed on to the function.
-const PASSED_ON: [&str; 2] = [SCHEMA_HEADER, runtime::telemetry::trace::TRACEPARENT];
+const PASSED_ON: [&str; 3] = [
+    SCHEMA_HEADER,
+    runtime::telemetry::trace::TRACEPARENT,
+    runtime::telemetry::hops::PUBLISHED_HEADER,
+];
 
 /// Longest delay a function may ask for before the message is offered again.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);

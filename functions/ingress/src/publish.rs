@@ -37,6 +37,7 @@ impl Publisher {
         // The update's trace starts here: `upd-<id>`, as every function names it.
         let trace = runtime::telemetry::trace::w3c_id(&format!("upd-{update_id}"));
         let parent = runtime::telemetry::trace::traceparent(&trace);
+        let started = std::time::Instant::now();
         let ack = self
             .js
             .send_publish(
@@ -49,6 +50,7 @@ impl Publisher {
             .map_err(|e| fail(&e))?
             .await
             .map_err(|e| fail(&e))?;
+        runtime::telemetry::hops::record("fn-ingress", "publish", started.elapsed());
         Ok(ack.duplicate)
     }
 }

@@ -20,6 +20,7 @@ use runtime::effects::Decision;
 use runtime::envelope::JobInfo;
 use runtime::nats::topology::{UPDATES_STAGE, update_subject};
 use runtime::pg::deadletter::{self, DeadLetter};
+use runtime::telemetry::hops::{self, Part};
 
 use crate::route::TgUpdate;
 use crate::store::updates;
@@ -70,10 +71,8 @@ pub async fn before(
     give_up: Duration,
 ) -> Result<Before, HandlerError> {
     let (stream, heads, deps) = ctx;
-    let first = match stream
-        .direct_get_first_for_subject(update_subject(chat))
-        .await
-    {
+    let oldest = stream.direct_get_first_for_subject(update_subject(chat));
+    let first = match hops::part(Part::Nats, oldest).await {
         Ok(first) => first,
         Err(e) if e.kind() == DirectGetErrorKind::NotFound => {
             heads.clear(chat);

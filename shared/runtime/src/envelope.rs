@@ -107,8 +107,18 @@ pub const SCHEMA_HEADER: &str = "Companion-Schema";
 /// How long a message from a newer build waits before it is offered again.
 pub const NEWER_SCHEMA_DELAY: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// A publish of `payload` stamped with this build's schema version.
+/// A publish of `payload` stamped with this build's schema version and the time it is
+/// published ([`crate::telemetry::hops::PUBLISHED_HEADER`], for the next stage's queue wait).
 pub fn stamped(payload: bytes::Bytes) -> PublishMessage {
+    schema_only(payload).header(
+        crate::telemetry::hops::PUBLISHED_HEADER,
+        crate::telemetry::hops::published_now().as_str(),
+    )
+}
+
+/// A publish of `payload` stamped with the schema version only: for a message published
+/// later than now (a schedule), whose wait is not a queue's.
+pub fn schema_only(payload: bytes::Bytes) -> PublishMessage {
     PublishMessage::build()
         .payload(payload)
         .header(SCHEMA_HEADER, SCHEMA_VERSION.to_string().as_str())

@@ -109,8 +109,9 @@ impl Timed for reqwest::RequestBuilder {
             None => self,
         };
         let answer = req.send().await;
-        metrics::histogram!("companion_api_seconds", "api" => api)
-            .record(started.elapsed().as_secs_f64());
+        let took = started.elapsed();
+        crate::telemetry::hops::add(crate::telemetry::hops::Part::Outside, took);
+        metrics::histogram!("companion_api_seconds", "api" => api).record(took.as_secs_f64());
         let failed = match &answer {
             Ok(r) if r.status().is_success() => None,
             Ok(r) => Some(r.status().as_u16().to_string()),

@@ -13,7 +13,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use sqlx::PgPool;
 
 use crate::nats::topology::StageSpec;
@@ -48,6 +48,12 @@ pub fn recorder() -> Option<PrometheusHandle> {
         .get_or_init(|| {
             let builder = PrometheusBuilder::new()
                 .set_buckets(BUCKETS)
+                .and_then(|b| {
+                    b.set_buckets_for_metric(
+                        Matcher::Full(crate::telemetry::hops::METRIC.to_owned()),
+                        crate::telemetry::hops::BUCKETS,
+                    )
+                })
                 .expect("fixed buckets are valid");
             builder.install_recorder().ok()
         })

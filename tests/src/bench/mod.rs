@@ -6,6 +6,7 @@
 pub mod admin;
 mod count;
 mod floor;
+mod hops;
 mod load;
 mod percentiles;
 mod procfs;
@@ -85,6 +86,8 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
             ("MEMORY_EVERY", "4"),
             ("RUST_LOG", &log),
             ("LOG_FORMAT", "text"),
+            // Every function its own ops port: the hop table is read from their /metrics.
+            ("OPS_ADDR", "auto"),
         ],
     )
     .await?;
@@ -101,11 +104,17 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
     r.webhook_per_s = load::webhook_rate(&sys, sizes.webhook, 64).await?;
     drain(&sys).await?;
 
+    let before = hops::snapshot(&sys).await?;
     let (light, _) = load::text_turns(&sys, sizes.latency_users, sizes.latency_turns, true).await?;
+    drain(&sys).await?;
+    r.hops_light = hops::snapshot(&sys).await?.since(&before, light.len());
     let (floor_light, _) = floor::run(&sys, light.len(), sizes.latency_users as usize).await?;
     r.latency(&light, &floor_light);
 
+    let before = hops::snapshot(&sys).await?;
     let (heavy, wall) = load::text_turns(&sys, sizes.users, sizes.turns, false).await?;
+    drain(&sys).await?;
+    r.hops_heavy = hops::snapshot(&sys).await?.since(&before, heavy.len());
     let (floor_heavy, floor_wall) = floor::run(&sys, heavy.len(), sizes.users as usize).await?;
     r.throughput(&heavy, wall, &floor_heavy, floor_wall);
 

@@ -51,6 +51,10 @@ pub struct Report {
     pub realistic: super::realistic::Realistic,
     /// What one text turn costs on the wire.
     pub turn_cost: super::count::TurnCost,
+    /// Per hop and part, light load.
+    pub hops_light: Vec<super::hops::HopRow>,
+    /// Per hop and part, many users.
+    pub hops_heavy: Vec<super::hops::HopRow>,
 }
 
 fn overhead(turns: &[Turn]) -> Vec<Duration> {
@@ -76,6 +80,8 @@ impl Report {
             functions: Vec::new(),
             realistic: Default::default(),
             turn_cost: Default::default(),
+            hops_light: Vec::new(),
+            hops_heavy: Vec::new(),
         }
     }
 
@@ -172,6 +178,7 @@ impl Report {
             pct(&self.floor_heavy),
             ratio(self.overhead_heavy.p99, self.floor_heavy.p99)
         );
+        out += &super::hops::table(&self.hops_light, &self.hops_heavy);
         let c = &self.turn_cost;
         out += &format!(
             "\none text turn on the wire ({} turns counted): {:.1} SQL round trips; JetStream: {:.1} publishes, {:.1} KV writes, {:.1} KV reads (KV writes and the typing action are not awaited), {:.1} acks, {:.1} pull requests\n",

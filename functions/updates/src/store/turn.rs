@@ -15,6 +15,7 @@ use companion::locale::Lang;
 use runtime::effects::OutboxJob;
 use runtime::envelope::Envelope;
 use runtime::nats::topology::{REPLY_SUBJECT, schedule_subject};
+use runtime::telemetry::hops::{self, Part};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -193,8 +194,8 @@ async fn run(
     (jobs, nudge): (&Jobs, &Nudge),
 ) -> sqlx::Result<Ran> {
     type Row = (bool, bool, Option<Vec<u8>>, Option<String>, Option<Vec<u8>>);
-    let row: Row = with_sender(
-        sqlx::query_as(
+    let statement = with_sender(
+        sqlx::query_as::<_, Row>(
             "WITH l AS (SELECT pg_advisory_xact_lock($2) AS locked),
          d0 AS (SELECT s.active_dialog_id AS id, COALESCE($15::jsonb ->> u.lang, $16) AS job,
                        COALESCE(u.language_code, '') AS code, s.nudges
@@ -246,9 +247,9 @@ async fn run(
     .bind(MESSAGE_SLOT.to_string())
     .bind(nudge.id)
     .bind(&nudge.subject)
-    .bind(&nudge.payload)
-    .fetch_one(pool)
-    .await?;
+    .bind(&nudge.payload);
+    // The turn's one write, autocommitted: its commit.
+    let row = hops::part(Part::Commit, statement.fetch_one(pool)).await?;
     Ok(Ran::Turn(match row {
         (_, _, _, Some(stored), _) => return Ok(Ran::Undecided(stored)),
         (_, _, Some(payload), _, schedule) => {

@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::envelope::Envelope;
 use crate::telegram::{ButtonRow, keyboard};
+use crate::telemetry::hops::{self, Part};
 
 mod params;
 mod sql;
@@ -222,13 +223,16 @@ impl Decision {
     pub async fn commit(self, mut tx: Transaction<'_, Postgres>) -> Result<Committed, sqlx::Error> {
         let source = self.source.clone();
         let rows = self.rows();
-        if !rows.is_empty() {
-            let sql = AssertSqlSafe(insert_sql(None));
-            bind_rows(sqlx::query_as::<_, (i32,)>(sql), &rows, &source)
-                .fetch_one(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
+        hops::part(Part::Commit, async {
+            if !rows.is_empty() {
+                let sql = AssertSqlSafe(insert_sql(None));
+                bind_rows(sqlx::query_as::<_, (i32,)>(sql), &rows, &source)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
+        })
+        .await?;
         Ok(Committed {
             jobs: rows.jobs,
             source,
@@ -269,7 +273,7 @@ impl Decision {
         // Built from this file's text and the caller's constants: no input reaches the SQL.
         let sql = AssertSqlSafe(insert_sql(Some((gate, also))));
         let query = bind_rows(sqlx::query_as::<_, T>(sql), &rows, &source);
-        let row = bind(query).fetch_optional(pool).await?;
+        let row = hops::part(Part::Commit, bind(query).fetch_optional(pool)).await?;
         Ok(row.map(|row| {
             (
                 row,

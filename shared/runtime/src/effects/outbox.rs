@@ -160,6 +160,15 @@ impl Outbox {
         if jobs.is_empty() {
             return Ok(());
         }
+        crate::telemetry::hops::part(
+            crate::telemetry::hops::Part::Publish,
+            self.publish_all(jobs),
+        )
+        .await
+    }
+
+    /// Publishes `jobs` and waits for the stream's acks.
+    async fn publish_all(&self, jobs: Vec<OutboxJob>) -> Result<(), HandlerError> {
         // Send every publish first, then wait for the acks: one round trip for all of them.
         let mut acks = Vec::with_capacity(jobs.len());
         let mut schedules = Vec::new();

@@ -48,7 +48,7 @@ pub(crate) fn message(payload: &[u8]) -> Option<PublishMessage> {
     let at = format!("@at {}", s.at.to_rfc3339_opts(SecondsFormat::Secs, true));
     let body = bytes::Bytes::copy_from_slice(s.job.get().as_bytes());
     Some(
-        crate::envelope::stamped(body)
+        crate::envelope::schema_only(body)
             .header(SCHEDULE, at.as_str())
             .header(SCHEDULE_TARGET, s.target.as_str()),
     )

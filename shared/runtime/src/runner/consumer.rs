@@ -25,6 +25,7 @@ use super::{Core, Outcome, Place, Stage};
 use crate::envelope::{SCHEMA_HEADER, is_newer};
 use crate::nats::topology::{TopologyError, ensure_consumer};
 use crate::shutdown;
+use crate::telemetry::hops;
 
 /// How long one pull request waits for messages before it is renewed.
 const PULL_EXPIRES: Duration = Duration::from_secs(5);
@@ -172,10 +173,19 @@ async fn handle_one<S: Stage>(
     permit: OwnedSemaphorePermit,
     place: Place,
 ) {
+    let arrived = std::time::Instant::now();
     let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
+    // A first delivery's wait in the stream (a redelivery's includes its nak delay).
+    let queued = match delivered {
+        1 => hops::since_published(header(&msg, hops::PUBLISHED_HEADER)),
+        _ => None,
+    };
+    if let Some(q) = queued {
+        hops::record(S::SPEC.name, "queue", q);
+    }
     let subject = msg.subject.to_string();
-    let schema = msg.headers.as_ref().and_then(|h| h.get(SCHEMA_HEADER));
-    match admission(delivered, is_newer(schema.map(|v| v.as_str()))) {
+    let schema = header(&msg, SCHEMA_HEADER);
+    match admission(delivered, is_newer(schema)) {
         Admission::Handle => {}
         Admission::Refuse(reason) => {
             drop(permit);
@@ -209,4 +219,11 @@ async fn handle_one<S: Stage>(
     })
     .await;
     settle(&msg, outcome).await;
+    if let Some(q) = queued {
+        hops::record(S::SPEC.name, "total", q + arrived.elapsed());
+    }
+}
+
+fn header<'m>(msg: &'m Message, name: &str) -> Option<&'m str> {
+    msg.headers.as_ref()?.get(name).map(|v| v.as_str())
 }

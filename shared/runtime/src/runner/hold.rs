@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use super::Outcome;
 use super::order::Place;
+use crate::telemetry::hops;
 
 /// Runs `attempt` (first with `true`) while keeping `msg` alive, until it returns something
 /// other than a deferral. A message waiting for its turn among its key's messages (`place`)
@@ -42,7 +43,9 @@ where
     let ack_wait = held.ack_wait;
     if place.waits() {
         permit = None;
+        let waited = std::time::Instant::now();
         alive_since(msg, ack_wait, &mut acked, place.ready()).await;
+        hops::record(held.stage, "turn", waited.elapsed());
     }
     let outcome = loop {
         // Boxed: a message waiting for its turn (thousands may, for one busy chat) then
@@ -62,14 +65,18 @@ where
                 };
                 let gauge = metrics::gauge!("companion_parked", "stage" => held.stage);
                 gauge.increment(1.0);
+                let since = std::time::Instant::now();
                 let stopped = alive_since(msg, ack_wait, &mut acked, parked).await;
                 gauge.decrement(1.0);
+                hops::record(held.stage, "parked", since.elapsed());
                 if stopped {
                     break Outcome::Retry(delay);
                 }
                 place.resume();
                 if place.waits() {
+                    let waited = std::time::Instant::now();
                     alive_since(msg, ack_wait, &mut acked, place.ready()).await;
+                    hops::record(held.stage, "turn", waited.elapsed());
                 }
             }
             other => break other,

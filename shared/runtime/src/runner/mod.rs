@@ -37,6 +37,7 @@ use crate::nats::jobs::{JobBoard, JobState};
 use crate::nats::topology::{MAX_DELIVER, StageSpec};
 use crate::pg::deadletter::{self, DeadLetter};
 use crate::telegram::ButtonRow;
+use crate::telemetry::hops;
 
 /// One stage of the pipeline.
 pub trait Stage: Send + Sync + 'static {
@@ -137,10 +138,12 @@ impl<S: Stage> Core<S> {
         let in_flight = metrics::gauge!("companion_in_flight", "stage" => stage);
         in_flight.increment(1.0);
         let started = std::time::Instant::now();
-        let result = AssertUnwindSafe(work).catch_unwind().await;
+        let (result, clock) = hops::measure(AssertUnwindSafe(work).catch_unwind()).await;
         in_flight.decrement(1.0);
+        let handled = started.elapsed();
         metrics::histogram!("companion_handle_seconds", "stage" => stage)
-            .record(started.elapsed().as_secs_f64());
+            .record(handled.as_secs_f64());
+        hops::record_handler(stage, &clock, handled);
         let outcome = self
             .settle(result, subject, payload, delivered, (job, &trace))
             .await;

@@ -75,8 +75,10 @@ impl BotApi {
         let started = std::time::Instant::now();
         let answer = self.request(method, params, upload).await;
         let method = method.to_owned();
+        let took = started.elapsed();
+        crate::telemetry::hops::add(crate::telemetry::hops::Part::Outside, took);
         metrics::histogram!("companion_telegram_seconds", "method" => method.clone())
-            .record(started.elapsed().as_secs_f64());
+            .record(took.as_secs_f64());
         let kind = match &answer {
             Ok(_) | Err(TgError::NotModified) => None,
             Err(TgError::RetryAfter(_)) => Some("429"),

@@ -4,6 +4,7 @@
 //! Built with the cargo feature `otel`, spans are also exported to an OpenTelemetry collector
 //! when one is configured ([`crate::telemetry::otel`]).
 
+pub mod hops;
 #[cfg(feature = "otel")]
 pub mod otel;
 pub mod trace;
@@ -25,8 +26,6 @@ pub fn installed() -> bool {
 
 /// Installs the global subscriber for the function named `service`.
 pub fn init(service: &'static str) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,async_nats=warn,hyper=warn"));
     let json = std::env::var("LOG_FORMAT")
         .map(|v| v == "json")
         .unwrap_or(false);
@@ -42,15 +41,29 @@ pub fn init(service: &'static str) {
             .boxed(),
         false => fmt.boxed(),
     };
-    let base = tracing_subscriber::registry().with(filter).with(fmt);
+    // Each layer filters for itself: the log's level does not decide which SQL statements
+    // the per-hop clock sees (sqlx reports every statement's time at debug).
+    let sql = tracing_subscriber::filter::Targets::new()
+        .with_target("sqlx::query", tracing::Level::TRACE);
+    let base = tracing_subscriber::registry()
+        .with(fmt.with_filter(log_filter()))
+        .with(hops::SqlLayer.with_filter(sql));
     #[cfg(feature = "otel")]
-    let result = base.with(crate::telemetry::otel::layer(service)).try_init();
+    let result = base
+        .with(crate::telemetry::otel::layer(service).with_filter(log_filter()))
+        .try_init();
     #[cfg(not(feature = "otel"))]
     let result = base.try_init();
     if result.is_ok() {
         INSTALLED.store(true, Ordering::Relaxed);
         tracing::info!(service, version = env!("CARGO_PKG_VERSION"), "starting");
     }
+}
+
+/// The log's level: `RUST_LOG`, else info with the chatty libraries at warn.
+fn log_filter() -> EnvFilter {
+    EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,async_nats=warn,hyper=warn"))
 }
 
 /// Puts `span` (a message's handling) in W3C trace `trace_id` for OpenTelemetry export; a

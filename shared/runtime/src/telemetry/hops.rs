@@ -1,0 +1,253 @@
+//! Per-hop timing: where one message's time goes in a stage, exported as
+//! `companion_hop_seconds{stage, part}`. Every publish carries the time it was published
+//! ([`PUBLISHED_HEADER`]); the runner records the wait from there to delivery (`queue`), the
+//! wait behind the chat's earlier messages (`turn`), the handler split into its parts — SQL
+//! statements (`sql`, read from sqlx's own per-statement events by [`SqlLayer`], so no call
+//! site is wrapped), outside HTTP calls (`outside`), the commit of the decision (`commit`),
+//! publishing with the stream's acks (`publish`), reads from the broker (`nats`) and the rest
+//! (`other`: CPU, pool waits, scheduling) — a deferral's wait (`parked`) and the whole hop, published → settled
+//! (`total`). The parts of a handler are summed in a task-local [`Clock`] the runner opens
+//! around it; code outside a runner (start-up, the sweeper) records nothing.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tracing::field::{Field, Visit};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+
+/// The header every published message carries: microseconds since the Unix epoch when it
+/// was published.
+pub const PUBLISHED_HEADER: &str = "Companion-Published-At";
+
+/// The histogram.
+pub const METRIC: &str = "companion_hop_seconds";
+
+/// Its buckets, seconds: fine below 50 ms, where a hop's parts live.
+pub const BUCKETS: &[f64] = &[
+    0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.004, 0.005, 0.006, 0.008,
+    0.01, 0.0125, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0,
+    10.0, 30.0, 60.0,
+];
+
+/// A part of a handler's time that code marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// SQL statements outside the commit.
+    Sql,
+    /// HTTP calls to Telegram, the LLM, the image and speech APIs.
+    Outside,
+    /// The statement or transaction that stores the decision and its effects.
+    Commit,
+    /// Publishing jobs and waiting for the stream's acks.
+    Publish,
+    /// Reading from the broker (a stream's message, a key-value entry).
+    Nats,
+}
+
+impl Part {
+    const ALL: [Part; 5] = [
+        Part::Sql,
+        Part::Outside,
+        Part::Commit,
+        Part::Publish,
+        Part::Nats,
+    ];
+
+    /// The `part` label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Part::Sql => "sql",
+            Part::Outside => "outside",
+            Part::Commit => "commit",
+            Part::Publish => "publish",
+            Part::Nats => "nats",
+        }
+    }
+}
+
+/// The parts of one handler's time, summed.
+#[derive(Debug, Default)]
+pub struct Clock {
+    spent: [Cell<Duration>; 5],
+    /// Inside a marked part: what runs within it is that part's, not counted again.
+    depth: Cell<u32>,
+}
+
+tokio::task_local! {
+    static CLOCK: Clock;
+}
+
+impl Clock {
+    fn add(&self, part: Part, d: Duration) {
+        let cell = &self.spent[part as usize];
+        cell.set(cell.get() + d);
+    }
+
+    /// Time spent in `part`.
+    pub fn spent(&self, part: Part) -> Duration {
+        self.spent[part as usize].get()
+    }
+}
+
+/// Runs `work` with a fresh clock; returns its output and the clock.
+pub async fn measure<F: Future>(work: F) -> (F::Output, Clock) {
+    CLOCK
+        .scope(Clock::default(), async move {
+            let out = work.await;
+            let clock = CLOCK.with(|c| Clock {
+                spent: Part::ALL.map(|p| Cell::new(c.spent(p))),
+                depth: Cell::new(0),
+            });
+            (out, clock)
+        })
+        .await
+}
+
+/// Runs `work` and counts its wall time to `part` (SQL or calls inside it are not counted
+/// again); outside a measured handler it only runs `work`.
+pub async fn part<F: Future>(part: Part, work: F) -> F::Output {
+    let _entered = Entered::new(part);
+    work.await
+}
+
+/// A marked part in progress: counted when it ends, however it ends (a dropped future too).
+struct Entered {
+    part: Part,
+    started: std::time::Instant,
+    counted: bool,
+}
+
+impl Entered {
+    fn new(part: Part) -> Self {
+        let counted = CLOCK.try_with(|c| c.depth.set(c.depth.get() + 1)).is_ok();
+        Self {
+            part,
+            started: std::time::Instant::now(),
+            counted,
+        }
+    }
+}
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        if self.counted {
+            let _ = CLOCK.try_with(|c| {
+                c.depth.set(c.depth.get().saturating_sub(1));
+                if c.depth.get() == 0 {
+                    c.add(self.part, self.started.elapsed());
+                }
+            });
+        }
+    }
+}
+
+/// Counts `d` to `part` of the current handler (unless inside another marked part).
+pub fn add(part: Part, d: Duration) {
+    let _ = CLOCK.try_with(|c| {
+        if c.depth.get() == 0 {
+            c.add(part, d);
+        }
+    });
+}
+
+/// Records `d` as `part` of `stage`'s hop.
+pub fn record(stage: &'static str, part: &'static str, d: Duration) {
+    metrics::histogram!(METRIC, "stage" => stage, "part" => part).record(d.as_secs_f64());
+}
+
+/// Records a handler's parts and the rest of its `handled` time as `other`.
+pub fn record_handler(stage: &'static str, clock: &Clock, handled: Duration) {
+    let mut marked = Duration::ZERO;
+    for p in Part::ALL {
+        let d = clock.spent(p);
+        marked += d;
+        record(stage, p.label(), d);
+    }
+    record(stage, "other", handled.saturating_sub(marked));
+}
+
+/// The header's value for a message published now.
+pub fn published_now() -> String {
+    micros(SystemTime::now()).to_string()
+}
+
+/// Time since a message was published, from its header's value (`None` when absent or
+/// unreadable; zero when the publisher's clock is ahead of ours).
+pub fn since_published(header: Option<&str>) -> Option<Duration> {
+    let at: u128 = header?.trim().parse().ok()?;
+    Some(Duration::from_micros(
+        micros(SystemTime::now()).saturating_sub(at) as u64,
+    ))
+}
+
+fn micros(t: SystemTime) -> u128 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_micros()
+}
+
+/// Reads each SQL statement's time from sqlx's own event (target `sqlx::query`, field
+/// `elapsed_secs`) into the current handler's clock. Installed by [`crate::telemetry::init`]
+/// with a filter of its own, so the log's level does not decide what is timed.
+pub struct SqlLayer;
+
+impl<S: tracing::Subscriber> Layer<S> for SqlLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        if event.metadata().target() != "sqlx::query" {
+            return;
+        }
+        let mut seen = Elapsed(None);
+        event.record(&mut seen);
+        if let Some(secs) = seen.0 {
+            add(Part::Sql, Duration::from_secs_f64(secs.max(0.0)));
+        }
+    }
+}
+
+struct Elapsed(Option<f64>);
+
+impl Visit for Elapsed {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        if field.name() == "elapsed_secs" {
+            self.0 = Some(value);
+        }
+    }
+
+    fn record_debug(&mut self, _field: &Field, _value: &dyn std::fmt::Debug) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn parts_are_summed_and_nested_parts_count_once() {
+        let (_, clock) = measure(async {
+            part(Part::Commit, async {
+                add(Part::Sql, Duration::from_millis(3));
+                part(Part::Publish, tokio::time::sleep(Duration::from_millis(5))).await;
+            })
+            .await;
+            add(Part::Sql, Duration::from_millis(2));
+            part(Part::Outside, tokio::time::sleep(Duration::from_millis(4))).await;
+        })
+        .await;
+        assert_eq!(clock.spent(Part::Sql), Duration::from_millis(2));
+        assert_eq!(clock.spent(Part::Publish), Duration::ZERO);
+        assert!(clock.spent(Part::Commit) >= Duration::from_millis(5));
+        assert!(clock.spent(Part::Outside) >= Duration::from_millis(4));
+        // Outside a measured handler nothing is kept and nothing fails.
+        add(Part::Sql, Duration::from_millis(1));
+        part(Part::Sql, async {}).await;
+    }
+
+    #[test]
+    fn queue_wait_from_the_header() {
+        let now = published_now();
+        assert!(since_published(Some(&now)).unwrap() < Duration::from_secs(1));
+        let ahead = (micros(SystemTime::now()) + 5_000_000).to_string();
+        assert_eq!(since_published(Some(&ahead)), Some(Duration::ZERO));
+        assert_eq!(since_published(Some("soon")), None);
+        assert_eq!(since_published(None), None);
+    }
+}
