@@ -118,15 +118,20 @@ pub struct Updates {
 impl Updates {
     /// Loads and syncs the personas, then builds the stage.
     pub async fn new(settings: Settings, deps: Deps) -> Result<Self, String> {
-        load_personas(&settings.personas_dir, &deps.pool).await?;
-        commands::set_commands(&deps)
-            .await
-            .map_err(|e| e.to_string())?;
-        let stream = deps
-            .js
-            .get_stream(UPDATES_STREAM)
-            .await
-            .map_err(|e| e.to_string())?;
+        // Independent of each other: at once, so the copy is ready sooner (the requests go
+        // out first; the cards are read while they are answered).
+        let (stream, _, _) = tokio::try_join!(
+            async {
+                let stream = deps.js.get_stream(UPDATES_STREAM).await;
+                stream.map_err(|e| e.to_string())
+            },
+            async {
+                commands::set_commands(&deps)
+                    .await
+                    .map_err(|e| e.to_string())
+            },
+            load_personas(&settings.personas_dir, &deps.pool),
+        )?;
         Ok(Self {
             stream,
             deps,
