@@ -23,6 +23,7 @@ pub const NAMES: &[&str] = &[
     "companion_messages_total",
     "companion_handle_seconds",
     "companion_hop_seconds",
+    "companion_sql_statements_total",
     "companion_in_flight",
     "companion_parked",
     "companion_consumer_pending",

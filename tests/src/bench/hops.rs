@@ -10,9 +10,22 @@ use serde::Serialize;
 
 use crate::system::{FUNCTIONS, System};
 
-/// Cumulative bucket counts by (stage, part), upper bound in seconds → count.
+/// Cumulative bucket counts by (stage, part), upper bound in seconds → count; and SQL
+/// statements run, by stage.
 #[derive(Debug, Clone, Default)]
-pub struct Snapshot(BTreeMap<(String, String), Vec<(f64, f64)>>);
+pub struct Snapshot(
+    BTreeMap<(String, String), Vec<(f64, f64)>>,
+    BTreeMap<String, f64>,
+);
+
+/// What a phase measured per hop.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Hops {
+    /// Per stage and part.
+    pub rows: Vec<HopRow>,
+    /// SQL statements per text turn, by stage.
+    pub statements: Vec<(String, f64)>,
+}
 
 /// One line of the table.
 #[derive(Debug, Clone, Serialize)]
@@ -51,6 +64,12 @@ pub async fn snapshot(sys: &System) -> anyhow::Result<Snapshot> {
 impl Snapshot {
     fn add(&mut self, text: &str) {
         for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("companion_sql_statements_total{stage=\"")
+                && let Some((stage, value)) = rest.split_once("\"} ")
+            {
+                *self.1.entry(stage.to_owned()).or_default() += value.trim().parse().unwrap_or(0.0);
+                continue;
+            }
             let Some(rest) = line.strip_prefix("companion_hop_seconds_bucket{") else {
                 continue;
             };
@@ -84,8 +103,25 @@ impl Snapshot {
         }
     }
 
-    /// The table of what was recorded between `before` and `self`, for `turns` text turns.
-    pub fn since(&self, before: &Snapshot, turns: usize) -> Vec<HopRow> {
+    /// What was recorded between `before` and `self`, for `turns` text turns.
+    pub fn since(&self, before: &Snapshot, turns: usize) -> Hops {
+        let mut statements: Vec<(String, f64)> = self
+            .1
+            .iter()
+            .map(|(stage, n)| {
+                let was = before.1.get(stage).copied().unwrap_or(0.0);
+                (stage.clone(), (n - was) / turns.max(1) as f64)
+            })
+            .filter(|(_, n)| *n > 0.0)
+            .collect();
+        statements.sort_by_key(|(s, _)| stage_rank(s));
+        Hops {
+            rows: self.rows_since(before, turns),
+            statements,
+        }
+    }
+
+    fn rows_since(&self, before: &Snapshot, turns: usize) -> Vec<HopRow> {
         let mut rows = Vec::new();
         for ((stage, part), buckets) in &self.0 {
             let earlier = before.0.get(&(stage.clone(), part.clone()));
@@ -163,7 +199,21 @@ fn part_rank(part: &str) -> usize {
 }
 
 /// The light and many-users tables side by side.
-pub fn table(light: &[HopRow], heavy: &[HopRow]) -> String {
+pub fn table(light: &Hops, heavy: &Hops) -> String {
+    let per_stage = |h: &Hops| {
+        let each: Vec<String> = h
+            .statements
+            .iter()
+            .map(|(s, n)| format!("{s} {n:.2}"))
+            .collect();
+        each.join(", ")
+    };
+    let sql = format!(
+        "SQL statements per text turn, light load: {}; many users: {}\n",
+        per_stage(light),
+        per_stage(heavy)
+    );
+    let (light, heavy) = (&light.rows, &heavy.rows);
     let mut keys: Vec<(&str, &str)> = light
         .iter()
         .chain(heavy)
@@ -191,7 +241,7 @@ pub fn table(light: &[HopRow], heavy: &[HopRow]) -> String {
             find(heavy, key)
         );
     }
-    out
+    out + &sql
 }
 
 #[cfg(test)]
@@ -225,7 +275,7 @@ mod tests {
         let (mut a, mut b) = (Snapshot::default(), Snapshot::default());
         a.add(&scrape(10));
         b.add(&scrape(30));
-        let rows = b.since(&a, 20);
+        let rows = b.since(&a, 20).rows;
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].per_turn, 2.0);
         assert!((rows[0].p50 - 1.0).abs() < 1e-9);

@@ -52,9 +52,9 @@ pub struct Report {
     /// What one text turn costs on the wire.
     pub turn_cost: super::count::TurnCost,
     /// Per hop and part, light load.
-    pub hops_light: Vec<super::hops::HopRow>,
+    pub hops_light: super::hops::Hops,
     /// Per hop and part, many users.
-    pub hops_heavy: Vec<super::hops::HopRow>,
+    pub hops_heavy: super::hops::Hops,
 }
 
 fn overhead(turns: &[Turn]) -> Vec<Duration> {
@@ -80,8 +80,8 @@ impl Report {
             functions: Vec::new(),
             realistic: Default::default(),
             turn_cost: Default::default(),
-            hops_light: Vec::new(),
-            hops_heavy: Vec::new(),
+            hops_light: Default::default(),
+            hops_heavy: Default::default(),
         }
     }
 

@@ -55,6 +55,21 @@ async fn a_function_reports_health_readiness_and_metrics() {
             assert!(metrics.contains(name), "{name} missing:\n{metrics}");
         }
     }
+    // Where the job's time went: from its publish to its ack, and the handler's parts (the
+    // SQL read from sqlx's own events, the LLM call, the commit, the send job's publish).
+    for part in [
+        "queue", "sql", "outside", "commit", "publish", "other", "total",
+    ] {
+        let label = format!("part=\"{part}\"");
+        let n = sample(
+            &metrics,
+            "companion_hop_seconds_count",
+            &["stage=\"fn-reply\"", &label],
+        );
+        assert!(n.is_some_and(|n| n >= 1.0), "{part}: {n:?}\n{metrics}");
+    }
+    let statements = sample(&metrics, "companion_sql_statements_total", &["fn-reply"]);
+    assert!(statements.is_some_and(|n| n >= 2.0), "{statements:?}");
     assert_eq!(
         sample(
             &metrics,

@@ -23,6 +23,8 @@ pub const PUBLISHED_HEADER: &str = "Companion-Published-At";
 
 /// The histogram.
 pub const METRIC: &str = "companion_hop_seconds";
+/// SQL statements run by a stage's handlers.
+pub const STATEMENTS: &str = "companion_sql_statements_total";
 
 /// Its buckets, seconds: fine below 50 ms, where a hop's parts live.
 pub const BUCKETS: &[f64] = &[
@@ -73,6 +75,8 @@ pub struct Clock {
     spent: [Cell<Duration>; 5],
     /// Inside a marked part: what runs within it is that part's, not counted again.
     depth: Cell<u32>,
+    /// SQL statements run (the commit's included).
+    statements: Cell<u32>,
 }
 
 tokio::task_local! {
@@ -99,6 +103,7 @@ pub async fn measure<F: Future>(work: F) -> (F::Output, Clock) {
             let clock = CLOCK.with(|c| Clock {
                 spent: Part::ALL.map(|p| Cell::new(c.spent(p))),
                 depth: Cell::new(0),
+                statements: Cell::new(c.statements.get()),
             });
             (out, clock)
         })
@@ -157,8 +162,20 @@ pub fn record(stage: &'static str, part: &'static str, d: Duration) {
     metrics::histogram!(METRIC, "stage" => stage, "part" => part).record(d.as_secs_f64());
 }
 
-/// Records a handler's parts and the rest of its `handled` time as `other`.
+/// A SQL statement of `d` ran: counted, and its time is `sql` unless inside another part.
+fn statement(d: Duration) {
+    let _ = CLOCK.try_with(|c| {
+        c.statements.set(c.statements.get() + 1);
+        if c.depth.get() == 0 {
+            c.add(Part::Sql, d);
+        }
+    });
+}
+
+/// Records a handler's parts and the rest of its `handled` time as `other`, and counts its
+/// SQL statements (`companion_sql_statements_total{stage}`).
 pub fn record_handler(stage: &'static str, clock: &Clock, handled: Duration) {
+    metrics::counter!(STATEMENTS, "stage" => stage).increment(u64::from(clock.statements.get()));
     let mut marked = Duration::ZERO;
     for p in Part::ALL {
         let d = clock.spent(p);
@@ -199,7 +216,7 @@ impl<S: tracing::Subscriber> Layer<S> for SqlLayer {
         let mut seen = Elapsed(None);
         event.record(&mut seen);
         if let Some(secs) = seen.0 {
-            add(Part::Sql, Duration::from_secs_f64(secs.max(0.0)));
+            statement(Duration::from_secs_f64(secs.max(0.0)));
         }
     }
 }
