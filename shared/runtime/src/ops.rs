@@ -40,6 +40,9 @@ const BUCKETS: &[f64] = &[
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
 ];
 
+/// How often recorded histogram samples are folded into their buckets.
+const UPKEEP: Duration = Duration::from_secs(5);
+
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 static BOUND: AtomicBool = AtomicBool::new(false);
 
@@ -89,6 +92,16 @@ pub fn start(
     stages: Vec<StageSpec>,
 ) {
     if let Some(metrics) = metrics {
+        // Histogram samples wait in the recorder until upkeep folds them into their buckets:
+        // without it they pile up between scrapes (or for ever, with no Prometheus).
+        let upkeep = metrics.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(UPKEEP);
+            loop {
+                tick.tick().await;
+                upkeep.run_upkeep();
+            }
+        });
         let ops = Ops {
             metrics,
             pool,

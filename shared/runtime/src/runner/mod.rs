@@ -138,7 +138,8 @@ impl<S: Stage> Core<S> {
         let in_flight = metrics::gauge!("companion_in_flight", "stage" => stage);
         in_flight.increment(1.0);
         let started = std::time::Instant::now();
-        let (result, clock) = hops::measure(AssertUnwindSafe(work).catch_unwind()).await;
+        let (work, clock) = hops::measure(AssertUnwindSafe(work).catch_unwind());
+        let result = work.await;
         in_flight.decrement(1.0);
         let handled = started.elapsed();
         metrics::histogram!("companion_handle_seconds", "stage" => stage)

@@ -9,13 +9,16 @@
 //! (`total`). The parts of a handler are summed in a task-local [`Clock`] the runner opens
 //! around it; code outside a runner (start-up, the sweeper) records nothing.
 
-use std::cell::Cell;
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tracing::field::{Field, Visit};
 use tracing_subscriber::Layer;
-use tracing_subscriber::layer::Context;
+use tracing_subscriber::layer::Context as LayerContext;
 
 /// The header every published message carries: microseconds since the Unix epoch when it
 /// was published.
@@ -69,89 +72,112 @@ impl Part {
     }
 }
 
-/// The parts of one handler's time, summed.
+/// The parts of one handler's time, summed (atomics only so that the task-local handle is
+/// `Send`; one task writes them).
 #[derive(Debug, Default)]
 pub struct Clock {
-    spent: [Cell<Duration>; 5],
+    spent_ns: [AtomicU64; 5],
     /// Inside a marked part: what runs within it is that part's, not counted again.
-    depth: Cell<u32>,
+    depth: AtomicU32,
     /// SQL statements run (the commit's included).
-    statements: Cell<u32>,
+    statements: AtomicU32,
 }
 
 tokio::task_local! {
-    static CLOCK: Clock;
+    static CLOCK: Arc<Clock>;
 }
 
 impl Clock {
     fn add(&self, part: Part, d: Duration) {
-        let cell = &self.spent[part as usize];
-        cell.set(cell.get() + d);
+        let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        self.spent_ns[part as usize].fetch_add(ns, Ordering::Relaxed);
     }
 
     /// Time spent in `part`.
     pub fn spent(&self, part: Part) -> Duration {
-        self.spent[part as usize].get()
+        Duration::from_nanos(self.spent_ns[part as usize].load(Ordering::Relaxed))
+    }
+
+    fn depth(&self) -> u32 {
+        self.depth.load(Ordering::Relaxed)
     }
 }
 
-/// Runs `work` with a fresh clock; returns its output and the clock.
-pub async fn measure<F: Future>(work: F) -> (F::Output, Clock) {
-    CLOCK
-        .scope(Clock::default(), async move {
-            let out = work.await;
-            let clock = CLOCK.with(|c| Clock {
-                spent: Part::ALL.map(|p| Cell::new(c.spent(p))),
-                depth: Cell::new(0),
-                statements: Cell::new(c.statements.get()),
-            });
-            (out, clock)
-        })
-        .await
+/// Runs `work` with a fresh clock; `clock` reads it once `work` is done. A wrapper, not an
+/// `async fn`: a future passed by value into an `async fn` takes its room twice, and the
+/// handler's future is large and held by every message in flight.
+pub fn measure<F: Future>(work: F) -> (impl Future<Output = F::Output>, Arc<Clock>) {
+    let clock = Arc::new(Clock::default());
+    (CLOCK.scope(clock.clone(), work), clock)
+}
+
+pin_project_lite::pin_project! {
+    /// [`part`]'s future.
+    pub struct Marked<F> {
+        #[pin]
+        work: F,
+        part: Part,
+        started: Option<Instant>,
+        counted: bool,
+    }
+
+    impl<F> PinnedDrop for Marked<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(started) = this.started.take() {
+                leave(*this.part, started, *this.counted);
+            }
+        }
+    }
 }
 
 /// Runs `work` and counts its wall time to `part` (SQL or calls inside it are not counted
-/// again); outside a measured handler it only runs `work`.
-pub async fn part<F: Future>(part: Part, work: F) -> F::Output {
-    let _entered = Entered::new(part);
-    work.await
-}
-
-/// A marked part in progress: counted when it ends, however it ends (a dropped future too).
-struct Entered {
-    part: Part,
-    started: std::time::Instant,
-    counted: bool,
-}
-
-impl Entered {
-    fn new(part: Part) -> Self {
-        let counted = CLOCK.try_with(|c| c.depth.set(c.depth.get() + 1)).is_ok();
-        Self {
-            part,
-            started: std::time::Instant::now(),
-            counted,
-        }
+/// again), however it ends (dropped too); outside a measured handler it only runs `work`.
+pub fn part<F: Future>(part: Part, work: F) -> Marked<F> {
+    Marked {
+        work,
+        part,
+        started: None,
+        counted: false,
     }
 }
 
-impl Drop for Entered {
-    fn drop(&mut self) {
-        if self.counted {
-            let _ = CLOCK.try_with(|c| {
-                c.depth.set(c.depth.get().saturating_sub(1));
-                if c.depth.get() == 0 {
-                    c.add(self.part, self.started.elapsed());
-                }
-            });
+impl<F: Future> Future for Marked<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        if this.started.is_none() {
+            *this.started = Some(Instant::now());
+            *this.counted = CLOCK
+                .try_with(|c| c.depth.fetch_add(1, Ordering::Relaxed))
+                .is_ok();
         }
+        let out = this.work.poll(cx);
+        if out.is_ready()
+            && let Some(started) = this.started.take()
+        {
+            leave(*this.part, started, *this.counted);
+        }
+        out
+    }
+}
+
+/// A marked part ends: counted when it was the outermost.
+fn leave(part: Part, started: Instant, counted: bool) {
+    if counted {
+        let _ = CLOCK.try_with(|c| {
+            if c.depth.fetch_sub(1, Ordering::Relaxed) == 1 {
+                c.add(part, started.elapsed());
+            }
+        });
     }
 }
 
 /// Counts `d` to `part` of the current handler (unless inside another marked part).
 pub fn add(part: Part, d: Duration) {
     let _ = CLOCK.try_with(|c| {
-        if c.depth.get() == 0 {
+        if c.depth() == 0 {
             c.add(part, d);
         }
     });
@@ -165,8 +191,8 @@ pub fn record(stage: &'static str, part: &'static str, d: Duration) {
 /// A SQL statement of `d` ran: counted, and its time is `sql` unless inside another part.
 fn statement(d: Duration) {
     let _ = CLOCK.try_with(|c| {
-        c.statements.set(c.statements.get() + 1);
-        if c.depth.get() == 0 {
+        c.statements.fetch_add(1, Ordering::Relaxed);
+        if c.depth() == 0 {
             c.add(Part::Sql, d);
         }
     });
@@ -175,7 +201,8 @@ fn statement(d: Duration) {
 /// Records a handler's parts and the rest of its `handled` time as `other`, and counts its
 /// SQL statements (`companion_sql_statements_total{stage}`).
 pub fn record_handler(stage: &'static str, clock: &Clock, handled: Duration) {
-    metrics::counter!(STATEMENTS, "stage" => stage).increment(u64::from(clock.statements.get()));
+    let statements = clock.statements.load(Ordering::Relaxed);
+    metrics::counter!(STATEMENTS, "stage" => stage).increment(u64::from(statements));
     let mut marked = Duration::ZERO;
     for p in Part::ALL {
         let d = clock.spent(p);
@@ -209,7 +236,7 @@ fn micros(t: SystemTime) -> u128 {
 pub struct SqlLayer;
 
 impl<S: tracing::Subscriber> Layer<S> for SqlLayer {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: LayerContext<'_, S>) {
         if event.metadata().target() != "sqlx::query" {
             return;
         }
@@ -239,7 +266,7 @@ mod tests {
 
     #[tokio::test]
     async fn parts_are_summed_and_nested_parts_count_once() {
-        let (_, clock) = measure(async {
+        let (work, clock) = measure(async {
             part(Part::Commit, async {
                 add(Part::Sql, Duration::from_millis(3));
                 part(Part::Publish, tokio::time::sleep(Duration::from_millis(5))).await;
@@ -247,9 +274,14 @@ mod tests {
             .await;
             add(Part::Sql, Duration::from_millis(2));
             part(Part::Outside, tokio::time::sleep(Duration::from_millis(4))).await;
-        })
-        .await;
-        assert_eq!(clock.spent(Part::Sql), Duration::from_millis(2));
+            // A part dropped before it ends is counted too.
+            let dropped = part(Part::Nats, tokio::time::sleep(Duration::from_secs(60)));
+            let _ = tokio::time::timeout(Duration::from_millis(2), dropped).await;
+            add(Part::Sql, Duration::from_millis(1));
+        });
+        work.await;
+        assert_eq!(clock.spent(Part::Sql), Duration::from_millis(3));
+        assert!(clock.spent(Part::Nats) >= Duration::from_millis(2));
         assert_eq!(clock.spent(Part::Publish), Duration::ZERO);
         assert!(clock.spent(Part::Commit) >= Duration::from_millis(5));
         assert!(clock.spent(Part::Outside) >= Duration::from_millis(4));

@@ -40,8 +40,12 @@ pub fn parse(header: &str) -> Option<String> {
 }
 
 /// Runs `work` with `trace_id` (W3C form) as the current trace.
-pub async fn scope<F: std::future::Future>(trace_id: String, work: F) -> F::Output {
-    CURRENT.scope(trace_id, work).await
+pub fn scope<F: std::future::Future>(
+    trace_id: String,
+    work: F,
+) -> impl std::future::Future<Output = F::Output> {
+    // Not an `async fn`: a future passed by value into one takes its room twice.
+    CURRENT.scope(trace_id, work)
 }
 
 /// The trace of the message being handled, if any.
