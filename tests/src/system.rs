@@ -117,6 +117,9 @@ impl System {
             // Memory extraction is an LLM call of its own every few turns: off unless a test
             // turns it on (`MEMORY_EVERY`), so other tests' LLM calls and scripts stay theirs.
             ("MEMORY_EVERY", "0".to_owned()),
+            // Two tests at a time, each a whole system (some with extra copies), share the
+            // server's 100 connections: one warm connection per pool, not four.
+            ("DATABASE_WARM_CONNECTIONS", "1".to_owned()),
             ("RUST_LOG", "info".to_owned()),
         ]
         .into_iter()

@@ -3,6 +3,7 @@
 //! and answers one JSON completion is read as a single piece, so any compatible API works.
 
 use runtime::HandlerError;
+use runtime::telemetry::hops::{self, Part};
 use serde::Deserialize;
 
 /// Pieces of an answer as they arrive.
@@ -79,7 +80,8 @@ impl Pieces {
             let Some(resp) = self.resp.as_mut() else {
                 return Ok(None);
             };
-            match resp.chunk().await {
+            // Waiting for the model's next words is the outside call's time.
+            match hops::part(Part::Outside, resp.chunk()).await {
                 Ok(Some(bytes)) => self.buf.extend_from_slice(&bytes),
                 // The stream ended without [DONE]: what came is the answer (a final line
                 // without its newline included).
@@ -140,8 +142,7 @@ impl Pieces {
         let Some(resp) = self.resp.take() else {
             return Ok(None);
         };
-        let bytes = resp
-            .bytes()
+        let bytes = hops::part(Part::Outside, resp.bytes())
             .await
             .map_err(|e| HandlerError::transient(format!("llm body: {}", e.without_url())))?;
         let chunk: Chunk = serde_json::from_slice(&bytes).map_err(garbled)?;

@@ -2,11 +2,12 @@
 //! of the send job that carries them, so a slow Telegram cannot fill fn-send's slots with
 //! them while answers wait; at most one in flight per chat (a newer one for a busy chat is
 //! dropped); dropped when stale (Telegram shows one for 5 s) or while the whole bot is in a
-//! flood wait; a short timeout of their own.
+//! flood wait (read from the database at most once a [`PAUSE_FRESH`], not once per action:
+//! an action is best effort, a round trip per answer is not); a short timeout of their own.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use runtime::telegram::BotApi;
 use sqlx::PgPool;
@@ -18,6 +19,8 @@ const STALE: Duration = Duration::from_secs(4);
 pub const TIMEOUT: Duration = Duration::from_secs(3);
 /// Actions in flight at once, across chats.
 const LANE: usize = 64;
+/// How long the bot-wide flood wait read from the database is taken as current.
+const PAUSE_FRESH: Duration = Duration::from_secs(1);
 
 /// The lane.
 #[derive(Clone)]
@@ -26,6 +29,8 @@ pub struct Actions {
     pool: PgPool,
     busy: Arc<Mutex<HashSet<i64>>>,
     slots: Arc<Semaphore>,
+    /// The flood wait as last read, and when.
+    pause: Arc<Mutex<Option<(bool, Instant)>>>,
 }
 
 impl Actions {
@@ -36,6 +41,7 @@ impl Actions {
             pool,
             busy: Arc::default(),
             slots: Arc::new(Semaphore::new(LANE)),
+            pause: Arc::default(),
         }
     }
 
@@ -69,14 +75,22 @@ impl Actions {
         true
     }
 
-    /// Whether the whole bot is in a flood wait.
+    /// Whether the whole bot is in a flood wait (as read within the last [`PAUSE_FRESH`]).
     async fn paused(&self) -> bool {
-        sqlx::query_scalar(
+        let known = *self.pause.lock().expect("pause lock");
+        if let Some((paused, at)) = known
+            && at.elapsed() < PAUSE_FRESH
+        {
+            return paused;
+        }
+        let paused = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM send_pace
                             WHERE key = 'global' AND paused_until > clock_timestamp())",
         )
         .fetch_one(&self.pool)
         .await
-        .unwrap_or(false)
+        .unwrap_or(false);
+        *self.pause.lock().expect("pause lock") = Some((paused, Instant::now()));
+        paused
     }
 }

@@ -82,7 +82,7 @@ impl AdminReport {
 pub async fn run(users: i64) -> anyhow::Result<AdminReport> {
     let db = TestDb::create().await?;
     migrate(&db.url)?;
-    let pool = runtime::pg::db::connect(&db.url, 4, &Default::default()).await?;
+    let pool = runtime::pg::db::connect(&db.url, (4, 1), &Default::default()).await?;
     let started = Instant::now();
     let seed = include_str!("admin_seed.sql").replace(":users", &users.to_string());
     sqlx::raw_sql(sqlx::AssertSqlSafe(seed))

@@ -85,6 +85,8 @@ pub async fn run(sizes: &ChaosSizes) -> anyhow::Result<ChaosReport> {
             ("NUDGE_SILENCE_SECS", &silence),
             // Long-term memory extraction on, as deployed (the harness turns it off).
             ("MEMORY_EVERY", "4"),
+            // Warm connections as deployed (the harness keeps one per pool).
+            ("DATABASE_WARM_CONNECTIONS", "4"),
         ],
     )
     .await?;

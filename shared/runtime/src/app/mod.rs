@@ -72,7 +72,8 @@ pub async fn connect(
     concurrency: usize,
 ) -> Result<Deps, String> {
     let max = concurrency.min(16) as u32 + 2;
-    let pool = db::connect(common.database_url.expose(), max, &common.calendar)
+    let sizes = (max, common.warm_connections);
+    let pool = db::connect(common.database_url.expose(), sizes, &common.calendar)
         .await
         .map_err(|e| e.to_string())?;
     db::check_schema(&pool).await.map_err(|e| e.to_string())?;

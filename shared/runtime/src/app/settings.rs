@@ -29,6 +29,9 @@ pub struct CommonSettings {
     pub calendar: Calendar,
     /// Where `/healthz`, `/readyz` and `/metrics` are served (`OPS_ADDR`; empty: nowhere).
     pub ops_addr: String,
+    /// Database connections opened and warmed at start and kept open
+    /// (`DATABASE_WARM_CONNECTIONS`, default 4).
+    pub warm_connections: u32,
 }
 
 /// Which runner drives a function.
@@ -81,6 +84,7 @@ impl CommonSettings {
             invoke_auth,
             calendar: Calendar::read(env),
             ops_addr: env.string("OPS_ADDR", ""),
+            warm_connections: env.parse("DATABASE_WARM_CONNECTIONS", 4u32),
         }
     }
 }

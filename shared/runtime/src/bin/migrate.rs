@@ -27,7 +27,7 @@ async fn main() -> ExitCode {
     if let Err(e) = env.finish() {
         return runtime::app::fail("migrate", &e.to_string(), 2);
     }
-    let pool = match runtime::pg::db::connect(url.expose(), 1, &Default::default()).await {
+    let pool = match runtime::pg::db::connect(url.expose(), (1, 1), &Default::default()).await {
         Ok(p) => p,
         Err(e) => return runtime::app::fail("migrate", &e.to_string(), 1),
     };

@@ -83,8 +83,14 @@ impl Calendar {
     }
 }
 
+/// Planned once on each new connection: the server process loads the hot tables' and their
+/// indexes' catalog entries, which otherwise makes each of a new connection's first
+/// statements 5–15 ms slower than the same statement later.
+const WARM_SQL: &str = "SELECT 1 FROM users, dialogs, chat_messages, girls, user_selected_girls,
+     processed_updates, outbox, effects, send_pace LIMIT 0";
+
 /// A pool of at most `max` connections, each counting days as `calendar` says (set after
-/// connecting: sqlx's own start-up parameters pin `TimeZone` to UTC).
+/// connecting: sqlx's own start-up parameters pin `TimeZone` to UTC) and warmed.
 fn pool_options(max: u32, calendar: &Calendar) -> PgPoolOptions {
     let (zone, gap) = (
         calendar.time_zone.clone(),
@@ -101,9 +107,13 @@ fn pool_options(max: u32, calendar: &Calendar) -> PgPoolOptions {
                 )
                 .bind(zone)
                 .bind(gap)
-                .execute(conn)
-                .await
-                .map(|_| ())
+                .execute(&mut *conn)
+                .await?;
+                // Best effort: a schema without one of them only stays cold.
+                if let Err(e) = sqlx::query(WARM_SQL).execute(conn).await {
+                    tracing::debug!(error = %e, "connection not warmed");
+                }
+                Ok(())
             })
         })
 }
@@ -115,8 +125,15 @@ pub fn connect_lazy(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool, 
 }
 
 /// Opens a pool of at most `max` connections, each counting days as `calendar` says; an
-/// unknown `ADMIN_TZ` is refused by name first (in the pool it would only time out).
-pub async fn connect(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool, DbError> {
+/// unknown `ADMIN_TZ` is refused by name first (in the pool it would only time out). `warm`
+/// connections are opened (and warmed) right after start-up and kept open, so the first
+/// messages do not each pay for a new connection (3–5 ms) and a cold server process.
+pub async fn connect(
+    url: &str,
+    (max, warm): (u32, u32),
+    calendar: &Calendar,
+) -> Result<PgPool, DbError> {
+    let warm = warm.clamp(1, max.max(1));
     use sqlx::Connection;
     let options = url.parse::<PgConnectOptions>().map_err(DbError::Connect)?;
     let mut probe = sqlx::PgConnection::connect_with(&options)
@@ -134,15 +151,24 @@ pub async fn connect(url: &str, max: u32, calendar: &Calendar) -> Result<PgPool,
             .unwrap_or_else(|| e.to_string());
         return Err(DbError::TimeZone(calendar.time_zone.clone(), why));
     }
-    pool_options(max, calendar)
-        .min_connections(1)
+    let pool = pool_options(max, calendar)
+        .min_connections(warm)
         .acquire_timeout(Duration::from_secs(10))
         // No ping before every acquire: a round trip per statement. A connection that broke
         // fails its statement, which is a transient error the runner retries.
         .test_before_acquire(false)
         .connect_with(options)
         .await
-        .map_err(DbError::Connect)
+        .map_err(DbError::Connect)?;
+    // The rest of the warm connections in the background: start-up does not wait for them.
+    let warming = pool.clone();
+    tokio::spawn(async move {
+        let opened = (1..warm).map(|_| warming.acquire());
+        if let Err(e) = futures::future::try_join_all(opened).await {
+            tracing::debug!(error = %e, "warm connections not opened");
+        }
+    });
+    Ok(pool)
 }
 
 /// Applies every pending migration (takes an advisory lock, so copies may race safely).
