@@ -23,6 +23,15 @@ pub use facts::fact_refusal;
 use signal::Mode;
 pub use signal::{Hit, Rule};
 
+/// Builds the term lists on a thread of their own, so a function can do it while it connects
+/// (fn-updates screens every persona card before it is ready; the first message a stage
+/// screens would otherwise wait for it).
+pub fn prepare() {
+    std::thread::spawn(|| {
+        std::sync::LazyLock::force(&lexicon::LEXICON);
+    });
+}
+
 /// Appended to every negative prompt.
 pub const NEGATIVE_TERMS: &str = "child, children, kid, minor, underage, teen, teenager, loli, childlike, young-looking, school uniform";
 
