@@ -118,7 +118,7 @@ impl System {
             // turns it on (`MEMORY_EVERY`), so other tests' LLM calls and scripts stay theirs.
             ("MEMORY_EVERY", "0".to_owned()),
             // Two tests at a time, each a whole system (some with extra copies), share the
-            // server's 100 connections: one warm connection per pool, not four.
+            // server's 100 connections: one warm connection per pool, not two.
             ("DATABASE_WARM_CONNECTIONS", "1".to_owned()),
             ("RUST_LOG", "info".to_owned()),
         ]

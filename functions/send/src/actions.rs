@@ -75,6 +75,12 @@ impl Actions {
         true
     }
 
+    /// This copy just stored a flood wait for the whole bot: no action goes until it is read
+    /// again.
+    pub fn paused_now(&self) {
+        *self.pause.lock().expect("pause lock") = Some((true, Instant::now()));
+    }
+
     /// Whether the whole bot is in a flood wait (as read within the last [`PAUSE_FRESH`]).
     async fn paused(&self) -> bool {
         let known = *self.pause.lock().expect("pause lock");

@@ -145,6 +145,7 @@ impl Send {
                         "flood wait for the whole bot"
                     );
                     store::pause(pool, "global", pause, 0.0).await?;
+                    self.actions.paused_now();
                 }
                 lease::release(pool, l).await?;
                 return Err(HandlerError::defer("telegram 429", wait));

@@ -85,7 +85,7 @@ pub async fn run(sizes: &Sizes) -> anyhow::Result<Report> {
             // Long-term memory as deployed (the harness turns it off for other tests).
             ("MEMORY_EVERY", "4"),
             // Warm connections as deployed (the harness keeps one per pool).
-            ("DATABASE_WARM_CONNECTIONS", "4"),
+            ("DATABASE_WARM_CONNECTIONS", "2"),
             ("RUST_LOG", &log),
             ("LOG_FORMAT", "text"),
             // Every function its own ops port: the hop table is read from their /metrics.

@@ -86,7 +86,7 @@ pub async fn run(sizes: &ChaosSizes) -> anyhow::Result<ChaosReport> {
             // Long-term memory extraction on, as deployed (the harness turns it off).
             ("MEMORY_EVERY", "4"),
             // Warm connections as deployed (the harness keeps one per pool).
-            ("DATABASE_WARM_CONNECTIONS", "4"),
+            ("DATABASE_WARM_CONNECTIONS", "2"),
         ],
     )
     .await?;

@@ -67,7 +67,15 @@ async fn a_function_reports_health_readiness_and_metrics() {
             &["stage=\"fn-reply\"", &label],
         );
         assert!(n.is_some_and(|n| n >= 1.0), "{part}: {n:?}\n{metrics}");
+        let spent = sample(
+            &metrics,
+            "companion_hop_seconds_sum",
+            &["stage=\"fn-reply\"", &label],
+        );
+        assert!(spent.is_some_and(|s| s > 0.0), "{part}: {spent:?}");
     }
+    // A part the stage never enters is not reported (fn-reply reads nothing from the broker).
+    assert!(!metrics.contains("part=\"nats\""), "{metrics}");
     let statements = sample(&metrics, "companion_sql_statements_total", &["fn-reply"]);
     assert!(statements.is_some_and(|n| n >= 2.0), "{statements:?}");
     assert_eq!(

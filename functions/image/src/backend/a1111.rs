@@ -2,6 +2,7 @@
 //! first image's bytes. (A1111's `/sdapi/v1/progress` describes whichever job it is running,
 //! not ours, so it does not feed the job's status.)
 
+use runtime::telemetry::hops::{self, Part};
 use std::time::Duration;
 
 use companion::jobs::ImageJob;
@@ -71,9 +72,7 @@ impl A1111 {
             .timed("image")
             .await
             .map_err(|e| unanswered("image api", e))?;
-        let answer: Answer = success(resp, "image api")
-            .await?
-            .json()
+        let answer: Answer = hops::part(Part::Outside, success(resp, "image api").await?.json())
             .await
             .map_err(|e| {
                 HandlerError::transient(format!("image api answer is not txt2img JSON: {e}"))

@@ -20,6 +20,7 @@ mod api;
 pub mod reading;
 pub mod workflow;
 
+use runtime::telemetry::hops::{self, Part};
 use std::time::{Duration, Instant};
 
 use companion::jobs::ImageJob;
@@ -141,7 +142,8 @@ impl ComfyUi {
             _ => (self.queue(job, id, pool).await?, Duration::ZERO),
         };
         let deadline = Instant::now() + self.s.max_wait.saturating_sub(age);
-        let output = self.wait(&prompt, deadline).await?;
+        // The render's wait, polls and pauses included, is the outside call's time.
+        let output = hops::part(Part::Outside, self.wait(&prompt, deadline)).await?;
         self.api.view(&output).await
     }
 

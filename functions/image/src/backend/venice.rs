@@ -4,6 +4,7 @@
 //! the first image of the JSON answer. A content-policy refusal (422, or the
 //! `x-venice-is-content-violation` header) is final.
 
+use runtime::telemetry::hops::{self, Part};
 use std::time::Duration;
 
 use companion::jobs::ImageJob;
@@ -153,7 +154,7 @@ impl Venice {
                 "venice refused the prompt (content policy)",
             ));
         }
-        let answer: Answer = resp.json().await.map_err(|e| {
+        let answer: Answer = hops::part(Part::Outside, resp.json()).await.map_err(|e| {
             HandlerError::transient(format!("venice image answer is not JSON: {e}"))
         })?;
         let first = answer

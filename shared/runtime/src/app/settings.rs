@@ -30,7 +30,7 @@ pub struct CommonSettings {
     /// Where `/healthz`, `/readyz` and `/metrics` are served (`OPS_ADDR`; empty: nowhere).
     pub ops_addr: String,
     /// Database connections opened and warmed at start and kept open
-    /// (`DATABASE_WARM_CONNECTIONS`, default 4).
+    /// (`DATABASE_WARM_CONNECTIONS`, default 2).
     pub warm_connections: u32,
 }
 
@@ -84,7 +84,7 @@ impl CommonSettings {
             invoke_auth,
             calendar: Calendar::read(env),
             ops_addr: env.string("OPS_ADDR", ""),
-            warm_connections: env.parse("DATABASE_WARM_CONNECTIONS", 4u32),
+            warm_connections: env.parse("DATABASE_WARM_CONNECTIONS", 2u32),
         }
     }
 }

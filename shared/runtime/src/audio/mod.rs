@@ -134,7 +134,9 @@ impl Speech {
         let url = format!("{}/audio/transcriptions", self.api.url);
         let req = self.auth(self.http.post(url).multipart(form));
         let resp = req.timed("stt").await.map_err(|e| unanswered("stt", e))?;
-        let body = self.read(success(resp, "stt").await?).await?;
+        let body = self.read(success(resp, "stt").await?);
+        let body =
+            crate::telemetry::hops::part(crate::telemetry::hops::Part::Outside, body).await?;
         let v: serde_json::Value = serde_json::from_slice(&body)
             .map_err(|e| HandlerError::permanent(format!("stt answer is not JSON: {e}")))?;
         // A garbled answer is not paid for again: the note is reported unheard.
@@ -153,7 +155,8 @@ impl Speech {
         let url = format!("{}/audio/speech", self.api.url);
         let req = self.auth(self.http.post(url).json(&body));
         let resp = req.timed("tts").await.map_err(|e| unanswered("tts", e))?;
-        self.read(success(resp, "tts").await?).await
+        let body = self.read(success(resp, "tts").await?);
+        crate::telemetry::hops::part(crate::telemetry::hops::Part::Outside, body).await
     }
 
     /// A body of at most `max_bytes` (a larger one is refused for good).

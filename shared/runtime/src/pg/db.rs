@@ -85,7 +85,8 @@ impl Calendar {
 
 /// Planned once on each new connection: the server process loads the hot tables' and their
 /// indexes' catalog entries, which otherwise makes each of a new connection's first
-/// statements 5–15 ms slower than the same statement later.
+/// statements 5–15 ms slower than the same statement later. It takes the tables' weakest
+/// lock: a migration waiting for a table leaves it cold rather than holding the connection.
 const WARM_SQL: &str = "SELECT 1 FROM users, dialogs, chat_messages, girls, user_selected_girls,
      processed_updates, outbox, effects, send_pace LIMIT 0";
 
@@ -101,18 +102,22 @@ fn pool_options(max: u32, calendar: &Calendar) -> PgPoolOptions {
         .after_connect(move |conn, _| {
             let (zone, gap) = (zone.clone(), gap.clone());
             Box::pin(async move {
+                // The lock timeout bounds the warm-up only (reset after it).
                 sqlx::query(
                     "SELECT set_config('TimeZone', $1, false),
-                            set_config('app.session_gap_minutes', $2, false)",
+                            set_config('app.session_gap_minutes', $2, false),
+                            set_config('lock_timeout', '250ms', false)",
                 )
                 .bind(zone)
                 .bind(gap)
                 .execute(&mut *conn)
                 .await?;
-                // Best effort: a schema without one of them only stays cold.
-                if let Err(e) = sqlx::query(WARM_SQL).execute(conn).await {
+                // Best effort: a schema without one of them, or one locked by a migration,
+                // only stays cold.
+                if let Err(e) = sqlx::query(WARM_SQL).execute(&mut *conn).await {
                     tracing::debug!(error = %e, "connection not warmed");
                 }
+                sqlx::query("RESET lock_timeout").execute(conn).await?;
                 Ok(())
             })
         })
@@ -157,13 +162,16 @@ pub async fn connect(
         // No ping before every acquire: a round trip per statement. A connection that broke
         // fails its statement, which is a transient error the runner retries.
         .test_before_acquire(false)
-        .connect_with(options)
-        .await
-        .map_err(DbError::Connect)?;
-    // The rest of the warm connections in the background: start-up does not wait for them.
+        // Lazy: `connect_with` would open every warm connection, one after the other, before
+        // start-up goes on.
+        .connect_lazy_with(options);
+    // One now, so a database that cannot be reached fails start-up.
+    drop(pool.acquire().await.map_err(DbError::Connect)?);
+    // The warm ones at once in the background (the reaper only tops up after it closes one):
+    // acquired together, so the pool opens what it lacks, then handed back idle.
     let warming = pool.clone();
     tokio::spawn(async move {
-        let opened = (1..warm).map(|_| warming.acquire());
+        let opened = (0..warm).map(|_| warming.acquire());
         if let Err(e) = futures::future::try_join_all(opened).await {
             tracing::debug!(error = %e, "warm connections not opened");
         }

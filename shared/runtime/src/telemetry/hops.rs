@@ -81,6 +81,8 @@ pub struct Clock {
     depth: AtomicU32,
     /// SQL statements run (the commit's included).
     statements: AtomicU32,
+    /// The parts entered, one bit each: only those are recorded.
+    entered: AtomicU32,
 }
 
 tokio::task_local! {
@@ -91,6 +93,12 @@ impl Clock {
     fn add(&self, part: Part, d: Duration) {
         let ns = u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
         self.spent_ns[part as usize].fetch_add(ns, Ordering::Relaxed);
+        self.entered.fetch_or(1 << part as u32, Ordering::Relaxed);
+    }
+
+    /// Whether the handler spent any of its time in `part` (a statement, a call, …).
+    pub fn entered(&self, part: Part) -> bool {
+        self.entered.load(Ordering::Relaxed) & (1 << part as u32) != 0
     }
 
     /// Time spent in `part`.
@@ -198,13 +206,13 @@ fn statement(d: Duration) {
     });
 }
 
-/// Records a handler's parts and the rest of its `handled` time as `other`, and counts its
-/// SQL statements (`companion_sql_statements_total{stage}`).
+/// Records the parts a handler entered and the rest of its `handled` time as `other`, and
+/// counts its SQL statements (`companion_sql_statements_total{stage}`).
 pub fn record_handler(stage: &'static str, clock: &Clock, handled: Duration) {
     let statements = clock.statements.load(Ordering::Relaxed);
     metrics::counter!(STATEMENTS, "stage" => stage).increment(u64::from(statements));
     let mut marked = Duration::ZERO;
-    for p in Part::ALL {
+    for p in Part::ALL.into_iter().filter(|p| clock.entered(*p)) {
         let d = clock.spent(p);
         marked += d;
         record(stage, p.label(), d);
@@ -283,6 +291,7 @@ mod tests {
         assert_eq!(clock.spent(Part::Sql), Duration::from_millis(3));
         assert!(clock.spent(Part::Nats) >= Duration::from_millis(2));
         assert_eq!(clock.spent(Part::Publish), Duration::ZERO);
+        assert!(!clock.entered(Part::Publish) && clock.entered(Part::Commit));
         assert!(clock.spent(Part::Commit) >= Duration::from_millis(5));
         assert!(clock.spent(Part::Outside) >= Duration::from_millis(4));
         // Outside a measured handler nothing is kept and nothing fails.

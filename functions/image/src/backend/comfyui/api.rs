@@ -4,6 +4,7 @@
 //! {"prompt_id"}` (stop the running one) and `POST /history {"delete"}` (forget a finished
 //! one). Errors are classified by `runtime::http`.
 
+use runtime::telemetry::hops::{self, Part};
 use std::time::Duration;
 
 use runtime::HandlerError;
@@ -91,9 +92,7 @@ impl Api {
             .timed("image")
             .await
             .map_err(|e| unanswered("comfyui", e))?;
-        let bytes = success(resp, "comfyui")
-            .await?
-            .bytes()
+        let bytes = hops::part(Part::Outside, success(resp, "comfyui").await?.bytes())
             .await
             .map_err(|e| unanswered("comfyui", e))?;
         Ok(bytes.to_vec())
