@@ -173,16 +173,9 @@ async fn handle_one<S: Stage>(
     permit: OwnedSemaphorePermit,
     place: Place,
 ) {
-    let arrived = std::time::Instant::now();
     let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
-    // A first delivery's wait in the stream (a redelivery's includes its nak delay).
-    let queued = match delivered {
-        1 => hops::since_published(header(&msg, hops::PUBLISHED_HEADER)),
-        _ => None,
-    };
-    if let Some(q) = queued {
-        hops::record(S::SPEC.name, "queue", q);
-    }
+    let published = header(&msg, hops::PUBLISHED_HEADER);
+    let arrival = hops::Arrival::new(S::SPEC.name, delivered, published);
     let subject = msg.subject.to_string();
     let schema = header(&msg, SCHEMA_HEADER);
     match admission(delivered, is_newer(schema)) {
@@ -219,9 +212,7 @@ async fn handle_one<S: Stage>(
     })
     .await;
     settle(&msg, outcome).await;
-    if let Some(q) = queued {
-        hops::record(S::SPEC.name, "total", q + arrived.elapsed());
-    }
+    arrival.settled();
 }
 
 fn header<'m>(msg: &'m Message, name: &str) -> Option<&'m str> {

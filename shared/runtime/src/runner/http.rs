@@ -120,15 +120,9 @@ async fn invoke<S: Stage>(
     if let Err(refused) = admitted(&inv, &headers, delivered, &body).await {
         return refused;
     }
-    let arrived = std::time::Instant::now();
     let published = headers.get(hops::PUBLISHED_HEADER);
-    let queued = match delivered {
-        1 => hops::since_published(published.and_then(|v| v.to_str().ok())),
-        _ => None,
-    };
-    if let Some(q) = queued {
-        hops::record(S::SPEC.name, "queue", q);
-    }
+    let published = published.and_then(|v| v.to_str().ok());
+    let arrival = hops::Arrival::new(S::SPEC.name, delivered, published);
     let schema = headers.get(SCHEMA_HEADER).and_then(|v| v.to_str().ok());
     let subject = S::SPEC.subject;
     let outcome = match admission(delivered, is_newer(schema)) {
@@ -137,9 +131,7 @@ async fn invoke<S: Stage>(
         Admission::GiveBack(delay) => Outcome::Retry(delay),
         Admission::Handle => inv.core.process(subject, &body, delivered, true).await,
     };
-    if let Some(q) = queued {
-        hops::record(S::SPEC.name, "total", q + arrived.elapsed());
-    }
+    arrival.settled();
     respond(outcome.reply())
 }
 

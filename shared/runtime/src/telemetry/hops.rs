@@ -220,6 +220,39 @@ pub fn record_handler(stage: &'static str, clock: &Clock, handled: Duration) {
     record(stage, "other", handled.saturating_sub(marked));
 }
 
+/// A message's arrival at a stage: its queue wait (first deliveries with the header only)
+/// recorded now, and its whole hop when [`Arrival::settled`].
+pub struct Arrival {
+    stage: &'static str,
+    at: Instant,
+    queued: Option<Duration>,
+}
+
+impl Arrival {
+    /// A message delivered for the `delivered`-th time, with `published` (the header's value).
+    pub fn new(stage: &'static str, delivered: i64, published: Option<&str>) -> Self {
+        // A redelivery's wait includes its nak delay: not a queue's.
+        let queued = (delivered == 1)
+            .then(|| since_published(published))
+            .flatten();
+        if let Some(q) = queued {
+            record(stage, "queue", q);
+        }
+        Self {
+            stage,
+            at: Instant::now(),
+            queued,
+        }
+    }
+
+    /// The message was settled (acked, nak'd, answered).
+    pub fn settled(self) {
+        if let Some(q) = self.queued {
+            record(self.stage, "total", q + self.at.elapsed());
+        }
+    }
+}
+
 /// The header's value for a message published now.
 pub fn published_now() -> String {
     micros(SystemTime::now()).to_string()
@@ -269,43 +302,4 @@ impl Visit for Elapsed {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn parts_are_summed_and_nested_parts_count_once() {
-        let (work, clock) = measure(async {
-            part(Part::Commit, async {
-                add(Part::Sql, Duration::from_millis(3));
-                part(Part::Publish, tokio::time::sleep(Duration::from_millis(5))).await;
-            })
-            .await;
-            add(Part::Sql, Duration::from_millis(2));
-            part(Part::Outside, tokio::time::sleep(Duration::from_millis(4))).await;
-            // A part dropped before it ends is counted too.
-            let dropped = part(Part::Nats, tokio::time::sleep(Duration::from_secs(60)));
-            let _ = tokio::time::timeout(Duration::from_millis(2), dropped).await;
-            add(Part::Sql, Duration::from_millis(1));
-        });
-        work.await;
-        assert_eq!(clock.spent(Part::Sql), Duration::from_millis(3));
-        assert!(clock.spent(Part::Nats) >= Duration::from_millis(2));
-        assert_eq!(clock.spent(Part::Publish), Duration::ZERO);
-        assert!(!clock.entered(Part::Publish) && clock.entered(Part::Commit));
-        assert!(clock.spent(Part::Commit) >= Duration::from_millis(5));
-        assert!(clock.spent(Part::Outside) >= Duration::from_millis(4));
-        // Outside a measured handler nothing is kept and nothing fails.
-        add(Part::Sql, Duration::from_millis(1));
-        part(Part::Sql, async {}).await;
-    }
-
-    #[test]
-    fn queue_wait_from_the_header() {
-        let now = published_now();
-        assert!(since_published(Some(&now)).unwrap() < Duration::from_secs(1));
-        let ahead = (micros(SystemTime::now()) + 5_000_000).to_string();
-        assert_eq!(since_published(Some(&ahead)), Some(Duration::ZERO));
-        assert_eq!(since_published(Some("soon")), None);
-        assert_eq!(since_published(None), None);
-    }
-}
+mod tests;
